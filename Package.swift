@@ -1,0 +1,120 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "PixCrawler",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pixcrawl", targets: ["pixcrawl"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // MARK: C libraries (module map + header only)
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CLibJPEG", path: "Sources/CLibJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+
+        // MARK: C shim: what Swift cannot call directly (variadic setopt, longjmp error handling)
+        .target(name: "CPixShim", dependencies: ["CCurl", "CLibPNG", "CLibJPEG"]),
+
+        // MARK: Pipeline stages
+        .target(
+            name: "PixCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "PixStore",
+            dependencies: [
+                "PixCore", "CSQLite", "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "PixValidate",
+            dependencies: [
+                "PixCore", "CPixShim",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "PixBlob",
+            dependencies: ["PixCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "PixFetch",
+            dependencies: ["PixCore", "CCurl", "CPixShim", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "PixFixtures",
+            dependencies: ["PixCore", "CPixShim"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "PixExport",
+            dependencies: ["PixCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "pixcrawl",
+            dependencies: [
+                "PixCore", "PixStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: Tests
+        .target(
+            name: "PixTestSupport",
+            dependencies: ["PixCore", "PixStore"],
+            path: "Tests/PixTestSupport",
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CBindingsTests",
+            dependencies: ["CSQLite", "CLibPQ", "CCurl", "CLibPNG", "CLibJPEG", "CPixShim", "PixTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PixStoreTests",
+            dependencies: ["PixCore", "PixStore", "PixTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PixValidateTests",
+            dependencies: ["PixValidate", "PixBlob", "PixFixtures", "CPixShim"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PixFetchTests",
+            dependencies: ["PixFetch", "PixFixtures"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PixExportTests",
+            dependencies: ["PixExport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PixCrawlCLITests",
+            dependencies: ["PixTestSupport"],
+            swiftSettings: swiftSettings),
+    ]
+)

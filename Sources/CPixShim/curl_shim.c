@@ -1,0 +1,1 @@
+#include "cpix_curl.h"

@@ -1,0 +1,1 @@
+// Placeholder: the export stage lands with its issue.

@@ -1,0 +1,1 @@
+// Placeholder: the validation stage lands with the crawl data path.

@@ -1,0 +1,5 @@
+import Testing
+
+@Test func placeholderCBindingsTests() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,5 @@
+import Testing
+
+@Test func placeholderPixCrawlCLITests() {
+    #expect(Bool(true))
+}

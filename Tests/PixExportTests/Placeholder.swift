@@ -1,0 +1,5 @@
+import Testing
+
+@Test func placeholderPixExportTests() {
+    #expect(Bool(true))
+}

@@ -1,0 +1,5 @@
+import Testing
+
+@Test func placeholderPixStoreTests() {
+    #expect(Bool(true))
+}
