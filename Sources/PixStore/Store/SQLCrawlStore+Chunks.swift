@@ -1,0 +1,318 @@
+import Foundation
+import PixCore
+
+extension SQLCrawlStore {
+    /// Claims the highest-priority, oldest claimable chunk of any running or pending job: a pending chunk
+    /// whose backoff has passed, or an active one whose lease expired (taken over, checkpoint kept).
+    /// PostgreSQL uses `FOR UPDATE SKIP LOCKED`; SQLite holds the write lock (`BEGIN IMMEDIATE`).
+    /// Expired chunks already out of attempts are failed on the way, so they never stall a job.
+    /// - Returns: the chunk with a fresh lease token, or `nil` when nothing is claimable.
+    public func claimChunk(workerID: String, lease: Duration, jobID: Int64? = nil) async throws -> ClaimedChunk? {
+        let token = Self.newLeaseToken()
+        let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        return try await database.transaction { connection in
+            let dialect = connection.dialect
+            try Self.failExhaustedExpiredChunks(connection)
+            let lock = dialect == .postgres ? "FOR UPDATE OF c SKIP LOCKED" : ""
+            let candidates = try connection.query(
+                """
+                SELECT c.id, c.status FROM crawl_chunks c JOIN crawl_jobs j ON j.id = c.job_id
+                WHERE (c.status = 'pending' OR (c.status = 'active' AND c.lease_expires_at < \(dialect.now)))
+                  AND c.available_at <= \(dialect.now) AND c.attempts < c.max_attempts
+                  AND j.status IN ('pending', 'running') AND ($1 = 0 OR c.job_id = $2)
+                ORDER BY c.priority DESC, j.priority DESC, c.id
+                LIMIT 1 \(lock)
+                """, .int(jobID == nil ? 0 : 1), .int(jobID ?? 0))
+            guard let candidate = candidates.first, let chunkID = candidate.int64("id") else { return nil }
+            let wasPending = candidate.string("status") == "pending"
+            let updated = try connection.query(
+                """
+                UPDATE crawl_chunks SET status = 'active', lease_owner = $2, lease_token = $3,
+                    lease_expires_at = \(dialect.nowPlus(seconds: 4)), attempts = attempts + 1,
+                    updated_at = \(dialect.now)
+                WHERE id = $1 RETURNING \(Self.chunkColumns)
+                """, .int(chunkID), .text(workerID), .text(token), .double(leaseSeconds))
+            let chunk = try Self.chunk(from: try updated.first.orThrow("chunk"))
+            try connection.query(
+                """
+                UPDATE crawl_jobs SET active_chunks = active_chunks + $2,
+                    status = CASE WHEN status = 'pending' THEN 'running' ELSE status END,
+                    started_at = COALESCE(started_at, \(dialect.now)), updated_at = \(dialect.now)
+                WHERE id = $1
+                """, .int(chunk.jobID), .int(wasPending ? 1 : 0))
+            try connection.query(
+                "UPDATE workers SET current_chunk_id = $2, heartbeat_at = \(dialect.now) WHERE id = $1",
+                .text(workerID), .int(chunk.id))
+            let job = try connection.query("SELECT \(Self.jobColumns) FROM crawl_jobs WHERE id = $1", .int(chunk.jobID))
+            return ClaimedChunk(chunk: chunk, leaseToken: token, job: try Self.job(from: try job.first.orThrow("job")))
+        }
+    }
+
+    static func newLeaseToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined(separator: "-")
+    }
+
+    /// Active chunks whose lease expired with no attempts left become failed (their worker died on the last try).
+    static func failExhaustedExpiredChunks(_ connection: any SQLConnection) throws {
+        let now = connection.dialect.now
+        let failed = try connection.query(
+            """
+            UPDATE crawl_chunks SET status = 'failed', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+                last_error = COALESCE(last_error, 'lease expired on the last attempt'), updated_at = \(now),
+                completed_at = \(now)
+            WHERE status = 'active' AND lease_expires_at < \(now) AND attempts >= max_attempts
+            RETURNING job_id
+            """)
+        for row in failed {
+            guard let jobID = row.int64("job_id") else { continue }
+            try connection.query(
+                """
+                UPDATE crawl_jobs SET active_chunks = active_chunks - 1, failed_chunks = failed_chunks + 1,
+                    updated_at = \(now) WHERE id = $1
+                """, .int(jobID))
+            try finalizeJobIfDone(connection, jobID: jobID)
+        }
+    }
+
+    /// Extends the lease; `false` when it was lost (another worker owns the chunk, or it finished).
+    public func renewLease(chunkID: Int64, token: String, lease: Duration) async throws -> Bool {
+        let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        return try await database.transaction { connection in
+            let dialect = connection.dialect
+            return !(try connection.query(
+                """
+                UPDATE crawl_chunks SET lease_expires_at = \(dialect.nowPlus(seconds: 3)), updated_at = \(dialect.now)
+                WHERE id = $1 AND status = 'active' AND lease_token = $2 AND lease_expires_at >= \(dialect.now)
+                RETURNING id
+                """, .int(chunkID), .text(token), .double(seconds)
+            ).isEmpty)
+        }
+    }
+
+    /// Records a processed slice of a chunk in one transaction: images (duplicates within the job are
+    /// skipped and logged as DUPLICATE), error records, counters and the checkpoint. Also renews the lease.
+    /// - Throws: ``StoreError/leaseLost(chunk:)`` when the caller no longer holds the lease; nothing is written.
+    public func commitProgress(chunkID: Int64, token: String, lease: Duration, progress: ChunkProgress) async throws
+        -> ChunkCommitResult
+    {
+        let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        return try await database.transaction { connection in
+            try Self.commitSlice(connection, chunkID: chunkID, token: token, leaseSeconds: seconds, progress: progress)
+        }
+    }
+
+    static func commitSlice(
+        _ connection: any SQLConnection, chunkID: Int64, token: String, leaseSeconds: Double, progress: ChunkProgress
+    ) throws -> ChunkCommitResult {
+        let dialect = connection.dialect
+        let guarded = try connection.query(
+            """
+            UPDATE crawl_chunks SET checkpoint_cursor = $3, candidates_done = $4,
+                lease_expires_at = \(dialect.nowPlus(seconds: 5)), updated_at = \(dialect.now)
+            WHERE id = $1 AND status = 'active' AND lease_token = $2 RETURNING job_id
+            """, .int(chunkID), .text(token), .optional(progress.checkpoint.cursor),
+            .int(progress.checkpoint.candidatesDone), .double(leaseSeconds))
+        guard let jobID = guarded.first?.int64("job_id") else { throw StoreError.leaseLost(chunk: chunkID) }
+        let inserted = try insertImages(connection, jobID: jobID, chunkID: chunkID, images: progress.images)
+        var errors = progress.errors
+        for image in progress.images where !inserted.contains(ImageIdentity(image)) {
+            errors.append(
+                NewErrorLog(
+                    jobID: jobID, chunkID: chunkID, category: .duplicate, severity: .info,
+                    message: "DUPLICATE: same image already in this job", url: image.originalURL,
+                    context: ["sha256": image.sha256]))
+        }
+        try insertErrors(connection, errors.map { error in
+            var error = error
+            error.jobID = error.jobID ?? jobID
+            error.chunkID = error.chunkID ?? chunkID
+            return error
+        })
+        let insertedCount = inserted.count
+        try connection.query(
+            """
+            UPDATE crawl_jobs SET total_images = total_images + $2, valid_images = valid_images + $2,
+                downloaded_images = downloaded_images + $3, updated_at = \(dialect.now)
+            WHERE id = $1
+            """, .int(jobID), .int(insertedCount), .int(progress.downloaded))
+        try finalizeJobIfDone(connection, jobID: jobID)
+        let status = try connection.query("SELECT status FROM crawl_jobs WHERE id = $1", .int(jobID)).first?
+            .string("status")
+        let finished = JobStatus(rawValue: status ?? "")?.isFinished ?? true
+        return ChunkCommitResult(
+            inserted: insertedCount, duplicates: progress.images.count - insertedCount, jobFinished: finished)
+    }
+
+    /// What tells two image rows of a job apart for the caller: bytes and URL together.
+    struct ImageIdentity: Hashable {
+        let sha256: String
+        let url: String
+        init(_ image: NewImage) {
+            sha256 = image.sha256
+            url = image.originalURL
+        }
+        init(sha256: String, url: String) {
+            self.sha256 = sha256
+            self.url = url
+        }
+    }
+
+    /// Inserts images with one multi-row statement per batch; returns the identities actually inserted.
+    static func insertImages(_ connection: any SQLConnection, jobID: Int64, chunkID: Int64?, images: [NewImage])
+        throws -> Set<ImageIdentity>
+    {
+        var inserted = Set<ImageIdentity>()
+        // Two images of one slice with the same sha256 or URL: keep the first, the other is a duplicate.
+        var seenSHA = Set<String>()
+        var seenURL = Set<String>()
+        let unique = images.filter { seenSHA.insert($0.sha256).inserted && seenURL.insert($0.originalURL).inserted }
+        let columns = 19
+        for start in stride(from: 0, to: unique.count, by: 200) {
+            let batch = unique[start..<min(start + 200, unique.count)]
+            var placeholders: [String] = []
+            var binds: [SQLValue] = []
+            binds.reserveCapacity(batch.count * columns)
+            for image in batch {
+                let base = binds.count
+                placeholders.append("(" + (1...columns).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+                binds += [
+                    .int(jobID), chunkID.map { .int($0) } ?? .null, .text(image.originalURL), .text(image.filename),
+                    .optional(image.storageURL), .int(image.width), .int(image.height), .int(image.fileSize),
+                    .text(image.format.rawValue), .text(image.sha256),
+                    image.perceptualHash.map { .int(Int64(bitPattern: $0)) } ?? .null, .text(image.keyword),
+                    .text(image.source), .optional(image.license), .optional(image.licenseVersion),
+                    .optional(image.creator), .optional(image.landingURL), .optional(image.title), .text(image.sha256),
+                ]
+            }
+            let rows = try connection.query(
+                """
+                INSERT INTO images (crawl_job_id, chunk_id, original_url, filename, storage_url, width, height,
+                    file_size, format, sha256, perceptual_hash, keyword, source, license, license_version, creator,
+                    landing_url, title, hash)
+                VALUES \(placeholders.joined(separator: ", "))
+                ON CONFLICT DO NOTHING RETURNING sha256, original_url
+                """, binds)
+            for row in rows {
+                if let sha = row.string("sha256"), let url = row.string("original_url") {
+                    inserted.insert(ImageIdentity(sha256: sha, url: url))
+                }
+            }
+        }
+        return inserted
+    }
+
+    static func insertErrors(_ connection: any SQLConnection, _ errors: [NewErrorLog]) throws {
+        let columns = 7
+        let dialect = connection.dialect
+        for start in stride(from: 0, to: errors.count, by: 300) {
+            let batch = errors[start..<min(start + 300, errors.count)]
+            var placeholders: [String] = []
+            var binds: [SQLValue] = []
+            for error in batch {
+                let base = binds.count
+                placeholders.append(
+                    "($\(base + 1), $\(base + 2), $\(base + 3), $\(base + 4), $\(base + 5), $\(base + 6), "
+                        + "$\(base + 7)\(dialect.jsonCast))")
+                binds += [
+                    error.jobID.map { .int($0) } ?? .null, error.chunkID.map { .int($0) } ?? .null,
+                    .text(error.category.rawValue), .text(error.severity.rawValue), .text(error.message),
+                    .optional(error.url), try SQLValue.json(error.context),
+                ]
+            }
+            _ = columns
+            try connection.query(
+                """
+                INSERT INTO error_logs (job_id, chunk_id, category, severity, message, url, context)
+                VALUES \(placeholders.joined(separator: ", "))
+                """, binds)
+        }
+    }
+
+    /// Completes a chunk, optionally committing its last slice in the same transaction.
+    /// - Returns: `false` when the lease was lost: nothing is written and the caller drops its result.
+    public func completeChunk(chunkID: Int64, token: String, finalProgress: ChunkProgress?) async throws -> Bool {
+        try await database.transaction { connection in
+            let dialect = connection.dialect
+            if let finalProgress {
+                do {
+                    _ = try Self.commitSlice(
+                        connection, chunkID: chunkID, token: token, leaseSeconds: 60, progress: finalProgress)
+                } catch let error as StoreError where error.isLeaseLost {
+                    return false
+                }
+            }
+            let rows = try connection.query(
+                """
+                UPDATE crawl_chunks SET status = 'completed', lease_token = NULL, lease_expires_at = NULL,
+                    updated_at = \(dialect.now), completed_at = \(dialect.now)
+                WHERE id = $1 AND status = 'active' AND lease_token = $2 RETURNING job_id
+                """, .int(chunkID), .text(token))
+            guard let jobID = rows.first?.int64("job_id") else { return false }
+            try connection.query(
+                """
+                UPDATE crawl_jobs SET active_chunks = active_chunks - 1, completed_chunks = completed_chunks + 1,
+                    updated_at = \(dialect.now) WHERE id = $1
+                """, .int(jobID))
+            try Self.finalizeJobIfDone(connection, jobID: jobID)
+            return true
+        }
+    }
+
+    /// Ends a failed attempt: back to pending after `retryAfter` while attempts remain, else failed for good.
+    /// - Returns: the outcome, or `nil` when the lease was lost (nothing written).
+    public func failChunkAttempt(
+        chunkID: Int64, token: String, error: NewErrorLog, retryAfter: Duration
+    ) async throws -> ChunkFailureOutcome? {
+        let delay = Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18
+        return try await database.transaction { connection in
+            let dialect = connection.dialect
+            let current = try connection.query(
+                """
+                SELECT job_id, attempts, max_attempts FROM crawl_chunks
+                WHERE id = $1 AND status = 'active' AND lease_token = $2
+                """, .int(chunkID), .text(token))
+            guard let row = current.first, let jobID = row.int64("job_id") else { return nil }
+            let attempts = row.int("attempts") ?? 0
+            let exhausted = attempts >= (row.int("max_attempts") ?? 3)
+            try connection.query(
+                """
+                UPDATE crawl_chunks SET status = $3, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
+                    last_error = $4, available_at = \(dialect.nowPlus(seconds: 5)), updated_at = \(dialect.now),
+                    completed_at = CASE WHEN $6 = 1 THEN \(dialect.now) ELSE NULL END
+                WHERE id = $1 AND lease_token = $2
+                """, .int(chunkID), .text(token), .text(exhausted ? "failed" : "pending"), .text(error.message),
+                .double(delay), .int(exhausted ? 1 : 0))
+            var record = error
+            record.jobID = jobID
+            record.chunkID = chunkID
+            try Self.insertErrors(connection, [record])
+            try connection.query(
+                """
+                UPDATE crawl_jobs SET active_chunks = active_chunks - 1, failed_chunks = failed_chunks + $2,
+                    updated_at = \(dialect.now) WHERE id = $1
+                """, .int(jobID), .int(exhausted ? 1 : 0))
+            if exhausted { try Self.finalizeJobIfDone(connection, jobID: jobID) }
+            return exhausted ? .failed : .willRetry(attempt: attempts)
+        }
+    }
+
+    /// Gives a chunk back without penalty (graceful shutdown): pending again, the attempt not counted,
+    /// the checkpoint kept. `false` when the lease was already lost.
+    public func releaseChunk(chunkID: Int64, token: String) async throws -> Bool {
+        try await database.transaction { connection in
+            let dialect = connection.dialect
+            let rows = try connection.query(
+                """
+                UPDATE crawl_chunks SET status = 'pending', attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+                    lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = \(dialect.now)
+                WHERE id = $1 AND status = 'active' AND lease_token = $2 RETURNING job_id
+                """, .int(chunkID), .text(token))
+            guard let jobID = rows.first?.int64("job_id") else { return false }
+            try connection.query(
+                "UPDATE crawl_jobs SET active_chunks = active_chunks - 1, updated_at = \(dialect.now) WHERE id = $1",
+                .int(jobID))
+            return true
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import PixCore
+
+/// The one implementation of ``CrawlStore``, over either SQL engine.
+///
+/// Statements use `$n` placeholders in both dialects; where SQLite and PostgreSQL differ (time
+/// arithmetic, row locking) the dialect picks the fragment. Every value is a bound parameter.
+public final class SQLCrawlStore: CrawlStore {
+    /// The connection pool.
+    public let database: SQLDatabase
+    let logger: Logger
+
+    /// Wraps an open database. Call ``Migrator/migrate()`` first on a fresh store.
+    public init(database: SQLDatabase, logger: Logger = Logger(label: "pixcrawl.store")) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// Opens the store at `location` (one clear error when it is unreachable or unwritable).
+    public static func open(
+        _ location: StoreLocation, maxConnections: Int? = nil, logger: Logger = Logger(label: "pixcrawl.store")
+    ) async throws -> SQLCrawlStore {
+        SQLCrawlStore(
+            database: try await SQLDatabase(location: location, maxConnections: maxConnections, logger: logger),
+            logger: logger)
+    }
+
+    public var dialect: SQLDialect { database.dialect }
+
+    public func close() { database.close() }
+}
+
+/// Dialect-specific SQL fragments.
+extension SQLDialect {
+    /// The current time as the database sees it.
+    var now: String {
+        switch self {
+        case .postgres: "now()"
+        case .sqlite: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+        }
+    }
+
+    /// The current time plus `$n` seconds (a bound double).
+    func nowPlus(seconds parameter: Int) -> String {
+        switch self {
+        case .postgres: "(now() + ($\(parameter)::double precision * interval '1 second'))"
+        case .sqlite: "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', printf('%+.3f seconds', $\(parameter)))"
+        }
+    }
+
+    /// A cast making PostgreSQL accept a text parameter for a jsonb column; SQLite needs none.
+    var jsonCast: String { self == .postgres ? "::jsonb" : "" }
+    var uuidCast: String { self == .postgres ? "::uuid" : "" }
+}

@@ -1,0 +1,301 @@
+import Foundation
+import PixCore
+import PixStore
+import PixTestSupport
+import Testing
+
+/// One suite, two engines: every case runs on SQLite and on PostgreSQL.
+@Suite("Store conformance")
+struct ConformanceTests {
+    @Test("deleting a project cascades to jobs, chunks and images", arguments: Backend.allCases)
+    func projectCascade(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store)
+        #expect(try await store.insertImages(jobID: fixture.job.id, images: [newImage(1), newImage(2)]) == 2)
+        try await store.recordErrors([NewErrorLog(jobID: fixture.job.id, category: .decode, message: "DECODE: bad")])
+        #expect(try await store.deleteProject(id: fixture.project.id))
+        #expect(try await store.job(id: fixture.job.id) == nil)
+        #expect(try await store.chunks(jobID: fixture.job.id).isEmpty)
+        #expect(try await store.imageCounts(jobID: fixture.job.id).total == 0)
+        #expect(try await store.errorSummary(jobID: fixture.job.id).isEmpty)
+    }
+
+    @Test("deleting a profile cascades to projects and keeps activity with a NULL user", arguments: Backend.allCases)
+    func profileCascade(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store)
+        try await store.logActivity(NewActivity(userID: fixture.profile.id, action: "project.created",
+            resourceType: "project", resourceID: "\(fixture.project.id)", metadata: ["name": "Foxes"]))
+        #expect(try await store.activity(userID: fixture.profile.id, limit: 10).count == 1)
+        #expect(try await store.deleteProfile(id: fixture.profile.id))
+        #expect(try await store.project(id: fixture.project.id) == nil)
+        #expect(try await store.job(id: fixture.job.id) == nil)
+        let orphaned = try await store.activity(userID: nil, limit: 10)
+        #expect(orphaned.map(\.action) == ["project.created"])
+        #expect(orphaned.first?.userID == nil)
+        #expect(orphaned.first?.metadata == ["name": "Foxes"])
+    }
+
+    @Test("CHECK constraints refuse bad progress, negative counts and unknown statuses", arguments: Backend.allCases)
+    func checkConstraints(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store)
+        let id = fixture.job.id
+        let statements: [(String, [SQLValue])] = [
+            ("UPDATE crawl_jobs SET progress = 101 WHERE id = $1", [.int(id)]),
+            ("UPDATE crawl_jobs SET progress = -1 WHERE id = $1", [.int(id)]),
+            ("UPDATE crawl_jobs SET valid_images = -1 WHERE id = $1", [.int(id)]),
+            ("UPDATE crawl_jobs SET downloaded_images = -5 WHERE id = $1", [.int(id)]),
+            ("UPDATE crawl_jobs SET status = 'exploded' WHERE id = $1", [.int(id)]),
+            ("UPDATE crawl_chunks SET status = 'lost' WHERE job_id = $1", [.int(id)]),
+            ("UPDATE projects SET status = 'gone' WHERE id = $1", [.int(fixture.project.id)]),
+            ("UPDATE crawl_jobs SET max_images = 0 WHERE id = $1", [.int(id)]),
+            ("UPDATE crawl_jobs SET completed_chunks = total_chunks + 1 WHERE id = $1", [.int(id)]),
+        ]
+        for (sql, binds) in statements {
+            let error = await #expect(throws: StoreError.self, "\(sql)") {
+                try await store.database.withConnection { connection in try connection.query(sql, binds) }
+            }
+            #expect(error?.isCheckViolation == true, "\(sql) should be a CHECK violation, got \(String(describing: error))")
+        }
+        try await expectInvariant(store, jobID: id)
+    }
+
+    @Test("unique violations surface as a typed error", arguments: Backend.allCases)
+    func uniqueViolations(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        _ = try await store.createProfile(NewProfile(email: "same@example.com"))
+        let error = await #expect(throws: StoreError.self) {
+            try await store.createProfile(NewProfile(email: "Same@Example.com"))
+        }
+        #expect(error?.isUniqueViolation == true)
+    }
+
+    @Test("a foreign key to nowhere is refused", arguments: Backend.allCases)
+    func foreignKeys(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let error = await #expect(throws: StoreError.self) {
+            try await store.createProject(NewProject(name: "orphan", userID: UUID()))
+        }
+        #expect(error?.isForeignKeyViolation == true)
+    }
+
+    @Test("images are unique per job on sha256 and on URL; duplicates are logged", arguments: Backend.allCases)
+    func imageIdempotency(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store, chunkCount: 1)
+        let claim = try #require(try await store.claimChunk(workerID: "w1", lease: .seconds(60), jobID: fixture.job.id))
+        let images = [
+            newImage(1), newImage(2),
+            newImage(3, sha: newImage(1).sha256),  // same bytes, other URL
+            newImage(4, url: newImage(2).originalURL),  // same URL, other bytes
+        ]
+        let result = try await store.commitProgress(chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
+            progress: ChunkProgress(images: images, downloaded: 4, checkpoint: ChunkCheckpoint(cursor: "p2", candidatesDone: 4)))
+        #expect(result.inserted == 2)
+        #expect(result.duplicates == 2)
+        // Redelivery of the same slice never duplicates.
+        let again = try await store.commitProgress(chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
+            progress: ChunkProgress(images: images, downloaded: 0, checkpoint: ChunkCheckpoint(cursor: "p2", candidatesDone: 4)))
+        #expect(again.inserted == 0)
+        #expect(try await store.errorSummary(jobID: fixture.job.id)[.duplicate] == 6)
+        let rows = try await store.images(jobID: fixture.job.id, validOnly: true, afterID: 0, limit: 10)
+        #expect(rows.count == 2)
+        #expect(rows.first?.creator == "Zoë \"quoted\"")
+        #expect(rows.first?.perceptualHash == UInt64.max - 1)
+        #expect(try await store.chunk(id: claim.chunk.id)?.checkpoint == ChunkCheckpoint(cursor: "p2", candidatesDone: 4))
+        try await expectInvariant(store, jobID: fixture.job.id)
+    }
+
+    @Test("a job's chunk lifecycle keeps the counters equal to the rows", arguments: Backend.allCases)
+    func lifecycleCounters(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store, chunkCount: 3, maxImages: 1000)
+        #expect(fixture.job.counters.totalChunks == 3)
+        #expect(fixture.job.status == .pending)
+        try await expectInvariant(store, jobID: fixture.job.id)
+        var index = 0
+        while let claim = try await store.claimChunk(workerID: "w1", lease: .seconds(60), jobID: fixture.job.id) {
+            try await expectInvariant(store, jobID: fixture.job.id)
+            #expect(try await store.job(id: fixture.job.id)?.status == .running)
+            let images = (0..<5).map { newImage(index * 10 + $0) }
+            index += 1
+            #expect(try await store.completeChunk(chunkID: claim.chunk.id, token: claim.leaseToken,
+                finalProgress: ChunkProgress(images: images, downloaded: 5, checkpoint: ChunkCheckpoint(candidatesDone: 5))))
+            try await expectInvariant(store, jobID: fixture.job.id)
+        }
+        let job = try #require(try await store.job(id: fixture.job.id))
+        #expect(job.status == .completed)
+        #expect(job.progress == 100)
+        #expect(job.counters.completedChunks == 3)
+        #expect(job.counters.validImages == 15)
+        #expect(job.counters.downloadedImages == 15)
+        #expect(job.startedAt != nil && job.completedAt != nil)
+    }
+
+    @Test("reaching max_images completes the job and cancels the remaining chunks", arguments: Backend.allCases)
+    func targetReached(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store, chunkCount: 4, maxImages: 3)
+        let first = try #require(try await store.claimChunk(workerID: "w1", lease: .seconds(60), jobID: fixture.job.id))
+        let second = try #require(try await store.claimChunk(workerID: "w2", lease: .seconds(60), jobID: fixture.job.id))
+        let result = try await store.commitProgress(chunkID: first.chunk.id, token: first.leaseToken, lease: .seconds(60),
+            progress: ChunkProgress(images: (0..<3).map { newImage($0) }, downloaded: 3, checkpoint: ChunkCheckpoint(candidatesDone: 3)))
+        #expect(result.jobFinished)
+        let job = try #require(try await store.job(id: fixture.job.id))
+        #expect(job.status == .completed)
+        #expect(job.progress == 100)
+        // The other worker's chunk was cancelled: its next checkpoint reports the lost lease.
+        await #expect(throws: StoreError.leaseLost(chunk: second.chunk.id)) {
+            try await store.commitProgress(chunkID: second.chunk.id, token: second.leaseToken, lease: .seconds(60),
+                progress: ChunkProgress(images: [newImage(9)], checkpoint: ChunkCheckpoint(candidatesDone: 1)))
+        }
+        #expect(try await store.claimChunk(workerID: "w3", lease: .seconds(60), jobID: fixture.job.id) == nil)
+        try await expectInvariant(store, jobID: fixture.job.id)
+    }
+
+    @Test("a zombie whose lease expired and was re-claimed cannot complete", arguments: Backend.allCases)
+    func zombieRefused(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store, chunkCount: 1)
+        let zombie = try #require(try await store.claimChunk(workerID: "zombie", lease: .milliseconds(50), jobID: fixture.job.id))
+        _ = try await store.commitProgress(chunkID: zombie.chunk.id, token: zombie.leaseToken, lease: .milliseconds(50),
+            progress: ChunkProgress(images: [newImage(1)], downloaded: 1, checkpoint: ChunkCheckpoint(cursor: "c1", candidatesDone: 1)))
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try await store.renewLease(chunkID: zombie.chunk.id, token: zombie.leaseToken, lease: .seconds(60)) == false)
+        let rescuer = try #require(try await store.claimChunk(workerID: "rescuer", lease: .seconds(60), jobID: fixture.job.id))
+        #expect(rescuer.chunk.id == zombie.chunk.id)
+        #expect(rescuer.chunk.attempts == 2)
+        #expect(rescuer.chunk.checkpoint == ChunkCheckpoint(cursor: "c1", candidatesDone: 1), "takeover resumes from the checkpoint")
+        let before = try #require(try await store.job(id: fixture.job.id))
+        #expect(try await store.completeChunk(chunkID: zombie.chunk.id, token: zombie.leaseToken,
+            finalProgress: ChunkProgress(images: [newImage(2)], downloaded: 1, checkpoint: ChunkCheckpoint(candidatesDone: 2))) == false)
+        #expect(try await store.failChunkAttempt(chunkID: zombie.chunk.id, token: zombie.leaseToken,
+            error: NewErrorLog(jobID: nil, category: .network, message: "late"), retryAfter: .zero) == nil)
+        #expect(try await store.releaseChunk(chunkID: zombie.chunk.id, token: zombie.leaseToken) == false)
+        let after = try #require(try await store.job(id: fixture.job.id))
+        #expect(after.counters == before.counters, "a refused zombie changes no counter")
+        #expect(try await store.completeChunk(chunkID: rescuer.chunk.id, token: rescuer.leaseToken, finalProgress: nil))
+        // A finished chunk cannot be rescued again.
+        #expect(try await store.claimChunk(workerID: "late", lease: .seconds(60), jobID: fixture.job.id) == nil)
+        try await expectInvariant(store, jobID: fixture.job.id)
+    }
+
+    @Test("a chunk that always fails ends failed after max_attempts without stalling the job", arguments: Backend.allCases)
+    func poisonChunk(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let profile = try await store.createProfile(NewProfile(email: "p@example.com"))
+        let project = try await store.createProject(NewProject(name: "p", userID: profile.id))
+        let job = try await store.createJob(
+            NewCrawlJob(projectID: project.id, name: "j", keywords: ["a"], maxImages: 50, sources: ["demo"]),
+            chunks: [NewChunk(keyword: "poison", source: "demo", rangeStart: 0, rangeEnd: 10, maxAttempts: 3),
+                     NewChunk(keyword: "good", source: "demo", rangeStart: 0, rangeEnd: 10)])
+        var outcomes: [ChunkFailureOutcome] = []
+        var goodDone = false
+        for _ in 0..<10 {
+            guard let claim = try await store.claimChunk(workerID: "w", lease: .seconds(60), jobID: job.id) else { break }
+            if claim.chunk.keyword == "poison" {
+                let outcome = try #require(try await store.failChunkAttempt(chunkID: claim.chunk.id, token: claim.leaseToken,
+                    error: NewErrorLog(jobID: job.id, category: .network, message: "timeout"), retryAfter: .zero))
+                outcomes.append(outcome)
+            } else {
+                goodDone = try await store.completeChunk(chunkID: claim.chunk.id, token: claim.leaseToken,
+                    finalProgress: ChunkProgress(images: [newImage(1)], downloaded: 1, checkpoint: ChunkCheckpoint(candidatesDone: 1)))
+            }
+            try await expectInvariant(store, jobID: job.id)
+        }
+        #expect(outcomes == [.willRetry(attempt: 1), .willRetry(attempt: 2), .failed])
+        #expect(goodDone)
+        let final = try #require(try await store.job(id: job.id))
+        #expect(final.status == .completed)
+        #expect(final.counters.failedChunks == 1)
+        #expect(try await store.errorSummary(jobID: job.id)[.network] == 3)
+        #expect(try await store.retryFailedChunks(jobID: job.id) == 1)
+        #expect(try await store.job(id: job.id)?.status == .running)
+        try await expectInvariant(store, jobID: job.id)
+    }
+
+    @Test("cancelling a job stops claims and ends active chunks at their next checkpoint", arguments: Backend.allCases)
+    func cancel(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store, chunkCount: 3)
+        let claim = try #require(try await store.claimChunk(workerID: "w", lease: .seconds(60), jobID: fixture.job.id))
+        #expect(try await store.cancelJob(id: fixture.job.id))
+        #expect(try await store.claimChunk(workerID: "w2", lease: .seconds(60), jobID: fixture.job.id) == nil)
+        await #expect(throws: StoreError.leaseLost(chunk: claim.chunk.id)) {
+            try await store.commitProgress(chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
+                progress: ChunkProgress(checkpoint: ChunkCheckpoint(candidatesDone: 1)))
+        }
+        let job = try #require(try await store.job(id: fixture.job.id))
+        #expect(job.status == .cancelled)
+        #expect(job.counters.cancelledChunks == 3)
+        try await expectInvariant(store, jobID: fixture.job.id)
+    }
+
+    @Test("planning is atomic: a failure mid-insert leaves no job", arguments: Backend.allCases)
+    func atomicPlanning(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let profile = try await store.createProfile(NewProfile(email: "a@example.com"))
+        let project = try await store.createProject(NewProject(name: "p", userID: profile.id))
+        let chunks = (0..<1200).map { NewChunk(keyword: "k", source: "demo", rangeStart: $0 * 10, rangeEnd: $0 * 10 + 10) }
+        await #expect(throws: StoreError.self) {
+            try await store.createJob(NewCrawlJob(projectID: project.id, name: "j", keywords: ["k"], maxImages: 100,
+                sources: ["demo"]), chunks: chunks, failAfterChunks: 700)
+        }
+        #expect(try await store.listJobs(projectID: project.id, status: nil, limit: 10, offset: 0).isEmpty)
+        let leftover = try await store.database.withConnection { connection in
+            try connection.query("SELECT COUNT(*) AS n FROM crawl_chunks").first?.int("n")
+        }
+        #expect(leftover == 0)
+    }
+
+    @Test("a released chunk is claimable again without losing an attempt", arguments: Backend.allCases)
+    func release(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store, chunkCount: 1)
+        let claim = try #require(try await store.claimChunk(workerID: "w", lease: .seconds(60), jobID: fixture.job.id))
+        #expect(try await store.releaseChunk(chunkID: claim.chunk.id, token: claim.leaseToken))
+        try await expectInvariant(store, jobID: fixture.job.id)
+        let again = try #require(try await store.claimChunk(workerID: "w2", lease: .seconds(60), jobID: fixture.job.id))
+        #expect(again.chunk.attempts == 1)
+        #expect(again.leaseToken != claim.leaseToken)
+    }
+
+    @Test("API tokens: only the hash is stored, revoked tokens stop working", arguments: Backend.allCases)
+    func tokens(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let profile = try await store.createProfile(NewProfile(email: "t@example.com"))
+        let hash = String(repeating: "ab", count: 32)
+        let token = try await store.createAPIToken(profileID: profile.id, name: "ci", tokenHash: hash, prefix: "pxc_ab")
+        let found = try #require(try await store.authenticate(tokenHash: hash))
+        #expect(found.0.id == profile.id)
+        #expect(found.1.lastUsedAt != nil)
+        #expect(try await store.revokeAPIToken(id: token.id, profileID: profile.id))
+        #expect(try await store.authenticate(tokenHash: hash) == nil)
+    }
+
+    @Test("workers register and heartbeat", arguments: Backend.allCases)
+    func workers(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        try await store.registerWorker(id: "host-1-42", hostname: "host-1", pid: 42, version: "0.1.0")
+        try await store.workerHeartbeat(id: "host-1-42", status: .stopping, currentChunkID: nil)
+        let workers = try await store.listWorkers()
+        #expect(workers.map(\.id) == ["host-1-42"])
+        #expect(workers.first?.status == .stopping)
+    }
+}

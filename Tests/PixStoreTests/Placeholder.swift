@@ -1,5 +1,0 @@
-import Testing
-
-@Test func placeholderPixStoreTests() {
-    #expect(Bool(true))
-}
