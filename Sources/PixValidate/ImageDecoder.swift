@@ -1,4 +1,5 @@
 import CPixShim
+import Foundation
 import PixCore
 
 /// How much of an image ``ImageDecoder`` reconstructs.
@@ -119,6 +120,25 @@ public enum ImageDecoder {
         }
         try check(result, status)
         return DecodedImage(header: ImageHeader(format: format, header), hashGrid: grid)
+    }
+
+    /// Reads the dimensions from the header; see ``readHeader(_:format:)-(UnsafeRawBufferPointer,_)``.
+    public static func readHeader(_ bytes: some ContiguousBytes, format: ImageFormat) throws(ImageDecodeError)
+        -> ImageHeader
+    {
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(ImageDecodeError) in try readHeader(raw, format: format) }
+        }.get()
+    }
+
+    /// Decodes an image held in memory; see ``decode(_:format:mode:limits:)-(UnsafeRawBufferPointer,_,_,_)``.
+    public static func decode(
+        _ bytes: some ContiguousBytes, format: ImageFormat, mode: ImageDecodeMode = .entropyComplete,
+        limits: DecodeLimits = DecodeLimits()
+    ) throws(ImageDecodeError) -> DecodedImage {
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(ImageDecodeError) in try decode(raw, format: format, mode: mode, limits: limits) }
+        }.get()
     }
 
     private static func unsupported(_ format: ImageFormat) -> ImageDecodeError {

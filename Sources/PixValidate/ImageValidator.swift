@@ -179,7 +179,7 @@ public struct ImageValidator: Sendable {
     }
 
     private static func megapixels(_ pixels: Int) -> String {
-        String(format: "%.1f MP", Double(pixels) / 1_000_000)
+        pixels >= 1_000_000 ? String(format: "%.1f MP", Double(pixels) / 1_000_000) : "\(pixels) pixels"
     }
 
     private static func decimal(_ value: Double) -> String {
