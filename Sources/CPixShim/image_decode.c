@@ -49,15 +49,8 @@ static int cpix_check_limits(uint32_t width, uint32_t height, const cpix_decode_
 //
 // Area-weighted box averaging of a W×H image into a GW×GH grid, fed one row (or one Adam7 pass row)
 // at a time. In "units", a source pixel spans GW horizontally and a grid cell spans W, so every cell
-// receives a total weight of W×H and the average is acc / (W×H).
-
-typedef struct {
-    uint32_t width, height, grid_width, grid_height;
-    uint32_t *column_cell;    // first grid column each source column touches
-    uint32_t *column_weight;  // that column's share of the source column's GW units
-    uint64_t *row_sums;       // grid_width weighted sums of the current source row
-    uint64_t *sums;           // grid_width * grid_height weighted sums
-} cpix_grid;
+// receives a total weight of W×H. Channels are summed separately and turned into gray per cell
+// (gray is linear in R, G, B), which keeps the per-pixel work to a few additions.
 
 enum {
     CPIX_LAYOUT_GRAY = 0,        // gray first, `stride` bytes per pixel (gray, gray+alpha, unknown)
@@ -65,9 +58,25 @@ enum {
     CPIX_LAYOUT_CMYK_ADOBE = 2,  // inverted CMYK as Adobe writes it, 4 bytes per pixel
 };
 
+typedef struct {
+    uint32_t width, height, grid_width, grid_height;
+    uint32_t *column_cell;    // first grid column each source column touches
+    uint32_t *column_weight;  // that column's share of the source column's GW units
+    uint32_t *inner_start;    // per grid column: first source column lying wholly inside it
+    uint32_t *inner_end;      // per grid column: end of those source columns
+    uint32_t *straddling;     // source columns that straddle a cell border (downscaling only)
+    uint32_t straddling_count;
+    int downscaling;          // grid_width <= width: a source column touches at most two cells
+    uint64_t *row_sums;       // 3 × grid_width weighted channel sums (R, G, B) of the current row
+    double *sums;             // grid_width × grid_height weighted gray sums, scaled by 65536
+} cpix_grid;
+
 static void cpix_grid_release(cpix_grid *grid) {
     free(grid->column_cell);
     free(grid->column_weight);
+    free(grid->inner_start);
+    free(grid->inner_end);
+    free(grid->straddling);
     free(grid->row_sums);
     free(grid->sums);
     memset(grid, 0, sizeof(*grid));
@@ -80,11 +89,16 @@ static int cpix_grid_prepare(cpix_grid *grid, uint32_t width, uint32_t height, u
     grid->height = height;
     grid->grid_width = grid_width;
     grid->grid_height = grid_height;
+    grid->downscaling = grid_width <= width;
     grid->column_cell = malloc(sizeof(uint32_t) * width);
     grid->column_weight = malloc(sizeof(uint32_t) * width);
-    grid->row_sums = calloc(grid_width, sizeof(uint64_t));
-    grid->sums = calloc((size_t)grid_width * grid_height, sizeof(uint64_t));
-    if (!grid->column_cell || !grid->column_weight || !grid->row_sums || !grid->sums) {
+    grid->inner_start = calloc(grid_width, sizeof(uint32_t));
+    grid->inner_end = calloc(grid_width, sizeof(uint32_t));
+    grid->straddling = malloc(sizeof(uint32_t) * grid_width);
+    grid->row_sums = calloc((size_t)grid_width * 3, sizeof(uint64_t));
+    grid->sums = calloc((size_t)grid_width * grid_height, sizeof(double));
+    if (!grid->column_cell || !grid->column_weight || !grid->inner_start || !grid->inner_end || !grid->straddling ||
+        !grid->row_sums || !grid->sums) {
         cpix_grid_release(grid);
         return CPIX_ERR_MEMORY;
     }
@@ -96,65 +110,112 @@ static int cpix_grid_prepare(cpix_grid *grid, uint32_t width, uint32_t height, u
         grid->column_cell[x] = (uint32_t)cell;
         grid->column_weight[x] = (uint32_t)((end < cell_end ? end : cell_end) - start);
     }
+    if (grid->downscaling) {
+        // Source columns wholly inside one cell are contiguous; the few others straddle a border.
+        uint32_t previous = UINT32_MAX;
+        for (uint32_t x = 0; x < width; x++) {
+            uint32_t cell = grid->column_cell[x];
+            if (grid->column_weight[x] < grid_width) {
+                grid->straddling[grid->straddling_count++] = x;
+                continue;
+            }
+            if (cell != previous) {
+                grid->inner_start[cell] = x;
+                previous = cell;
+            }
+            grid->inner_end[cell] = x + 1;
+        }
+    }
     return CPIX_OK;
 }
 
-static inline void cpix_grid_add(cpix_grid *grid, uint32_t x, uint32_t value) {
+/// Adds one pixel's channel values with its horizontal weights (general path).
+static inline void cpix_grid_add_pixel(cpix_grid *grid, uint32_t x, uint32_t r, uint32_t g, uint32_t b) {
     uint32_t cell = grid->column_cell[x];
     uint32_t weight = grid->column_weight[x];
-    grid->row_sums[cell] += (uint64_t)value * weight;
-    uint32_t remaining = grid->grid_width - weight;
-    while (remaining) {  // only when the pixel straddles a cell border (or the grid is wider than the image)
+    uint32_t remaining = grid->grid_width;
+    for (;;) {
+        uint64_t *target = grid->row_sums + (size_t)cell * 3;
+        target[0] += (uint64_t)r * weight;
+        target[1] += (uint64_t)g * weight;
+        target[2] += (uint64_t)b * weight;
+        remaining -= weight;
+        if (!remaining) break;
         cell++;
-        uint32_t part = remaining < grid->width ? remaining : grid->width;
-        grid->row_sums[cell] += (uint64_t)value * part;
-        remaining -= part;
+        weight = remaining < grid->width ? remaining : grid->width;
     }
 }
 
 /// Adds `count` pixels of one row, located at image columns x0, x0+dx, … on image row `y`.
 static void cpix_grid_add_row(cpix_grid *grid, const uint8_t *row, uint32_t count, int layout, int stride,
                               uint32_t x0, uint32_t dx, uint32_t y) {
-    uint32_t x = x0;
-    switch (layout) {
-    case CPIX_LAYOUT_RGB:
-        for (uint32_t i = 0; i < count; i++, row += stride, x += dx) {
-            uint32_t gray = (19595u * row[0] + 38470u * row[1] + 7471u * row[2] + 32768u) >> 16;
-            cpix_grid_add(grid, x, gray);
+    int rgb = layout != CPIX_LAYOUT_GRAY;
+    if (layout != CPIX_LAYOUT_CMYK_ADOBE && grid->downscaling && x0 == 0 && dx == 1 && count == grid->width) {
+        // Fast path: plain sums over the columns wholly inside each cell, then the straddling ones.
+        for (uint32_t cell = 0; cell < grid->grid_width; cell++) {
+            const uint8_t *pixel = row + (size_t)grid->inner_start[cell] * stride;
+            uint32_t n = grid->inner_end[cell] - grid->inner_start[cell];
+            uint64_t *target = grid->row_sums + (size_t)cell * 3;
+            if (rgb) {
+                uint64_t r = 0, g = 0, b = 0;
+                for (uint32_t i = 0; i < n; i++, pixel += stride) {
+                    r += pixel[0];
+                    g += pixel[1];
+                    b += pixel[2];
+                }
+                target[0] += r * grid->grid_width;
+                target[1] += g * grid->grid_width;
+                target[2] += b * grid->grid_width;
+            } else {
+                uint64_t g = 0;
+                for (uint32_t i = 0; i < n; i++, pixel += stride) g += pixel[0];
+                target[1] += g * grid->grid_width;
+            }
         }
-        break;
-    case CPIX_LAYOUT_CMYK_ADOBE:
-        for (uint32_t i = 0; i < count; i++, row += stride, x += dx) {
-            uint32_t k = row[3];
-            uint32_t r = row[0] * k / 255, g = row[1] * k / 255, b = row[2] * k / 255;
-            cpix_grid_add(grid, x, (19595u * r + 38470u * g + 7471u * b + 32768u) >> 16);
+        for (uint32_t i = 0; i < grid->straddling_count; i++) {
+            uint32_t x = grid->straddling[i];
+            const uint8_t *pixel = row + (size_t)x * stride;
+            if (rgb) cpix_grid_add_pixel(grid, x, pixel[0], pixel[1], pixel[2]);
+            else cpix_grid_add_pixel(grid, x, 0, pixel[0], 0);
         }
-        break;
-    default:
-        for (uint32_t i = 0; i < count; i++, row += stride, x += dx) cpix_grid_add(grid, x, row[0]);
-        break;
+    } else {
+        uint32_t x = x0;
+        for (uint32_t i = 0; i < count; i++, row += stride, x += dx) {
+            if (layout == CPIX_LAYOUT_CMYK_ADOBE) {
+                uint32_t k = row[3];
+                cpix_grid_add_pixel(grid, x, row[0] * k / 255, row[1] * k / 255, row[2] * k / 255);
+            } else if (rgb) {
+                cpix_grid_add_pixel(grid, x, row[0], row[1], row[2]);
+            } else {
+                cpix_grid_add_pixel(grid, x, 0, row[0], 0);
+            }
+        }
     }
-    // Spread the row's horizontal sums over the grid rows it overlaps.
+    // Turn the row's channel sums into gray (×65536) and spread them over the grid rows it overlaps.
     uint64_t start = (uint64_t)y * grid->grid_height;
     uint64_t remaining = grid->grid_height;
     uint64_t cell = start / grid->height;
     while (remaining) {
         uint64_t cell_end = (cell + 1) * grid->height;
         uint64_t part = start + remaining < cell_end ? remaining : cell_end - start;
-        uint64_t *target = grid->sums + cell * grid->grid_width;
-        for (uint32_t i = 0; i < grid->grid_width; i++) target[i] += grid->row_sums[i] * part;
+        double *target = grid->sums + cell * grid->grid_width;
+        for (uint32_t i = 0; i < grid->grid_width; i++) {
+            const uint64_t *channel = grid->row_sums + (size_t)i * 3;
+            uint64_t gray = rgb ? 19595u * channel[0] + 38470u * channel[1] + 7471u * channel[2] : 65536u * channel[1];
+            target[i] += (double)gray * (double)part;
+        }
         start += part;
         remaining -= part;
         cell++;
     }
-    memset(grid->row_sums, 0, sizeof(uint64_t) * grid->grid_width);
+    memset(grid->row_sums, 0, sizeof(uint64_t) * 3 * grid->grid_width);
 }
 
 static void cpix_grid_finish(const cpix_grid *grid, uint8_t *out) {
-    uint64_t total = (uint64_t)grid->width * grid->height;
+    double total = (double)grid->width * (double)grid->height * 65536.0;
     size_t cells = (size_t)grid->grid_width * grid->grid_height;
     for (size_t i = 0; i < cells; i++) {
-        uint64_t value = (grid->sums[i] + total / 2) / total;
+        uint64_t value = (uint64_t)(grid->sums[i] / total + 0.5);
         out[i] = (uint8_t)(value > 255 ? 255 : value);
     }
 }
@@ -374,7 +435,10 @@ int cpix_jpeg_decode(const uint8_t *data, size_t length, int mode, const cpix_de
     if (cinfo.out_color_space == JCS_RGB) layout = CPIX_LAYOUT_RGB;
     else if (cinfo.out_color_space == JCS_CMYK) layout = CPIX_LAYOUT_CMYK_ADOBE;
     int stride = cinfo.output_components;
-    context.row = malloc((size_t)cinfo.output_width * (size_t)stride);
+    // libjpeg-turbo's SIMD colour converters write 16-byte-aligned rows with non-temporal stores,
+    // which push the row out of the cache right before we read it for the grid (measured: full-size
+    // decode twice as slow). An odd offset makes them use ordinary stores.
+    context.row = malloc((size_t)cinfo.output_width * (size_t)stride + 1);
     if (!context.row) {
         snprintf(context.message, sizeof(context.message), "out of memory for a JPEG row");
         context.code = CPIX_ERR_MEMORY;
@@ -389,13 +453,13 @@ int cpix_jpeg_decode(const uint8_t *data, size_t length, int mode, const cpix_de
     }
     while (cinfo.output_scanline < cinfo.output_height) {
         JDIMENSION y = cinfo.output_scanline;
-        JSAMPROW row = context.row;
+        JSAMPROW row = context.row + 1;
         if (jpeg_read_scanlines(&cinfo, &row, 1) != 1) {
             snprintf(context.message, sizeof(context.message), "libjpeg returned no scanline");
             context.code = CPIX_ERR_CORRUPT;
             longjmp(context.jump, 1);
         }
-        if (grid) cpix_grid_add_row(&context.grid, context.row, cinfo.output_width, layout, stride, 0, 1, y);
+        if (grid) cpix_grid_add_row(&context.grid, row, cinfo.output_width, layout, stride, 0, 1, y);
     }
     jpeg_finish_decompress(&cinfo);  // reads up to EOI: a missing end is "premature end of JPEG file"
     if (grid) cpix_grid_finish(&context.grid, options->grid);
