@@ -344,7 +344,20 @@ static void cpix_jpeg_fail(j_common_ptr cinfo, int code) {
 }
 
 static void cpix_jpeg_decode_error_exit(j_common_ptr cinfo) {
-    cpix_jpeg_fail(cinfo, cinfo->err->msg_code == JERR_OUT_OF_MEMORY ? CPIX_ERR_MEMORY : CPIX_ERR_CORRUPT);
+    int code = cinfo->err->msg_code;
+    if (code == JERR_NO_BACKING_STORE || code == JERR_OUT_OF_MEMORY) {
+        // jmemnobs has no backing store: a whole-image buffer over max_memory_to_use ends here.
+        cpix_jpeg_context *context = (cpix_jpeg_context *)cinfo->err;
+        long limit = cinfo->mem ? cinfo->mem->max_memory_to_use : 0L;
+        if (limit > 0)
+            snprintf(context->message, sizeof(context->message),
+                     "JPEG needs more decoder memory than allowed (%ld bytes)", limit);
+        else
+            snprintf(context->message, sizeof(context->message), "out of memory while decoding JPEG");
+        context->code = CPIX_ERR_MEMORY;
+        longjmp(context->jump, 1);
+    }
+    cpix_jpeg_fail(cinfo, CPIX_ERR_CORRUPT);
 }
 
 static void cpix_jpeg_emit_message(j_common_ptr cinfo, int level) {

@@ -253,3 +253,50 @@ import Testing
         #expect(decodeError(gif, .gif)?.code == .unsupportedFormat)
     }
 }
+
+@Suite struct JPEGVariantTests {
+    let referenceHash: UInt64
+
+    init() throws {
+        let png = try TestImages.png(JPEGFixtures.pixels(), width: JPEGFixtures.width, height: JPEGFixtures.height)
+        referenceHash = try ImageDecoder.decode(png, format: .png).differenceHash
+    }
+
+    @Test(arguments: [ImageDecodeMode.entropyComplete, .fullSize])
+    func progressiveJPEGDecodes(mode: ImageDecodeMode) throws {
+        let header = try ImageDecoder.readHeader(JPEGFixtures.progressive, format: .jpeg)
+        #expect((header.width, header.height, header.isProgressive) == (72, 128, true))
+        let decoded = try ImageDecoder.decode(JPEGFixtures.progressive, format: .jpeg, mode: mode)
+        #expect(DifferenceHash.hammingDistance(decoded.differenceHash, referenceHash) <= 6)
+    }
+
+    @Test(arguments: [ImageDecodeMode.entropyComplete, .fullSize])
+    func truncatedProgressiveJPEGIsCorrupt(mode: ImageDecodeMode) {
+        let truncated = Array(JPEGFixtures.progressive.prefix(JPEGFixtures.progressive.count * 6 / 10))
+        #expect(throws: ImageDecodeError.self) { try ImageDecoder.decode(truncated, format: .jpeg, mode: mode) }
+    }
+
+    @Test func progressiveJPEGOverTheMemoryCapIsTooLarge() throws {
+        let limits = DecodeLimits(maxMemory: 1000)
+        #expect {
+            try ImageDecoder.decode(JPEGFixtures.progressive, format: .jpeg, limits: limits)
+        } throws: { ($0 as? ImageDecodeError)?.code == .outOfMemory }
+        let rejected = ImageValidator(
+            rules: ValidationRules(minWidth: 1, minHeight: 1), maxDecoderMemory: 1000
+        ).validate(JPEGFixtures.progressive).rejection
+        #expect(rejected?.category == .tooLarge)
+        #expect(rejected?.stage == .decode)
+        // Baseline JPEGs stream through a few rows and never reach the cap.
+        #expect(throws: Never.self) {
+            try ImageDecoder.decode(TestImages.wavesJPEG(), format: .jpeg, limits: limits)
+        }
+    }
+
+    @Test(arguments: [ImageDecodeMode.entropyComplete, .fullSize])
+    func adobeCMYKJPEGDecodesToTheSamePicture(mode: ImageDecodeMode) throws {
+        let header = try ImageDecoder.readHeader(JPEGFixtures.cmyk, format: .jpeg)
+        #expect(header.components == 4)
+        let decoded = try ImageDecoder.decode(JPEGFixtures.cmyk, format: .jpeg, mode: mode)
+        #expect(DifferenceHash.hammingDistance(decoded.differenceHash, referenceHash) <= 6)
+    }
+}
