@@ -17,7 +17,9 @@ public struct BlobKey: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// - Throws: ``BlobStoreError/Code/invalidKey`` when `sha256` is not 64 lowercase hex digits.
     public init(sha256: String, format: ImageFormat) throws(BlobStoreError) {
         guard Self.isValidDigest(sha256) else {
-            throw BlobStoreError(code: .invalidKey, message: "sha256 must be 64 lowercase hex digits, got \(sha256.debugDescription.prefix(80))")
+            throw BlobStoreError(
+                code: .invalidKey,
+                message: "sha256 must be 64 lowercase hex digits, got \(sha256.debugDescription.prefix(80))")
         }
         self.sha256 = sha256
         self.format = format

@@ -122,7 +122,7 @@ public enum ImageDecoder {
         return DecodedImage(header: ImageHeader(format: format, header), hashGrid: grid)
     }
 
-    /// Reads the dimensions from the header; see ``readHeader(_:format:)-(UnsafeRawBufferPointer,_)``.
+    /// Reads the dimensions from the header, like the `UnsafeRawBufferPointer` variant.
     public static func readHeader(_ bytes: some ContiguousBytes, format: ImageFormat) throws(ImageDecodeError)
         -> ImageHeader
     {
@@ -131,7 +131,7 @@ public enum ImageDecoder {
         }.get()
     }
 
-    /// Decodes an image held in memory; see ``decode(_:format:mode:limits:)-(UnsafeRawBufferPointer,_,_,_)``.
+    /// Decodes an image held in memory, like the `UnsafeRawBufferPointer` variant.
     public static func decode(
         _ bytes: some ContiguousBytes, format: ImageFormat, mode: ImageDecodeMode = .entropyComplete,
         limits: DecodeLimits = DecodeLimits()

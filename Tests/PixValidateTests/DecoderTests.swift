@@ -118,6 +118,16 @@ import Testing
         #expect(grid[0] == 0 && grid[8] == 255)
     }
 
+    @Test(arguments: [1, 2, 4])
+    func subByteInterlacedGrayMatchesItsNonInterlacedTwin(bitDepth: Int) throws {
+        let levels = 1 << bitDepth
+        var builder = PNGBuilder(
+            width: 37, height: 21, colorType: .gray, bitDepth: bitDepth, pixel: { x, y in [(x / 3 + y) % levels] })
+        let plain = try decode(builder.build(), .png).hashGrid
+        builder.interlaced = true
+        #expect(try decode(builder.build(), .png).hashGrid == plain)
+    }
+
     @Test func tinyInterlacedImagesWithEmptyPassesDecode() throws {
         for (width, height) in [(1, 1), (2, 1), (1, 5), (3, 3)] {
             let builder = PNGBuilder(
@@ -229,7 +239,8 @@ import Testing
         let idat = try #require(PNGBuilder.chunks(png).first { $0.type == "IDAT" })
         png[idat.data + 200] ^= 0x10  // a pixel byte inside the stored block
         let body = Array(png[(idat.start + 4)..<(idat.data + idat.length)])
-        png.replaceSubrange((idat.data + idat.length)..<(idat.data + idat.length + 4), with: PNGBuilder.bigEndian(PNGBuilder.crc32(body)))
+        let crc = idat.data + idat.length
+        png.replaceSubrange(crc..<(crc + 4), with: PNGBuilder.bigEndian(PNGBuilder.crc32(body)))
         let error = decodeError(png, .png)
         #expect(error?.code == .corrupt)
         #expect(error?.message.contains("data check") == true, "\(String(describing: error))")
