@@ -123,10 +123,11 @@ public struct ImageValidator: Sendable {
             ValidationRejection(
                 category: category, detail: detail, stage: .header, format: header.format, width: width, height: height)
         }
-        if width.multipliedReportingOverflow(by: height).partialValue > rules.maxPixels {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        if overflow || pixels > rules.maxPixels {
             return reject(
                 .tooLarge,
-                "\(width)×\(height) (\(Self.megapixels(width * height))) exceeds the pixel budget of "
+                "\(width)×\(height) (\(Self.megapixels(overflow ? .max : pixels))) exceeds the pixel budget of "
                     + Self.megapixels(rules.maxPixels))
         }
         if width > rules.maxWidth || height > rules.maxHeight {
