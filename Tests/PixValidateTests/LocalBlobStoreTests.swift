@@ -1,0 +1,145 @@
+import Foundation
+import PixBlob
+import PixCore
+import PixValidate
+import Testing
+
+@Suite struct LocalBlobStoreTests {
+    let root: URL
+    let store: LocalBlobStore
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("pixblob-\(UUID().uuidString)")
+        store = LocalBlobStore(root: root)
+    }
+
+    func key(_ bytes: [UInt8], _ format: ImageFormat = .jpeg) throws -> BlobKey {
+        try BlobKey(sha256: SHA256Hasher.hex(of: bytes), format: format)
+    }
+
+    func filesUnder(_ directory: URL) -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: directory.path)
+        var files: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent(path).path, isDirectory: &isDirectory),
+                !isDirectory.boolValue
+            {
+                files.append(path)
+            }
+        }
+        return files.sorted()
+    }
+
+    @Test func writesContentAddressedFiles() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let bytes = try TestImages.wavesJPEG(width: 64, height: 64)
+        let key = try key(bytes)
+        let stored = try store.put(bytes, for: key)
+        let sha = key.sha256
+        let expected = "images/\(sha.prefix(2))/\(sha.dropFirst(2).prefix(2))/\(sha).jpg"
+        #expect(key.path == expected)
+        #expect(stored.created && stored.byteCount == bytes.count)
+        #expect(stored.storageURL == root.appendingPathComponent(expected).absoluteString)
+        #expect(filesUnder(root) == [expected], "no temporary file is left behind")
+        #expect(try Data(contentsOf: root.appendingPathComponent(expected)) == Data(bytes))
+        #expect(try store.get(key) == bytes)
+        #expect(try store.exists(key))
+        #expect(try store.verify(key))
+    }
+
+    @Test func storingTwiceIsANoOp() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let bytes = Array("first content".utf8)
+        let key = try key(bytes, .png)
+        #expect(try store.put(bytes, for: key).created)
+        let file = store.fileURL(for: key)
+        let before = try FileManager.default.attributesOfItem(atPath: file.path)[.systemFileNumber] as? Int
+        let again = try store.put(bytes, for: key)
+        #expect(!again.created && again.byteCount == bytes.count)
+        let after = try FileManager.default.attributesOfItem(atPath: file.path)[.systemFileNumber] as? Int
+        #expect(before == after, "the existing file was not replaced")
+        #expect(try store.listKeys() == [key])
+    }
+
+    @Test func refusesKeysThatAreNotContentAddresses() throws {
+        let invalid = [
+            "", "../../etc/passwd", String(repeating: "a", count: 63), String(repeating: "a", count: 65),
+            String(repeating: "A", count: 64), String(repeating: "g", count: 64),
+            String(repeating: "a", count: 62) + "/.", String(repeating: "a", count: 60) + ".jpg",
+        ]
+        for digest in invalid {
+            #expect(throws: BlobStoreError.self, "\(digest)") { try BlobKey(sha256: digest, format: .jpeg) }
+        }
+        let sha = String(repeating: "ab", count: 32)
+        #expect(throws: BlobStoreError.self) { try BlobKey(path: "images/ab/ab/\(sha).exe") }
+        #expect(throws: BlobStoreError.self) { try BlobKey(path: "images/cd/ab/\(sha).jpg") }
+        #expect(throws: BlobStoreError.self) { try BlobKey(path: "../images/ab/ab/\(sha).jpg") }
+        let parsed = try BlobKey(path: "images/ab/ab/\(sha).tif")
+        #expect(parsed == (try BlobKey(sha256: sha, format: .tiff)))
+    }
+
+    @Test func verifyingStoreRefusesMismatchedContent() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let verifying = LocalBlobStore(root: root, verifiesDigest: true)
+        let wrong = try key(Array("other".utf8))
+        do {
+            _ = try verifying.put(Array("content".utf8), for: wrong)
+            Issue.record("a mismatched key was accepted")
+        } catch let error as BlobStoreError {
+            #expect(error.code == .digestMismatch)
+        }
+        #expect(!(try verifying.exists(wrong)))
+        #expect(filesUnder(root).isEmpty, "the temporary file was removed")
+    }
+
+    @Test(arguments: [false, true])
+    func storesFilesByMovingOrCopying(consuming: Bool) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let spool = root.appendingPathComponent("download.part")
+        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        try Data(bytes).write(to: spool)
+        let key = try key(bytes, .png)
+        let stored = try store.put(contentsOf: spool, for: key, consuming: consuming)
+        #expect(stored.created && stored.byteCount == bytes.count)
+        #expect(try store.get(key) == bytes)
+        #expect(FileManager.default.fileExists(atPath: spool.path) == !consuming)
+        // Idempotent for files too; a consumed spool file is removed even when not needed.
+        try Data(bytes).write(to: spool)
+        #expect(try !store.put(contentsOf: spool, for: key, consuming: consuming).created)
+        #expect(FileManager.default.fileExists(atPath: spool.path) == !consuming)
+    }
+
+    @Test func deletesAndListsKeys() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let contents = (0..<5).map { Array("blob \($0)".utf8) }
+        let keys = try contents.map { try key($0) }
+        for (bytes, key) in zip(contents, keys) { _ = try store.put(bytes, for: key) }
+        #expect(try store.listKeys() == keys.sorted())
+        #expect(try store.delete(keys[0]))
+        #expect(try !store.delete(keys[0]))
+        #expect(try !store.exists(keys[0]))
+        #expect(try store.listKeys() == Array(keys.dropFirst()).sorted())
+        #expect {
+            _ = try store.get(keys[0])
+        } throws: { ($0 as? BlobStoreError)?.code == .notFound }
+    }
+
+    @Test func sweepsStaleTemporaryFilesAndNeverListsThem() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let bytes = Array("kept".utf8)
+        let key = try key(bytes)
+        _ = try store.put(bytes, for: key)
+        // What a crash between create and rename leaves behind.
+        let directory = store.fileURL(for: key).deletingLastPathComponent()
+        let stale = directory.appendingPathComponent(".tmp-\(key.sha256.prefix(16))-1234")
+        try Data("half written".utf8).write(to: stale)
+        #expect(try store.listKeys() == [key])
+        #expect(try store.sweepTemporaryFiles(olderThan: 3600) == 0, "a recent file may be a write in progress")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: stale.path)
+        #expect(try store.sweepTemporaryFiles(olderThan: 3600) == 1)
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(try store.get(key) == bytes)
+    }
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@Test func placeholderPixValidateTests() {
-    #expect(Bool(true))
-}
