@@ -51,34 +51,34 @@ public enum FixtureImages {
                 cx: cx, cy: cy, radiusSquared: size * size, color: color())
         }
         let grainSeed = random.next()
+        // Per-column terms are computed once, not once per pixel.
+        let columnShade = (0..<width).map { x in x * 256 / width }
+        let columnCell = (0..<width).map { x in x * (gridWidth - 1) * 256 / width }
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         pixels.withUnsafeMutableBufferPointer { out in
             for y in 0..<height {
                 let t = y * 256 / height
-                let rowBase = (
-                    (top.0 * (256 - t) + bottom.0 * t) >> 8, (top.1 * (256 - t) + bottom.1 * t) >> 8,
-                    (top.2 * (256 - t) + bottom.2 * t) >> 8
-                )
+                let baseRed = (top.0 * (256 - t) + bottom.0 * t) >> 8
+                let baseGreen = (top.1 * (256 - t) + bottom.1 * t) >> 8
+                let baseBlue = (top.2 * (256 - t) + bottom.2 * t) >> 8
                 // Smooth noise: bilinear interpolation over a coarse grid.
                 let gy = y * (gridHeight - 1) * 256 / height
                 let gridRow = gy >> 8
                 let fy = gy & 255
+                let rowShapes = shapes.filter { y >= $0.y0 && y < $0.y1 }
                 for x in 0..<width {
-                    let s = x * 256 / width
-                    var r = rowBase.0 + (tint.0 * s >> 8)
-                    var g = rowBase.1 + (tint.1 * s >> 8)
-                    var b = rowBase.2 + (tint.2 * s >> 8)
-                    let gx = x * (gridWidth - 1) * 256 / width
-                    let gridColumn = gx >> 8
-                    let fx = gx & 255
+                    let shade = columnShade[x]
+                    let cell = columnCell[x]
+                    let gridColumn = cell >> 8
+                    let fx = cell & 255
                     let i00 = gridRow * gridWidth + gridColumn
                     let upper = grid[i00] * (256 - fx) + grid[i00 + 1] * fx
                     let lower = grid[i00 + gridWidth] * (256 - fx) + grid[i00 + gridWidth + 1] * fx
                     let smooth = (upper * (256 - fy) + lower * fy) >> 16
-                    r += smooth
-                    g += smooth
-                    b += smooth
-                    for shape in shapes where x >= shape.x0 && x < shape.x1 && y >= shape.y0 && y < shape.y1 {
+                    var r = baseRed + (tint.0 * shade >> 8) + smooth
+                    var g = baseGreen + (tint.1 * shade >> 8) + smooth
+                    var b = baseBlue + (tint.2 * shade >> 8) + smooth
+                    for shape in rowShapes where x >= shape.x0 && x < shape.x1 {
                         if shape.isCircle {
                             let dx = x - shape.cx
                             let dy = y - shape.cy
@@ -209,8 +209,10 @@ public enum FixtureImages {
     }
 
     private static func encode(
-        _ body: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int>,
-            UnsafeMutablePointer<cpix_status>) -> Int32
+        _ body: (
+            UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int>,
+            UnsafeMutablePointer<cpix_status>
+        ) -> Int32
     ) -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>?
         var length = 0

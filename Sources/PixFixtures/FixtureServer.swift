@@ -25,7 +25,8 @@ public struct FixtureServerError: Error, Hashable, Sendable, CustomStringConvert
     static func socket(_ call: String, host: String, port: UInt16) -> FixtureServerError {
         let reason = String(cString: strerror(errno))
         return FixtureServerError(
-            code: .socket, message: "\(call) failed for \(host):\(port): \(reason); is the address configured and the port free?")
+            code: .socket,
+            message: "\(call) failed for \(host):\(port): \(reason); is the address configured and the port free?")
     }
 
     /// What went wrong and what to check.

@@ -47,6 +47,27 @@ import Testing
         }
     }
 
+    @Test func credentialsInTheURLNeverReachTheError() async throws {
+        try await withDownloader { downloader, server in
+            let url = "http://crawler:s3cret@127.0.0.1:\(server.port)/status/404"
+            let error = try await #require(throws: FetchError.self) { try await downloader.fetch(url) }
+            #expect(error.status == 404)
+            #expect(error.url == server.url("/status/404"))
+            #expect(!error.description.contains("s3cret"))
+        }
+    }
+
+    @Test func headerValuesWithLineBreaksAreRefused() async throws {
+        try await withDownloader { downloader, server in
+            let request = FetchRequest(
+                url: server.url("/img/1.jpg"), headers: ["X-Note": "a\r\nX-Injected: yes"], respectRobotsTxt: false)
+            let error = try await #require(throws: FetchError.self) { try await downloader.fetch(request) }
+            #expect(error.code == .transferFailed)
+            #expect(error.reason.contains("line break"))
+            #expect(server.totalRequestCount == 0)
+        }
+    }
+
     // MARK: - Schemes
 
     @Test(arguments: ["file:///etc/passwd", "gopher://127.0.0.1:70/1", "ftp://127.0.0.1/x", "dict://127.0.0.1/"])
@@ -114,20 +135,19 @@ import Testing
     }
 
     @Test func pinnedHostNameOnAnAllowedAddressIsFetched() async throws {
-        try await withDownloader(configure: { configuration in
-            configuration.hostPins = [.init(host: "pinned.test", port: 0, addresses: [IPAddress(127, 0, 0, 1)])]
-        }) { downloader, server in
-            // A pin is per port; re-create the downloader's configuration with the real port.
-            var configuration = downloader.configuration
-            configuration.hostPins = [
-                .init(host: "pinned.test", port: Int(server.port), addresses: [IPAddress(127, 0, 0, 1)])
-            ]
-            let pinned = try Downloader(configuration: configuration, logger: .init(label: "test"))
-            let response = try await pinned.fetch("http://pinned.test:\(server.port)/img/3.jpg?w=32&h=32")
-            #expect(response.status == 200)
-            #expect(response.remoteAddress == "127.0.0.1")
-            await pinned.shutdown()
-        }
+        // Proves the pin mechanism the rebinding test relies on: the same pin to 127.0.0.1 connects.
+        let server = try FixtureServer()
+        defer { server.stop() }
+        var configuration = testConfiguration()
+        configuration.hostPins = [
+            .init(host: "pinned.test", port: Int(server.port), addresses: [IPAddress(127, 0, 0, 1)])
+        ]
+        let downloader = try Downloader(configuration: configuration, logger: Logger(label: "test"))
+        let response = try await downloader.fetch("http://pinned.test:\(server.port)/img/3.jpg?w=32&h=32")
+        #expect(response.status == 200)
+        #expect(response.remoteAddress == "127.0.0.1")
+        #expect(server.requests.first { $0.path == "/img/3.jpg" }?.headers["host"] == "pinned.test:\(server.port)")
+        await downloader.shutdown()
     }
 
     @Test func refusesARedirectToAnotherLoopbackAddress() async throws {
@@ -170,14 +190,21 @@ import Testing
     }
 
     static let badInternet: [Case] = [
-        Case(path: "/bad/truncated.jpg", expected: .body(FixtureImages.truncatedJPEG(seed: 11), contentType: "image/jpeg")),
-        Case(path: "/bad/bad-crc.png", expected: .body(FixtureImages.pngWithBadCRC(seed: 12), contentType: "image/png")),
+        Case(
+            path: "/bad/truncated.jpg",
+            expected: .body(FixtureImages.truncatedJPEG(seed: 11), contentType: "image/jpeg")),
+        Case(
+            path: "/bad/bad-crc.png", expected: .body(FixtureImages.pngWithBadCRC(seed: 12), contentType: "image/png")),
         Case(path: "/bad/html.jpg", expected: .body(FixtureImages.html, contentType: "image/jpeg")),
         Case(path: "/bad/image.svg", expected: .body(FixtureImages.svg, contentType: "image/svg+xml")),
         Case(path: "/bad/image.gif", expected: .body(FixtureImages.gif, contentType: "image/gif")),
         Case(path: "/bad/bomb.png", expected: .body(FixtureImages.pngDeclaring(), contentType: "image/png")),
-        Case(path: "/dup/a.jpg", expected: .body(FixtureImages.jpeg(seed: FixtureRoute.duplicateSeed), contentType: "image/jpeg")),
-        Case(path: "/dup/b.jpg", expected: .body(FixtureImages.jpeg(seed: FixtureRoute.duplicateSeed), contentType: "image/jpeg")),
+        Case(
+            path: "/dup/a.jpg",
+            expected: .body(FixtureImages.jpeg(seed: FixtureRoute.duplicateSeed), contentType: "image/jpeg")),
+        Case(
+            path: "/dup/b.jpg",
+            expected: .body(FixtureImages.jpeg(seed: FixtureRoute.duplicateSeed), contentType: "image/jpeg")),
         Case(path: "/status/404", expected: .failure(.httpStatus, .httpStatus, status: 404)),
         Case(path: "/status/403", expected: .failure(.httpStatus, .httpStatus, status: 403)),
         Case(path: "/status/410", expected: .failure(.httpStatus, .httpStatus, status: 410)),
@@ -253,10 +280,12 @@ import Testing
         try await withDownloader { downloader, server in
             let image = try await downloader.fetch(server.url("/img/9.jpg"))
             let error = try await #require(throws: FetchError.self) {
-                try await downloader.fetch(FetchRequest(url: server.url("/img/9.jpg"), maxBodyBytes: image.body.count - 1))
+                try await downloader.fetch(
+                    FetchRequest(url: server.url("/img/9.jpg"), maxBodyBytes: image.body.count - 1))
             }
             #expect(error.code == .bodyTooLarge)
-            let exact = try await downloader.fetch(FetchRequest(url: server.url("/img/9.jpg"), maxBodyBytes: image.body.count))
+            let exact = try await downloader.fetch(
+                FetchRequest(url: server.url("/img/9.jpg"), maxBodyBytes: image.body.count))
             #expect(exact.body == image.body)
         }
     }
@@ -461,7 +490,8 @@ import Testing
             }
             #expect(server.requestCount(path: "/slow/0") == 1)
         }
-        #expect(overlap.peak == 2)
+        #expect(overlap.peak <= 2)
+        #expect(overlap.peak >= 1)
     }
 
     @Test func cancellingATaskAbortsItsTransfer() async throws {
@@ -557,13 +587,51 @@ import Testing
     }
 
     @Test func robotsTxtIsCheckedForTheHostARedirectLandsOn() async throws {
+        let server = try FixtureServer()
+        defer { server.stop() }
+        server.route(.exact("/robots.txt")) { request in
+            // The origin the redirect starts from allows everything; the one it lands on is the standard one.
+            request.headers["host"]?.hasPrefix("other.test") == true ? .text(FixtureRoute.robotsTxt) : .status(404)
+        }
+        var configuration = testConfiguration()
+        configuration.hostPins = [
+            .init(host: "start.test", port: Int(server.port), addresses: [IPAddress(127, 0, 0, 1)]),
+            .init(host: "other.test", port: Int(server.port), addresses: [IPAddress(127, 0, 0, 1)]),
+        ]
+        let downloader = try Downloader(configuration: configuration, logger: Logger(label: "test"))
+        let url = "http://start.test:\(server.port)/redirect/to?location=http://other.test:\(server.port)/private/1.jpg"
+        let error = try await #require(throws: FetchError.self) { try await downloader.fetch(url) }
+        #expect(error.code == .robotsDisallowed)
+        #expect(error.category == .robots)
+        #expect(server.requestCount(path: "/robots.txt") == 2)
+        await downloader.shutdown()
+    }
+
+    @Test func robotsTagOnAnErrorPageKeepsItsStatus() async throws {
         try await withDownloader { downloader, server in
+            server.route(.exact("/gone.jpg")) { _ in .status(404, headers: [.init("X-Robots-Tag", "noindex")]) }
             let error = try await #require(throws: FetchError.self) {
-                try await downloader.fetch(
-                    server.url("/redirect/to?location=http://localhost:\(server.port)/private/1.jpg"))
+                try await downloader.fetch(server.url("/gone.jpg"))
             }
-            // localhost resolves to 127.0.0.1 or ::1; only 127.0.0.1 is allowed, either way nothing is stored.
-            #expect(error.category == .robots || error.category == .blocked)
+            #expect(error.code == .httpStatus)
+            #expect(error.status == 404)
+        }
+    }
+
+    @Test func robotsTagOptOutIsRejectedBeforeTheBodyIsDownloaded() async throws {
+        let size = 48 * 1024 * 1024
+        try await withDownloader(configure: { $0.maxBodyBytes = 2 * size }) { downloader, server in
+            server.route(.exact("/noai-large.jpg")) { _ in
+                FixtureResponse(
+                    headers: [.init("Content-Type", "image/jpeg"), .init("X-Robots-Tag", "noai")],
+                    body: .filler(count: size, declaresLength: true))
+            }
+            let error = try await #require(throws: FetchError.self) {
+                try await downloader.fetch(server.url("/noai-large.jpg"))
+            }
+            #expect(error.code == .robotsTag)
+            server.stop()
+            #expect(server.bodyBytesSent(path: "/noai-large.jpg") < size / 2)
         }
     }
 
@@ -588,7 +656,8 @@ import Testing
 
     @Test func robotsTagCanBeIgnoredPerRequestAndByConfiguration() async throws {
         try await withDownloader { downloader, server in
-            let response = try await downloader.fetch(FetchRequest(url: server.url("/noai/4.jpg"), respectRobotsTag: false))
+            let response = try await downloader.fetch(
+                FetchRequest(url: server.url("/noai/4.jpg"), respectRobotsTag: false))
             #expect(response.body == FixtureImages.jpeg(seed: 4))
         }
         try await withDownloader(configure: { $0.respectRobotsTag = false }) { downloader, server in

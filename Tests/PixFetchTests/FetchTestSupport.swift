@@ -13,7 +13,7 @@ func testConfiguration() -> DownloaderConfiguration {
     configuration.connectTimeout = .seconds(2)
     configuration.totalTimeout = .seconds(10)
     configuration.lowSpeedLimit = 100
-    configuration.lowSpeedTime = .seconds(1)
+    configuration.lowSpeedTime = .seconds(2)
     configuration.maxBodyBytes = 1 << 20
     configuration.retryPolicy = RetryPolicy(
         maxAttempts: 3, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50), maxRetryAfter: .seconds(2))

@@ -81,29 +81,31 @@ import Testing
 }
 
 @Suite struct RobotsTagTests {
-    @Test(arguments: [
-        (["noai"], "noai"),
-        (["noimageai"], "noimageai"),
-        (["none"], "none"),
-        (["noindex, nofollow"], "noindex"),
-        (["NoAI"], "noai"),
-        (["PixCrawler: noai"], "noai"),
-        (["pixcrawler: noimageai, nofollow"], "noimageai"),
-        (["otherbot: noindex", "PixCrawler: none"], "none"),
-        (["unavailable_after: 25 Jun 2010 15:00:00 PST, noai"], "noai"),
-    ] as [([String], String)])
+    @Test(
+        arguments: [
+            (["noai"], "noai"),
+            (["noimageai"], "noimageai"),
+            (["none"], "none"),
+            (["noindex, nofollow"], "noindex"),
+            (["NoAI"], "noai"),
+            (["PixCrawler: noai"], "noai"),
+            (["pixcrawler: noimageai, nofollow"], "noimageai"),
+            (["otherbot: noindex", "PixCrawler: none"], "none"),
+            (["unavailable_after: 25 Jun 2010 15:00:00 PST, noai"], "noai"),
+        ] as [([String], String)])
     func optOutsApply(_ values: [String], _ directive: String) {
         #expect(RobotsTag.optOutDirective(values: values, productToken: "PixCrawler") == directive)
     }
 
-    @Test(arguments: [
-        [],
-        ["nofollow"],
-        ["otherbot: noai"],
-        ["otherbot: noindex, noai"],
-        ["max-image-preview: large"],
-        ["noarchive, nosnippet"],
-    ] as [[String]])
+    @Test(
+        arguments: [
+            [],
+            ["nofollow"],
+            ["otherbot: noai"],
+            ["otherbot: noindex, noai"],
+            ["max-image-preview: large"],
+            ["noarchive, nosnippet"],
+        ] as [[String]])
     func otherValuesDoNotOptOut(_ values: [String]) {
         #expect(RobotsTag.optOutDirective(values: values, productToken: "PixCrawler") == nil)
     }

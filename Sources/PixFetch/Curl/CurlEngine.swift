@@ -9,7 +9,8 @@ import Synchronization
 /// `curl_multi_poll`, and resumes each caller's continuation when its transfer is done.
 final class CurlEngine: Sendable {
     /// The multi handle, shared with the libcurl thread.
-    struct MultiHandle: @unchecked Sendable {  // only curl_multi_wakeup (documented thread-safe) is called off the libcurl thread
+    // @unchecked: only curl_multi_wakeup, documented thread-safe, is called on it off the libcurl thread.
+    struct MultiHandle: @unchecked Sendable {
         let raw: UnsafeMutableRawPointer
     }
 
@@ -71,7 +72,8 @@ final class CurlEngine: Sendable {
             return inbox.nextID
         }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TransferResult, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<TransferResult, any Error>) in
                 let refusal: (any Error)? = inbox.withLock { inbox in
                     guard inbox.phase == .running else {
                         return FetchError(.shutDown, url: spec.url, reason: "the downloader has been shut down")

@@ -115,13 +115,15 @@ final class Transfer {
             long(CURLOPT_LOW_SPEED_LIMIT, spec.lowSpeedLimit, "LOW_SPEED_LIMIT")
             long(CURLOPT_LOW_SPEED_TIME, max(1, Int(spec.lowSpeedTime.milliseconds / 1000)), "LOW_SPEED_TIME")
         }
-        long(CURLOPT_HTTP_VERSION, spec.http2 ? Int(CURL_HTTP_VERSION_2TLS) : Int(CURL_HTTP_VERSION_1_1),
-             "HTTP_VERSION")
+        long(
+            CURLOPT_HTTP_VERSION, spec.http2 ? Int(CURL_HTTP_VERSION_2TLS) : Int(CURL_HTTP_VERSION_1_1),
+            "HTTP_VERSION")
         long(CURLOPT_PIPEWAIT, 1, "PIPEWAIT")
         long(CURLOPT_TCP_KEEPALIVE, 1, "TCP_KEEPALIVE")
         if !spec.truncateAtCap {
-            check(cpix_curl_easy_setopt_off_t(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(spec.maxBodyBytes)),
-                  "MAXFILESIZE_LARGE")
+            check(
+                cpix_curl_easy_setopt_off_t(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(spec.maxBodyBytes)),
+                "MAXFILESIZE_LARGE")
         }
         if let encoding = spec.acceptEncoding { string(CURLOPT_ACCEPT_ENCODING, encoding, "ACCEPT_ENCODING") }
         switch spec.method {
@@ -131,18 +133,29 @@ final class Transfer {
             long(CURLOPT_NOBODY, 1, "NOBODY")
         case .post:
             let body = spec.body ?? []
-            check(cpix_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)),
-                  "POSTFIELDSIZE_LARGE")
+            check(
+                cpix_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)),
+                "POSTFIELDSIZE_LARGE")
             if body.isEmpty {
                 string(CURLOPT_COPYPOSTFIELDS, "", "COPYPOSTFIELDS")
             } else {
                 // COPYPOSTFIELDS copies POSTFIELDSIZE bytes, so the buffer need not outlive this call.
-                check(body.withUnsafeBytes { cpix_curl_easy_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) },
-                      "COPYPOSTFIELDS")
+                check(
+                    body.withUnsafeBytes {
+                        cpix_curl_easy_setopt_ptr(
+                            easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress))
+                    },
+                    "COPYPOSTFIELDS")
             }
         }
         for header in spec.headers {
-            headerList = curl_slist_append(headerList, "\(header.name): \(header.value)")
+            // A CR or LF would let a value smuggle extra header lines (or a second request) onto the wire.
+            let line = "\(header.name): \(header.value)"
+            guard !header.name.isEmpty, !line.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A }) else {
+                failures.append("header '\(header.name)' contains a line break or has no name")
+                continue
+            }
+            headerList = curl_slist_append(headerList, line)
         }
         if let headerList { check(cpix_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList), "HTTPHEADER") }
         for pin in spec.hostPins {
@@ -171,7 +184,10 @@ final class Transfer {
     fileprivate func receiveBody(_ data: UnsafeMutablePointer<CChar>?, count: Int) -> Int {
         if !bodyStarted {
             bodyStarted = true
-            if let token = spec.robotsTagToken,
+            var status = 0
+            if let easy { _ = cpix_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status) }
+            // An opted-out 2xx image is rejected without downloading it; error pages keep their status.
+            if let token = spec.robotsTagToken, (200..<300).contains(status),
                 RobotsTag.optOutDirective(in: HTTPHeaders(headers), productToken: token) != nil
             {
                 robotsTagAbort = true

@@ -76,7 +76,8 @@ public final class Downloader: Sendable {
                 in: response.headers, productToken: configuration.robotsProductToken)
         {
             logger.debug(
-                "X-Robots-Tag opt-out", metadata: ["pixcrawl.url": "\(request.url)", "pixcrawl.directive": "\(directive)"])
+                "X-Robots-Tag opt-out",
+                metadata: ["pixcrawl.url": "\(request.url)", "pixcrawl.directive": "\(directive)"])
             throw FetchError(
                 .robotsTag, url: request.url, reason: "the response carries X-Robots-Tag '\(directive)'",
                 status: response.status, attempts: response.attempts)
@@ -231,7 +232,7 @@ public final class Downloader: Sendable {
         let url = spec.url
         if result.succeeded {
             let status = result.status
-            if (200..<300).contains(status) || (result.robotsTagAbort && spec.robotsTagToken != nil) {
+            if (200..<300).contains(status) {
                 return .success(
                     FetchResponse(
                         requestedURL: url, url: result.finalURL, status: status, headers: result.headers,
@@ -270,8 +271,9 @@ public final class Downloader: Sendable {
                     reason: "\(message); only http and https are fetched, also after redirects", status: status),
                 retryable: false, retryAfter: nil)
         case CURLE_URL_MALFORMAT:
-            return .failure(FetchError(.invalidURL, url: url, reason: message, status: status), retryable: false,
-                            retryAfter: nil)
+            return .failure(
+                FetchError(.invalidURL, url: url, reason: message, status: status), retryable: false,
+                retryAfter: nil)
         case CURLE_COULDNT_RESOLVE_HOST:
             return .failure(FetchError(.nameResolution, url: url, reason: message), retryable: false, retryAfter: nil)
         case _ where result.code == CURLE_FILESIZE_EXCEEDED || (result.code == CURLE_WRITE_ERROR && result.capExceeded):
@@ -287,8 +289,9 @@ public final class Downloader: Sendable {
                     FetchError(.tooSlow, url: url, reason: message, status: status),
                     retryable: retry.retriesSlowTransfers, retryAfter: nil)
             }
-            return .failure(FetchError(.timedOut, url: url, reason: message, status: status), retryable: true,
-                            retryAfter: nil)
+            return .failure(
+                FetchError(.timedOut, url: url, reason: message, status: status), retryable: true,
+                retryAfter: nil)
         case CURLE_TOO_MANY_REDIRECTS:
             return .failure(
                 FetchError(
@@ -297,15 +300,18 @@ public final class Downloader: Sendable {
                 retryable: false, retryAfter: nil)
         case CURLE_COULDNT_CONNECT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE,
             CURLE_HTTP2, CURLE_HTTP2_STREAM:
-            return .failure(FetchError(.connectionFailed, url: url, reason: message, status: status),
-                            retryable: true, retryAfter: nil)
+            return .failure(
+                FetchError(.connectionFailed, url: url, reason: message, status: status),
+                retryable: true, retryAfter: nil)
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
             CURLE_SSL_CACERT_BADFILE:
-            return .failure(FetchError(.tlsFailure, url: url, reason: message, status: status), retryable: false,
-                            retryAfter: nil)
+            return .failure(
+                FetchError(.tlsFailure, url: url, reason: message, status: status), retryable: false,
+                retryAfter: nil)
         default:
-            return .failure(FetchError(.transferFailed, url: url, reason: message, status: status),
-                            retryable: false, retryAfter: nil)
+            return .failure(
+                FetchError(.transferFailed, url: url, reason: message, status: status),
+                retryable: false, retryAfter: nil)
         }
     }
 

@@ -117,14 +117,10 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// Drops `user:password@` from a URL so credentials never reach logs or error records.
     static func redacted(_ url: String) -> String {
-        let characters = Array(url)
-        guard let separator = (0..<max(0, characters.count - 2)).first(where: { characters[$0..<($0 + 3)] == [":", "/", "/"] })
-        else { return url }
-        let schemeEnd = (lowerBound: url.index(url.startIndex, offsetBy: separator),
-                         upperBound: url.index(url.startIndex, offsetBy: separator + 3))
-        let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        guard let separator = url.firstRange(of: "://") else { return url }
+        let rest = url[separator.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
         guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<schemeEnd.upperBound]) + String(rest[rest.index(after: at)...])
+        return String(url[..<separator.upperBound]) + String(rest[rest.index(after: at)...])
     }
 }

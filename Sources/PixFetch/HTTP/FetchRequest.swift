@@ -11,7 +11,7 @@ public struct FetchRequest: Sendable, Hashable {
     public var url: String
     /// The request method; `GET` unless a source needs something else (a token endpoint's `POST`).
     public var method: Method
-    /// Extra request headers (e.g. `Authorization`), added after the configuration's ``DownloaderConfiguration/headers``.
+    /// Extra request headers (e.g. `Authorization`), sent after ``DownloaderConfiguration/headers``.
     public var headers: HTTPHeaders
     /// The request body for `POST`.
     public var body: [UInt8]?

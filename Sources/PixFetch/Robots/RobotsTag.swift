@@ -34,7 +34,7 @@ public enum RobotsTag {
                     }
                 }
                 let directive = part.lowercased()
-                if (scope == nil || scope == token), optOutDirectives.contains(directive) {
+                if scope == nil || scope == token, optOutDirectives.contains(directive) {
                     return directive
                 }
             }

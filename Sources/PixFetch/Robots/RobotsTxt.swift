@@ -33,7 +33,9 @@ public struct RobotsTxt: Hashable, Sendable {
     public static let allowAll = RobotsTxt(groups: [])
 
     /// A robots.txt that disallows everything (used when the file is unreachable).
-    public static let disallowAll = RobotsTxt(groups: [Group(userAgents: ["*"], rules: [Rule(allows: false, pattern: "/")])])
+    public static let disallowAll = RobotsTxt(groups: [
+        Group(userAgents: ["*"], rules: [Rule(allows: false, pattern: "/")])
+    ])
 
     private init(groups: [Group]) {
         self.groups = groups
