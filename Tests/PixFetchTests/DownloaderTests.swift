@@ -124,6 +124,7 @@ import Testing
             #expect(error.code == .addressBlocked)
             #expect(error.category == .blocked)
             #expect(error.blockedAddress == IPAddress(127, 0, 0, 2))
+            #expect(error.url == url)
 
             // Robots off: the image request itself is refused by the open-socket callback.
             let direct = try await #require(throws: FetchError.self) {

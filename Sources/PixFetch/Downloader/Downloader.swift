@@ -99,8 +99,9 @@ public final class Downloader: Sendable {
         switch try await robotsEntry(for: target) {
         case .rules(let rules, _):
             return rules.isAllowed(target.pathAndQuery, for: configuration.robotsProductToken)
-        case .blocked(let error):
-            throw error
+        case .blocked(let address, let addressClass):
+            throw Self.blocked(
+                url: url, address: address, addressClass: addressClass, context: " while fetching robots.txt")
         }
     }
 
@@ -128,8 +129,9 @@ public final class Downloader: Sendable {
 
     private func enforceRobots(_ target: ParsedURL, url: String) async throws {
         switch try await robotsEntry(for: target) {
-        case .blocked(let error):
-            throw error
+        case .blocked(let address, let addressClass):
+            throw Self.blocked(
+                url: url, address: address, addressClass: addressClass, context: " while fetching robots.txt")
         case .rules(let rules, let note):
             guard !rules.isAllowed(target.pathAndQuery, for: configuration.robotsProductToken) else { return }
             logger.debug("robots.txt disallows", metadata: ["pixcrawl.url": "\(url)"])
@@ -159,8 +161,8 @@ public final class Downloader: Sendable {
             entry = .rules(RobotsTxt(parsing: response.body), note: "")
         } catch let error as FetchError {
             switch error.code {
-            case .addressBlocked, .schemeNotAllowed:
-                entry = .blocked(error)
+            case .addressBlocked:
+                entry = .blocked(error.blockedAddress ?? IPAddress(v4: 0), error.blockedAddressClass ?? .reserved)
             case .shutDown:
                 throw error
             case .httpStatus where (400..<500).contains(error.status ?? 0), .tooManyRedirects:

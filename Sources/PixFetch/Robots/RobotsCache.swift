@@ -5,7 +5,7 @@ enum RobotsEntry: Sendable {
     /// Rules to obey (parsed, or allow-all / disallow-all standing in for a missing or unreachable file).
     case rules(RobotsTxt, note: String)
     /// The robots.txt connection was refused by the address guard; the origin is blocked.
-    case blocked(FetchError)
+    case blocked(IPAddress, AddressClass)
 }
 
 /// robots.txt per origin for a downloader's lifetime. Concurrent requests for one origin share a single fetch.
