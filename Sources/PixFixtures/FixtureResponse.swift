@@ -55,6 +55,11 @@ public struct FixtureResponse: Sendable, Hashable {
         bytes(Array(text.utf8), contentType: contentType, status: status, headers: headers)
     }
 
+    /// A JSON body (`application/json`), e.g. an Openverse- or Commons-shaped search result.
+    public static func json(_ text: String, status: Int = 200, headers: [Header] = []) -> FixtureResponse {
+        bytes(Array(text.utf8), contentType: "application/json", status: status, headers: headers)
+    }
+
     /// A status with a one-line text body naming it.
     public static func status(_ status: Int, headers: [Header] = []) -> FixtureResponse {
         text("\(status) \(reasonPhrase(status))\n", status: status, headers: headers)

@@ -14,7 +14,7 @@
 /// | `/bad/image.svg`, `/bad/image.gif` | an SVG and a GIF |
 /// | `/bad/bomb.png` | a tiny PNG declaring 100000×100000 |
 /// | `/big?bytes=N&length=1` | N filler bytes; `length=0` omits `Content-Length` (ends by closing) |
-/// | `/drip?interval_ms=200` | a body that trickles one byte per interval and never finishes |
+/// | `/drip?interval_ms=200` | declares 200000 bytes, trickles one per interval, never finishes |
 /// | `/status/CODE` | that status |
 /// | `/flaky/429/KEY.jpg?fail=1&after=1` | 429 with `Retry-After: after` for the first `fail` requests, then an image |
 /// | `/flaky/500/KEY.jpg?fail=2` | 500 for the first `fail` requests, then an image |

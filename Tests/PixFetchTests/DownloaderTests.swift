@@ -166,6 +166,39 @@ import Testing
         #expect(outside.totalRequestCount == 0)
     }
 
+    static let ipv6LoopbackAvailable: Bool = {
+        guard let server = try? FixtureServer(host: "::1") else { return false }
+        server.stop()
+        return true
+    }()
+
+    @Test(.enabled(if: ipv6LoopbackAvailable)) func ipv6LoopbackIsJudgedLikeIPv4() async throws {
+        let server = try FixtureServer(host: "::1")
+        defer { server.stop() }
+        var configuration = testConfiguration()
+        configuration.hostPins = [.init(host: "v6.test", port: Int(server.port), addresses: [IPAddress("::1")!])]
+        let refusing = try Downloader(configuration: configuration, logger: Logger(label: "test"))
+        let literal = try await #require(throws: FetchError.self) {
+            try await refusing.fetch("http://[::1]:\(server.port)/img/1.jpg")
+        }
+        #expect(literal.blockedAddress == IPAddress("::1"))
+        let named = try await #require(throws: FetchError.self) {
+            try await refusing.fetch(
+                FetchRequest(url: "http://v6.test:\(server.port)/img/1.jpg", respectRobotsTxt: false))
+        }
+        #expect(named.code == .addressBlocked)
+        #expect(named.blockedAddress == IPAddress("::1"))
+        #expect(server.connectionCount == 0)
+        await refusing.shutdown()
+
+        configuration.addressPolicy = AddressPolicy(allowedNetworks: [NetworkRange("::1/128")!])
+        let allowing = try Downloader(configuration: configuration, logger: Logger(label: "test"))
+        let response = try await allowing.fetch("http://v6.test:\(server.port)/img/1.jpg?w=16&h=16")
+        #expect(response.remoteAddress == "::1")
+        #expect(response.body == FixtureImages.jpeg(seed: 1, width: 16, height: 16))
+        await allowing.shutdown()
+    }
+
     @Test func defaultPolicyRefusesLoopback() async throws {
         try await withDownloader(configure: { $0.addressPolicy = .publicOnly }) { downloader, server in
             let error = try await #require(throws: FetchError.self) {
