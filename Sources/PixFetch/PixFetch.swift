@@ -1,1 +1,0 @@
-// Placeholder: the validation stage lands with the crawl data path.

@@ -1,5 +1,0 @@
-import Testing
-
-@Test func placeholderPixFetchTests() {
-    #expect(Bool(true))
-}
