@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An error raised while writing an export: an archive, a shard, a manifest or a layout name.
@@ -114,6 +114,7 @@ public struct ExportError: Error, Sendable, CustomStringConvertible {
 
     private static func quoted(_ text: String) -> String {
         let shown = text.count > 200 ? String(text.prefix(200)) + "…" : text
-        return "'" + shown.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }.joined() + "'"
+        return "'" + shown.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }.joined()
+            + "'"
     }
 }

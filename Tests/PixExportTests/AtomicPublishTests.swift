@@ -46,7 +46,8 @@ import Testing
     @Test(arguments: ArchiveFormat.allCases)
     func anErrorInsideAnEntryDiscardsTheArchive(format: ArchiveFormat) throws {
         let directory = try TemporaryDirectory()
-        let writer = try format.makeWriter(destination: destination(format, in: directory), options: .init(blockSize: 64 << 10))
+        let writer = try format.makeWriter(
+            destination: destination(format, in: directory), options: .init(blockSize: 64 << 10))
         try writer.addData(path: "first.txt", bytes: Array("first".utf8), modified: Fixtures.referenceDate)
         var source = ChunkedSource(bytes: Fixtures.bytes(count: 400_000, seed: 2), trigger: .fail(after: 150_000))
         #expect(throws: ChunkedSource.Injected.self) {
@@ -62,7 +63,8 @@ import Testing
         let url = destination(format, in: directory)
         let task = Task {
             let writer = try format.makeWriter(destination: url, options: .init(blockSize: 64 << 10))
-            var source = ChunkedSource(bytes: Fixtures.bytes(count: 400_000, seed: 3), trigger: .cancelTask(after: 150_000))
+            var source = ChunkedSource(
+                bytes: Fixtures.bytes(count: 400_000, seed: 3), trigger: .cancelTask(after: 150_000))
             try writer.addEntry(path: "slow.bin", size: 400_000, modified: Fixtures.referenceDate, from: &source)
             return try writer.finish()
         }

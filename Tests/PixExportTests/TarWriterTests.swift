@@ -41,13 +41,17 @@ func listTar(_ url: URL, gzip: Bool = false) throws -> TarListing {
 }
 
 @Suite struct TarWriterTests {
-    private static let longSplittable = String(repeating: "a", count: 60) + "/" + String(repeating: "b", count: 80) + ".jpg"
+    private static let longSplittable =
+        String(repeating: "a", count: 60) + "/" + String(repeating: "b", count: 80) + ".jpg"
     private static let longUnsplittable = String(repeating: "c", count: 120) + ".jpg"
-    private static let veryLong = (0..<30).map { "dir\($0)" }.joined(separator: "/") + "/" + String(repeating: "d", count: 90) + ".png"
+    private static let veryLong =
+        (0..<30).map { "dir\($0)" }.joined(separator: "/") + "/" + String(repeating: "d", count: 90) + ".png"
     private static let nonASCII = "ünïcödé/猫/🐱 cat.png"
 
     /// Writes the same entries through a tar writer and returns them by name.
-    private func writeSample(to url: URL, compression: TarWriter.Compression, directory: TemporaryDirectory) throws
+    private func writeSample(
+        to url: URL, compression: TarWriter.Compression, directory: TemporaryDirectory
+    ) throws
         -> (ArchiveSummary, [String: [UInt8]])
     {
         var expected: [String: [UInt8]] = [:]
@@ -55,7 +59,8 @@ func listTar(_ url: URL, gzip: Bool = false) throws -> TarListing {
         for (index, size) in [0, 1, 511, 512, 513, 200_000].enumerated() {
             let name = "train/cat/\(index).jpg"
             expected[name] = try directory.makeFile("src-\(index)", size: size, seed: UInt64(index + 1))
-            try writer.addFile(path: name, from: directory.file("src-\(index)"), size: size, modified: Fixtures.referenceDate)
+            try writer.addFile(
+                path: name, from: directory.file("src-\(index)"), size: size, modified: Fixtures.referenceDate)
         }
         for (offset, name) in [Self.longSplittable, Self.longUnsplittable, Self.veryLong, Self.nonASCII].enumerated() {
             expected[name] = Fixtures.bytes(count: 1000 + offset, seed: 50 + UInt64(offset))
@@ -145,7 +150,9 @@ func listTar(_ url: URL, gzip: Bool = false) throws -> TarListing {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let number = try? container.decode(Int.self) { self = .number(number) } else {
+            if let number = try? container.decode(Int.self) {
+                self = .number(number)
+            } else {
                 self = .text(try container.decode(String.self))
             }
         }

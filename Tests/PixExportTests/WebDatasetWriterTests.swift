@@ -36,8 +36,14 @@ private struct WebDatasetReadBack: Decodable {
             var nsamples: Int
             var filesize: Int
             var sha256: String
-            var first_key: String
-            var last_key: String
+            var firstKey: String
+            var lastKey: String
+
+            enum CodingKeys: String, CodingKey {
+                case url, nsamples, filesize, sha256
+                case firstKey = "first_key"
+                case lastKey = "last_key"
+            }
         }
 
         enum CodingKeys: String, CodingKey {
@@ -144,7 +150,8 @@ private let readBackScript = """
         #expect(summary.index.shards.map(\.sampleCount) == [10, 10, 5])
         #expect(summary.indexFile.url.lastPathComponent == "train-index.json")
 
-        let readBack = try ExternalTools.python(readBackScript, [output.path, "train-index.json"], as: WebDatasetReadBack.self)
+        let readBack = try ExternalTools.python(
+            readBackScript, [output.path, "train-index.json"], as: WebDatasetReadBack.self)
         #expect(readBack.index.kind == "wids-shard-index-v1")
         #expect(readBack.index.widsVersion == 1)
         #expect(readBack.index.totalSamples == 25)
@@ -154,8 +161,8 @@ private let readBackScript = """
             #expect(entry.nsamples == shard.samples.count)
             #expect(entry.filesize == shard.size)
             #expect(entry.sha256 == shard.sha256)
-            #expect(entry.first_key == shard.samples.first?.key)
-            #expect(entry.last_key == shard.samples.last?.key)
+            #expect(entry.firstKey == shard.samples.first?.key)
+            #expect(entry.lastKey == shard.samples.last?.key)
         }
 
         let samples = readBack.shards.flatMap(\.samples)
@@ -272,10 +279,11 @@ private let readBackScript = """
         try staging.publish()
         #expect(try directory.contents() == ["export-7"])
         let published = try FileManager.default.contentsOfDirectory(atPath: destination.path).sorted()
-        #expect(published == [
-            "train-000000.tar", "train-000001.tar", "train-index.json",
-            "val-000000.tar", "val-000001.tar", "val-index.json",
-        ])
+        #expect(
+            published == [
+                "train-000000.tar", "train-000001.tar", "train-index.json",
+                "val-000000.tar", "val-000001.tar", "val-index.json",
+            ])
 
         let abandoned = try StagingDirectory(destination: directory.file("export-8"))
         try Data("x".utf8).write(to: abandoned.url.appendingPathComponent("partial.tar"))

@@ -60,12 +60,14 @@ private func listZip(_ url: URL, limit: Int = Int.max) throws -> ZipListing {
 
         let smallStream = Fixtures.bytes(count: 50_000, seed: 99)
         var smallSource = ChunkedSource(bytes: smallStream, readSize: 7_000)
-        try writer.addEntry(path: "stream/small.bin", size: smallStream.count, modified: Fixtures.referenceDate, from: &smallSource)
+        try writer.addEntry(
+            path: "stream/small.bin", size: smallStream.count, modified: Fixtures.referenceDate, from: &smallSource)
         expected["stream/small.bin"] = smallStream
 
         let largeStream = Fixtures.bytes(count: 300_000, seed: 100)
         var largeSource = ChunkedSource(bytes: largeStream, readSize: 10_000)
-        try writer.addEntry(path: "stream/large.bin", size: largeStream.count, modified: Fixtures.referenceDate, from: &largeSource)
+        try writer.addEntry(
+            path: "stream/large.bin", size: largeStream.count, modified: Fixtures.referenceDate, from: &largeSource)
         expected["stream/large.bin"] = largeStream
 
         let summary = try writer.finish()
@@ -107,7 +109,8 @@ private func listZip(_ url: URL, limit: Int = Int.max) throws -> ZipListing {
         try directory.makeFile("a", size: 123_456, seed: 7)
         let writer = try ZipWriter(destination: directory.file("out.zip"))
         try writer.addFile(path: "train/dog/a.jpg", from: directory.file("a"))
-        try writer.addData(path: "ATTRIBUTION.md", bytes: Array("# Attribution\n".utf8), modified: Fixtures.referenceDate)
+        try writer.addData(
+            path: "ATTRIBUTION.md", bytes: Array("# Attribution\n".utf8), modified: Fixtures.referenceDate)
         _ = try writer.finish()
         let output = try ExternalTools.run("/usr/bin/env", ["unzip", "-t", directory.file("out.zip").path])
         #expect(String(decoding: output, as: UTF8.self).contains("No errors detected"))
@@ -119,7 +122,8 @@ private func listZip(_ url: URL, limit: Int = Int.max) throws -> ZipListing {
         let writer = try ZipWriter(destination: url, options: .init(synchronizeOnFinish: false))
         let count = 70_000
         for index in 0..<count {
-            try writer.addData(path: "e/\(index).txt", bytes: Array(String(index).utf8), modified: Fixtures.referenceDate)
+            try writer.addData(
+                path: "e/\(index).txt", bytes: Array(String(index).utf8), modified: Fixtures.referenceDate)
         }
         let summary = try writer.finish()
         #expect(summary.entryCount == count)
@@ -194,7 +198,10 @@ private func listZip(_ url: URL, limit: Int = Int.max) throws -> ZipListing {
             info = zipfile.ZipFile(sys.argv[1]).infolist()[0]
             print(json.dumps([info.filename, info.file_size, info.compress_size, info.header_offset, info.CRC]))
             """, [url.path], as: [ForgedValue].self)
-        #expect(info == [.text("big.bin"), .number(Int(size)), .number(Int(size)), .number(Int(offset)), .number(0x1234_5678)])
+        #expect(
+            info == [
+                .text("big.bin"), .number(Int(size)), .number(Int(size)), .number(Int(offset)), .number(0x1234_5678),
+            ])
 
         let zip64End = ZipRecords.endOfCentralDirectory(entryCount: 3, directorySize: 300, directoryOffset: offset)
         #expect(readU32(zip64End, 0) == ZipRecords.zip64EndSignature)
@@ -210,7 +217,9 @@ private func listZip(_ url: URL, limit: Int = Int.max) throws -> ZipListing {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let number = try? container.decode(Int.self) { self = .number(number) } else {
+            if let number = try? container.decode(Int.self) {
+                self = .number(number)
+            } else {
                 self = .text(try container.decode(String.self))
             }
         }

@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What the archive writers share: the output sink, one block buffer, and the open/closed state.
@@ -62,13 +62,16 @@ final class StreamingCore {
 
     /// Fills the block buffer from `source` until it is full or the source ends.
     /// - Returns: The bytes read and whether the source reported its end.
-    func fill<Source: ArchiveByteSource>(from source: inout Source, entryPath: String) throws -> (count: Int, ended: Bool) {
+    func fill<Source: ArchiveByteSource>(
+        from source: inout Source, entryPath: String
+    ) throws -> (count: Int, ended: Bool) {
         var filled = 0
         while filled < block.count {
             let room = UnsafeMutableRawBufferPointer(rebasing: block[filled...])
             let got = try source.read(into: room)
             guard got >= 0 && got <= room.count else {
-                throw ExportError.sourceChanged(entryPath, "the byte source reported \(got) bytes for a \(room.count)-byte buffer")
+                throw ExportError.sourceChanged(
+                    entryPath, "the byte source reported \(got) bytes for a \(room.count)-byte buffer")
             }
             if got == 0 { return (filled, true) }
             filled += got

@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One entry as the central directory describes it.
@@ -56,7 +56,9 @@ enum ZipRecords {
 
     /// A local file header. With a data descriptor, the CRC and sizes are zero here (APPNOTE 4.4.4) and
     /// follow the data; a declared size of 4 GiB or more gets a ZIP64 extra field either way.
-    static func localFileHeader(name: [UInt8], crc: UInt32, size: UInt64, modified: Date, dataDescriptor: Bool) -> [UInt8] {
+    static func localFileHeader(
+        name: [UInt8], crc: UInt32, size: UInt64, modified: Date, dataDescriptor: Bool
+    ) -> [UInt8] {
         let zip64 = needsZip64(size)
         let (time, date) = dosDateTime(modified)
         var extra = LittleEndianBytes()

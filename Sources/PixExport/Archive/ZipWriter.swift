@@ -90,7 +90,8 @@ public final class ZipWriter: ArchiveWriter {
             // Larger than one block and not re-readable: CRC and sizes follow the data in a descriptor.
             let headerOffset = core.sink.position
             try core.sink.write(
-                ZipRecords.localFileHeader(name: name, crc: 0, size: declared, modified: modified, dataDescriptor: true))
+                ZipRecords.localFileHeader(name: name, crc: 0, size: declared, modified: modified, dataDescriptor: true)
+            )
             var crc = CRC32()
             var total: UInt64 = 0
             var chunk = UnsafeRawBufferPointer(core.blockPrefix(first.count))

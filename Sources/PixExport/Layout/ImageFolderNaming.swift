@@ -80,7 +80,7 @@ public struct ImageFolderNaming: Sendable {
     /// The result is NFC-normalised; has no `/`, `\`, `:`, `*`, `?`, `"`, `<`, `>`, `|` (each becomes `_`),
     /// no control or bidirectional-override characters (dropped) and no runs of whitespace (one space); does not
     /// start with `.` (so it is never `.`, `..` or hidden) nor end with `.` or a space; is not a Windows device
-    /// name (`CON`, `NUL`, `COM1`, … get a trailing `_`); is at most `maxBytes` UTF-8 bytes, cut between
+    /// name (`CON`, `NUL`, `COM1.txt`, … get a leading `_`); is at most `maxBytes` UTF-8 bytes, cut between
     /// characters; and is never empty (`_`).
     /// - Parameters:
     ///   - keyword: Any text.
@@ -109,7 +109,7 @@ public struct ImageFolderNaming: Sendable {
         }
         name = trimmedEnd(name)
         let stem = name.split(separator: ".", maxSplits: 1).first.map { $0.uppercased() } ?? ""
-        if windowsDeviceNames.contains(stem.trimmingCharacters(in: .whitespaces)) { name += "_" }
+        if windowsDeviceNames.contains(stem.trimmingCharacters(in: .whitespaces)) { name = "_" + name }
         name = trimmedEnd(truncate(name, toBytes: maxBytes))
         return name.isEmpty ? "_" : name
     }

@@ -35,7 +35,8 @@ public struct AttributionBuilder: Sendable {
         imageCount += 1
     }
 
-    /// The Markdown document. Licenses are ordered by image count (then name), creators by name.
+    /// The Markdown document. Licenses are ordered by image count (then name), creators by name, both
+    /// case-insensitively.
     public func markdown() -> String {
         var out = "# Attribution\n\n"
         out += "This dataset holds \(imageCount) image\(imageCount == 1 ? "" : "s") collected from public sources. "
@@ -45,14 +46,18 @@ public struct AttributionBuilder: Sendable {
         out += "require.\n\n"
         out += "## Licenses\n\n| License | Images |\n|---|---:|\n"
         let ordered = licenses.sorted { left, right in
-            left.value.images != right.value.images ? left.value.images > right.value.images : left.key < right.key
+            if left.value.images != right.value.images { return left.value.images > right.value.images }
+            let a = Self.displayName(for: left.key).lowercased()
+            let b = Self.displayName(for: right.key).lowercased()
+            return a != b ? a < b : left.key < right.key
         }
         for (license, tally) in ordered {
             out += "| \(Self.link(for: license)) | \(tally.images) |\n"
         }
         out += "\n## Creators by license\n"
         for (license, tally) in ordered {
-            out += "\n### \(Self.escape(Self.displayName(for: license))) (\(tally.images) image\(tally.images == 1 ? "" : "s"))\n\n"
+            out +=
+                "\n### \(Self.escape(Self.displayName(for: license))) (\(tally.images) image\(tally.images == 1 ? "" : "s"))\n\n"
             let creators = tally.creators.sorted { left, right in
                 let a = left.key.lowercased()
                 let b = right.key.lowercased()

@@ -56,7 +56,8 @@ public final class ManifestWriter {
         guard isOpen else { throw ExportError.writerClosed("manifest writer") }
         isOpen = false
         let published = try output.finish()
-        return ArchiveSummary(url: published.url, size: Int(published.size), sha256: published.sha256, entryCount: rowCount)
+        return ArchiveSummary(
+            url: published.url, size: Int(published.size), sha256: published.sha256, entryCount: rowCount)
     }
 
     /// Abandons the manifest and removes its temporary file.

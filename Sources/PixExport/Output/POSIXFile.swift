@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Thin, errno-checked wrappers over the POSIX calls the writers use.
@@ -56,9 +56,9 @@ enum POSIXFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw ExportError.fileSystem("inspect", path, errno: errno) }
         #if canImport(Darwin)
-        let time = info.st_mtimespec
+            let time = info.st_mtimespec
         #else
-        let time = info.st_mtim
+            let time = info.st_mtim
         #endif
         let modified = Date(timeIntervalSince1970: TimeInterval(time.tv_sec) + TimeInterval(time.tv_nsec) / 1e9)
         return (UInt64(max(0, info.st_size)), modified)
@@ -91,7 +91,7 @@ enum POSIXFile {
 
     static func adviseSequential(_ fd: Int32) {
         #if os(Linux)
-        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
+            _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
         #endif
     }
 

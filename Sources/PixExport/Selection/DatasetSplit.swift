@@ -28,10 +28,13 @@ public struct SplitRatios: Sendable, Hashable, CustomStringConvertible {
     public init(train: Double, val: Double = 0, test: Double = 0) throws {
         let weights = [train, val, test]
         guard weights.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-            throw ExportError.invalidOption("split weights must be finite and ≥ 0, got train=\(train), val=\(val), test=\(test)")
+            throw ExportError.invalidOption(
+                "split weights must be finite and ≥ 0, got train=\(train), val=\(val), test=\(test)")
         }
         let sum = train + val + test
-        guard sum > 0 else { throw ExportError.invalidOption("split weights are all zero; give train a weight above 0") }
+        guard sum > 0 else {
+            throw ExportError.invalidOption("split weights are all zero; give train a weight above 0")
+        }
         self.init(uncheckedTrain: train / sum, val: val / sum, test: test / sum)
     }
 
@@ -47,7 +50,9 @@ public struct SplitRatios: Sendable, Hashable, CustomStringConvertible {
                 throw ExportError.invalidOption(
                     "cannot read split \"\(pair)\"; write it as train=0.8,val=0.1,test=0.1")
             }
-            guard weights[split] == nil else { throw ExportError.invalidOption("split \(name) is given twice in \"\(text)\"") }
+            guard weights[split] == nil else {
+                throw ExportError.invalidOption("split \(name) is given twice in \"\(text)\"")
+            }
             weights[split] = weight
         }
         try self.init(train: weights[.train] ?? 0, val: weights[.val] ?? 0, test: weights[.test] ?? 0)

@@ -15,7 +15,10 @@ public enum WebDatasetKey {
     public static func make(position: Int, id: String) -> String {
         let digits = String(max(0, position))
         let padded = String(repeating: "0", count: max(0, positionDigits - digits.count)) + digits
-        let safeID = String(id.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }.prefix(16).map(Character.init))
+        let safeID = String(
+            id.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)) }.prefix(
+                16
+            ).map(Character.init))
         return safeID.isEmpty ? padded : padded + "_" + safeID
     }
 

@@ -33,7 +33,9 @@ public struct WebDatasetSample: Sendable, Hashable {
     ///   - metadataJSON: A JSON document.
     ///   - caption: The caption text.
     ///   - modified: Modification time of the members.
-    public init(key: String, image: Image, imageExtension: String, metadataJSON: String, caption: String, modified: Date) {
+    public init(
+        key: String, image: Image, imageExtension: String, metadataJSON: String, caption: String, modified: Date
+    ) {
         self.key = key
         self.image = image
         self.imageExtension = imageExtension

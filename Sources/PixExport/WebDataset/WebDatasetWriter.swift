@@ -53,7 +53,8 @@ public final class WebDatasetWriter {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
         else {
-            throw ExportError.invalidOption("the WebDataset directory \(directory.path) does not exist; create it first")
+            throw ExportError.invalidOption(
+                "the WebDataset directory \(directory.path) does not exist; create it first")
         }
         self.directory = directory
         self.prefix = prefix
@@ -107,7 +108,8 @@ public final class WebDatasetWriter {
             case .bytes(let bytes):
                 try shard.addData(path: imagePath, bytes: bytes, modified: sample.modified)
             }
-            try shard.addData(path: "\(sample.key).json", bytes: Array(sample.metadataJSON.utf8), modified: sample.modified)
+            try shard.addData(
+                path: "\(sample.key).json", bytes: Array(sample.metadataJSON.utf8), modified: sample.modified)
             try shard.addData(path: "\(sample.key).txt", bytes: Array(sample.caption.utf8), modified: sample.modified)
         } catch {
             // Nothing of the sample written (a missing image file): the caller may skip it and go on.

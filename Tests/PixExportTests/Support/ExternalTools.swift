@@ -7,7 +7,9 @@ enum ExternalTools {
     }
 
     /// Runs a Python 3 script with arguments and decodes what it prints on stdout as JSON.
-    static func python<Result: Decodable>(_ script: String, _ arguments: [String], as type: Result.Type) throws -> Result {
+    static func python<Result: Decodable>(
+        _ script: String, _ arguments: [String], as type: Result.Type
+    ) throws -> Result {
         let output = try run("/usr/bin/env", ["python3", "-c", script] + arguments)
         do {
             return try JSONDecoder().decode(Result.self, from: output)
