@@ -47,6 +47,7 @@ public struct ExportError: Error, Sendable, CustomStringConvertible {
         /// zlib reported an error while compressing.
         public static let compression = Code(.compression)
 
+        /// The code's name, for logs.
         public var description: String { base.rawValue }
     }
 

@@ -16,8 +16,11 @@ public final class TarWriter: ArchiveWriter {
         case gzip(level: Int = 6)
     }
 
+    /// Where the archive appears when ``finish()`` succeeds.
     public let destination: URL
+    /// Entries added so far.
     public private(set) var entryCount = 0
+    /// Bytes of headers and entry data accepted so far, before compression.
     public var bytesWritten: Int { Int(core.sink.position) }
 
     private let core: StreamingCore
@@ -46,6 +49,7 @@ public final class TarWriter: ArchiveWriter {
         core = StreamingCore(sink: sink, blockSize: blockSize, name: "tar writer")
     }
 
+    /// Adds a local file as one entry; see ``ArchiveWriter/addFile(path:from:size:modified:)``.
     public func addFile(path: String, from fileURL: URL, size: Int?, modified: Date?) throws {
         try core.run {
             let name = try ArchivePath.validate(path)
@@ -57,6 +61,7 @@ public final class TarWriter: ArchiveWriter {
         }
     }
 
+    /// Adds an entry streamed from a byte source; see ``ArchiveWriter/addEntry(path:size:modified:from:)``.
     public func addEntry<Source: ArchiveByteSource>(
         path: String, size: Int, modified: Date, from source: inout Source
     ) throws {
@@ -81,6 +86,7 @@ public final class TarWriter: ArchiveWriter {
         }
     }
 
+    /// Adds an entry from bytes in memory; see ``ArchiveWriter/addData(path:bytes:modified:)``.
     public func addData(path: String, bytes: some ContiguousBytes, modified: Date) throws {
         try core.run {
             let name = try ArchivePath.validate(path)
@@ -92,6 +98,7 @@ public final class TarWriter: ArchiveWriter {
         }
     }
 
+    /// Writes the trailer and publishes the archive; see ``ArchiveWriter/finish()``.
     public func finish() throws -> ArchiveSummary {
         try core.finish {
             try core.sink.write(TarHeader.zeroBlocks)  // end-of-archive: two zero blocks
@@ -101,6 +108,7 @@ public final class TarWriter: ArchiveWriter {
         }
     }
 
+    /// Abandons the archive and removes its temporary file.
     public func cancel() {
         core.abandon()
     }

@@ -11,8 +11,11 @@ import Foundation
 ///
 /// See ``ArchiveWriter`` for the lifecycle (temporary file, atomic publish, cancellation).
 public final class ZipWriter: ArchiveWriter {
+    /// Where the archive appears when ``finish()`` succeeds.
     public let destination: URL
+    /// Entries added so far.
     public private(set) var entryCount = 0
+    /// Bytes of headers and entry data accepted so far, before compression.
     public var bytesWritten: Int { Int(core.sink.position) }
 
     private let core: StreamingCore
@@ -31,6 +34,7 @@ public final class ZipWriter: ArchiveWriter {
         centralDirectory = SpillBuffer(directory: destination.deletingLastPathComponent(), threshold: 1 << 20)
     }
 
+    /// Adds a local file as one entry; see ``ArchiveWriter/addFile(path:from:size:modified:)``.
     public func addFile(path: String, from fileURL: URL, size: Int?, modified: Date?) throws {
         try core.run {
             let name = try ArchivePath.validate(path)
@@ -70,6 +74,7 @@ public final class ZipWriter: ArchiveWriter {
         }
     }
 
+    /// Adds an entry streamed from a byte source; see ``ArchiveWriter/addEntry(path:size:modified:from:)``.
     public func addEntry<Source: ArchiveByteSource>(
         path: String, size: Int, modified: Date, from source: inout Source
     ) throws {
@@ -124,6 +129,7 @@ public final class ZipWriter: ArchiveWriter {
         }
     }
 
+    /// Adds an entry from bytes in memory; see ``ArchiveWriter/addData(path:bytes:modified:)``.
     public func addData(path: String, bytes: some ContiguousBytes, modified: Date) throws {
         try core.run {
             let name = try ArchivePath.validate(path)
@@ -133,6 +139,7 @@ public final class ZipWriter: ArchiveWriter {
         }
     }
 
+    /// Writes the trailer and publishes the archive; see ``ArchiveWriter/finish()``.
     public func finish() throws -> ArchiveSummary {
         try core.finish {
             let directoryOffset = core.sink.position
@@ -147,6 +154,7 @@ public final class ZipWriter: ArchiveWriter {
         }
     }
 
+    /// Abandons the archive and removes its temporary file.
     public func cancel() {
         core.abandon()
     }

@@ -2,8 +2,11 @@ import Foundation
 
 /// A dataset split, named as torchvision and most loaders expect.
 public enum DatasetSplit: String, Sendable, Codable, CaseIterable, Hashable {
+    /// Training images.
     case train
+    /// Validation images.
     case val
+    /// Held-out test images.
     case test
 }
 
@@ -73,5 +76,6 @@ public struct SplitRatios: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The ratios in the command-line form.
     public var description: String { "train=\(train),val=\(val),test=\(test)" }
 }
