@@ -8,8 +8,8 @@ import Foundation
     import Darwin
 #endif
 
-/// What the archive writers share: the output sink, one block buffer, and the open/closed state.
-/// Any error thrown inside ``run(_:)`` closes the writer and removes its temporary file.
+/// What the archive writers share: the output sink, one block buffer, and the open/closed state, with the
+/// rules for when an error discards the archive (see ``run(_:)``).
 final class StreamingCore {
     let sink: any ArchiveSink
     let block: UnsafeMutableRawBufferPointer
@@ -42,11 +42,18 @@ final class StreamingCore {
         }
     }
 
-    /// Runs the final operation and marks the writer closed whether it succeeds or not.
+    /// Runs the final operation and closes the writer; on any error the archive is discarded.
     func finish<T>(_ body: () throws -> T) throws -> T {
-        let result = try run(body)
-        isOpen = false
-        return result
+        guard isOpen else { throw ExportError.writerClosed(name) }
+        do {
+            try Task.checkCancellation()
+            let result = try body()
+            isOpen = false
+            return result
+        } catch {
+            abandon()
+            throw error
+        }
     }
 
     func abandon() {
