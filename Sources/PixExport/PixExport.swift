@@ -1,1 +1,0 @@
-// Placeholder: the export stage lands with its issue.

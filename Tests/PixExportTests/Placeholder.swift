@@ -1,5 +1,0 @@
-import Testing
-
-@Test func placeholderPixExportTests() {
-    #expect(Bool(true))
-}
