@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // MARK: C libraries (module map + header only)
@@ -77,10 +78,24 @@ let package = Package(
             name: "PixExport",
             dependencies: ["PixCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
+        .target(
+            name: "PixSources",
+            dependencies: ["PixCore", "PixFetch", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "PixCoordinate",
+            dependencies: [
+                "PixCore", "PixStore", "PixSources", "PixFetch", "PixValidate", "PixBlob", "PixFixtures",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "pixcrawl",
             dependencies: [
-                "PixCore", "PixStore",
+                "PixCore", "PixStore", "PixSources", "PixCoordinate", "PixExport", "PixFetch", "PixBlob",
+                "PixValidate", "PixFixtures",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,7 +125,15 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixExportTests",
-            dependencies: ["PixExport"],
+            dependencies: ["PixExport", "PixStore", "PixTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PixSourcesTests",
+            dependencies: ["PixSources", "PixFetch", "PixFixtures"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PixCoordinateTests",
+            dependencies: ["PixCoordinate", "PixStore", "PixSources", "PixFixtures", "PixTestSupport", "PixBlob"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixCrawlCLITests",

@@ -1,0 +1,1 @@
+// The coordinator: planning, chunk processing and workers.

@@ -1,0 +1,5 @@
+import Testing
+
+@Test func placeholderPixSourcesTests() {
+    #expect(Bool(true))
+}
