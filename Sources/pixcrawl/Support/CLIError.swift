@@ -24,6 +24,6 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
 /// For commands that a later capability implements: says so plainly and exits non-zero.
 func notImplemented(_ command: String, capability: String) throws -> Never {
     FileHandle.standardError.write(
-        Data("pixcrawl: `\(command)` is not implemented yet (it arrives with the \(capability)).\n".utf8))
+        Data("pixcrawl: `\(command)` is not implemented yet (it arrives with \(capability)).\n".utf8))
     throw ExitCode(2)
 }

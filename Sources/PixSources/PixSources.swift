@@ -1,1 +1,0 @@
-// The crawl sources stage: Openverse, Wikimedia Commons, URL lists and the offline demo.
