@@ -8,7 +8,7 @@ import Synchronization
 /// - **Text**: one URL per line; blank lines and lines starting with `#` are skipped.
 /// - **CSV** (or **TSV**): a header row naming a `url` column and optionally `label` or `keyword`, `license`,
 ///   `license_version`, `caption` or `title`, `creator`, `landing_url`; RFC 4180 quoting (quoted fields may hold
-///   commas, doubled quotes and line breaks).
+///   commas, doubled quotes and line breaks); `#` lines before the header are skipped.
 /// - **JSONL**: one object per line with the same keys.
 ///
 /// The format comes from the extension (`.txt`, `.csv`, `.tsv`, `.jsonl`/`.ndjson`) or, failing that, from the
@@ -179,6 +179,7 @@ public final class URLListSource: ImageSource {
             var seenHeader = offset != 0
             try file.forEachLine(from: offset) { line, start in
                 let line = skipsBOM && start == 0 ? Self.droppingBOM(line) : line
+                if !seenHeader && record.isEmpty && Self.isComment(line) { return true }
                 if record.isEmpty && !openQuote {
                     recordStart = start
                 } else {
@@ -294,6 +295,7 @@ public final class URLListSource: ImageSource {
         do {
             try file.forEachLine(from: 0) { line, start in
                 let line = start == 0 ? droppingBOM(line) : line
+                if record.isEmpty && isComment(line) { return true }
                 if !record.isEmpty || openQuote { record.append(0x0A) }
                 record += line
                 for byte in line where byte == UInt8(ascii: "\"") { openQuote.toggle() }
@@ -323,6 +325,11 @@ public final class URLListSource: ImageSource {
 
     private static func droppingBOM(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
         bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes
+    }
+
+    /// Whether a line's first non-blank character is `#`.
+    private static func isComment(_ line: ArraySlice<UInt8>) -> Bool {
+        line.first(where: { !isSpace($0) }) == UInt8(ascii: "#")
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool {
