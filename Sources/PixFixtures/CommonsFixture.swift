@@ -93,7 +93,10 @@ public final class CommonsFixture: Sendable {
         if delay > .zero { FixtureServerClock.sleep(delay) }
 
         enum Trouble {
-            case none, maxlag(Int), apiError(String, String), malformed
+            case none
+            case maxlag(Int)
+            case apiError(String, String)
+            case malformed
         }
         let trouble = state.withLock { state -> Trouble in
             if state.maxlag.remaining > 0 {

@@ -96,7 +96,9 @@ public enum DemoCorpus {
         }
         var duplicateOf: Int?
         if kind == .duplicate {
-            duplicateOf = (max(0, position - 16)..<position).reversed().first { entry(slug: slug, position: $0).kind.isGood }
+            duplicateOf = (max(0, position - 16)..<position).reversed().first {
+                entry(slug: slug, position: $0).kind.isGood
+            }
             if duplicateOf == nil { kind = .jpeg }
         }
         let seed = random.next() % 1_000_000_007

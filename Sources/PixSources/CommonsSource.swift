@@ -105,7 +105,8 @@ public final class CommonsSource: ImageSource {
             candidates.append(
                 ImageCandidate(
                     url: url, keyword: keyword, source: name, position: position,
-                    license: license.flatMap { $0.isEmpty ? nil : $0 }, creator: creator.flatMap { $0.isEmpty ? nil : $0 },
+                    license: license.flatMap { $0.isEmpty ? nil : $0 },
+                    creator: creator.flatMap { $0.isEmpty ? nil : $0 },
                     landingURL: info.descriptionurl, title: title, declaredWidth: info.width,
                     declaredHeight: info.height, declaredBytes: info.size))
         }
@@ -127,8 +128,9 @@ public final class CommonsSource: ImageSource {
     // MARK: - Requests
 
     /// The pages of one search batch, following property continuation until the batch is complete.
-    private func batch(keyword: String, offset: Int, limit: Int) async throws -> (pages: [CommonsPage], nextOffset: Int?)
-    {
+    private func batch(keyword: String, offset: Int, limit: Int) async throws -> (
+        pages: [CommonsPage], nextOffset: Int?
+    ) {
         let search = configuration.searchFilter.map { "\(keyword) \($0)" } ?? keyword
         let parameters: [(String, String)] = [
             ("action", "query"), ("format", "json"), ("formatversion", "2"), ("generator", "search"),

@@ -139,6 +139,14 @@ public final class SourceRegistry: Sendable {
             if let url = environment["PIXCRAWL_OPENVERSE_URL"], !url.isEmpty { configuration.baseURL = url }
             if let credentials = OpenverseSource.Credentials.fromEnvironment(environment) {
                 configuration.credentials = credentials
+            } else if !(environment["PIXCRAWL_OPENVERSE_CLIENT_ID"] ?? "").isEmpty
+                || !(environment["PIXCRAWL_OPENVERSE_CLIENT_SECRET"] ?? "").isEmpty
+            {
+                logger.warning(
+                    """
+                    only one of PIXCRAWL_OPENVERSE_CLIENT_ID and PIXCRAWL_OPENVERSE_CLIENT_SECRET is set; \
+                    searching Openverse anonymously
+                    """)
             }
             return OpenverseSource(configuration: configuration, downloader: downloader, logger: logger)
         case .commons:

@@ -250,7 +250,8 @@ public final class URLListSource: ImageSource {
         } catch {
             throw SourceError(
                 .fileUnreadable, source: name,
-                message: "cannot read the URL list '\(path)': \(error.reason); give an existing text, CSV or JSONL file")
+                message: "cannot read the URL list '\(path)': \(error.reason); give an existing text, CSV or JSONL file"
+            )
         }
     }
 

@@ -54,27 +54,24 @@ import Testing
 
     @Test func servesRealImagesThatADownloaderCanFetch() async throws {
         try await withDemo { source, downloader in
-            let page = try await source.page(keyword: "arctic fox", range: 0..<60, cursor: nil)
-            let good = page.candidates.filter { DemoCorpus.entry(keyword: "arctic fox", position: $0.position).kind.isGood }
-            #expect(good.count >= 40)
-            var sawJPEG = false
-            var sawPNG = false
-            for candidate in good.prefix(12) {
-                let response = try await downloader.fetch(candidate.url)
-                let entry = DemoCorpus.entry(keyword: "arctic fox", position: candidate.position)
-                if entry.kind == .png {
-                    #expect(response.body.starts(with: Self.pngMagic))
-                    sawPNG = true
-                } else {
-                    #expect(response.body.starts(with: Self.jpegMagic))
-                    #expect(response.body.suffix(2) == [0xFF, 0xD9])
-                    sawJPEG = true
-                }
+            let page = try await source.page(keyword: "arctic fox", range: 0..<100, cursor: nil)
+            let entries = page.candidates.map { ($0, DemoCorpus.entry(keyword: "arctic fox", position: $0.position)) }
+            let jpegs = entries.filter { $0.1.kind == .jpeg }
+            let pngs = entries.filter { $0.1.kind == .png }
+            #expect(jpegs.count > pngs.count && pngs.count >= 10, "mostly JPEG, some PNG")
+            for (candidate, entry) in jpegs.prefix(6) {
+                let body = try await downloader.fetch(candidate.url).body
+                #expect(body.starts(with: Self.jpegMagic))
+                #expect(body.suffix(2) == [0xFF, 0xD9])
+                #expect(body == FixtureImages.jpeg(seed: entry.seed, width: entry.width, height: entry.height))
                 #expect((256...1024).contains(entry.width) && (256...1024).contains(entry.height))
             }
-            #expect(sawJPEG)
-            #expect(sawPNG || !good.prefix(12).contains { DemoCorpus.entry(keyword: "arctic fox", position: $0.position).kind == .png })
-            let landing = try await downloader.fetch(try #require(good.first?.landingURL))
+            for (candidate, _) in pngs.prefix(3) {
+                let response = try await downloader.fetch(candidate.url)
+                #expect(response.body.starts(with: Self.pngMagic))
+                #expect(response.contentType == "image/png")
+            }
+            let landing = try await downloader.fetch(try #require(jpegs.first?.0.landingURL))
             #expect(String(decoding: landing.body, as: UTF8.self).contains("<!DOCTYPE html>"))
         }
     }
@@ -108,7 +105,10 @@ import Testing
             #expect(truncated.body.suffix(2) != [0xFF, 0xD9])
 
             let small = try first(.tooSmall)
-            #expect(try await downloader.fetch(small.url).body == FixtureImages.jpeg(seed: DemoCorpus.entry(keyword: "owl", position: small.position).seed, width: 48, height: 36))
+            #expect(
+                try await downloader.fetch(small.url).body
+                    == FixtureImages.jpeg(
+                        seed: DemoCorpus.entry(keyword: "owl", position: small.position).seed, width: 48, height: 36))
 
             let duplicate = try first(.duplicate)
             let original = try #require(DemoCorpus.entry(keyword: "owl", position: duplicate.position).duplicateOf)
@@ -131,7 +131,9 @@ import Testing
         let base1 = try one.baseURL()
         let base2 = try two.baseURL()
         #expect(base1 != base2)
-        #expect(first.candidates.map { $0.url.dropFirst(base1.count) } == second.candidates.map { $0.url.dropFirst(base2.count) })
+        #expect(
+            first.candidates.map { $0.url.dropFirst(base1.count) }
+                == second.candidates.map { $0.url.dropFirst(base2.count) })
         #expect(first.candidates.map(\.license) == second.candidates.map(\.license))
     }
 

@@ -169,8 +169,10 @@ import Testing
             try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<6 {
                     group.addTask {
-                        try await source.page(keyword: "arctic fox", range: index * 100..<(index + 1) * 100, cursor: nil)
-                            .candidates.count
+                        try await source.page(
+                            keyword: "arctic fox", range: index * 100..<(index + 1) * 100, cursor: nil
+                        )
+                        .candidates.count
                     }
                 }
                 for try await count in group { #expect(count == 100) }

@@ -8,7 +8,8 @@ import Testing
 @Suite struct SourceRegistryTests {
     @Test(arguments: [
         ("openverse", SourceSpec.openverse), (" Commons ", .commons), ("demo", .demo), ("DEMO", .demo),
-        ("urls:/data/list.csv", .urls(path: "/data/list.csv")), ("URLS: rel/My List.txt", .urls(path: "rel/My List.txt")),
+        ("urls:/data/list.csv", .urls(path: "/data/list.csv")),
+        ("URLS: rel/My List.txt", .urls(path: "rel/My List.txt")),
     ])
     func parsesSpecifications(_ text: String, _ expected: SourceSpec) throws {
         let spec = try SourceSpec(parsing: text)

@@ -1,4 +1,5 @@
 import PixFetch
+import Synchronization
 import Testing
 
 @testable import PixSources
@@ -26,7 +27,8 @@ import Testing
     }
 
     @Test func genericRemainingAndResetHeadersAreUnderstood() {
-        #expect(RateLimitState.exhaustedWait(["x-ratelimit-remaining": "0", "x-ratelimit-reset": "17"]) == .seconds(17))
+        #expect(
+            RateLimitState.exhaustedWait(["x-ratelimit-remaining": "0", "x-ratelimit-reset": "17"]) == .seconds(17))
         #expect(RateLimitState.exhaustedWait(["x-ratelimit-remaining": "0"]) == .seconds(60))
         #expect(RateLimitState.exhaustedWait(["x-ratelimit-remaining": "5", "x-ratelimit-reset": "17"]) == nil)
     }
@@ -70,8 +72,9 @@ import Testing
     }
 
     @Test func queryStringsEscapeEverythingOutsideTheUnreservedSet() {
-        #expect(QueryString.encode([("q", "red fox & co/ü"), ("iiprop", "url|size")])
-            == "q=red%20fox%20%26%20co%2F%C3%BC&iiprop=url%7Csize")
+        #expect(
+            QueryString.encode([("q", "red fox & co/ü"), ("iiprop", "url|size")])
+                == "q=red%20fox%20%26%20co%2F%C3%BC&iiprop=url%7Csize")
         #expect(QueryString.url("http://h/w/api.php", [("a", "1")]) == "http://h/w/api.php?a=1")
         #expect(QueryString.url("http://h/x?y=1", [("a", "1")]) == "http://h/x?y=1&a=1")
     }
@@ -100,8 +103,6 @@ import Testing
         #expect(counter.total == 8)
     }
 }
-
-import Synchronization
 
 /// Counts overlapping sections.
 final class Counter: Sendable {

@@ -142,7 +142,9 @@ import Testing
         try await withDirectory { directory in
             var csv = "label,url\n"
             for row in 0..<2000 {
-                csv += row % 3 == 0 ? "\"multi\nline \(row)\",https://c.example/\(row).jpg\n" : "l\(row),https://c.example/\(row).jpg\n"
+                csv +=
+                    row % 3 == 0
+                    ? "\"multi\nline \(row)\",https://c.example/\(row).jpg\n" : "l\(row),https://c.example/\(row).jpg\n"
             }
             let path = try write(csv, to: directory, name: "rows.csv")
             let source = try URLListSource(path: path, logger: testLogger)
@@ -206,7 +208,8 @@ import Testing
 
     @Test func theFormatIsDetectedFromContentWithoutAnExtension() async throws {
         try await withDirectory { directory in
-            let csv = try write("# it's a \"comment\nurl,label\nhttps://d.example/1.jpg,a\n", to: directory, name: "list-a")
+            let csv = try write(
+                "# it's a \"comment\nurl,label\nhttps://d.example/1.jpg,a\n", to: directory, name: "list-a")
             let jsonl = try write("{\"url\": \"https://d.example/2.jpg\"}\n", to: directory, name: "list-b")
             let text = try write("https://d.example/3.jpg\n", to: directory, name: "list-c")
             let csvSource = try URLListSource(path: csv, logger: testLogger)
@@ -235,7 +238,9 @@ import Testing
             let path = try write("https://e.example/1.jpg\n", to: directory, name: "grow.txt")
             let source = try URLListSource(path: path, logger: testLogger)
             #expect(try source.count() == 1)
-            _ = try write("https://e.example/1.jpg\nhttps://e.example/2.jpg\nhttps://e.example/3.jpg\n", to: directory, name: "grow.txt")
+            _ = try write(
+                "https://e.example/1.jpg\nhttps://e.example/2.jpg\nhttps://e.example/3.jpg\n", to: directory,
+                name: "grow.txt")
             #expect(try source.count() == 3)
             let page = try await source.page(keyword: "k", range: 2..<3, cursor: nil)
             #expect(page.candidates.map(\.url) == ["https://e.example/3.jpg"])

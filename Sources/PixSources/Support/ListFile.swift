@@ -37,7 +37,9 @@ final class ListFile {
     /// Size and modification time now.
     func stamp() -> Stamp {
         var info = stat()
-        guard fstat(fd, &info) == 0 else { return Stamp(size: -1, modifiedSeconds: 0, modifiedNanoseconds: 0, inode: 0) }
+        guard fstat(fd, &info) == 0 else {
+            return Stamp(size: -1, modifiedSeconds: 0, modifiedNanoseconds: 0, inode: 0)
+        }
         return Stamp(
             size: Int64(info.st_size), modifiedSeconds: Int(info.st_mtim.tv_sec),
             modifiedNanoseconds: Int(info.st_mtim.tv_nsec), inode: UInt64(info.st_ino))
