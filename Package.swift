@@ -80,7 +80,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PixSources",
-            dependencies: ["PixCore", "PixFetch", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PixCore", "PixFetch", "PixFixtures", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "PixCoordinate",
