@@ -129,7 +129,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixExportTests",
-            dependencies: ["PixExport", "PixCore", "PixStore", "PixBlob", "PixFixtures", "PixTestSupport"],
+            dependencies: [
+                "PixExport", "PixCore", "PixStore", "PixBlob", "PixFixtures", "PixTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixSourcesTests",
