@@ -127,12 +127,17 @@ public struct NewExportJob: Sendable, Hashable {
 
 /// A stored export job.
 public struct ExportJobRecord: Sendable, Codable, Hashable, Identifiable {
+    /// The export's id.
     public var id: Int64
+    /// The crawl job whose images it exports.
     public var crawlJobID: Int64
+    /// Who asked for it, when known.
     public var userID: UUID?
+    /// A display name.
     public var name: String?
     /// `zip`, `tar`, `tar.gz`, `webdataset`, `csv` or `jsonl`.
     public var format: String
+    /// `pending`, `running`, `completed`, `failed` or `expired`.
     public var status: ExportStatus
     /// 0–100.
     public var progress: Int
@@ -152,15 +157,24 @@ public struct ExportJobRecord: Sendable, Codable, Hashable, Identifiable {
     public var expiresAt: Date?
     /// The export options as the JSON object they were given as.
     public var optionsJSON: String
+    /// Why it failed, once `failed`.
     public var errorMessage: String?
+    /// Claims so far (a takeover after an expired lease counts as one).
     public var attempts: Int
+    /// The process running it, while `running`.
     public var leaseOwner: String?
+    /// When the running process's claim lapses unless renewed.
     public var leaseExpiresAt: Date?
+    /// When the current (or last) attempt started.
     public var startedAt: Date?
+    /// When it completed or failed.
     public var completedAt: Date?
+    /// When it was queued.
     public var createdAt: Date
+    /// When the row last changed.
     public var updatedAt: Date
 
+    /// Creates a record (the store builds them from rows).
     public init(
         id: Int64, crawlJobID: Int64, userID: UUID?, name: String?, format: String, status: ExportStatus,
         progress: Int, totalImages: Int, exportedImages: Int, fileSize: Int64?, filePath: String?, sha256: String?,
@@ -201,6 +215,7 @@ public struct ClaimedExport: Sendable, Hashable {
     /// Pass it to every progress, complete, fail or release call.
     public var leaseToken: String
 
+    /// Pairs an export with its lease token.
     public init(export: ExportJobRecord, leaseToken: String) {
         self.export = export
         self.leaseToken = leaseToken
@@ -241,6 +256,7 @@ public struct CompletedArchive: Sendable, Hashable {
     /// Images selected for it.
     public var totalImages: Int
 
+    /// Describes a published archive.
     public init(filePath: String, fileSize: Int64, sha256: String, exportedImages: Int, totalImages: Int) {
         self.filePath = filePath
         self.fileSize = fileSize
@@ -259,6 +275,11 @@ public struct NewDownloadRecord: Sendable, Hashable {
     /// Where the archive is served from, stored as `export_jobs.download_url`; it must not contain the token.
     public var downloadURL: String?
 
+    /// Describes a record to issue.
+    /// - Parameters:
+    ///   - tokenHash: SHA-256 of the token.
+    ///   - lifetime: How long it works, from now.
+    ///   - downloadURL: The URL to record on the export (without the token).
     public init(tokenHash: String, lifetime: Duration, downloadURL: String? = nil) {
         self.tokenHash = tokenHash
         self.lifetime = lifetime
@@ -268,15 +289,22 @@ public struct NewDownloadRecord: Sendable, Hashable {
 
 /// A stored download record.
 public struct DownloadRecord: Sendable, Codable, Hashable, Identifiable {
+    /// The record's id.
     public var id: Int64
+    /// The export it unlocks.
     public var exportID: Int64
     /// SHA-256 of the token.
     public var tokenHash: String
+    /// The token works until this instant, never after.
     public var expiresAt: Date
+    /// Downloads counted so far.
     public var downloadCount: Int
+    /// When it was issued.
     public var createdAt: Date
+    /// When it was last used.
     public var lastDownloadAt: Date?
 
+    /// Creates a record (the store builds them from rows).
     public init(
         id: Int64, exportID: Int64, tokenHash: String, expiresAt: Date, downloadCount: Int, createdAt: Date,
         lastDownloadAt: Date?
@@ -305,12 +333,16 @@ public enum DownloadAuthorization: Sendable, Hashable {
 
 /// An export that ``ExportStore/expireExports(limit:)`` marked expired: its archive may be deleted.
 public struct ExpiredExport: Sendable, Hashable {
+    /// The export, now `expired`.
     public var exportID: Int64
+    /// Its crawl job.
     public var crawlJobID: Int64
     /// The archive to delete, when one was published.
     public var filePath: String?
+    /// The archive's recorded size.
     public var fileSize: Int64?
 
+    /// Describes an expired export.
     public init(exportID: Int64, crawlJobID: Int64, filePath: String?, fileSize: Int64?) {
         self.exportID = exportID
         self.crawlJobID = crawlJobID

@@ -9,10 +9,8 @@ extension PixCrawl {
         static let configuration = CommandConfiguration(
             commandName: "download",
             abstract: "Download an export archive by its token and verify its size and SHA-256.",
-            discussion: """
-                The token must be live: after its expiry it is refused ("expired"); issue a fresh one with
-                `pixcrawl export link EXPORT`. Each download is counted on the token's record.
-                """)
+            discussion: "The token must be live: after its expiry it is refused (\"expired\"); issue a fresh one with "
+                + "`pixcrawl export link EXPORT`. Each download is counted on the token's record.")
 
         @OptionGroup var store: StoreOptions
 

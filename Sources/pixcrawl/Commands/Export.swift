@@ -11,10 +11,8 @@ extension PixCrawl {
         static let configuration = CommandConfiguration(
             commandName: "export",
             abstract: "Export a job's validated images as an archive with an expiring download link.",
-            discussion: """
-                `pixcrawl export JOB --format zip` runs the export in this process and prints the archive's path,
-                size, SHA-256 and a download token. The token is shown once: only its hash is stored.
-                """,
+            discussion: "`pixcrawl export JOB --format zip` runs the export in this process and prints the archive's "
+                + "path, size, SHA-256 and a download token. The token is shown once: only its hash is stored.",
             subcommands: [Create.self, Link.self, List.self],
             defaultSubcommand: Create.self)
     }
@@ -213,7 +211,12 @@ extension PixCrawl.Export {
                 for export in exports {
                     let images = "\(export.exportedImages)/\(export.totalImages)"
                     let size = export.fileSize.map(formatBytes) ?? "-"
-                    let detail = export.status == .failed ? (export.errorMessage ?? "") : (export.filePath ?? "")
+                    let detail =
+                        switch export.status {
+                        case .failed: export.errorMessage ?? ""
+                        case .expired: "(deleted) " + (export.filePath ?? "")
+                        default: export.filePath ?? ""
+                        }
                     print(
                         pad("\(export.id)", 8) + pad(export.status.rawValue, 11) + pad(export.format, 12)
                             + pad("\(export.progress)%", 10) + pad(images, 15) + pad(size, 12)

@@ -75,11 +75,11 @@ final class ExportJobFixture {
         try await store.images(jobID: job.id, validOnly: false, afterID: 0, limit: 100_000)
     }
 
-    func runner(pageSize: Int = 3) -> ExportJobRunner {
+    func runner(pageSize: Int = 3, blobs: (any BlobStore)? = nil) -> ExportJobRunner {
         var logger = Logger(label: "pixcrawl.export.test")
         logger.logLevel = .critical
         return ExportJobRunner(
-            store: store, blobs: blobs,
+            store: store, blobs: blobs ?? self.blobs,
             configuration: .init(
                 exportsDirectory: exportsDirectory, workerID: "test-worker", pageSize: pageSize,
                 writerOptions: ArchiveWriterOptions(blockSize: 64 << 10, synchronizeOnFinish: false)),
