@@ -37,7 +37,7 @@ struct ExportStoreTests {
         #expect((running.progress, running.exportedImages, running.totalImages) == (40, 4, 10))
 
         let archive = CompletedArchive(
-            filePath: "/tmp/none.zip", fileSize: 10, sha256: String(repeating: "a", count: 64), exportedImages: 10,
+            filePath: "exports/job-1/none.zip", fileSize: 10, sha256: String(repeating: "a", count: 64), exportedImages: 10,
             totalImages: 10)
         await #expect(throws: StoreError.self) {
             try await store.completeExport(exportID: queued.id, token: "wrong", archive: archive, download: nil)
