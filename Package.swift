@@ -76,7 +76,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PixExport",
-            dependencies: ["PixCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "PixCore", "PixStore", "PixBlob", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "PixSources",
@@ -125,7 +129,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixExportTests",
-            dependencies: ["PixExport", "PixStore", "PixTestSupport"],
+            dependencies: [
+                "PixExport", "PixCore", "PixStore", "PixBlob", "PixFixtures", "PixTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixSourcesTests",
