@@ -1,0 +1,5 @@
+import Hummingbird
+
+extension PixServer {
+    func addDashboardRoutes(to router: Router<PixRequestContext>) {}
+}
