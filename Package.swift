@@ -157,7 +157,12 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixServeTests",
-            dependencies: ["PixServe", "PixCore", "PixStore", "PixBlob", "PixTestSupport"],
+            dependencies: [
+                "PixServe", "PixCore", "PixStore", "PixBlob", "PixTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixCrawlCLITests",
