@@ -28,7 +28,7 @@ enum DashboardPage {
         h1{font-size:1.2rem;margin:0} h2{font-size:1.1rem;margin:.2rem 0 .6rem} h3{font-size:1rem;margin:.8rem 0 .3rem}
         table{border-collapse:collapse;width:100%} td,th{text-align:left;padding:.3rem .5rem;border-bottom:1px solid #eceef2;vertical-align:top}
         .bar{background:#e6e9ef;border-radius:4px;height:14px;width:180px;display:inline-block;vertical-align:middle;overflow:hidden}
-        .fill{background:#2f7d4f;height:100%}
+        .fill{display:block;background:#2f7d4f;height:100%}
         .muted{color:#6b7385} .status{font-weight:600} .reject{display:inline-block;margin-right:.6rem}
         button,input,select{font:inherit} .signin{max-width:420px;margin:4rem auto}
         .signin input{width:100%;padding:.4rem;margin:.4rem 0} .error{color:#a3262a}

@@ -25,7 +25,7 @@ struct TestServer: Sendable {
 
     /// Starts a server on `backend`, runs `body`, then shuts the server down gracefully and closes the store.
     static func with<T: Sendable>(
-        _ backend: Backend, maxBodyBytes: Int = 64 * 1024, withExports: Bool = true,
+        _ backend: Backend, maxBodyBytes: Int = 64 * 1024, withExports: Bool = true, logHandler: (any LogHandler)? = nil,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         PixMetrics.bootstrap()
@@ -36,8 +36,9 @@ struct TestServer: Sendable {
         defer { try? FileManager.default.removeItem(at: root) }
         let blobs = LocalBlobStore(root: root.appendingPathComponent("storage"))
         let exports = InMemoryExportService(directory: root.appendingPathComponent("exports"))
-        var logger = Logger(label: "pixcrawl.serve.test")
-        logger.logLevel = .warning
+        var logger = logHandler.map { handler in Logger(label: "pixcrawl.serve.test") { _ in handler } }
+            ?? Logger(label: "pixcrawl.serve.test")
+        logger.logLevel = logHandler == nil ? .warning : .info
         let server = PixServer(
             store: store, configuration: ServeConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes),
             readiness: StoreReadiness(store: store, migrationsDirectory: TestStores.migrationsDirectory),
