@@ -1,0 +1,71 @@
+import Foundation
+import PixCore
+import PixServe
+import PixStore
+import PixTestSupport
+import Testing
+
+@Suite("Downloads")
+struct DownloadTests {
+    @Test("unknown tokens 404, bad ranges 416, suffix ranges, If-None-Match 304, counts", arguments: [Backend.sqlite])
+    func edges(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let jobID = try await server.submitJob(as: alice, projectID: projectID)
+            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "tar.gz"])
+            let exportID = Int64(try #require(export.json["id"] as? Int))
+            let bytes = (0..<1000).map { UInt8($0 % 256) }
+            let token = try server.exports.complete(exportID: exportID, bytes: bytes, expiresAt: Date().addingTimeInterval(600))
+
+            let unknown = try await server.client.get("/downloads/dl_\(String(repeating: "A", count: 43))")
+            #expect(unknown.status == 404)
+            #expect(unknown.json["error"] as? String == "not_found")
+
+            let beyond = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=1000-"])
+            #expect(beyond.status == 416)
+            #expect(beyond.headers["content-range"] == "bytes */1000")
+            #expect(beyond.json["error"] as? String == "range_not_satisfiable")
+            let backwards = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=50-10"])
+            #expect(backwards.status == 416)
+
+            let suffix = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=-100"])
+            #expect(suffix.status == 206)
+            #expect(suffix.body == Array(bytes[900...]))
+            #expect(suffix.headers["content-range"] == "bytes 900-999/1000")
+            #expect(suffix.headers["content-length"] == "100")
+
+            let clamped = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=990-5000"])
+            #expect(clamped.status == 206)
+            #expect(clamped.body == Array(bytes[990...]))
+
+            let whole = try await server.client.get("/downloads/\(token)")
+            #expect(whole.headers["accept-ranges"] == "bytes")
+            #expect(whole.headers["content-disposition"]?.contains("attachment") == true)
+            let etag = try #require(whole.headers["etag"])
+            let cached = try await server.client.get("/downloads/\(token)", headers: ["If-None-Match": etag])
+            #expect(cached.status == 304)
+            #expect(cached.body.isEmpty)
+            let stale = try await server.client.get(
+                "/downloads/\(token)", headers: ["Range": "bytes=0-9", "If-Range": "\"other\""])
+            #expect(stale.status == 200, "a stale If-Range gets the whole file")
+            #expect(stale.body == bytes)
+
+            // Two 206 and two 200 are counted; the 416s and the 304 are not downloads.
+            #expect(server.exports.downloadCount(exportID: exportID) == 4)
+        }
+    }
+
+    @Test("without an export service the export routes answer 501", arguments: [Backend.sqlite])
+    func unavailable(_ backend: Backend) async throws {
+        try await TestServer.with(backend, withExports: false) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let jobID = try await server.submitJob(as: alice, projectID: projectID)
+            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "zip"])
+            #expect(export.status == 501)
+            #expect(export.json["error"] as? String == "not_implemented")
+            #expect(try await server.client.get("/downloads/whatever").status == 501)
+        }
+    }
+}
