@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "PixServe",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob",
+                "PixCore", "PixStore", "PixBlob", "PixExport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -166,7 +166,7 @@ let package = Package(
         .testTarget(
             name: "PixServeTests",
             dependencies: [
-                "PixServe", "PixCore", "PixStore", "PixBlob", "PixTestSupport",
+                "PixServe", "PixCore", "PixStore", "PixBlob", "PixExport", "PixTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -91,37 +91,54 @@ struct APIFlowTests {
             let completed = try await server.get("/v1/jobs?status=completed", as: alice)
             #expect(completed.items.isEmpty)
 
-            // Export: requested over the API, completed as a worker would, downloaded with Range.
+            // Export: requested over the API, run as a worker would, link issued, downloaded with Range.
             let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "zip"])
             #expect(export.status == 202)
+            #expect(export.json["status"] as? String == "pending")
             let exportID = try #require(export.json["id"] as? Int)
-            let archive = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-            let token = try server.exports.complete(
-                exportID: Int64(exportID), bytes: archive, expiresAt: Date().addingTimeInterval(2))
+            let early = try await server.post("/v1/exports/\(exportID)/links", as: alice)
+            #expect(early.status == 409, "no link before the archive exists")
+            let archive = try await server.runExport(Int64(exportID))
+            #expect(archive.count > 1000)
             let exportView = try await server.get("/v1/exports/\(exportID)", as: alice)
             #expect(exportView.json["status"] as? String == "completed")
-            #expect(exportView.json["download_url"] as? String == "/downloads/\(token)")
+            #expect(exportView.json["exported_images"] as? Int == 6)
+            #expect(exportView.json["file_size"] as? Int == archive.count)
 
-            let whole = try await server.client.get("/downloads/\(token)")
+            let link = try await server.post("/v1/exports/\(exportID)/links", as: alice, json: ["expires_in_hours": 1])
+            #expect(link.status == 201)
+            let url = try #require(link.json["download_url"] as? String)
+            #expect(url.hasPrefix("/downloads/pxd_"))
+            #expect(link.json["expires_at"] is String)
+            let token = String(url.dropFirst("/downloads/".count))
+            #expect(try await server.store.downloadRecord(tokenHash: APITokenGenerator.hash(token)) != nil, "stored as its hash")
+
+            let whole = try await server.client.get(url)
             #expect(whole.status == 200)
             #expect(whole.body == archive)
-            #expect(whole.headers["content-length"] == "10000")
+            #expect(whole.headers["content-length"] == "\(archive.count)")
+            #expect(whole.headers["content-type"] == "application/zip")
             let etag = try #require(whole.headers["etag"])
-            let part = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=1000-1999"])
+            let recordedSHA = try #require(try await server.store.export(id: Int64(exportID))?.sha256)
+            #expect(etag == "\"\(recordedSHA)\"", "the ETag is the archive's SHA-256")
+            let part = try await server.client.get(url, headers: ["Range": "bytes=100-599"])
             #expect(part.status == 206)
-            #expect(part.body == Array(archive[1000...1999]))
-            #expect(part.headers["content-range"] == "bytes 1000-1999/10000")
-            let resumed = try await server.client.get(
-                "/downloads/\(token)", headers: ["Range": "bytes=9000-", "If-Range": etag])
+            #expect(part.body == Array(archive[100...599]))
+            #expect(part.headers["content-range"] == "bytes 100-599/\(archive.count)")
+            let resumed = try await server.client.get(url, headers: ["Range": "bytes=600-", "If-Range": etag])
             #expect(resumed.status == 206)
-            #expect(resumed.body == Array(archive[9000...]))
-            #expect(server.exports.downloadCount(exportID: Int64(exportID)) == 3)
+            #expect(part.body + resumed.body == Array(archive[100...]), "a resumed download completes the file")
+            #expect(try await server.downloadCount(exportID: Int64(exportID)) == 3)
 
-            // The link expires: 410 from then on.
-            try await Task.sleep(for: .milliseconds(2100))
-            let expired = try await server.client.get("/downloads/\(token)")
+            // The link expires: 410 from then on (a fresh record that expired is the same as waiting).
+            let expiredToken = APITokenGenerator.generate(scheme: "pxd_").token
+            _ = try await server.store.createDownloadRecord(
+                exportID: Int64(exportID), NewDownloadRecord(tokenHash: APITokenGenerator.hash(expiredToken), lifetime: .seconds(1)))
+            try await Task.sleep(for: .milliseconds(1100))
+            let expired = try await server.client.get("/downloads/\(expiredToken)")
             #expect(expired.status == 410)
             #expect(expired.json["error"] as? String == "gone")
+            #expect(try await server.client.get(url).status == 200, "the other link still works")
 
             // Cancel, retry, activity, delete with cascade.
             let cancelled = try await server.post("/v1/jobs/\(jobID)/cancel", as: alice)
@@ -141,7 +158,7 @@ struct APIFlowTests {
             #expect(
                 actions.isSuperset(of: [
                     "project.created", "project.updated", "project.deleted", "job.submitted", "job.cancelled",
-                    "export.requested", "download.served",
+                    "export.requested", "download.link_issued", "download.served",
                 ]))
         }
     }

@@ -36,6 +36,9 @@ struct CrossTenantTests {
                 ("POST", "/v1/jobs/\(jobID)/cancel", nil),
                 ("POST", "/v1/jobs/\(jobID)/retry-failed", nil),
                 ("POST", "/v1/jobs/\(jobID)/exports", ["format": "zip"]),
+                ("POST", "/v1/exports/\(exportID)/links", nil),
+                ("POST", "/dashboard/exports/\(exportID)/link", nil),
+                ("POST", "/dashboard/jobs/\(jobID)/exports", nil),
                 ("POST", "/v1/jobs", ["project_id": projectID, "keywords": ["cat"], "max_images": 5] as [String: Any]),
                 ("DELETE", "/v1/tokens/\(aliceTokenID)", nil),
             ]

@@ -45,8 +45,8 @@ struct DashboardTests {
                 "POST", "/dashboard/jobs/\(jobID)/exports", body: Array("format=zip".utf8),
                 headers: session.merging(["Content-Type": "application/x-www-form-urlencoded"]) { $1 })
             #expect(export.status == 303)
-            let exportID = try #require(try await server.exports.exports(jobID: jobID).first?.id)
-            let token = try server.exports.complete(exportID: exportID, bytes: [1, 2, 3], expiresAt: Date().addingTimeInterval(3600))
+            let exportID = try #require(try await server.store.exports(crawlJobID: jobID).first?.id)
+            let archive = try await server.runExport(exportID)
 
             let page = try await server.client.get("/", headers: session)
             #expect(page.status == 200)
@@ -57,8 +57,14 @@ struct DashboardTests {
             #expect(html.contains("<span data-field=\"progress\">30%</span>"))
             #expect(html.contains("4 total · 4 pending"), "10 images × 1.5 over 2 keywords in chunks of 5")
             #expect(html.contains("DECODE 1"))
-            #expect(html.contains("href=\"/downloads/\(token)\""))
-            #expect(html.contains("expires"))
+            #expect(html.contains("id=\"export-\(exportID)\">zip · completed · 100%"))
+            #expect(html.contains("newest link expires"))
+            #expect(html.contains("action=\"/dashboard/exports/\(exportID)/link\""))
+            let download = try await server.client.request("POST", "/dashboard/exports/\(exportID)/link", headers: session)
+            #expect(download.status == 303)
+            let location = try #require(download.headers["location"])
+            #expect(location.hasPrefix("/downloads/pxd_"))
+            #expect(try await server.client.get(location).body == archive)
             #expect(html.contains("http-equiv=\"refresh\""), "pages refresh without JavaScript")
             #expect(!html.contains("id=\"workers\""), "workers are for admins")
 

@@ -13,31 +13,36 @@ struct DownloadTests {
             let alice = try await server.makeUser("alice")
             let projectID = try await server.createProject(as: alice)
             let jobID = try await server.submitJob(as: alice, projectID: projectID)
-            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "tar.gz"])
+            try await server.insertImages(jobID: jobID, count: 3)
+            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "tar"])
             let exportID = Int64(try #require(export.json["id"] as? Int))
-            let bytes = (0..<1000).map { UInt8($0 % 256) }
-            let token = try server.exports.complete(exportID: exportID, bytes: bytes, expiresAt: Date().addingTimeInterval(600))
+            let bytes = try await server.runExport(exportID)
+            let size = bytes.count
+            let link = try await server.post("/v1/exports/\(exportID)/links", as: alice)
+            let token = String(try #require(link.json["download_url"] as? String).dropFirst("/downloads/".count))
+            let before = try await server.downloadCount(exportID: exportID)
 
             let unknown = try await server.client.get("/downloads/dl_\(String(repeating: "A", count: 43))")
             #expect(unknown.status == 404)
             #expect(unknown.json["error"] as? String == "not_found")
 
-            let beyond = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=1000-"])
+            let beyond = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=\(size)-"])
             #expect(beyond.status == 416)
-            #expect(beyond.headers["content-range"] == "bytes */1000")
+            #expect(beyond.headers["content-range"] == "bytes */\(size)")
             #expect(beyond.json["error"] as? String == "range_not_satisfiable")
             let backwards = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=50-10"])
             #expect(backwards.status == 416)
 
             let suffix = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=-100"])
             #expect(suffix.status == 206)
-            #expect(suffix.body == Array(bytes[900...]))
-            #expect(suffix.headers["content-range"] == "bytes 900-999/1000")
+            #expect(suffix.body == Array(bytes[(size - 100)...]))
+            #expect(suffix.headers["content-range"] == "bytes \(size - 100)-\(size - 1)/\(size)")
             #expect(suffix.headers["content-length"] == "100")
 
-            let clamped = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=990-5000"])
+            let clamped = try await server.client.get(
+                "/downloads/\(token)", headers: ["Range": "bytes=\(size - 10)-\(size + 5000)"])
             #expect(clamped.status == 206)
-            #expect(clamped.body == Array(bytes[990...]))
+            #expect(clamped.body == Array(bytes[(size - 10)...]))
 
             let whole = try await server.client.get("/downloads/\(token)")
             #expect(whole.headers["accept-ranges"] == "bytes")
@@ -52,7 +57,7 @@ struct DownloadTests {
             #expect(stale.body == bytes)
 
             // Two 206 and two 200 are counted; the 416s and the 304 are not downloads.
-            #expect(server.exports.downloadCount(exportID: exportID) == 4)
+            #expect(try await server.downloadCount(exportID: exportID) - before == 4)
         }
     }
 
@@ -66,6 +71,7 @@ struct DownloadTests {
             #expect(export.status == 501)
             #expect(export.json["error"] as? String == "not_implemented")
             #expect(try await server.client.get("/downloads/whatever").status == 501)
+            #expect(try await server.get("/v1/exports/1", as: alice).status == 501)
         }
     }
 }

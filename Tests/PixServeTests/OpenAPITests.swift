@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PixBlob
 import PixServe
 import PixStore
 import PixTestSupport
@@ -13,7 +14,9 @@ struct OpenAPITests {
         defer { store.close() }
         let server = PixServer(
             store: store, readiness: StoreReadiness(store: store, migrationsDirectory: TestStores.migrationsDirectory),
-            exports: InMemoryExportService(directory: FileManager.default.temporaryDirectory))
+            exports: StoreExportService(
+                store: store, blobs: LocalBlobStore(root: FileManager.default.temporaryDirectory),
+                exportsDirectory: FileManager.default.temporaryDirectory))
         let router = server.makeRouter()
         let registered = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" })
         let documented = OpenAPIDocument.operationKeys

@@ -49,6 +49,20 @@ extension PixServer {
                 caller, "export.requested", "export", "\(summary.id)", ["job_id": "\(job.id)", "format": exportRequest.format])
             return Self.redirect("/#job-\(job.id)")
         }
+        dashboardLinkRoute(to: router)
+    }
+
+    func dashboardLinkRoute(to router: Router<PixRequestContext>) {
+        router.post("dashboard/exports/{id}/link") { request, context in
+            let caller = try await authenticator.authenticate(request)
+            let export = try await ownedExport(try Self.pathID(context, "export"), caller: caller)
+            guard let exports else { throw APIError.notImplemented("exports are not available on this server") }
+            let link = try await exports.issueLink(exportID: export.id, lifetime: .seconds(7 * 86_400))
+            await audit(
+                caller, "download.link_issued", "export", "\(export.id)",
+                ["expires_at": ISO8601DateFormatter().string(from: link.expiresAt), "via": "dashboard"])
+            return Self.redirect(link.downloadURL)
+        }
     }
 
     func dashboardModel(for caller: Caller) async throws -> DashboardModel {

@@ -30,7 +30,7 @@ enum DashboardPage {
         .bar{background:#e6e9ef;border-radius:4px;height:14px;width:180px;display:inline-block;vertical-align:middle;overflow:hidden}
         .fill{display:block;background:#2f7d4f;height:100%}
         .muted{color:#6b7385} .status{font-weight:600} .reject{display:inline-block;margin-right:.6rem}
-        button,input,select{font:inherit} .signin{max-width:420px;margin:4rem auto}
+        button,input,select{font:inherit} form.inline{display:inline} .signin{max-width:420px;margin:4rem auto}
         .signin input{width:100%;padding:.4rem;margin:.4rem 0} .error{color:#a3262a}
         """
 
@@ -123,13 +123,19 @@ enum DashboardPage {
         html += "</td></tr><tr><td>Exports</td><td>"
         if entry.exports.isEmpty { html += "<span class=\"muted\">none</span>" }
         for export in entry.exports {
-            html += "<div>\(HTML.escape(export.format)) · \(export.status.rawValue) · \(export.progress)%"
-            if let url = export.downloadURL, let expires = export.expiresAt {
-                if expires > now {
-                    html += " · <a href=\"\(HTML.escape(url))\">download</a> <span class=\"muted\">expires \(HTML.escape(ISO8601DateFormatter().string(from: expires)))</span>"
-                } else {
-                    html += " · <span class=\"muted\">link expired</span>"
-                }
+            html += "<div class=\"export\" id=\"export-\(export.id)\">\(HTML.escape(export.format)) · \(export.status.rawValue) · \(export.progress)%"
+            if let expires = export.expiresAt {
+                let when = HTML.escape(ISO8601DateFormatter().string(from: expires))
+                html +=
+                    expires > now
+                    ? " · <span class=\"muted\">newest link expires \(when)</span>"
+                    : " · <span class=\"muted\">links expired \(when)</span>"
+            }
+            if export.status == .completed {
+                html += """
+                     <form class="inline" method="post" action="/dashboard/exports/\(export.id)/link">\
+                    <button type="submit">Download (new 7-day link)</button></form>
+                    """
             }
             html += "</div>"
         }

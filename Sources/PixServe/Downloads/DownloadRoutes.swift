@@ -16,7 +16,7 @@ extension PixServer {
             let start = ContinuousClock.now
             let tokenHash = APITokenGenerator.hash(token)
             let archive: DownloadableArchive
-            switch try await exports.download(tokenHash: tokenHash, now: Date()) {
+            switch try await exports.download(tokenHash: tokenHash) {
             case .unknown: throw APIError.notFound("download")
             case .expired: throw APIError.gone("this download link has expired; request a new export")
             case .ready(let found): archive = found
@@ -57,10 +57,15 @@ extension PixServer {
             }
             let length = archive.size == 0 ? 0 : range.count
             headers[.contentLength] = "\(length)"
+            // Count the download (atomically, only while the link is live) before sending a byte.
+            switch try await exports.recordDownload(tokenHash: tokenHash) {
+            case .unknown: throw APIError.notFound("download")
+            case .expired: throw APIError.gone("this download link has expired; request a new link")
+            case .ready: break
+            }
             let body =
                 archive.size == 0
                 ? ResponseBody() : try await FileIO().loadFile(path: archive.path, range: range, context: context)
-            try await exports.recordDownload(tokenHash: tokenHash)
             await audit(
                 nil, "download.served", "export", "\(archive.exportID)",
                 ["bytes": "\(length)", "range": status == .partialContent ? "\(range.lowerBound)-\(range.upperBound)" : "full"],

@@ -11,7 +11,7 @@ struct DownloadSweeper: Service {
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let swept = try await exports.sweepExpired(now: Date())
+                let swept = try await exports.sweepExpired()
                 if swept > 0 { logger.info("swept expired downloads", metadata: ["pixcrawl.swept": "\(swept)"]) }
             } catch {
                 logger.warning("download sweep failed", metadata: ["pixcrawl.error": "\(error)"])

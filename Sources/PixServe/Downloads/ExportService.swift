@@ -13,8 +13,10 @@ public struct ExportSummary: Codable, Sendable, Hashable {
     public var totalImages: Int
     public var exportedImages: Int
     public var fileSize: Int?
-    /// `/downloads/{token}` once the archive is published, as long as the link is live.
+    /// `/downloads/{token}` when this answer issued a link (``ExportService/issueLink(exportID:lifetime:)``);
+    /// tokens are never stored, so a later read has no link, only ``expiresAt`` of the newest one.
     public var downloadURL: String?
+    /// When the newest download link expires.
     public var expiresAt: Date?
     public var errorMessage: String?
     public var createdAt: Date
@@ -51,18 +53,32 @@ public struct ExportRequest: Codable, Sendable, Hashable {
 
     public var format: String
     public var layout: String?
-    /// How long the download link stays live, in hours (default 168, at most 720).
+    /// How long the first download link stays live, in hours (default 168, at most 720).
     public var expiresInHours: Int?
+    /// Export only images at least this wide / high.
+    public var minWidth: Int?
+    public var minHeight: Int?
+    /// Drop near duplicates within this dHash Hamming distance (0–64).
+    public var dedupNear: Int?
 
     enum CodingKeys: String, CodingKey {
         case format, layout
         case expiresInHours = "expires_in_hours"
+        case minWidth = "min_width"
+        case minHeight = "min_height"
+        case dedupNear = "dedup_near"
     }
 
-    public init(format: String, layout: String? = nil, expiresInHours: Int? = nil) {
+    public init(
+        format: String, layout: String? = nil, expiresInHours: Int? = nil, minWidth: Int? = nil, minHeight: Int? = nil,
+        dedupNear: Int? = nil
+    ) {
         self.format = format
         self.layout = layout
         self.expiresInHours = expiresInHours
+        self.minWidth = minWidth
+        self.minHeight = minHeight
+        self.dedupNear = dedupNear
     }
 
     /// The request with defaults filled in, or the first problem, naming its field.
@@ -81,7 +97,17 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         guard (1...720).contains(hours) else {
             throw APIError.validation(field: "expires_in_hours", reason: "must be between 1 and 720")
         }
-        return ExportRequest(format: format, layout: layout, expiresInHours: hours)
+        for (value, field) in [(minWidth, "min_width"), (minHeight, "min_height")] {
+            if let value, !(1...100_000).contains(value) {
+                throw APIError.validation(field: field, reason: "must be between 1 and 100000")
+            }
+        }
+        if let dedupNear, !(0...64).contains(dedupNear) {
+            throw APIError.validation(field: "dedup_near", reason: "must be between 0 and 64")
+        }
+        return ExportRequest(
+            format: format, layout: layout, expiresInHours: hours, minWidth: minWidth, minHeight: minHeight,
+            dedupNear: dedupNear)
     }
 }
 
@@ -123,21 +149,38 @@ public enum DownloadLookup: Sendable, Hashable {
     case ready(DownloadableArchive)
 }
 
+/// A download link just issued: the token appears here once and is never stored.
+public struct IssuedDownload: Codable, Sendable, Hashable {
+    public var exportID: Int64
+    /// `/downloads/{token}`.
+    public var downloadURL: String
+    public var expiresAt: Date
+
+    public init(exportID: Int64, downloadURL: String, expiresAt: Date) {
+        self.exportID = exportID
+        self.downloadURL = downloadURL
+        self.expiresAt = expiresAt
+    }
+}
+
 /// Export jobs and their download records, as the server needs them.
 ///
-/// The export stage's store facet implements it; the server stays independent of how exports are queued
-/// and written. Download tokens reach implementations only as their SHA-256.
+/// ``StoreExportService`` implements it over the store's export facet; the server stays independent of how
+/// exports are queued and written. Download tokens reach implementations only as their SHA-256.
 public protocol ExportService: Sendable {
-    /// Queues an export of a job's images.
+    /// Queues an export of a job's images (a worker claims and writes it).
     func requestExport(jobID: Int64, userID: UUID, request: ExportRequest) async throws -> ExportSummary
     /// One export, or `nil`.
     func export(id: Int64) async throws -> ExportSummary?
     /// The exports of a job, newest first.
     func exports(jobID: Int64) async throws -> [ExportSummary]
-    /// What a download token (given as its SHA-256) leads to, judged at `now`.
-    func download(tokenHash: String, now: Date) async throws -> DownloadLookup
-    /// Counts one served download of the token's archive.
-    func recordDownload(tokenHash: String) async throws
-    /// Marks expired links and removes their archives; returns how many were swept.
-    func sweepExpired(now: Date) async throws -> Int
+    /// Issues a fresh download link for a completed export.
+    /// - Throws: ``APIError`` 409 when the export has no published archive.
+    func issueLink(exportID: Int64, lifetime: Duration) async throws -> IssuedDownload
+    /// What a download token (given as its SHA-256) leads to, without counting a download.
+    func download(tokenHash: String) async throws -> DownloadLookup
+    /// Counts one served download if the token is still live; says what the token leads to now.
+    func recordDownload(tokenHash: String) async throws -> DownloadLookup
+    /// Marks exports whose links all expired and removes their archives; returns how many were swept.
+    func sweepExpired() async throws -> Int
 }

@@ -149,6 +149,13 @@ public enum APICatalog {
             "GET", "/v1/exports/{id}", "An export's progress and download link", tag: "exports",
             [200: json("Export", "Export"), 501: json("Exports unavailable on this server", "Error")]),
         op(
+            "POST", "/v1/exports/{id}/links", "Issue a download link (the token is shown once)", tag: "exports",
+            body: "LinkRequest",
+            [
+                201: json("Issued", "DownloadLink"), 409: json("No published archive yet", "Error"),
+                501: json("Exports unavailable on this server", "Error"),
+            ]),
+        op(
             "GET", "/downloads/{token}", "Download an export archive (Range supported)", tag: "exports", auth: false,
             [
                 200: R(description: "The archive", schema: nil, mediaType: "application/octet-stream"),
@@ -170,6 +177,11 @@ public enum APICatalog {
         op(
             "POST", "/logout", "Dashboard sign-out", tag: "dashboard", auth: false,
             [303: R(description: "Signed out", schema: nil, mediaType: "")]),
+        op(
+            "POST", "/dashboard/exports/{id}/link", "Dashboard download button: issues a link and redirects to it",
+            tag: "dashboard", auth: false,
+            [303: R(description: "To /downloads/{token}", schema: nil, mediaType: ""),
+             401: json("Not signed in", "Error"), 409: json("No published archive yet", "Error")]),
         op(
             "POST", "/dashboard/jobs/{id}/exports", "Dashboard export button (form field `format`)", tag: "dashboard",
             auth: false,

@@ -71,7 +71,7 @@ public enum OpenAPIDocument {
         if !parameters.isEmpty { result["parameters"] = .array(parameters) }
         if let schema = operation.requestSchema {
             result["requestBody"] = [
-                "required": true,
+                "required": .bool(schema != "LinkRequest"),
                 "content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/\(schema)")]]],
             ]
         }
@@ -175,7 +175,10 @@ public enum OpenAPIDocument {
                 [
                     "format": enumeration(ExportRequest.formats), "layout": enumeration(ExportRequest.layouts),
                     "expires_in_hours": ["type": "integer", "minimum": 1, "maximum": 720],
+                    "min_width": integer, "min_height": integer, "dedup_near": ["type": "integer", "minimum": 0, "maximum": 64],
                 ], required: ["format"]),
+            "LinkRequest": object(["expires_in_hours": ["type": "integer", "minimum": 1, "maximum": 720]]),
+            "DownloadLink": object(["export_id": integer, "download_url": string, "expires_at": dateTime]),
             "Export": object([
                 "id": integer, "job_id": integer, "format": string,
                 "status": enumeration(ExportStatus.allCases.map(\.rawValue)), "progress": integer,

@@ -30,7 +30,7 @@ extension PixCrawl {
         @Option(
             name: .customLong("storage-dir"),
             help: ArgumentHelp(
-                "Folder holding image blobs (default: $PIXCRAWL_STORAGE_URL when it is a path, else storage).",
+                "Folder holding images/ and exports/ (default: $PIXCRAWL_STORAGE_URL when it is a path, else storage).",
                 valueName: "dir"))
         var storageDirectory: String?
 
@@ -52,14 +52,17 @@ extension PixCrawl {
                     self.storageDirectory ?? ProcessInfo.processInfo.environment["PIXCRAWL_STORAGE_URL"].flatMap {
                         $0.contains("://") ? nil : $0
                     } ?? "storage"
-                // TODO: pass the export stage's store facet as `exports:` once it lands; until then the export
-                // routes answer 501.
+                let storage = URL(fileURLWithPath: storageDirectory, isDirectory: true).standardizedFileURL
+                let blobs = LocalBlobStore(root: storage)
                 let server = PixServer(
                     store: crawlStore,
                     configuration: ServeConfiguration(
                         host: host, port: port, maxBodyBytes: maxBodyBytes, secureCookies: secureCookies),
                     readiness: StoreReadiness(store: crawlStore, migrationsDirectory: self.store.migrationsURL),
-                    blobs: LocalBlobStore(root: URL(fileURLWithPath: storageDirectory, isDirectory: true)),
+                    exports: StoreExportService(
+                        store: crawlStore, blobs: blobs,
+                        exportsDirectory: storage.appendingPathComponent("exports", isDirectory: true)),
+                    blobs: blobs,
                     logger: logger)
                 let host = self.host
                 let application = server.makeApplication { port in

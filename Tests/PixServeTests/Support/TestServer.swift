@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import PixBlob
 import PixCore
+import PixExport
 import PixServe
 import PixStore
 import PixTestSupport
@@ -19,7 +20,7 @@ struct TestServer: Sendable {
     let store: SQLCrawlStore
     let client: HTTPTestClient
     let blobs: LocalBlobStore
-    let exports: InMemoryExportService
+    let exportsDirectory: URL
 
     var port: Int { client.port }
 
@@ -35,7 +36,8 @@ struct TestServer: Sendable {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         let blobs = LocalBlobStore(root: root.appendingPathComponent("storage"))
-        let exports = InMemoryExportService(directory: root.appendingPathComponent("exports"))
+        let exportsDirectory = root.appendingPathComponent("storage/exports")
+        let exports = StoreExportService(store: store, blobs: blobs, exportsDirectory: exportsDirectory)
         var logger = logHandler.map { handler in Logger(label: "pixcrawl.serve.test") { _ in handler } }
             ?? Logger(label: "pixcrawl.serve.test")
         logger.logLevel = logHandler == nil ? .warning : .info
@@ -51,7 +53,8 @@ struct TestServer: Sendable {
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next(), port > 0 else { throw ClientError(description: "server did not start") }
-            let harness = TestServer(store: store, client: HTTPTestClient(port: port), blobs: blobs, exports: exports)
+            let harness = TestServer(
+                store: store, client: HTTPTestClient(port: port), blobs: blobs, exportsDirectory: exportsDirectory)
             do {
                 let result = try await body(harness)
                 await group.triggerGracefulShutdown()
@@ -63,6 +66,20 @@ struct TestServer: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Runs a queued export in this process, as a worker would, and returns the archive's bytes.
+    func runExport(_ exportID: Int64) async throws -> [UInt8] {
+        let runner = ExportJobRunner(
+            store: store, blobs: blobs,
+            configuration: ExportJobRunner.Configuration(exportsDirectory: exportsDirectory, workerID: "test-worker"))
+        let outcome = try await runner.run(exportID: exportID)
+        return Array(try Data(contentsOf: outcome.archive))
+    }
+
+    /// Downloads counted on an export's links.
+    func downloadCount(exportID: Int64) async throws -> Int {
+        try await store.downloadRecords(exportID: exportID).reduce(0) { $0 + $1.downloadCount }
     }
 
     /// Creates a profile with a token, as `pixcrawl user create` does.
