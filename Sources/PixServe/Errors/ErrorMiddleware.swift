@@ -2,13 +2,14 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import PixExport
 import PixStore
 
 /// Turns every error a handler throws into a JSON `{error, field, reason}` response, in one place.
 ///
 /// ``APIError``s pass through as they are; the store's invalid-input and not-found errors become 422 and
-/// 404; Hummingbird's own errors keep their status; anything else is logged and answered with a 500
-/// that names the request id but no details.
+/// 404, the export stage's option and availability errors 422 and 409; Hummingbird's own errors keep their
+/// status; anything else is logged and answered with a 500 that names the request id but no details.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -40,6 +41,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return .notFound(error.subject ?? "resource")
         case let error as StoreError where error.isConnectionFailure:
             return .unavailable("the store is unreachable")
+        case let error as ExportJobError where error.code == .invalidOptions:
+            return .validation(field: nil, reason: error.description)
+        case let error as ExportJobError where error.code == .notFound:
+            return .notFound("export")
+        case let error as ExportJobError
+        where error.code == .exportUnavailable || error.code == .archiveMissing || error.code == .notClaimable:
+            return .conflict(error.description)
         case let error as any HTTPResponseError:
             switch error.status {
             case .notFound: return .notFound("route")
