@@ -1,12 +1,75 @@
 import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import PixBlob
+import PixServe
+import PixStore
 
 extension PixCrawl {
-    /// `pixcrawl serve`.
+    /// `pixcrawl serve`: the HTTP API, dashboard and metrics, until SIGTERM or SIGINT.
     struct Serve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the HTTP API, dashboard and metrics.")
+        static let configuration = CommandConfiguration(
+            commandName: "serve", abstract: "Run the HTTP API, dashboard and metrics.",
+            discussion: """
+                Every /v1 route needs an API token: create a user with `pixcrawl user create --email E`.
+                SIGTERM or SIGINT stops the server gracefully (requests in flight finish).
+                """)
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(help: "Address to bind (0.0.0.0 to listen on every interface).")
+        var host = "127.0.0.1"
+
+        @Option(help: "Port to bind (0 picks a free one).")
+        var port = 8080
+
+        @Option(help: ArgumentHelp("Largest accepted request body in bytes; larger bodies get 413.", valueName: "bytes"))
+        var maxBodyBytes = 1 << 20
+
+        @Option(
+            name: .customLong("storage-dir"),
+            help: ArgumentHelp(
+                "Folder holding images/ and exports/ (default: $PIXCRAWL_STORAGE_URL when it is a path, else storage).",
+                valueName: "dir"))
+        var storageDirectory: String?
+
+        @Flag(help: "Apply pending migrations before serving (otherwise a store with pending migrations is refused).")
+        var migrate = false
+
+        @Flag(help: "Mark the session cookie Secure (when a TLS proxy fronts the server).")
+        var secureCookies = false
 
         func run() async throws {
-            try notImplemented("serve", capability: "the HTTP API service")
+            try await reportingErrors {
+                guard (0...65_535).contains(port) else { throw CLIError("--port must be between 0 and 65535") }
+                guard maxBodyBytes >= 1024 else { throw CLIError("--max-body-bytes must be at least 1024") }
+                PixMetrics.bootstrap()
+                let logger = self.store.logger("pixcrawl.serve")
+                let crawlStore = try await self.store.openStore(migrate: migrate)
+                defer { crawlStore.close() }
+                let storageDirectory =
+                    self.storageDirectory ?? ProcessInfo.processInfo.environment["PIXCRAWL_STORAGE_URL"].flatMap {
+                        $0.contains("://") ? nil : $0
+                    } ?? "storage"
+                let storage = URL(fileURLWithPath: storageDirectory, isDirectory: true).standardizedFileURL
+                let blobs = LocalBlobStore(root: storage)
+                let server = PixServer(
+                    store: crawlStore,
+                    configuration: ServeConfiguration(
+                        host: host, port: port, maxBodyBytes: maxBodyBytes, secureCookies: secureCookies),
+                    readiness: StoreReadiness(store: crawlStore, migrationsDirectory: self.store.migrationsURL),
+                    exports: StoreExportService(
+                        store: crawlStore, blobs: blobs,
+                        exportsDirectory: storage.appendingPathComponent("exports", isDirectory: true)),
+                    blobs: blobs,
+                    logger: logger)
+                let host = self.host
+                let application = server.makeApplication { port in
+                    logger.notice("listening", metadata: ["pixcrawl.address": "http://\(host):\(port)"])
+                }
+                try await application.runService()
+            }
         }
     }
 }

@@ -1,0 +1,106 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Metrics
+import PixCore
+
+extension PixServer {
+    /// `GET /downloads/{token}`: the archive behind a live link, with `Content-Length`, a strong `ETag` and
+    /// single-range `Range` support (206 / 416); 410 once expired, 404 for tokens never issued.
+    func addDownloadRoutes(to router: Router<PixRequestContext>) {
+        router.get("downloads/{token}") { request, context in
+            guard let exports else { throw APIError.notImplemented("exports are not available on this server") }
+            guard let token = context.parameters.get("token"), !token.isEmpty, token.count <= 200 else {
+                throw APIError.notFound("download")
+            }
+            let start = ContinuousClock.now
+            let tokenHash = APITokenGenerator.hash(token)
+            let archive: DownloadableArchive
+            switch try await exports.download(tokenHash: tokenHash) {
+            case .unknown: throw APIError.notFound("download")
+            case .expired: throw APIError.gone("this download link has expired; request a new export")
+            case .ready(let found): archive = found
+            }
+            guard FileManager.default.fileExists(atPath: archive.path) else {
+                throw APIError.gone("the archive of this download is no longer stored")
+            }
+            let etag = "\"" + (archive.sha256 ?? "\(archive.exportID)-\(archive.size)") + "\""
+            var headers = HTTPFields()
+            headers[.eTag] = etag
+            headers[.acceptRanges] = "bytes"
+            headers[.contentType] = Self.archiveMediaType(archive.filename)
+            headers[.contentDisposition] = "attachment; filename=\"\(archive.filename)\""
+            headers[.cacheControl] = "private, no-store"
+            headers[.expires] = Date.httpDate(archive.expiresAt)
+            if let match = request.headers[.ifNoneMatch], match == etag || match == "*" {
+                return Response(status: .notModified, headers: headers)
+            }
+            // A stale If-Range validator means the client's partial copy is of another file: send everything.
+            var rangeHeader = request.headers[.range]
+            if let ifRange = request.headers[.ifRange], ifRange != etag { rangeHeader = nil }
+            let status: HTTPResponse.Status
+            let range: ClosedRange<Int>
+            switch ByteRange(header: rangeHeader, size: archive.size) {
+            case .unsatisfiable:
+                headers[.contentRange] = "bytes */\(archive.size)"
+                var response = try APIJSON.response(
+                    APIErrorBody(APIError.rangeNotSatisfiable(size: archive.size)), status: .rangeNotSatisfiable)
+                response.headers[.contentRange] = "bytes */\(archive.size)"
+                return response
+            case .whole:
+                status = .ok
+                range = 0...max(0, archive.size - 1)
+            case .partial(let requested):
+                status = .partialContent
+                range = requested
+                headers[.contentRange] = "bytes \(requested.lowerBound)-\(requested.upperBound)/\(archive.size)"
+            }
+            let length = archive.size == 0 ? 0 : range.count
+            headers[.contentLength] = "\(length)"
+            // Count the download (atomically, only while the link is live) before sending a byte.
+            switch try await exports.recordDownload(tokenHash: tokenHash) {
+            case .unknown: throw APIError.notFound("download")
+            case .expired: throw APIError.gone("this download link has expired; request a new link")
+            case .ready: break
+            }
+            let body =
+                archive.size == 0
+                ? ResponseBody() : try await FileIO().loadFile(path: archive.path, range: range, context: context)
+            await audit(
+                nil, "download.served", "export", "\(archive.exportID)",
+                ["bytes": "\(length)", "range": status == .partialContent ? "\(range.lowerBound)-\(range.upperBound)" : "full"],
+                userID: archive.userID)
+            Counter(label: "pixcrawl.downloads.bytes").increment(by: Int64(length))
+            Timer(label: "pixcrawl.download.duration").recordInterval(since: start)
+            return Response(status: status, headers: headers, body: body)
+        }
+    }
+
+    static func archiveMediaType(_ filename: String) -> String {
+        if filename.hasSuffix(".zip") { return "application/zip" }
+        if filename.hasSuffix(".tar.gz") || filename.hasSuffix(".tgz") { return "application/gzip" }
+        if filename.hasSuffix(".tar") { return "application/x-tar" }
+        if filename.hasSuffix(".csv") { return "text/csv" }
+        if filename.hasSuffix(".jsonl") { return "application/jsonl" }
+        return "application/octet-stream"
+    }
+}
+
+extension Timer {
+    /// Records the time elapsed since `start` on the continuous clock.
+    func recordInterval(since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+}
+
+extension Date {
+    /// RFC 9110 IMF-fixdate.
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import PixCore
+
+/// An export job as the API shows it.
+public struct ExportSummary: Codable, Sendable, Hashable {
+    public var id: Int64
+    public var jobID: Int64
+    /// The profile that asked for it (download activity is recorded for them).
+    public var userID: UUID?
+    public var format: String
+    public var status: ExportStatus
+    public var progress: Int
+    public var totalImages: Int
+    public var exportedImages: Int
+    public var fileSize: Int?
+    /// `/downloads/{token}` when this answer issued a link (``ExportService/issueLink(exportID:lifetime:)``);
+    /// tokens are never stored, so a later read has no link, only ``expiresAt`` of the newest one.
+    public var downloadURL: String?
+    /// When the newest download link expires.
+    public var expiresAt: Date?
+    public var errorMessage: String?
+    public var createdAt: Date
+    public var completedAt: Date?
+
+    public init(
+        id: Int64, jobID: Int64, userID: UUID?, format: String, status: ExportStatus, progress: Int = 0,
+        totalImages: Int = 0, exportedImages: Int = 0, fileSize: Int? = nil, downloadURL: String? = nil,
+        expiresAt: Date? = nil, errorMessage: String? = nil, createdAt: Date, completedAt: Date? = nil
+    ) {
+        self.id = id
+        self.jobID = jobID
+        self.userID = userID
+        self.format = format
+        self.status = status
+        self.progress = progress
+        self.totalImages = totalImages
+        self.exportedImages = exportedImages
+        self.fileSize = fileSize
+        self.downloadURL = downloadURL
+        self.expiresAt = expiresAt
+        self.errorMessage = errorMessage
+        self.createdAt = createdAt
+        self.completedAt = completedAt
+    }
+}
+
+/// What a client asks of an export (`POST /v1/jobs/{id}/exports`).
+public struct ExportRequest: Codable, Sendable, Hashable {
+    /// Archive formats an export can take.
+    public static let formats: [String] = ["zip", "tar", "tar.gz", "webdataset", "csv", "jsonl"]
+    /// Folder layouts inside an archive.
+    public static let layouts: [String] = ["flat", "imagefolder"]
+
+    public var format: String
+    public var layout: String?
+    /// How long the first download link stays live, in hours (default 168, at most 720).
+    public var expiresInHours: Int?
+    /// Export only images at least this wide / high.
+    public var minWidth: Int?
+    public var minHeight: Int?
+    /// Drop near duplicates within this dHash Hamming distance (0–64).
+    public var dedupNear: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case format, layout
+        case expiresInHours = "expires_in_hours"
+        case minWidth = "min_width"
+        case minHeight = "min_height"
+        case dedupNear = "dedup_near"
+    }
+
+    public init(
+        format: String, layout: String? = nil, expiresInHours: Int? = nil, minWidth: Int? = nil, minHeight: Int? = nil,
+        dedupNear: Int? = nil
+    ) {
+        self.format = format
+        self.layout = layout
+        self.expiresInHours = expiresInHours
+        self.minWidth = minWidth
+        self.minHeight = minHeight
+        self.dedupNear = dedupNear
+    }
+
+    /// The request with defaults filled in, or the first problem, naming its field.
+    /// - Throws: ``APIError`` 422.
+    public func validated() throws -> ExportRequest {
+        let format = self.format.lowercased()
+        guard Self.formats.contains(format) else {
+            throw APIError.validation(
+                field: "format", reason: "unknown format \(self.format.debugDescription); use one of \(Self.formats.joined(separator: ", "))")
+        }
+        let layout = (self.layout ?? "flat").lowercased()
+        guard Self.layouts.contains(layout) else {
+            throw APIError.validation(field: "layout", reason: "must be flat or imagefolder")
+        }
+        let hours = expiresInHours ?? 168
+        guard (1...720).contains(hours) else {
+            throw APIError.validation(field: "expires_in_hours", reason: "must be between 1 and 720")
+        }
+        for (value, field) in [(minWidth, "min_width"), (minHeight, "min_height")] {
+            if let value, !(1...100_000).contains(value) {
+                throw APIError.validation(field: field, reason: "must be between 1 and 100000")
+            }
+        }
+        if let dedupNear, !(0...64).contains(dedupNear) {
+            throw APIError.validation(field: "dedup_near", reason: "must be between 0 and 64")
+        }
+        return ExportRequest(
+            format: format, layout: layout, expiresInHours: hours, minWidth: minWidth, minHeight: minHeight,
+            dedupNear: dedupNear)
+    }
+}
+
+/// A published archive behind a live download link.
+public struct DownloadableArchive: Sendable, Hashable {
+    public var exportID: Int64
+    /// The owner of the export, for the activity log.
+    public var userID: UUID?
+    /// Local path of the archive file.
+    public var path: String
+    /// Its size in bytes.
+    public var size: Int
+    /// Its SHA-256 (hex), the download's strong ETag; `nil` falls back to size and modification time.
+    public var sha256: String?
+    /// File name offered to the browser.
+    public var filename: String
+    public var expiresAt: Date
+
+    public init(
+        exportID: Int64, userID: UUID?, path: String, size: Int, sha256: String?, filename: String, expiresAt: Date
+    ) {
+        self.exportID = exportID
+        self.userID = userID
+        self.path = path
+        self.size = size
+        self.sha256 = sha256
+        self.filename = filename
+        self.expiresAt = expiresAt
+    }
+}
+
+/// What a download token leads to.
+public enum DownloadLookup: Sendable, Hashable {
+    /// No such token (or its record was swept long ago).
+    case unknown
+    /// The token existed but its link expired: 410 Gone.
+    case expired
+    /// The archive is live.
+    case ready(DownloadableArchive)
+}
+
+/// A download link just issued: the token appears here once and is never stored.
+public struct IssuedDownload: Codable, Sendable, Hashable {
+    public var exportID: Int64
+    /// `/downloads/{token}`.
+    public var downloadURL: String
+    public var expiresAt: Date
+
+    public init(exportID: Int64, downloadURL: String, expiresAt: Date) {
+        self.exportID = exportID
+        self.downloadURL = downloadURL
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Export jobs and their download records, as the server needs them.
+///
+/// ``StoreExportService`` implements it over the store's export facet; the server stays independent of how
+/// exports are queued and written. Download tokens reach implementations only as their SHA-256.
+public protocol ExportService: Sendable {
+    /// Queues an export of a job's images (a worker claims and writes it).
+    func requestExport(jobID: Int64, userID: UUID, request: ExportRequest) async throws -> ExportSummary
+    /// One export, or `nil`.
+    func export(id: Int64) async throws -> ExportSummary?
+    /// The exports of a job, newest first.
+    func exports(jobID: Int64) async throws -> [ExportSummary]
+    /// Issues a fresh download link for a completed export.
+    /// - Throws: ``APIError`` 409 when the export has no published archive.
+    func issueLink(exportID: Int64, lifetime: Duration) async throws -> IssuedDownload
+    /// What a download token (given as its SHA-256) leads to, without counting a download.
+    func download(tokenHash: String) async throws -> DownloadLookup
+    /// Counts one served download if the token is still live; says what the token leads to now.
+    func recordDownload(tokenHash: String) async throws -> DownloadLookup
+    /// Marks exports whose links all expired and removes their archives; returns how many were swept.
+    func sweepExpired() async throws -> Int
+}

@@ -1,0 +1,63 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PixExport
+import PixStore
+
+/// Turns every error a handler throws into a JSON `{error, field, reason}` response, in one place.
+///
+/// ``APIError``s pass through as they are; the store's invalid-input and not-found errors become 422 and
+/// 404, the export stage's option and availability errors 422 and 409; Hummingbird's own errors keep their
+/// status; anything else is logged and answered with a 500 that names the request id but no details.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        do {
+            return try await next(request, context)
+        } catch {
+            let apiError = Self.map(error, context: context)
+            if apiError.status == .internalServerError {
+                context.logger.error(
+                    "request failed",
+                    metadata: ["pixcrawl.error": "\(error)", "hb.request.path": "\(request.uri.path)"])
+            }
+            var response = try APIJSON.response(APIErrorBody(apiError), status: apiError.status)
+            if apiError.status == .unauthorized {
+                response.headers[.wwwAuthenticate] = "Bearer realm=\"pixcrawl\""
+            }
+            return response
+        }
+    }
+
+    static func map(_ error: any Error, context: Context) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as StoreError where error.isInvalidInput:
+            return .validation(field: error.subject, reason: error.detail)
+        case let error as StoreError where error.isNotFound:
+            return .notFound(error.subject ?? "resource")
+        case let error as StoreError where error.isConnectionFailure:
+            return .unavailable("the store is unreachable")
+        case let error as ExportJobError where error.code == .invalidOptions:
+            return .validation(field: nil, reason: error.description)
+        case let error as ExportJobError where error.code == .notFound:
+            return .notFound("export")
+        case let error as ExportJobError
+        where error.code == .exportUnavailable || error.code == .archiveMissing || error.code == .notClaimable:
+            return .conflict(error.description)
+        case let error as any HTTPResponseError:
+            switch error.status {
+            case .notFound: return .notFound("route")
+            case .contentTooLarge: return APIError(.payloadTooLarge, .contentTooLarge, reason: "the request body is too large")
+            case .methodNotAllowed: return APIError(.notFound, .methodNotAllowed, reason: "method not allowed on this route")
+            case .badRequest: return .invalidParameter("request", reason: "the request could not be read")
+            default: return APIError(.internalError, error.status, reason: error.status.reasonPhrase)
+            }
+        default:
+            return .internalError(requestID: context.id)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import PixCore
+import PixStore
+
+/// Answer of `POST /v1/jobs/{id}/retry-failed`.
+struct RetryView: Encodable, Sendable {
+    var retriedChunks: Int
+    var job: JobView
+}
+
+extension PixServer {
+    /// `/v1/jobs`.
+    func addJobRoutes(to api: RouterGroup<PixRequestContext>) {
+        api.post("jobs") { request, context in
+            let caller = try context.requireCaller()
+            let submission = try await APIJSON.decode(JobSubmission.self, from: request, limit: configuration.maxBodyBytes)
+            let project = try await ownedProject(submission.projectID, caller: caller)
+            guard project.status == .active else {
+                throw APIError.validation(field: "project_id", reason: "the project is \(project.status.rawValue); only active projects take new jobs")
+            }
+            let newJob = try submission.validated()
+            let chunks = try planner.plan(newJob)
+            // One transaction: the job and every chunk, or nothing.
+            let job = try await store.createJob(newJob, chunks: chunks)
+            await audit(
+                caller, "job.submitted", "crawl_job", "\(job.id)",
+                ["project_id": "\(project.id)", "max_images": "\(job.maxImages)", "chunks": "\(chunks.count)"])
+            return JSONResponse(value: JobView(job), status: .created)
+        }
+        api.get("jobs") { request, context in
+            let caller = try context.requireCaller()
+            let limit = try Self.intQuery(request, "limit", default: 50, range: 1...200)
+            let offset = try Self.intQuery(request, "offset", default: 0, range: 0...1_000_000)
+            var status: JobStatus?
+            if let raw = request.uri.queryParameters.get("status") {
+                guard let parsed = JobStatus(rawValue: raw) else {
+                    throw APIError.invalidParameter(
+                        "status", reason: "must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                status = parsed
+            }
+            var projectID: Int64?
+            if let raw = request.uri.queryParameters.get("project_id") {
+                guard let id = Int64(raw) else { throw APIError.invalidParameter("project_id", reason: "must be an integer") }
+                projectID = try await ownedProject(id, caller: caller).id
+            }
+            let jobs = try await listJobs(caller: caller, projectID: projectID, status: status, limit: limit, offset: offset)
+            return JSONResponse(value: Page(items: jobs.map { JobView($0) }, limit: limit, offset: offset))
+        }
+        api.get("jobs/{id}") { _, context in
+            let caller = try context.requireCaller()
+            let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
+            let chunks = try await store.chunks(jobID: job.id)
+            return JSONResponse(value: JobView(job, keywordProgress: KeywordProgress.summarize(chunks, keywords: job.keywords)))
+        }
+        api.post("jobs/{id}/cancel") { _, context in
+            let caller = try context.requireCaller()
+            let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
+            guard try await store.cancelJob(id: job.id) else {
+                throw APIError.conflict("job \(job.id) is already \(job.status.rawValue)")
+            }
+            await audit(caller, "job.cancelled", "crawl_job", "\(job.id)")
+            guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
+            return JSONResponse(value: JobView(updated))
+        }
+        api.post("jobs/{id}/retry-failed") { _, context in
+            let caller = try context.requireCaller()
+            let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
+            guard job.status != .cancelled else { throw APIError.conflict("job \(job.id) is cancelled") }
+            let retried = try await store.retryFailedChunks(jobID: job.id)
+            if retried > 0 { await audit(caller, "job.retried", "crawl_job", "\(job.id)", ["chunks": "\(retried)"]) }
+            guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
+            return JSONResponse(value: RetryView(retriedChunks: retried, job: JobView(updated)))
+        }
+        api.get("jobs/{id}/errors") { request, context in
+            let caller = try context.requireCaller()
+            let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
+            let limit = try Self.intQuery(request, "limit", default: 20, range: 0...500)
+            let summary = try await store.errorSummary(jobID: job.id)
+            let recent = limit == 0 ? [] : try await store.errors(jobID: job.id, limit: limit)
+            return JSONResponse(
+                value: ErrorSummaryView(
+                    jobId: job.id, total: summary.values.reduce(0, +),
+                    categories: summary.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.rawValue < $1.key.rawValue }
+                        .map { .init(category: $0.key.rawValue, count: $0.value) },
+                    recent: recent.map {
+                        .init(
+                            id: $0.id, category: $0.category.rawValue, severity: $0.severity.rawValue, message: $0.message,
+                            url: $0.url, createdAt: $0.createdAt)
+                    }))
+        }
+    }
+
+    /// A page of the jobs the caller may see, newest first. Admins page over every job; others over the
+    /// jobs of their own projects (merged per project, so a user never sees another user's job).
+    func listJobs(caller: Caller, projectID: Int64?, status: JobStatus?, limit: Int, offset: Int) async throws -> [CrawlJob] {
+        if caller.isAdmin || projectID != nil {
+            return try await store.listJobs(projectID: projectID, status: status, limit: limit, offset: offset)
+        }
+        var merged: [CrawlJob] = []
+        for project in try await store.listProjects(ownerID: caller.profile.id) {
+            merged += try await store.listJobs(projectID: project.id, status: status, limit: offset + limit, offset: 0)
+        }
+        merged.sort { $0.id > $1.id }
+        return Array(merged.dropFirst(offset).prefix(limit))
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PixBlob
+import PixCore
+import PixStore
+import ServiceLifecycle
+
+/// The PixCrawler HTTP service: the owner-scoped JSON API under `/v1`, expiring downloads, the dashboard,
+/// health, metrics and the OpenAPI document.
+///
+/// ```swift
+/// let server = PixServer(store: store, configuration: ServeConfiguration(port: 8080),
+///                        readiness: StoreReadiness(store: store))
+/// try await server.makeApplication().runService()
+/// ```
+public struct PixServer: Sendable {
+    /// Where everything is stored.
+    public let store: any CrawlStore
+    /// Listening address and limits.
+    public let configuration: ServeConfiguration
+    /// Splits submitted jobs into chunks.
+    public let planner: any JobPlanning
+    /// Export jobs and download records, when this build has them.
+    public let exports: (any ExportService)?
+    /// Stored image files, for `GET /v1/images/{id}/file`.
+    public let blobs: LocalBlobStore?
+    /// What `/readyz` checks.
+    public let readiness: any ReadinessCheck
+    /// The `/metrics` collector.
+    public let metrics: ServerMetrics
+    let logger: Logger
+    let authenticator: Authenticator
+
+    /// - Parameters:
+    ///   - store: the crawl store.
+    ///   - configuration: listening address and limits.
+    ///   - readiness: what `/readyz` checks (``StoreReadiness`` in production).
+    ///   - planner: how a submitted job is split into chunks.
+    ///   - exports: export jobs and download records; `nil` answers those routes with 501.
+    ///   - blobs: the local blob store holding image files; `nil` answers image file requests with 404.
+    ///   - logger: the server's logger; request logs carry `hb.request.id`.
+    public init(
+        store: any CrawlStore, configuration: ServeConfiguration = ServeConfiguration(), readiness: any ReadinessCheck,
+        planner: any JobPlanning = KeywordChunkPlanner(), exports: (any ExportService)? = nil,
+        blobs: LocalBlobStore? = nil, logger: Logger = Logger(label: "pixcrawl.serve")
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.readiness = readiness
+        self.planner = planner
+        self.exports = exports
+        self.blobs = blobs
+        self.logger = logger
+        self.metrics = ServerMetrics(store: store)
+        self.authenticator = Authenticator(store: store)
+    }
+
+    /// Every route, with its middleware: request log and metrics outermost, JSON errors innermost, the token
+    /// check on `/v1`.
+    public func makeRouter() -> Router<PixRequestContext> {
+        let router = Router(context: PixRequestContext.self)
+        router.add(middleware: RequestLogMiddleware(level: configuration.requestLogLevel))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ErrorMiddleware())
+        addOperationalRoutes(to: router)
+        addDownloadRoutes(to: router)
+        addDashboardRoutes(to: router)
+        let api = router.group("v1").add(middleware: AuthMiddleware(authenticator: authenticator))
+        addAccountRoutes(to: api)
+        addProjectRoutes(to: api)
+        addJobRoutes(to: api)
+        addImageRoutes(to: api)
+        addExportRoutes(to: api)
+        return router
+    }
+
+    /// The Hummingbird application, with the download sweeper as a service when exports are available.
+    /// - Parameter onServerRunning: called with the bound port once the server listens (port 0 picks one).
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        var services: [any Service] = []
+        if let exports {
+            services.append(DownloadSweeper(exports: exports, interval: configuration.sweepInterval, logger: logger))
+        }
+        return Application(
+            router: makeRouter(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "pixcrawl"),
+            services: services,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+}
+
+// MARK: Ownership
+
+extension PixServer {
+    /// The numeric `{id}` of the path; anything else is an unknown resource.
+    static func pathID(_ context: PixRequestContext, _ what: String) throws -> Int64 {
+        guard let id = context.parameters.get("id", as: Int64.self), id > 0 else { throw APIError.notFound(what) }
+        return id
+    }
+
+    /// The project, when the caller owns it (or is an admin); otherwise 404, whether or not it exists.
+    func ownedProject(_ id: Int64, caller: Caller) async throws -> Project {
+        guard let project = try await store.project(id: id), caller.mayAccess(ownedBy: project.userID) else {
+            throw APIError.notFound("project \(id)")
+        }
+        return project
+    }
+
+    /// The job and its project, when the caller owns the project; otherwise 404.
+    func ownedJob(_ id: Int64, caller: Caller) async throws -> (CrawlJob, Project) {
+        guard let job = try await store.job(id: id), let project = try await store.project(id: job.projectID),
+            caller.mayAccess(ownedBy: project.userID)
+        else { throw APIError.notFound("job \(id)") }
+        return (job, project)
+    }
+
+    /// The image, when the caller owns its job's project; otherwise 404.
+    func ownedImage(_ id: Int64, caller: Caller) async throws -> ImageRecord {
+        guard let image = try await store.image(id: id) else { throw APIError.notFound("image \(id)") }
+        do {
+            _ = try await ownedJob(image.jobID, caller: caller)
+        } catch is APIError {
+            throw APIError.notFound("image \(id)")
+        }
+        return image
+    }
+
+    /// Records a user action; a failure to record is logged, never fails the request that succeeded.
+    func audit(_ caller: Caller?, _ action: String, _ type: String, _ id: String, _ metadata: [String: String] = [:], userID: UUID? = nil)
+        async
+    {
+        do {
+            try await store.logActivity(
+                NewActivity(
+                    userID: userID ?? caller?.profile.id, action: action, resourceType: type, resourceID: id,
+                    metadata: metadata))
+        } catch {
+            logger.warning("activity not recorded", metadata: ["pixcrawl.action": "\(action)", "pixcrawl.error": "\(error)"])
+        }
+    }
+
+    /// A query parameter as an integer within `range`, or `defaultValue` when absent.
+    static func intQuery(_ request: Request, _ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws
+        -> Int
+    {
+        guard let raw = request.uri.queryParameters.get(name) else { return defaultValue }
+        guard let value = Int(raw), range.contains(value) else {
+            throw APIError.invalidParameter(name, reason: "must be an integer between \(range.lowerBound) and \(range.upperBound)")
+        }
+        return value
+    }
+}

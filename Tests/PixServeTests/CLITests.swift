@@ -1,0 +1,130 @@
+import Foundation
+import PixCore
+import PixServe
+import PixStore
+import PixTestSupport
+import Testing
+
+@Suite("pixcrawl user, token and serve")
+struct CLITests {
+    static func scratch() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pixserve-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    @Test("user create prints a token once; only its hash is stored; token create, list and revoke")
+    func usersAndTokens() async throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("store.sqlite").path
+        let environment = [
+            "PIXCRAWL_DATABASE_URL": database, "PIXCRAWL_MIGRATIONS_DIR": TestStores.migrationsDirectory.path,
+        ]
+        #expect(try TestProcess.pixcrawl(["migrate"], environment: environment).status == 0)
+
+        let created = try TestProcess.pixcrawl(
+            ["user", "create", "--email", "Ada@Example.com", "--role", "admin"], environment: environment)
+        #expect(created.status == 0, "\(created.stderr)")
+        let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(APITokenGenerator.isWellFormed(token), "stdout is exactly the token: \(created.stdout)")
+        #expect(created.stderr.contains("shown once"))
+
+        let duplicate = try TestProcess.pixcrawl(["user", "create", "--email", "ada@example.com"], environment: environment)
+        #expect(duplicate.status != 0)
+        #expect(duplicate.stderr.split(separator: "\n").count == 1, "one line: \(duplicate.stderr)")
+
+        let second = try TestProcess.pixcrawl(
+            ["token", "create", "--email", "ada@example.com", "--name", "ci"], environment: environment)
+        #expect(second.status == 0, "\(second.stderr)")
+        let secondToken = second.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(APITokenGenerator.isWellFormed(secondToken))
+        #expect(secondToken != token)
+
+        let list = try TestProcess.pixcrawl(["token", "list", "--email", "ada@example.com"], environment: environment)
+        #expect(list.status == 0)
+        #expect(list.stdout.contains(String(token.prefix(12))))
+        #expect(!list.stdout.contains(token) && !list.stdout.contains(secondToken), "secrets never listed")
+
+        let store = try await SQLCrawlStore.open(.sqlite(path: database))
+        defer { store.close() }
+        let profile = try #require(try await store.profile(email: "ada@example.com"))
+        #expect(profile.role == .admin)
+        #expect(try await store.authenticate(tokenHash: APITokenGenerator.hash(token))?.0.id == profile.id)
+        let tokens = try await store.listAPITokens(profileID: profile.id)
+        let ciToken = try #require(tokens.first { $0.name == "ci" })
+
+        let revoke = try TestProcess.pixcrawl(
+            ["token", "revoke", "--email", "ada@example.com", "\(ciToken.id)"], environment: environment)
+        #expect(revoke.status == 0, "\(revoke.stderr)")
+        #expect(try await store.authenticate(tokenHash: APITokenGenerator.hash(secondToken)) == nil)
+        let again = try TestProcess.pixcrawl(
+            ["token", "revoke", "--email", "ada@example.com", "\(ciToken.id)"], environment: environment)
+        #expect(again.status != 0)
+        let activity = try await store.activity(userID: profile.id, limit: 10).map(\.action)
+        #expect(activity.filter { $0 == "token.created" }.count == 2)
+        #expect(activity.contains("token.revoked"))
+
+        // The secrets appear nowhere in the store's files; their hashes do.
+        var bytes = Data()
+        for suffix in ["", "-wal"] {
+            bytes += (try? Data(contentsOf: URL(fileURLWithPath: database + suffix))) ?? Data()
+        }
+        #expect(bytes.range(of: Data(token.utf8)) == nil)
+        #expect(bytes.range(of: Data(secondToken.utf8)) == nil)
+        #expect(bytes.range(of: Data(APITokenGenerator.hash(token).utf8)) != nil)
+    }
+
+    @Test("pixcrawl serve answers on loopback and stops gracefully on SIGTERM")
+    func serveAndStop() async throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = directory.appendingPathComponent("store.sqlite").path
+        let environment = [
+            "PIXCRAWL_DATABASE_URL": database, "PIXCRAWL_MIGRATIONS_DIR": TestStores.migrationsDirectory.path,
+        ]
+        #expect(try TestProcess.pixcrawl(["migrate"], environment: environment).status == 0)
+        let token = try TestProcess.pixcrawl(["user", "create", "--email", "op@example.com"], environment: environment)
+            .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let log = directory.appendingPathComponent("serve.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestProcess.pixcrawlPath)
+        process.arguments = [
+            "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "info",
+            "--storage-dir", directory.appendingPathComponent("storage").path,
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        var port: Int?
+        for _ in 0..<600 where port == nil && process.isRunning {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"pixcrawl\.address=http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                port = Int(text[range].split(separator: ":").last ?? "")
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        let bound = try #require(port, "serve did not report its address: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let client = HTTPTestClient(port: bound)
+        #expect(try await client.get("/healthz").status == 200)
+        #expect(try await client.get("/readyz").status == 200)
+        let me = try await client.get("/v1/me", token: token)
+        #expect(me.status == 200)
+        #expect(me.json["email"] as? String == "op@example.com")
+
+        process.terminate()  // SIGTERM
+        for _ in 0..<400 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(!process.isRunning, "serve exits after SIGTERM")
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "graceful exit, status 0")
+        let text = try String(contentsOf: log, encoding: .utf8)
+        #expect(text.contains("http.route=/v1/me"), "structured request log lines")
+        #expect(!text.contains(token), "tokens never reach the log")
+    }
+}

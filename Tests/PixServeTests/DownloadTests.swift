@@ -1,0 +1,77 @@
+import Foundation
+import PixCore
+import PixServe
+import PixStore
+import PixTestSupport
+import Testing
+
+@Suite("Downloads")
+struct DownloadTests {
+    @Test("unknown tokens 404, bad ranges 416, suffix ranges, If-None-Match 304, counts", arguments: [Backend.sqlite])
+    func edges(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let jobID = try await server.submitJob(as: alice, projectID: projectID)
+            try await server.insertImages(jobID: jobID, count: 3)
+            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "tar"])
+            let exportID = Int64(try #require(export.json["id"] as? Int))
+            let bytes = try await server.runExport(exportID)
+            let size = bytes.count
+            let link = try await server.post("/v1/exports/\(exportID)/links", as: alice)
+            let token = String(try #require(link.json["download_url"] as? String).dropFirst("/downloads/".count))
+            let before = try await server.downloadCount(exportID: exportID)
+
+            let unknown = try await server.client.get("/downloads/dl_\(String(repeating: "A", count: 43))")
+            #expect(unknown.status == 404)
+            #expect(unknown.json["error"] as? String == "not_found")
+
+            let beyond = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=\(size)-"])
+            #expect(beyond.status == 416)
+            #expect(beyond.headers["content-range"] == "bytes */\(size)")
+            #expect(beyond.json["error"] as? String == "range_not_satisfiable")
+            let backwards = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=50-10"])
+            #expect(backwards.status == 416)
+
+            let suffix = try await server.client.get("/downloads/\(token)", headers: ["Range": "bytes=-100"])
+            #expect(suffix.status == 206)
+            #expect(suffix.body == Array(bytes[(size - 100)...]))
+            #expect(suffix.headers["content-range"] == "bytes \(size - 100)-\(size - 1)/\(size)")
+            #expect(suffix.headers["content-length"] == "100")
+
+            let clamped = try await server.client.get(
+                "/downloads/\(token)", headers: ["Range": "bytes=\(size - 10)-\(size + 5000)"])
+            #expect(clamped.status == 206)
+            #expect(clamped.body == Array(bytes[(size - 10)...]))
+
+            let whole = try await server.client.get("/downloads/\(token)")
+            #expect(whole.headers["accept-ranges"] == "bytes")
+            #expect(whole.headers["content-disposition"]?.contains("attachment") == true)
+            let etag = try #require(whole.headers["etag"])
+            let cached = try await server.client.get("/downloads/\(token)", headers: ["If-None-Match": etag])
+            #expect(cached.status == 304)
+            #expect(cached.body.isEmpty)
+            let stale = try await server.client.get(
+                "/downloads/\(token)", headers: ["Range": "bytes=0-9", "If-Range": "\"other\""])
+            #expect(stale.status == 200, "a stale If-Range gets the whole file")
+            #expect(stale.body == bytes)
+
+            // Two 206 and two 200 are counted; the 416s and the 304 are not downloads.
+            #expect(try await server.downloadCount(exportID: exportID) - before == 4)
+        }
+    }
+
+    @Test("without an export service the export routes answer 501", arguments: [Backend.sqlite])
+    func unavailable(_ backend: Backend) async throws {
+        try await TestServer.with(backend, withExports: false) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let jobID = try await server.submitJob(as: alice, projectID: projectID)
+            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "zip"])
+            #expect(export.status == 501)
+            #expect(export.json["error"] as? String == "not_implemented")
+            #expect(try await server.client.get("/downloads/whatever").status == 501)
+            #expect(try await server.get("/v1/exports/1", as: alice).status == 501)
+        }
+    }
+}
