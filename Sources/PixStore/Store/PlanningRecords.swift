@@ -126,14 +126,19 @@ public struct KeywordProgress: Sendable, Hashable {
     public var images: Int
     /// Its valid image rows.
     public var validImages: Int
+    /// Bytes of its image rows' files.
+    public var bytes: Int
 
     /// Creates a progress record.
-    public init(keyword: String, chunks: [ChunkStatus: Int], candidatesDone: Int, images: Int, validImages: Int) {
+    public init(
+        keyword: String, chunks: [ChunkStatus: Int], candidatesDone: Int, images: Int, validImages: Int, bytes: Int = 0
+    ) {
         self.keyword = keyword
         self.chunks = chunks
         self.candidatesDone = candidatesDone
         self.images = images
         self.validImages = validImages
+        self.bytes = bytes
     }
 
     /// Chunks of the keyword, all statuses.

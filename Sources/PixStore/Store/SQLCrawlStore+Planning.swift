@@ -198,7 +198,8 @@ extension SQLCrawlStore {
             }
             for row in try connection.query(
                 """
-                SELECT keyword, COUNT(*) AS n, COALESCE(SUM(CASE WHEN is_valid THEN 1 ELSE 0 END), 0) AS valid
+                SELECT keyword, COUNT(*) AS n, COALESCE(SUM(CASE WHEN is_valid THEN 1 ELSE 0 END), 0) AS valid,
+                    COALESCE(SUM(file_size), 0) AS bytes
                 FROM images WHERE crawl_job_id = $1 GROUP BY keyword
                 """, .int(jobID))
             {
@@ -208,6 +209,7 @@ extension SQLCrawlStore {
                     ?? KeywordProgress(keyword: keyword, chunks: [:], candidatesDone: 0, images: 0, validImages: 0)
                 entry.images = row.int("n") ?? 0
                 entry.validImages = row.int("valid") ?? 0
+                entry.bytes = row.int("bytes") ?? 0
                 progress[keyword] = entry
             }
             return progress.values.sorted { $0.keyword < $1.keyword }
