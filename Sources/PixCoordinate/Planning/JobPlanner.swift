@@ -158,7 +158,9 @@ public struct JobPlanner: Sendable {
             shortfalls: shortfalls)
     }
 
-    static func check(_ rules: ValidationRules) throws(PlanningError) {
+    /// Checks validation rules on their own (for re-validation), naming the field at fault.
+    /// - Throws: ``PlanningError`` naming `formats`, `min_width`, `max_bytes`, `aspect_max`, ….
+    public static func check(_ rules: ValidationRules) throws(PlanningError) {
         guard !rules.formats.isEmpty else { throw .invalid("formats", "allow at least one format") }
         let undecodable = rules.formats.subtracting(ImageFormat.decodable)
         guard undecodable.isEmpty else {

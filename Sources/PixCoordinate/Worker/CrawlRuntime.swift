@@ -27,21 +27,20 @@ public struct CrawlRuntime: Sendable {
     ///   - store: the shared store.
     ///   - blobs: where accepted files go.
     ///   - sources: resolves source specifications.
-    ///   - downloader: the downloader configuration (address policy, limits); its transfer limit should cover
-    ///     every worker's concurrency.
+    ///   - downloader: the downloader (its address policy decides what may be reached); its transfer limit
+    ///     should cover every worker's concurrency. ``shutdown()`` shuts it down.
     ///   - processing: per-chunk concurrency, lease and backoff.
     ///   - notify: use PostgreSQL `LISTEN/NOTIFY` hints (ignored on SQLite).
     ///   - validationThreads: threads for decoding and blob writes.
     ///   - logger: the process's logger.
-    /// - Throws: ``PixFetch/FetchError`` when libcurl cannot start.
     public init(
-        store: any CrawlStore, blobs: any BlobStore, sources: SourceResolver, downloader: DownloaderConfiguration,
+        store: any CrawlStore, blobs: any BlobStore, sources: SourceResolver, downloader: Downloader,
         processing: ChunkProcessorConfiguration, notify: Bool, validationThreads: Int = 2, logger: Logger
-    ) throws {
+    ) {
         self.store = store
         self.blobs = blobs
         self.planner = JobPlanner(sources: sources)
-        self.downloader = try Downloader(configuration: downloader, logger: logger)
+        self.downloader = downloader
         self.pool = BlockingPool(threads: validationThreads, label: "pixcrawl.validate")
         self.hints = ChunkHints(store: store, notify: notify, logger: logger)
         self.processing = processing
