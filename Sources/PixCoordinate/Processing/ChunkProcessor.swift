@@ -159,7 +159,6 @@ public struct ChunkProcessor: Sendable {
                 logger.info("lease lost; dropping the last page")
                 return .leaseLost
             }
-            if !completion.completed { return .jobFinished }
             if completion.appendedChunks > 0 {
                 logger.info(
                     "keyword short of its quota: appended top-up chunks",

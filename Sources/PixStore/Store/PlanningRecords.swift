@@ -92,9 +92,6 @@ public struct TopUpDecision: Sendable, Hashable {
 
 /// The result of completing a chunk with ``SQLCrawlStore/completeChunk(chunkID:token:finalProgress:sourceExhausted:topUp:)``.
 public struct ChunkCompletion: Sendable, Hashable {
-    /// True when the chunk is now completed; false when the final slice reached the job's target first, which
-    /// cancelled the chunk along with the job's other open chunks (the slice itself was recorded).
-    public var completed: Bool
     /// Images inserted from the final slice.
     public var inserted: Int
     /// Images of the final slice that were duplicates within the job.
@@ -105,8 +102,7 @@ public struct ChunkCompletion: Sendable, Hashable {
     public var appendedChunks: Int
 
     /// Creates a completion report.
-    public init(completed: Bool, inserted: Int, duplicates: Int, jobFinished: Bool, appendedChunks: Int) {
-        self.completed = completed
+    public init(inserted: Int, duplicates: Int, jobFinished: Bool, appendedChunks: Int) {
         self.inserted = inserted
         self.duplicates = duplicates
         self.jobFinished = jobFinished

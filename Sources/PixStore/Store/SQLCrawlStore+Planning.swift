@@ -16,6 +16,8 @@ extension SQLCrawlStore {
     ///     recorded in the keyword's shortfall entry, so no top-up asks that source again.
     ///   - topUp: decides what to append once every chunk of the keyword is finished; runs inside the
     ///     transaction on the store's connection thread, so it must be quick and must not block.
+    /// The chunk is marked completed before the job is finalised, so a last page that reaches the job's target
+    /// leaves this chunk completed and cancels only the job's other open chunks.
     /// - Returns: what happened, or `nil` when the lease was lost and nothing was written.
     public func completeChunk(
         chunkID: Int64, token: String, finalProgress: ChunkProgress?, sourceExhausted: Bool,
@@ -36,32 +38,51 @@ extension SQLCrawlStore {
             if dialect == .postgres {
                 try connection.query("SELECT id FROM crawl_jobs WHERE id = $1 FOR UPDATE", .int(jobID))
             }
-            var inserted = 0
-            var duplicates = 0
-            if let finalProgress {
-                do {
-                    let result = try Self.commitSlice(
-                        connection, chunkID: chunkID, token: token, leaseSeconds: 60, progress: finalProgress)
-                    inserted = result.inserted
-                    duplicates = result.duplicates
-                } catch let error as StoreError where error.isLeaseLost {
-                    return nil
-                }
-            }
+            // The chunk is completed before the job is finalised, so a last page that reaches the job's target
+            // leaves its own chunk completed (finalising cancels only the other open chunks).
+            let checkpoint = finalProgress?.checkpoint
             let completed = !(try connection.query(
                 """
                 UPDATE crawl_chunks SET status = 'completed', lease_token = NULL, lease_expires_at = NULL,
+                    checkpoint_cursor = CASE WHEN $3 = 1 THEN $4 ELSE checkpoint_cursor END,
+                    candidates_done = CASE WHEN $3 = 1 THEN $5 ELSE candidates_done END,
                     updated_at = \(dialect.now), completed_at = \(dialect.now)
                 WHERE id = $1 AND status = 'active' AND lease_token = $2 RETURNING id
-                """, .int(chunkID), .text(token)
+                """, .int(chunkID), .text(token), .int(checkpoint == nil ? 0 : 1), .optional(checkpoint?.cursor),
+                .int(checkpoint?.candidatesDone ?? 0)
             ).isEmpty)
-            if completed {
-                try connection.query(
-                    """
-                    UPDATE crawl_jobs SET active_chunks = active_chunks - 1, completed_chunks = completed_chunks + 1,
-                        updated_at = \(dialect.now) WHERE id = $1
-                    """, .int(jobID))
+            guard completed else { return nil }
+            var inserted = 0
+            var duplicates = 0
+            if let finalProgress {
+                let identities = try Self.insertImages(
+                    connection, jobID: jobID, chunkID: chunkID, images: finalProgress.images)
+                var errors = finalProgress.errors
+                for image in finalProgress.images where !identities.contains(ImageIdentity(image)) {
+                    errors.append(
+                        NewErrorLog(
+                            jobID: jobID, chunkID: chunkID, category: .duplicate, severity: .info,
+                            message: "DUPLICATE: same image already in this job", url: image.originalURL,
+                            context: ["sha256": image.sha256]))
+                }
+                try Self.insertErrors(
+                    connection,
+                    errors.map { error in
+                        var error = error
+                        error.jobID = error.jobID ?? jobID
+                        error.chunkID = error.chunkID ?? chunkID
+                        return error
+                    })
+                inserted = identities.count
+                duplicates = finalProgress.images.count - inserted
             }
+            try connection.query(
+                """
+                UPDATE crawl_jobs SET active_chunks = active_chunks - 1, completed_chunks = completed_chunks + 1,
+                    total_images = total_images + $2, valid_images = valid_images + $2,
+                    downloaded_images = downloaded_images + $3, updated_at = \(dialect.now)
+                WHERE id = $1
+                """, .int(jobID), .int(inserted), .int(finalProgress?.downloaded ?? 0))
             var shortfalls = try Self.readShortfalls(connection, jobID: jobID)
             var shortfallsChanged = false
             if sourceExhausted {
@@ -75,7 +96,7 @@ extension SQLCrawlStore {
                 }
             }
             var appended = 0
-            if completed, let topUp,
+            if let topUp,
                 let job = try connection.query("SELECT \(Self.jobColumns) FROM crawl_jobs WHERE id = $1", .int(jobID))
                     .first.map(Self.job(from:)), !job.status.isFinished
             {
@@ -114,7 +135,7 @@ extension SQLCrawlStore {
             let status = try connection.query("SELECT status FROM crawl_jobs WHERE id = $1", .int(jobID)).first?
                 .string("status")
             return ChunkCompletion(
-                completed: completed, inserted: inserted, duplicates: duplicates,
+                inserted: inserted, duplicates: duplicates,
                 jobFinished: JobStatus(rawValue: status ?? "")?.isFinished ?? true, appendedChunks: appended)
         }
     }

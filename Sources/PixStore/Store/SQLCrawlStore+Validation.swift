@@ -171,10 +171,10 @@ extension SQLCrawlStore {
             let rows = try connection.query(
                 """
                 UPDATE validation_jobs SET status = $2, error_message = $3,
-                    progress = CASE WHEN $2 = 'completed' THEN 100 ELSE progress END,
+                    progress = CASE WHEN $4 = 1 THEN 100 ELSE progress END,
                     completed_at = \(dialect.now), updated_at = \(dialect.now)
                 WHERE id = $1 RETURNING \(Self.validationJobColumns)
-                """, .int(id), .text(error == nil ? "completed" : "failed"), .optional(error))
+                """, .int(id), .text(error == nil ? "completed" : "failed"), .optional(error), .int(error == nil ? 1 : 0))
             return try Self.validationJob(from: try rows.first.orThrow("validation job \(id)"))
         }
     }
