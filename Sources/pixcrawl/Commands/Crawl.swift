@@ -169,8 +169,9 @@ extension PixCrawl {
                     workers: crawlWorkers,
                     reporter: ProgressReporter(store: crawlStore, jobID: job.id, interactive: isatty(STDOUT_FILENO) == 1))
                 let group = ServiceGroup(
-                    services: [service], gracefulShutdownSignals: [.sigint, .sigterm], cancellationSignals: [],
-                    logger: logger)
+                    configuration: ServiceGroupConfiguration(
+                        services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                        gracefulShutdownSignals: [.sigint, .sigterm], logger: logger))
                 try await group.run()
             }
             try await printSummary(crawlStore, jobID: job.id, elapsed: ContinuousClock.now - started)

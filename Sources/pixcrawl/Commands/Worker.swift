@@ -170,8 +170,9 @@ extension PixCrawl {
                 let worker = runtime.makeWorker(
                     self.runtime.workerConfiguration(id: id, once: once, maxChunks: maxChunks, jobID: job))
                 let group = ServiceGroup(
-                    services: [worker], gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [],
-                    logger: logger)
+                    configuration: ServiceGroupConfiguration(
+                        services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+                        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 do {
                     try await group.run()
                 } catch {

@@ -112,6 +112,20 @@ struct CoordinatorHarness {
             return spec
         }
 
+        /// Registers `urls:PATH` for a text file of URLs, one a line, as the worker command reads it.
+        func addURLList(_ urls: [String]) throws -> String {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "pixcrawl-urls-\(UUID().uuidString.prefix(8)).txt").path
+            try (urls.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let spec = "urls:\(path)"
+            table.withLock {
+                $0[spec] = TestSource(name: "urls", maxDepth: urls.count, pageSize: 10) { _, position in
+                    position < urls.count ? urls[position] : nil
+                }
+            }
+            return spec
+        }
+
         func source(_ spec: String) throws -> any ImageSource {
             guard let source = table.withLock({ $0[spec] }) else { throw TestSupportError("no test source \(spec)") }
             return source
