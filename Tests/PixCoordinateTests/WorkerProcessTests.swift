@@ -116,4 +116,58 @@ struct WorkerProcessTests {
         try await expectInvariant(harness.store, jobID: job.id)
         await harness.close()
     }
+
+    @Test("pixcrawl crawl runs a job to the end; status, workers, job and validate work on it", arguments: Backend.allCases)
+    func crawlCommand(backend: Backend) async throws {
+        let harness = try await CoordinatorHarness.make(backend)
+        let urls = (0..<16).map { harness.image($0, size: $0 < 4 ? 80 : 160) } + [harness.server.url("/bad/html.jpg")]
+        let spec = try harness.sources.addURLList(urls)
+        let store = WorkerProcess.storeArguments(harness.store.database.location)
+        let crawl = try WorkerProcess(
+            ["crawl", "red fox", "arctic fox", "--max-images", "12", "--source", spec, "--workers", "2",
+                "--chunk-size", "4", "--over-fetch", "1", "--project", "cli", "--allow-network", "127.0.0.1/32",
+                "--storage-dir", harness.blobRoot.path, "--poll", "200ms"] + store)
+        #expect(try await crawl.wait(timeout: .seconds(120)) == 0, "\(crawl.output)")
+        let output = crawl.output
+        let job = try #require(try await harness.store.listJobs(projectID: nil, status: nil, limit: 10, offset: 0).first)
+        #expect(job.status == .completed)
+        // The last pages may carry the count past the target; the summary shows what is stored.
+        #expect(job.counters.validImages >= 12)
+        #expect(output.contains("valid images      \(job.counters.validImages) / 12"), "\(output)")
+        #expect(output.contains("completed in"))
+        #expect(job.keywords == ["red fox", "arctic fox"])
+        try await expectInvariant(harness.store, jobID: job.id)
+
+        let status = try WorkerProcess(["status", "\(job.id)", "--json"] + store)
+        #expect(try await status.wait() == 0)
+        let detail = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
+        let keywords = detail?["keywords"] as? [[String: Any]]
+        #expect(keywords?.map { $0["keyword"] as? String } == ["red fox", "arctic fox"])
+        #expect(keywords?.map { $0["quota"] as? Int } == [6, 6])
+
+        let workers = try WorkerProcess(["workers", "--all"] + store)
+        #expect(try await workers.wait() == 0)
+        #expect(workers.output.contains("crawl1") && workers.output.contains("stopped"), "\(workers.output)")
+
+        let cancel = try WorkerProcess(["job", "cancel", "\(job.id)"] + store)
+        #expect(try await cancel.wait() == 0)
+        #expect(cancel.output.contains("already finished"))
+
+        let validate = try WorkerProcess(
+            ["validate", "\(job.id)", "--min-width", "100", "--storage-dir", harness.blobRoot.path] + store)
+        #expect(try await validate.wait() == 0, "\(validate.output)")
+        let revalidated = try #require(try await harness.store.job(id: job.id))
+        let invalid = try await harness.store.images(jobID: job.id, validOnly: false, afterID: 0, limit: 100)
+            .filter { !$0.isValid }
+        let rows = try await harness.store.imageCounts(jobID: job.id).total
+        #expect(revalidated.counters.validImages == rows - invalid.count)
+        #expect(!invalid.isEmpty && invalid.allSatisfy { $0.width < 100 })
+        #expect(try await harness.store.validationJobs(crawlJobID: job.id).count == 1)
+        try await expectInvariant(harness.store, jobID: job.id)
+
+        let bad = try WorkerProcess(["crawl", "fox", "--max-images", "0", "--source", spec] + store)
+        #expect(try await bad.wait() != 0)
+        #expect(bad.output.contains("max_images"), "\(bad.output)")
+        await harness.close()
+    }
 }

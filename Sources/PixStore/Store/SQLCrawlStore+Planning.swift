@@ -6,8 +6,8 @@ extension SQLCrawlStore {
     /// keyword's next result positions — all in one transaction, so the job cannot be finalised between the two
     /// and two workers finishing a keyword's last chunks at once cannot both top it up.
     ///
-    /// On PostgreSQL the job row is locked first, which serialises the completions of one job; SQLite's
-    /// `BEGIN IMMEDIATE` does the same.
+    /// On PostgreSQL the job row's counter update serialises the completions of one job before the keyword is
+    /// examined; SQLite's `BEGIN IMMEDIATE` serialises everything.
     /// - Parameters:
     ///   - chunkID: the chunk.
     ///   - token: the lease token of the caller's claim.
@@ -35,9 +35,6 @@ extension SQLCrawlStore {
             else { return nil }
             let keyword = chunkRow.string("keyword") ?? ""
             let source = chunkRow.string("source") ?? ""
-            if dialect == .postgres {
-                try connection.query("SELECT id FROM crawl_jobs WHERE id = $1 FOR UPDATE", .int(jobID))
-            }
             // The chunk is completed before the job is finalised, so a last page that reaches the job's target
             // leaves its own chunk completed (finalising cancels only the other open chunks).
             let checkpoint = finalProgress?.checkpoint
@@ -83,6 +80,9 @@ extension SQLCrawlStore {
                     downloaded_images = downloaded_images + $3, updated_at = \(dialect.now)
                 WHERE id = $1
                 """, .int(jobID), .int(inserted), .int(finalProgress?.downloaded ?? 0))
+            // That UPDATE holds the job row until commit (PostgreSQL), taken in the same order as every other
+            // chunk transaction (chunk, images, job). Completions of one job queue here, and each statement below
+            // sees the completions committed before it, so exactly one of two racing last chunks tops up.
             var shortfalls = try Self.readShortfalls(connection, jobID: jobID)
             var shortfallsChanged = false
             if sourceExhausted {
