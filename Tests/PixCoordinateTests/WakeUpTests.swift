@@ -69,3 +69,22 @@ struct WakeUpTests {
         #expect(signal.generation != generation)
     }
 }
+
+@Suite("Worker liveness")
+struct WorkerLivenessTests {
+    static func worker(_ status: WorkerStatus, heartbeatSecondsAgo: Double, now: Date) -> WorkerRecord {
+        WorkerRecord(
+            id: "w", hostname: "h", pid: 1, version: "0", status: status, currentChunkID: nil,
+            startedAt: now.addingTimeInterval(-1000), heartbeatAt: now.addingTimeInterval(-heartbeatSecondsAgo))
+    }
+
+    @Test("a worker silent for more than three leases is lost; a stopped one never is")
+    func lost() {
+        let now = Date()
+        #expect(WorkerLiveness(Self.worker(.running, heartbeatSecondsAgo: 179, now: now), lease: .seconds(60), now: now) == .running)
+        #expect(WorkerLiveness(Self.worker(.running, heartbeatSecondsAgo: 181, now: now), lease: .seconds(60), now: now) == .lost)
+        #expect(WorkerLiveness(Self.worker(.stopping, heartbeatSecondsAgo: 400, now: now), lease: .seconds(60), now: now) == .lost)
+        #expect(WorkerLiveness(Self.worker(.stopped, heartbeatSecondsAgo: 9999, now: now), lease: .seconds(60), now: now) == .stopped)
+        #expect(WorkerLiveness(Self.worker(.stopping, heartbeatSecondsAgo: 1, now: now), lease: .seconds(60), now: now) == .stopping)
+    }
+}

@@ -147,6 +147,9 @@ struct WorkerProcessTests {
 
         let workers = try WorkerProcess(["workers", "--all"] + store)
         #expect(try await workers.wait() == 0)
+        let human = try WorkerProcess(["status", "\(job.id)"] + store)
+        #expect(try await human.wait() == 0)
+        #expect(human.output.contains("KEYWORD") && human.output.contains("red fox"), "\(human.output)")
         #expect(workers.output.contains("crawl1") && workers.output.contains("stopped"), "\(workers.output)")
 
         let cancel = try WorkerProcess(["job", "cancel", "\(job.id)"] + store)

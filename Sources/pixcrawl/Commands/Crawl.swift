@@ -270,8 +270,12 @@ struct ProgressReporter: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var firstValid: Int?
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interactive ? .seconds(1) : .seconds(5))
+        while true {
+            do {
+                try await Task.sleep(for: interactive ? .seconds(1) : .seconds(5))
+            } catch {
+                break
+            }
             guard let line = try? await line(since: start, clock: clock, firstValid: &firstValid) else { continue }
             if interactive {
                 print("\r\u{1B}[2K" + line, terminator: "")

@@ -1,13 +1,12 @@
 import ArgumentParser
 import Foundation
+import PixCoordinate
 import PixCore
 import PixStore
 
 /// How a worker looks from its last heartbeat: lost when older than three leases.
 func workerState(_ worker: WorkerRecord, lease: Duration, now: Date = Date()) -> String {
-    let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
-    if worker.status != .stopped, now.timeIntervalSince(worker.heartbeatAt) > 3 * leaseSeconds { return "lost" }
-    return worker.status.rawValue
+    WorkerLiveness(worker, lease: lease, now: now).rawValue
 }
 
 extension PixCrawl {
