@@ -24,9 +24,13 @@ struct CrawlTests {
             ("/redirect/loopback2?port=\(server.port)&path=/img/1.jpg", .blocked),
         ]
         // Spread the bad ones between the good ones.
-        for (offset, entry) in bad.enumerated() { urls.insert(server.url(entry.0), at: min(urls.count, offset * 2 + 1)) }
-        urls += [server.url("/img/100.png?w=80&h=80"), server.url("/flaky/500/retried.jpg?fail=1"),
-            server.url("/dup/a.jpg"), server.url("/dup/b.jpg")]
+        for (offset, entry) in bad.enumerated() {
+            urls.insert(server.url(entry.0), at: min(urls.count, offset * 2 + 1))
+        }
+        urls += [
+            server.url("/img/100.png?w=80&h=80"), server.url("/flaky/500/retried.jpg?fail=1"),
+            server.url("/dup/a.jpg"), server.url("/dup/b.jpg"),
+        ]
         let list = urls
         let spec = harness.sources.add("mixed", maxDepth: list.count) { _, position in
             position < list.count ? list[position] : nil
@@ -87,12 +91,15 @@ struct CrawlTests {
         let final = try #require(try await harness.store.job(id: job.id))
         #expect(final.status == .completed)
         #expect(final.counters.validImages == 60)
-        #expect(try await harness.store.chunks(jobID: job.id).allSatisfy { $0.status == .completed && $0.attempts == 1 })
+        #expect(
+            try await harness.store.chunks(jobID: job.id).allSatisfy { $0.status == .completed && $0.attempts == 1 })
         try await expectInvariant(harness.store, jobID: job.id)
         await harness.close()
     }
 
-    @Test("a chunk that always fails ends failed after max_attempts without stalling the job", arguments: Backend.allCases)
+    @Test(
+        "a chunk that always fails ends failed after max_attempts without stalling the job", arguments: Backend.allCases
+    )
     func poisonChunk(backend: Backend) async throws {
         let harness = try await CoordinatorHarness.make(backend)
         struct SearchDown: Error {}
@@ -281,7 +288,8 @@ struct CrawlTests {
             guard healthy.isUp else { throw TestSupportError("search is down") }
             return position < 10 ? harness.image(position) : nil
         }
-        let job = try await harness.submit(keywords: ["fox"], maxImages: 10, sources: [spec], chunkSize: 10, maxAttempts: 2)
+        let job = try await harness.submit(
+            keywords: ["fox"], maxImages: 10, sources: [spec], chunkSize: 10, maxAttempts: 2)
         try await harness.run([harness.worker("a", jobID: job.id)])
         #expect(try await harness.store.job(id: job.id)?.status == .failed)
         try await expectInvariant(harness.store, jobID: job.id)

@@ -21,7 +21,8 @@ struct PlannerTests {
     func sevenOverThree() throws {
         #expect(JobPlanner.quotas(maxImages: 7, keywordCount: 3) == [3, 2, 2])
         let plan = try Self.planner.plan(
-            JobSubmission(projectID: 1, keywords: ["a", "b", "c"], maxImages: 7, sources: ["deep"], chunkSize: 2,
+            JobSubmission(
+                projectID: 1, keywords: ["a", "b", "c"], maxImages: 7, sources: ["deep"], chunkSize: 2,
                 overFetch: 1))
         #expect(plan.quotas == ["a": 3, "b": 2, "c": 2])
         for keyword in ["a", "b", "c"] {
@@ -57,24 +58,44 @@ struct PlannerTests {
 
     @Test("keywords are trimmed and de-duplicated ignoring case")
     func keywordNormalisation() throws {
-        #expect(try JobPlanner.normalizedKeywords(["  Red Fox ", "red fox", "RED FOX", "arctic fox"]) == ["Red Fox", "arctic fox"])
+        #expect(
+            try JobPlanner.normalizedKeywords(["  Red Fox ", "red fox", "RED FOX", "arctic fox"]) == [
+                "Red Fox", "arctic fox",
+            ])
     }
 
-    @Test("bad input is refused with the field named", arguments: [
-        (JobSubmission(projectID: 1, keywords: [], maxImages: 10, sources: ["deep"]), "keywords"),
-        (JobSubmission(projectID: 1, keywords: ["fox", "  "], maxImages: 10, sources: ["deep"]), "keywords"),
-        (JobSubmission(projectID: 1, keywords: (0...100).map { "k\($0)" }, maxImages: 10, sources: ["deep"]), "keywords"),
-        (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 0, sources: ["deep"]), "max_images"),
-        (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 1_000_001, sources: ["deep"]), "max_images"),
-        (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"], chunkSize: 0), "chunk_size"),
-        (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"], overFetch: 0.5), "over_fetch"),
-        (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: []), "sources"),
-        (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["nowhere"]), "sources"),
-        (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"],
-            rules: ValidationRules(minWidth: 500, maxWidth: 100)), "max_width"),
-        (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"],
-            rules: ValidationRules(formats: [.gif])), "formats"),
-    ])
+    @Test(
+        "bad input is refused with the field named",
+        arguments: [
+            (JobSubmission(projectID: 1, keywords: [], maxImages: 10, sources: ["deep"]), "keywords"),
+            (JobSubmission(projectID: 1, keywords: ["fox", "  "], maxImages: 10, sources: ["deep"]), "keywords"),
+            (
+                JobSubmission(projectID: 1, keywords: (0...100).map { "k\($0)" }, maxImages: 10, sources: ["deep"]),
+                "keywords"
+            ),
+            (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 0, sources: ["deep"]), "max_images"),
+            (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 1_000_001, sources: ["deep"]), "max_images"),
+            (
+                JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"], chunkSize: 0),
+                "chunk_size"
+            ),
+            (
+                JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"], overFetch: 0.5),
+                "over_fetch"
+            ),
+            (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: []), "sources"),
+            (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["nowhere"]), "sources"),
+            (
+                JobSubmission(
+                    projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"],
+                    rules: ValidationRules(minWidth: 500, maxWidth: 100)), "max_width"
+            ),
+            (
+                JobSubmission(
+                    projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"],
+                    rules: ValidationRules(formats: [.gif])), "formats"
+            ),
+        ])
     func badInput(submission: JobSubmission, field: String) {
         #expect {
             try Self.planner.plan(submission)
@@ -87,7 +108,8 @@ struct PlannerTests {
     @Test("a source's depth limit caps the chunks and records the shortfall")
     func depthLimit() throws {
         let plan = try Self.planner.plan(
-            JobSubmission(projectID: 1, keywords: ["fox", "owl"], maxImages: 200, sources: ["shallow"], chunkSize: 15,
+            JobSubmission(
+                projectID: 1, keywords: ["fox", "owl"], maxImages: 200, sources: ["shallow"], chunkSize: 15,
                 overFetch: 1.5))
         // 100 each × 1.5 = 150 wanted, but the source serves positions 0..<40 only.
         for keyword in ["fox", "owl"] {
@@ -103,7 +125,8 @@ struct PlannerTests {
     @Test("a capped source's share moves to the others")
     func shareMoves() throws {
         let plan = try Self.planner.plan(
-            JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 100, sources: ["shallow", "deep"], chunkSize: 50,
+            JobSubmission(
+                projectID: 1, keywords: ["fox"], maxImages: 100, sources: ["shallow", "deep"], chunkSize: 50,
                 overFetch: 1))
         let shallow = plan.chunks.filter { $0.source == "shallow" }.reduce(0) { $0 + $1.rangeEnd - $1.rangeStart }
         let deep = plan.chunks.filter { $0.source == "deep" }.reduce(0) { $0 + $1.rangeEnd - $1.rangeStart }
@@ -116,7 +139,8 @@ struct PlannerTests {
     func submit(backend: Backend) async throws {
         let harness = try await CoordinatorHarness.make(backend)
         let spec = harness.sources.add("planned", maxDepth: 25) { _, position in harness.image(position) }
-        let job = try await harness.submit(keywords: ["fox", "Fox ", "owl"], maxImages: 61, sources: [spec], chunkSize: 10,
+        let job = try await harness.submit(
+            keywords: ["fox", "Fox ", "owl"], maxImages: 61, sources: [spec], chunkSize: 10,
             overFetch: 1.5)
         #expect(job.keywords == ["fox", "owl"])
         #expect(job.counters.totalChunks == 6)  // 31 × 1.5 → 47, capped at 25: 3 chunks each

@@ -8,7 +8,9 @@ import Testing
 @Suite("Waking idle workers")
 struct WakeUpTests {
     /// Runs one idle worker (no job filter), submits a job through `submitHints`, waits for it to complete.
-    static func crawlWhileIdle(_ harness: CoordinatorHarness, poll: Duration, submitHints: ChunkHints) async throws
+    static func crawlWhileIdle(
+        _ harness: CoordinatorHarness, poll: Duration, submitHints: ChunkHints
+    ) async throws
         -> CrawlJob
     {
         let spec = harness.sources.add("wake") { _, position in position < 10 ? harness.image(position) : nil }
@@ -81,10 +83,20 @@ struct WorkerLivenessTests {
     @Test("a worker silent for more than three leases is lost; a stopped one never is")
     func lost() {
         let now = Date()
-        #expect(WorkerLiveness(Self.worker(.running, heartbeatSecondsAgo: 179, now: now), lease: .seconds(60), now: now) == .running)
-        #expect(WorkerLiveness(Self.worker(.running, heartbeatSecondsAgo: 181, now: now), lease: .seconds(60), now: now) == .lost)
-        #expect(WorkerLiveness(Self.worker(.stopping, heartbeatSecondsAgo: 400, now: now), lease: .seconds(60), now: now) == .lost)
-        #expect(WorkerLiveness(Self.worker(.stopped, heartbeatSecondsAgo: 9999, now: now), lease: .seconds(60), now: now) == .stopped)
-        #expect(WorkerLiveness(Self.worker(.stopping, heartbeatSecondsAgo: 1, now: now), lease: .seconds(60), now: now) == .stopping)
+        #expect(
+            WorkerLiveness(Self.worker(.running, heartbeatSecondsAgo: 179, now: now), lease: .seconds(60), now: now)
+                == .running)
+        #expect(
+            WorkerLiveness(Self.worker(.running, heartbeatSecondsAgo: 181, now: now), lease: .seconds(60), now: now)
+                == .lost)
+        #expect(
+            WorkerLiveness(Self.worker(.stopping, heartbeatSecondsAgo: 400, now: now), lease: .seconds(60), now: now)
+                == .lost)
+        #expect(
+            WorkerLiveness(Self.worker(.stopped, heartbeatSecondsAgo: 9999, now: now), lease: .seconds(60), now: now)
+                == .stopped)
+        #expect(
+            WorkerLiveness(Self.worker(.stopping, heartbeatSecondsAgo: 1, now: now), lease: .seconds(60), now: now)
+                == .stopping)
     }
 }

@@ -7,7 +7,7 @@ import PixTestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Real `pixcrawl worker` processes: killed, signalled, and racing on one store.
@@ -20,7 +20,9 @@ struct WorkerProcessTests {
         ] + extra
     }
 
-    @Test("a worker killed with SIGKILL mid-chunk: another completes the chunk from its checkpoint", arguments: Backend.allCases)
+    @Test(
+        "a worker killed with SIGKILL mid-chunk: another completes the chunk from its checkpoint",
+        arguments: Backend.allCases)
     func killedMidChunk(backend: Backend) async throws {
         let harness = try await CoordinatorHarness.make(backend)
         let server = harness.server
@@ -106,7 +108,8 @@ struct WorkerProcessTests {
         #expect(Set(claims).count == 20, "no chunk claimed twice")
         for worker in workers {
             let output = worker.output.lowercased()
-            #expect(!output.contains("database is locked") && !output.contains("sqlite_busy") && !output.contains("error"))
+            #expect(
+                !output.contains("database is locked") && !output.contains("sqlite_busy") && !output.contains("error"))
         }
         let chunks = try await harness.store.chunks(jobID: job.id)
         #expect(chunks.allSatisfy { $0.status == .completed && $0.attempts == 1 })
@@ -117,19 +120,24 @@ struct WorkerProcessTests {
         await harness.close()
     }
 
-    @Test("pixcrawl crawl runs a job to the end; status, workers, job and validate work on it", arguments: Backend.allCases)
+    @Test(
+        "pixcrawl crawl runs a job to the end; status, workers, job and validate work on it",
+        arguments: Backend.allCases)
     func crawlCommand(backend: Backend) async throws {
         let harness = try await CoordinatorHarness.make(backend)
         let urls = (0..<16).map { harness.image($0, size: $0 < 4 ? 80 : 160) } + [harness.server.url("/bad/html.jpg")]
         let spec = try harness.sources.addURLList(urls)
         let store = WorkerProcess.storeArguments(harness.store.database.location)
         let crawl = try WorkerProcess(
-            ["crawl", "red fox", "arctic fox", "--max-images", "12", "--source", spec, "--workers", "2",
+            [
+                "crawl", "red fox", "arctic fox", "--max-images", "12", "--source", spec, "--workers", "2",
                 "--chunk-size", "4", "--over-fetch", "1", "--project", "cli", "--allow-network", "127.0.0.1/32",
-                "--storage-dir", harness.blobRoot.path, "--poll", "200ms"] + store)
+                "--storage-dir", harness.blobRoot.path, "--poll", "200ms",
+            ] + store)
         #expect(try await crawl.wait(timeout: .seconds(120)) == 0, "\(crawl.output)")
         let output = crawl.output
-        let job = try #require(try await harness.store.listJobs(projectID: nil, status: nil, limit: 10, offset: 0).first)
+        let job = try #require(
+            try await harness.store.listJobs(projectID: nil, status: nil, limit: 10, offset: 0).first)
         #expect(job.status == .completed)
         // The last pages may carry the count past the target; the summary shows what is stored.
         #expect(job.counters.validImages >= 12)

@@ -22,8 +22,7 @@ public struct ValidationRun: Sendable {
     private let logger: Logger
 
     /// Creates a run.
-    public init(store: any CrawlStore, blobs: any BlobStore, pool: BlockingPool, batchSize: Int = 200, logger: Logger)
-    {
+    public init(store: any CrawlStore, blobs: any BlobStore, pool: BlockingPool, batchSize: Int = 200, logger: Logger) {
         self.store = store
         self.blobs = blobs
         self.pool = pool
@@ -49,7 +48,8 @@ public struct ValidationRun: Sendable {
         do {
             var afterID: Int64 = 0
             while true {
-                let images = try await store.images(jobID: crawlJobID, validOnly: false, afterID: afterID, limit: batchSize)
+                let images = try await store.images(
+                    jobID: crawlJobID, validOnly: false, afterID: afterID, limit: batchSize)
                 guard let last = images.last else { break }
                 afterID = last.id
                 var updates: [ImageValidityUpdate] = []

@@ -98,7 +98,8 @@ public struct JobPlanner: Sendable {
         }
         guard submission.overFetch.isFinite, submission.overFetch >= 1, submission.overFetch <= Self.maxOverFetch
         else {
-            throw .invalid("over_fetch", "must be between 1 and \(Int(Self.maxOverFetch)) (got \(submission.overFetch))")
+            throw .invalid(
+                "over_fetch", "must be between 1 and \(Int(Self.maxOverFetch)) (got \(submission.overFetch))")
         }
         guard submission.maxAttempts >= 1, submission.maxAttempts <= 100 else {
             throw .invalid("max_attempts", "must be between 1 and 100 (got \(submission.maxAttempts))")
@@ -134,7 +135,9 @@ public struct JobPlanner: Sendable {
             }
             let total = planned.values.reduce(0, +)
             if total < quota {
-                let limits = sourceSpecs.compactMap { spec in (depths[spec] ?? nil).map { "\(spec) serves at most \($0)" } }
+                let limits = sourceSpecs.compactMap { spec in
+                    (depths[spec] ?? nil).map { "\(spec) serves at most \($0)" }
+                }
                 shortfalls[keyword] = KeywordShortfall(
                     quota: quota, plannedCandidates: total,
                     reason: "only \(total) results can be asked for against a quota of \(quota) ("
@@ -166,14 +169,17 @@ public struct JobPlanner: Sendable {
         guard undecodable.isEmpty else {
             throw .invalid(
                 "formats",
-                "only jpeg and png can be validated (got \(undecodable.map(\.rawValue).sorted().joined(separator: ", ")))")
+                "only jpeg and png can be validated (got \(undecodable.map(\.rawValue).sorted().joined(separator: ", ")))"
+            )
         }
         guard rules.minWidth >= 1 else { throw .invalid("min_width", "must be at least 1") }
         guard rules.minHeight >= 1 else { throw .invalid("min_height", "must be at least 1") }
         guard rules.maxWidth >= rules.minWidth else { throw .invalid("max_width", "must be at least min_width") }
         guard rules.maxHeight >= rules.minHeight else { throw .invalid("max_height", "must be at least min_height") }
         guard rules.minBytes >= 0 else { throw .invalid("min_bytes", "must not be negative") }
-        guard rules.maxBytes >= max(rules.minBytes, 1) else { throw .invalid("max_bytes", "must be at least min_bytes") }
+        guard rules.maxBytes >= max(rules.minBytes, 1) else {
+            throw .invalid("max_bytes", "must be at least min_bytes")
+        }
         if let minimum = rules.minAspectRatio, !(minimum > 0 && minimum.isFinite) {
             throw .invalid("aspect_min", "must be a positive number")
         }
@@ -188,7 +194,9 @@ public struct JobPlanner: Sendable {
 
     /// Splits `wanted` positions over `specs` (equal shares, remainder to the first), starting each source at
     /// `from[spec]`; a share a source cannot serve (its depth) moves to the sources that still have room.
-    static func distribute(_ wanted: Int, over specs: [String], from start: [String: Int], depths: [String: Int?])
+    static func distribute(
+        _ wanted: Int, over specs: [String], from start: [String: Int], depths: [String: Int?]
+    )
         -> [String: Int]
     {
         var planned: [String: Int] = [:]
@@ -234,7 +242,9 @@ public struct JobPlanner: Sendable {
     /// - Returns: the created job and its plan.
     /// - Throws: ``PlanningError`` for a bad submission; store errors.
     @discardableResult
-    public func submit(_ submission: JobSubmission, to store: any CrawlStore, actor: UUID?, hints: ChunkHints? = nil)
+    public func submit(
+        _ submission: JobSubmission, to store: any CrawlStore, actor: UUID?, hints: ChunkHints? = nil
+    )
         async throws -> (job: CrawlJob, plan: JobPlan)
     {
         let plan = try plan(submission)

@@ -146,7 +146,9 @@ public struct ChunkProcessor: Sendable {
         }
     }
 
-    private func complete(_ claim: ClaimedChunk, final: ChunkProgress?, exhausted: Bool, _ logger: Logger) async
+    private func complete(
+        _ claim: ClaimedChunk, final: ChunkProgress?, exhausted: Bool, _ logger: Logger
+    ) async
         -> ChunkOutcome
     {
         let planner = self.planner
@@ -162,7 +164,9 @@ public struct ChunkProcessor: Sendable {
             if completion.appendedChunks > 0 {
                 logger.info(
                     "keyword short of its quota: appended top-up chunks",
-                    metadata: ["pixcrawl.keyword": "\(claim.chunk.keyword)", "pixcrawl.chunks": "\(completion.appendedChunks)"])
+                    metadata: [
+                        "pixcrawl.keyword": "\(claim.chunk.keyword)", "pixcrawl.chunks": "\(completion.appendedChunks)",
+                    ])
             }
             return .completed(appendedChunks: completion.appendedChunks)
         } catch {
@@ -174,7 +178,8 @@ public struct ChunkProcessor: Sendable {
     private func failAttempt(_ claim: ClaimedChunk, message: String, _ logger: Logger) async -> ChunkOutcome {
         let delay = configuration.backoff(afterAttempt: claim.chunk.attempts)
         logger.warning(
-            "chunk attempt failed", metadata: ["pixcrawl.error": "\(message)", "pixcrawl.retry_ms": "\(delay.milliseconds)"])
+            "chunk attempt failed",
+            metadata: ["pixcrawl.error": "\(message)", "pixcrawl.retry_ms": "\(delay.milliseconds)"])
         do {
             guard
                 let outcome = try await store.failChunkAttempt(
@@ -204,7 +209,9 @@ public struct ChunkProcessor: Sendable {
         case cancelled
     }
 
-    private func processCandidates(_ candidates: [ImageCandidate], claim: ClaimedChunk, validator: ImageValidator)
+    private func processCandidates(
+        _ candidates: [ImageCandidate], claim: ClaimedChunk, validator: ImageValidator
+    )
         async -> Slice
     {
         let width = max(1, configuration.concurrency)
@@ -240,11 +247,15 @@ public struct ChunkProcessor: Sendable {
         return slice
     }
 
-    private func handle(_ candidate: ImageCandidate, claim: ClaimedChunk, validator: ImageValidator) async
+    private func handle(
+        _ candidate: ImageCandidate, claim: ClaimedChunk, validator: ImageValidator
+    ) async
         -> CandidateResult
     {
         let chunk = claim.chunk
-        func rejection(_ category: ErrorCategory, _ message: String, _ context: [String: String], downloaded: Bool)
+        func rejection(
+            _ category: ErrorCategory, _ message: String, _ context: [String: String], downloaded: Bool
+        )
             -> CandidateResult
         {
             var context = context

@@ -55,7 +55,9 @@ public struct CrawlRuntime: Sendable {
     }
 
     /// A worker using this runtime; its lease is the processing lease.
-    public func makeWorker(_ configuration: WorkerConfiguration, events: (@Sendable (WorkerEvent) -> Void)? = nil)
+    public func makeWorker(
+        _ configuration: WorkerConfiguration, events: (@Sendable (WorkerEvent) -> Void)? = nil
+    )
         -> Worker
     {
         var processing = self.processing

@@ -38,16 +38,17 @@ extension SQLCrawlStore {
             // The chunk is completed before the job is finalised, so a last page that reaches the job's target
             // leaves its own chunk completed (finalising cancels only the other open chunks).
             let checkpoint = finalProgress?.checkpoint
-            let completed = !(try connection.query(
-                """
-                UPDATE crawl_chunks SET status = 'completed', lease_token = NULL, lease_expires_at = NULL,
-                    checkpoint_cursor = CASE WHEN $3 = 1 THEN $4 ELSE checkpoint_cursor END,
-                    candidates_done = CASE WHEN $3 = 1 THEN $5 ELSE candidates_done END,
-                    updated_at = \(dialect.now), completed_at = \(dialect.now)
-                WHERE id = $1 AND status = 'active' AND lease_token = $2 RETURNING id
-                """, .int(chunkID), .text(token), .int(checkpoint == nil ? 0 : 1), .optional(checkpoint?.cursor),
-                .int(checkpoint?.candidatesDone ?? 0)
-            ).isEmpty)
+            let completed =
+                !(try connection.query(
+                    """
+                    UPDATE crawl_chunks SET status = 'completed', lease_token = NULL, lease_expires_at = NULL,
+                        checkpoint_cursor = CASE WHEN $3 = 1 THEN $4 ELSE checkpoint_cursor END,
+                        candidates_done = CASE WHEN $3 = 1 THEN $5 ELSE candidates_done END,
+                        updated_at = \(dialect.now), completed_at = \(dialect.now)
+                    WHERE id = $1 AND status = 'active' AND lease_token = $2 RETURNING id
+                    """, .int(chunkID), .text(token), .int(checkpoint == nil ? 0 : 1), .optional(checkpoint?.cursor),
+                    .int(checkpoint?.candidatesDone ?? 0)
+                ).isEmpty)
             guard completed else { return nil }
             var inserted = 0
             var duplicates = 0

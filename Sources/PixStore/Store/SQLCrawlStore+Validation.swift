@@ -89,7 +89,9 @@ extension SQLCrawlStore {
 
     /// Starts a re-validation of a crawl job: a `running` row whose total is the job's image rows now.
     /// - Throws: ``StoreError/notFound(_:)`` when the crawl job does not exist.
-    public func createValidationJob(crawlJobID: Int64, userID: UUID?, name: String?, rules: ValidationRules)
+    public func createValidationJob(
+        crawlJobID: Int64, userID: UUID?, name: String?, rules: ValidationRules
+    )
         async throws -> ValidationJobRecord
     {
         let rulesJSON = try SQLValue.json(rules)
@@ -117,7 +119,9 @@ extension SQLCrawlStore {
     /// `valid_images` (by the number of images whose validity actually changed) and the validation job's counts
     /// and progress. Images of other jobs are ignored.
     /// - Returns: the validation job after the batch.
-    public func applyValidationResults(validationJobID: Int64, _ updates: [ImageValidityUpdate]) async throws
+    public func applyValidationResults(
+        validationJobID: Int64, _ updates: [ImageValidityUpdate]
+    ) async throws
         -> ValidationJobRecord
     {
         try await database.transaction { connection in
@@ -174,7 +178,8 @@ extension SQLCrawlStore {
                     progress = CASE WHEN $4 = 1 THEN 100 ELSE progress END,
                     completed_at = \(dialect.now), updated_at = \(dialect.now)
                 WHERE id = $1 RETURNING \(Self.validationJobColumns)
-                """, .int(id), .text(error == nil ? "completed" : "failed"), .optional(error), .int(error == nil ? 1 : 0))
+                """, .int(id), .text(error == nil ? "completed" : "failed"), .optional(error),
+                .int(error == nil ? 1 : 0))
             return try Self.validationJob(from: try rows.first.orThrow("validation job \(id)"))
         }
     }

@@ -43,7 +43,8 @@ struct InterimURLListSource: ImageSource {
         let start = cursor.flatMap(Int.init) ?? range.lowerBound
         let limit = min(range.upperBound, urls.count)
         let end = min(start + pageSize, limit)
-        let candidates = start < end
+        let candidates =
+            start < end
             ? (start..<end).map { ImageCandidate(url: urls[$0], keyword: keyword, source: name, position: $0) } : []
         return SourcePage(
             candidates: candidates, nextCursor: end < limit ? "\(end)" : nil, exhausted: end >= urls.count,
@@ -133,7 +134,9 @@ extension PixCrawl {
             let owner = try await localProfile(crawlStore)
             let job: CrawlJob
             if let resume {
-                guard let found = try await crawlStore.job(id: resume) else { throw CLIError("job \(resume) not found") }
+                guard let found = try await crawlStore.job(id: resume) else {
+                    throw CLIError("job \(resume) not found")
+                }
                 job = found
                 print("resuming job \(job.id) \"\(job.name)\" (\(job.status.rawValue))")
             } else {
@@ -167,7 +170,8 @@ extension PixCrawl {
                 }
                 let service = CrawlService(
                     workers: crawlWorkers,
-                    reporter: ProgressReporter(store: crawlStore, jobID: job.id, interactive: isatty(STDOUT_FILENO) == 1))
+                    reporter: ProgressReporter(
+                        store: crawlStore, jobID: job.id, interactive: isatty(STDOUT_FILENO) == 1))
                 let group = ServiceGroup(
                     configuration: ServiceGroupConfiguration(
                         services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -200,7 +204,8 @@ extension PixCrawl {
                 pad(
                     "chunks",
                     "\(counters.completedChunks) completed, \(counters.failedChunks) failed, "
-                        + "\(counters.cancelledChunks) cancelled, \(counters.pendingChunks + counters.activeChunks) open"))
+                        + "\(counters.cancelledChunks) cancelled, \(counters.pendingChunks + counters.activeChunks) open"
+                ))
             for (keyword, shortfall) in shortfalls.sorted(by: { $0.key < $1.key }) where !shortfall.reason.isEmpty {
                 print("  \"\(keyword)\" short of its quota: \(shortfall.reason)")
             }
@@ -287,7 +292,9 @@ struct ProgressReporter: Sendable {
         if interactive { print("") }
     }
 
-    private func line(since start: ContinuousClock.Instant, clock: ContinuousClock, firstValid: inout Int?) async throws
+    private func line(
+        since start: ContinuousClock.Instant, clock: ContinuousClock, firstValid: inout Int?
+    ) async throws
         -> String?
     {
         guard let job = try await store.job(id: jobID) else { return nil }

@@ -17,7 +17,9 @@ extension PixCrawl {
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
-        @Option(help: ArgumentHelp("The lease workers use (a worker silent for three leases is lost).", valueName: "duration"))
+        @Option(
+            help: ArgumentHelp(
+                "The lease workers use (a worker silent for three leases is lost).", valueName: "duration"))
         var lease = DurationArgument(.seconds(60), text: "60s")
 
         func run() async throws {
@@ -48,8 +50,11 @@ extension PixCrawl {
                 for job in jobs {
                     let c = job.counters
                     print(
-                        String(format: "%-4lld %-10@ %3d%%      %6d/%-7d %4d/%d/%d/%d/%d", job.id, job.status.rawValue as NSString,
-                            job.progress, c.validImages, job.maxImages, c.pendingChunks, c.activeChunks, c.completedChunks,
+                        String(
+                            format: "%-4lld %-10@ %3d%%      %6d/%-7d %4d/%d/%d/%d/%d", job.id,
+                            job.status.rawValue as NSString,
+                            job.progress, c.validImages, job.maxImages, c.pendingChunks, c.activeChunks,
+                            c.completedChunks,
                             c.failedChunks, c.cancelledChunks) + "  \(job.name)")
                 }
             }
@@ -118,7 +123,8 @@ struct JobDetail: Encodable {
                 chunk.leaseOwner == worker.id
             else { return nil }
             return ActiveWorker(
-                id: worker.id, host: worker.hostname, pid: worker.pid, state: workerState(worker, lease: lease, now: now),
+                id: worker.id, host: worker.hostname, pid: worker.pid,
+                state: workerState(worker, lease: lease, now: now),
                 chunk: chunkID, keyword: chunk.keyword, checkpoint: chunk.checkpoint.candidatesDone,
                 leaseExpiresAt: chunk.leaseExpiresAt)
         }
@@ -130,7 +136,9 @@ struct JobDetail: Encodable {
     func print() {
         let c = job.counters
         Swift.print("job \(job.id) \"\(job.name)\" — \(job.status.rawValue), \(job.progress)%")
-        Swift.print("  sources \(job.sources.joined(separator: ", ")), chunk size \(job.chunkSize), over-fetch \(job.overFetch)")
+        Swift.print(
+            "  sources \(job.sources.joined(separator: ", ")), chunk size \(job.chunkSize), over-fetch \(job.overFetch)"
+        )
         Swift.print(
             "  valid \(c.validImages)/\(job.maxImages), downloaded \(c.downloadedImages), chunks \(c.totalChunks): "
                 + "\(c.pendingChunks) pending, \(c.activeChunks) active, \(c.completedChunks) completed, "
@@ -138,13 +146,15 @@ struct JobDetail: Encodable {
         Swift.print("")
         Swift.print("  KEYWORD                         VALID/QUOTA   CANDIDATES  CHUNKS done/all")
         for keyword in keywords {
-            let done = keyword.chunks["completed", default: 0] + keyword.chunks["failed", default: 0]
+            let done =
+                keyword.chunks["completed", default: 0] + keyword.chunks["failed", default: 0]
                 + keyword.chunks["cancelled", default: 0]
             let all = keyword.chunks.values.reduce(0, +)
             let name = keyword.keyword.count > 30 ? String(keyword.keyword.prefix(29)) + "…" : keyword.keyword
             Swift.print(
                 "  " + name.padding(toLength: 32, withPad: " ", startingAt: 0)
-                    + String(format: "%5d/%-7d %10d  %5d/%d", keyword.validImages, keyword.quota, keyword.candidatesDone,
+                    + String(
+                        format: "%5d/%-7d %10d  %5d/%d", keyword.validImages, keyword.quota, keyword.candidatesDone,
                         done, all))
             if let shortfall = keyword.shortfall, !shortfall.reason.isEmpty {
                 Swift.print("      short: \(shortfall.reason)")

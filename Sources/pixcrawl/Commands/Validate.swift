@@ -84,7 +84,8 @@ extension PixCrawl {
 
         @Option(
             name: .customLong("storage-dir"),
-            help: ArgumentHelp("Where image files are stored. Default: $PIXCRAWL_STORAGE_DIR, else storage.", valueName: "dir"))
+            help: ArgumentHelp(
+                "Where image files are stored. Default: $PIXCRAWL_STORAGE_DIR, else storage.", valueName: "dir"))
         var storageDirectory: String?
 
         @Option(help: "A name for this validation run.")
@@ -110,7 +111,8 @@ extension PixCrawl {
                 let interactive = isatty(STDOUT_FILENO) == 1
                 let record = try await run.run(crawlJobID: job, rules: newRules, actor: actor, name: name) { record in
                     guard interactive else { return }
-                    print("\rvalidated \(record.validatedImages)/\(record.totalImages), invalid \(record.invalidImages)",
+                    print(
+                        "\rvalidated \(record.validatedImages)/\(record.totalImages), invalid \(record.invalidImages)",
                         terminator: "")
                     fflush(nil)
                 }

@@ -53,7 +53,8 @@ struct RuntimeOptions: ParsableArguments {
 
     @Option(
         name: .customLong("shutdown-timeout"),
-        help: ArgumentHelp("On SIGTERM/SIGINT, how long a chunk may run on before it is given back.", valueName: "duration"))
+        help: ArgumentHelp(
+            "On SIGTERM/SIGINT, how long a chunk may run on before it is given back.", valueName: "duration"))
     var shutdownTimeout = DurationArgument(.seconds(30), text: "30s")
 
     @Option(
@@ -65,7 +66,8 @@ struct RuntimeOptions: ParsableArguments {
 
     @Option(
         name: .customLong("storage-dir"),
-        help: ArgumentHelp("Where image files are stored. Default: $PIXCRAWL_STORAGE_DIR, else storage.", valueName: "dir"))
+        help: ArgumentHelp(
+            "Where image files are stored. Default: $PIXCRAWL_STORAGE_DIR, else storage.", valueName: "dir"))
     var storageDirectory: String?
 
     @Option(

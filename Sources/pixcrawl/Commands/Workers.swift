@@ -39,7 +39,8 @@ extension PixCrawl {
                     let age = Int(now.timeIntervalSince(worker.heartbeatAt).rounded())
                     print(
                         String(
-                            format: "%-9@ %-7@ %6ds ago  %-22@ ", workerState(worker, lease: lease.duration, now: now) as NSString,
+                            format: "%-9@ %-7@ %6ds ago  %-22@ ",
+                            workerState(worker, lease: lease.duration, now: now) as NSString,
                             (worker.currentChunkID.map { "\($0)" } ?? "-") as NSString, age,
                             "\(worker.hostname)/\(worker.pid)" as NSString) + worker.id)
                 }

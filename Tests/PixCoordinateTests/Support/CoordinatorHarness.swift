@@ -33,7 +33,8 @@ struct TestSource: ImageSource {
                 ImageCandidate(url: url, keyword: keyword, source: name, position: position, license: "cc0"))
         }
         if !exhausted, try url(keyword, end) == nil { exhausted = true }
-        return SourcePage(candidates: candidates, nextCursor: exhausted || end >= range.upperBound ? nil : "\(end)",
+        return SourcePage(
+            candidates: candidates, nextCursor: exhausted || end >= range.upperBound ? nil : "\(end)",
             exhausted: exhausted)
     }
 }
@@ -82,7 +83,8 @@ final class ClaimRecorder: Sendable {
             for (first, second) in zip(sorted, sorted.dropFirst()) {
                 #expect(
                     first.end < second.start,
-                    "chunk \(chunk) held by \(first.worker) and \(second.worker) at once", sourceLocation: sourceLocation)
+                    "chunk \(chunk) held by \(first.worker) and \(second.worker) at once",
+                    sourceLocation: sourceLocation)
             }
         }
     }
@@ -104,9 +106,10 @@ struct CoordinatorHarness {
     final class TestSources: Sendable {
         private let table = Mutex<[String: TestSource]>([:])
 
-        func add(_ name: String, maxDepth: Int? = nil, pageSize: Int = 5,
-            url: @escaping @Sendable (String, Int) throws -> String?) -> String
-        {
+        func add(
+            _ name: String, maxDepth: Int? = nil, pageSize: Int = 5,
+            url: @escaping @Sendable (String, Int) throws -> String?
+        ) -> String {
             let spec = "test:\(name)"
             table.withLock { $0[spec] = TestSource(name: spec, maxDepth: maxDepth, pageSize: pageSize, url: url) }
             return spec
@@ -115,7 +118,8 @@ struct CoordinatorHarness {
         /// Registers `urls:PATH` for a text file of URLs, one a line, as the worker command reads it.
         func addURLList(_ urls: [String]) throws -> String {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-                "pixcrawl-urls-\(UUID().uuidString.prefix(8)).txt").path
+                "pixcrawl-urls-\(UUID().uuidString.prefix(8)).txt"
+            ).path
             try (urls.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
             let spec = "urls:\(path)"
             table.withLock {
@@ -174,7 +178,8 @@ struct CoordinatorHarness {
                 concurrency: concurrency, lease: lease, retryBackoffBase: .milliseconds(20),
                 retryBackoffMax: .milliseconds(200)),
             notify: notify, validationThreads: 2, logger: logger)
-        let profile = try await store.createProfile(NewProfile(email: "tester-\(UUID().uuidString.prefix(6))@example.com"))
+        let profile = try await store.createProfile(
+            NewProfile(email: "tester-\(UUID().uuidString.prefix(6))@example.com"))
         let project = try await store.createProject(NewProject(name: "tests", userID: profile.id))
         return CoordinatorHarness(
             backend: backend, store: store, server: server, blobRoot: blobRoot, runtime: runtime, project: project,
@@ -244,7 +249,9 @@ func eventually(
 }
 
 /// The invariant every test that touches a job asserts: counters equal the rows.
-func expectInvariant(_ store: SQLCrawlStore, jobID: Int64, sourceLocation: SourceLocation = #_sourceLocation)
+func expectInvariant(
+    _ store: SQLCrawlStore, jobID: Int64, sourceLocation: SourceLocation = #_sourceLocation
+)
     async throws
 {
     let job = try #require(try await store.job(id: jobID), sourceLocation: sourceLocation)

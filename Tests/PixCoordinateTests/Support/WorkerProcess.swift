@@ -3,7 +3,7 @@ import PixStore
 import PixTestSupport
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A `pixcrawl worker` process spawned by a test, its output captured in a file.
@@ -21,7 +21,8 @@ final class WorkerProcess {
     /// The `pixcrawl` binary built next to the tests.
     static func binary() throws -> String {
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pixcrawl"),
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+                "pixcrawl"),
             repositoryRoot.appendingPathComponent(".build/debug/pixcrawl"),
         ]
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
@@ -42,7 +43,8 @@ final class WorkerProcess {
     /// Starts `pixcrawl ARGUMENTS…` with stdout and stderr in one file.
     init(_ arguments: [String]) throws {
         let binary = try Self.binary()
-        outputPath = FileManager.default.temporaryDirectory
+        outputPath =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("pixcrawl-worker-\(UUID().uuidString.prefix(8)).log").path
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
