@@ -64,44 +64,55 @@ struct PlannerTests {
             ])
     }
 
+    /// A submission the planner must refuse, and the field it must name.
+    struct BadSubmission: Sendable, CustomTestStringConvertible {
+        let field: String
+        let what: String
+        let submission: JobSubmission
+
+        init(_ field: String, _ what: String, _ submission: JobSubmission) {
+            self.field = field
+            self.what = what
+            self.submission = submission
+        }
+
+        var testDescription: String { "\(field): \(what)" }
+    }
+
+    static func fox(
+        maxImages: Int = 10, sources: [String] = ["deep"], rules: ValidationRules = ValidationRules(),
+        chunkSize: Int = 50, overFetch: Double = 1.5
+    ) -> JobSubmission {
+        JobSubmission(
+            projectID: 1, keywords: ["fox"], maxImages: maxImages, sources: sources, rules: rules,
+            chunkSize: chunkSize, overFetch: overFetch)
+    }
+
     @Test(
         "bad input is refused with the field named",
         arguments: [
-            (JobSubmission(projectID: 1, keywords: [], maxImages: 10, sources: ["deep"]), "keywords"),
-            (JobSubmission(projectID: 1, keywords: ["fox", "  "], maxImages: 10, sources: ["deep"]), "keywords"),
-            (
-                JobSubmission(projectID: 1, keywords: (0...100).map { "k\($0)" }, maxImages: 10, sources: ["deep"]),
-                "keywords"
-            ),
-            (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 0, sources: ["deep"]), "max_images"),
-            (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 1_000_001, sources: ["deep"]), "max_images"),
-            (
-                JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"], chunkSize: 0),
-                "chunk_size"
-            ),
-            (
-                JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"], overFetch: 0.5),
-                "over_fetch"
-            ),
-            (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: []), "sources"),
-            (JobSubmission(projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["nowhere"]), "sources"),
-            (
-                JobSubmission(
-                    projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"],
-                    rules: ValidationRules(minWidth: 500, maxWidth: 100)), "max_width"
-            ),
-            (
-                JobSubmission(
-                    projectID: 1, keywords: ["fox"], maxImages: 10, sources: ["deep"],
-                    rules: ValidationRules(formats: [.gif])), "formats"
-            ),
+            BadSubmission("keywords", "none", JobSubmission(projectID: 1, keywords: [], maxImages: 10, sources: ["deep"])),
+            BadSubmission(
+                "keywords", "a blank one",
+                JobSubmission(projectID: 1, keywords: ["fox", "  "], maxImages: 10, sources: ["deep"])),
+            BadSubmission(
+                "keywords", "101 of them",
+                JobSubmission(projectID: 1, keywords: (0...100).map { "k\($0)" }, maxImages: 10, sources: ["deep"])),
+            BadSubmission("max_images", "0", fox(maxImages: 0)),
+            BadSubmission("max_images", "1,000,001", fox(maxImages: 1_000_001)),
+            BadSubmission("chunk_size", "0", fox(chunkSize: 0)),
+            BadSubmission("over_fetch", "0.5", fox(overFetch: 0.5)),
+            BadSubmission("sources", "none", fox(sources: [])),
+            BadSubmission("sources", "unknown", fox(sources: ["nowhere"])),
+            BadSubmission("max_width", "below min_width", fox(rules: ValidationRules(minWidth: 500, maxWidth: 100))),
+            BadSubmission("formats", "gif", fox(rules: ValidationRules(formats: [.gif]))),
         ])
-    func badInput(submission: JobSubmission, field: String) {
+    func badInput(_ bad: BadSubmission) {
         #expect {
-            try Self.planner.plan(submission)
+            try Self.planner.plan(bad.submission)
         } throws: { error in
             guard let error = error as? PlanningError else { return false }
-            return error.field == field && error.description.hasPrefix("\(field): ")
+            return error.field == bad.field && error.description.hasPrefix("\(bad.field): ")
         }
     }
 
