@@ -3,7 +3,7 @@ import PixCore
 /// Why a keyword of a job cannot (or could not) reach its share of `max_images`, stored per keyword in
 /// `crawl_jobs.shortfall`.
 public struct KeywordShortfall: Sendable, Codable, Hashable {
-    /// The keyword's share of `max_images`.
+    /// The keyword's share of `max_images` (0 while only a source's exhaustion has been recorded).
     public var quota: Int
     /// Result positions planned for the keyword over all sources (initial plan plus top-ups).
     public var plannedCandidates: Int

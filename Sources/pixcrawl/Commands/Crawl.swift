@@ -206,8 +206,11 @@ extension PixCrawl {
                     "\(counters.completedChunks) completed, \(counters.failedChunks) failed, "
                         + "\(counters.cancelledChunks) cancelled, \(counters.pendingChunks + counters.activeChunks) open"
                 ))
-            for (keyword, shortfall) in shortfalls.sorted(by: { $0.key < $1.key }) where !shortfall.reason.isEmpty {
-                print("  \"\(keyword)\" short of its quota: \(shortfall.reason)")
+            let quotas = JobPlanner.quotas(maxImages: job.maxImages, keywordCount: job.keywords.count)
+            let valid = Dictionary(keywords.map { ($0.keyword, $0.validImages) }, uniquingKeysWith: { a, _ in a })
+            for (keyword, quota) in zip(job.keywords, quotas) where valid[keyword, default: 0] < quota {
+                guard let shortfall = shortfalls[keyword] else { continue }
+                print("  \"\(keyword)\": \(valid[keyword, default: 0]) of \(quota) valid; \(shortfall.reason)")
             }
             if !job.status.isFinished {
                 print("stopped before the end; continue with: pixcrawl crawl --resume \(job.id)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PixCoordinate
 import PixCore
 import PixStore
 
@@ -102,15 +103,15 @@ struct JobDetail: Encodable {
         let progress = Dictionary(
             try await store.keywordProgress(jobID: job.id).map { ($0.keyword, $0) }, uniquingKeysWith: { a, _ in a })
         let shortfalls = try await store.shortfalls(jobID: job.id)
-        let share = job.maxImages / max(1, job.keywords.count)
-        let remainder = job.maxImages % max(1, job.keywords.count)
-        let keywords = job.keywords.enumerated().map { index, keyword in
+        let quotas = JobPlanner.quotas(maxImages: job.maxImages, keywordCount: job.keywords.count)
+        let keywords = zip(job.keywords, quotas).map { keyword, quota in
             let entry = progress[keyword]
+            let valid = entry?.validImages ?? 0
             return Keyword(
-                keyword: keyword, quota: share + (index < remainder ? 1 : 0), validImages: entry?.validImages ?? 0,
+                keyword: keyword, quota: quota, validImages: valid,
                 images: entry?.images ?? 0, candidatesDone: entry?.candidatesDone ?? 0,
                 chunks: Dictionary(uniqueKeysWithValues: (entry?.chunks ?? [:]).map { ($0.key.rawValue, $0.value) }),
-                shortfall: shortfalls[keyword])
+                shortfall: valid < quota ? shortfalls[keyword] : nil)
         }
         let errors = Dictionary(
             uniqueKeysWithValues: try await store.errorSummary(jobID: job.id).map { ($0.key.rawValue, $0.value) })
