@@ -7,7 +7,9 @@ extension SQLCrawlStore {
     /// and two workers finishing a keyword's last chunks at once cannot both top it up.
     ///
     /// On PostgreSQL the job row's counter update serialises the completions of one job before the keyword is
-    /// examined; SQLite's `BEGIN IMMEDIATE` serialises everything.
+    /// examined; SQLite's `BEGIN IMMEDIATE` serialises everything. The chunk is marked completed before the job
+    /// is finalised, so a last page that reaches the job's target leaves this chunk completed and cancels only the
+    /// job's other open chunks.
     /// - Parameters:
     ///   - chunkID: the chunk.
     ///   - token: the lease token of the caller's claim.
@@ -16,8 +18,6 @@ extension SQLCrawlStore {
     ///     recorded in the keyword's shortfall entry, so no top-up asks that source again.
     ///   - topUp: decides what to append once every chunk of the keyword is finished; runs inside the
     ///     transaction on the store's connection thread, so it must be quick and must not block.
-    /// The chunk is marked completed before the job is finalised, so a last page that reaches the job's target
-    /// leaves this chunk completed and cancels only the job's other open chunks.
     /// - Returns: what happened, or `nil` when the lease was lost and nothing was written.
     public func completeChunk(
         chunkID: Int64, token: String, finalProgress: ChunkProgress?, sourceExhausted: Bool,
@@ -25,31 +25,22 @@ extension SQLCrawlStore {
     ) async throws -> ChunkCompletion? {
         try await database.transaction { connection in
             let dialect = connection.dialect
+            // Completed before the job is finalised: finalising cancels only the other open chunks.
+            let checkpoint = finalProgress?.checkpoint
             guard
                 let chunkRow = try connection.query(
-                    """
-                    SELECT job_id, keyword, source FROM crawl_chunks
-                    WHERE id = $1 AND status = 'active' AND lease_token = $2
-                    """, .int(chunkID), .text(token)
-                ).first, let jobID = chunkRow.int64("job_id")
-            else { return nil }
-            let keyword = chunkRow.string("keyword") ?? ""
-            let source = chunkRow.string("source") ?? ""
-            // The chunk is completed before the job is finalised, so a last page that reaches the job's target
-            // leaves its own chunk completed (finalising cancels only the other open chunks).
-            let checkpoint = finalProgress?.checkpoint
-            let completed =
-                !(try connection.query(
                     """
                     UPDATE crawl_chunks SET status = 'completed', lease_token = NULL, lease_expires_at = NULL,
                         checkpoint_cursor = CASE WHEN $3 = 1 THEN $4 ELSE checkpoint_cursor END,
                         candidates_done = CASE WHEN $3 = 1 THEN $5 ELSE candidates_done END,
                         updated_at = \(dialect.now), completed_at = \(dialect.now)
-                    WHERE id = $1 AND status = 'active' AND lease_token = $2 RETURNING id
+                    WHERE id = $1 AND status = 'active' AND lease_token = $2 RETURNING job_id, keyword, source
                     """, .int(chunkID), .text(token), .int(checkpoint == nil ? 0 : 1), .optional(checkpoint?.cursor),
                     .int(checkpoint?.candidatesDone ?? 0)
-                ).isEmpty)
-            guard completed else { return nil }
+                ).first, let jobID = chunkRow.int64("job_id")
+            else { return nil }
+            let keyword = chunkRow.string("keyword") ?? ""
+            let source = chunkRow.string("source") ?? ""
             var inserted = 0
             var duplicates = 0
             if let finalProgress {

@@ -96,9 +96,12 @@ struct RuntimeOptions: ParsableArguments {
     }
 
     /// The downloader every worker of this process shares.
-    func makeDownloader(workers: Int, logger: Logger) throws -> Downloader {
+    /// - Parameter extraNetworks: ranges allowed besides `--allow-network` (e.g. the offline demo's own
+    ///   loopback server).
+    func makeDownloader(workers: Int, extraNetworks: [String] = [], logger: Logger) throws -> Downloader {
         var configuration = DownloaderConfiguration()
-        configuration.addressPolicy = AddressPolicy(allowedNetworks: allowedCIDRs.compactMap { NetworkRange($0) })
+        configuration.addressPolicy = AddressPolicy(
+            allowedNetworks: (allowedCIDRs + extraNetworks).compactMap { NetworkRange($0) })
         configuration.maxConcurrentTransfers = max(4, concurrency * max(1, workers))
         if let contact = ProcessInfo.processInfo.environment["PIXCRAWL_CONTACT_URL"], !contact.isEmpty {
             configuration.userAgent = PixCrawlVersion.userAgent(contact: contact)
@@ -107,8 +110,10 @@ struct RuntimeOptions: ParsableArguments {
     }
 
     /// The runtime shared by this process's workers.
-    func makeRuntime(store: SQLCrawlStore, workers: Int, logger: Logger) throws -> CrawlRuntime {
-        let downloader = try makeDownloader(workers: workers, logger: logger)
+    func makeRuntime(store: SQLCrawlStore, workers: Int, extraNetworks: [String] = [], logger: Logger) throws
+        -> CrawlRuntime
+    {
+        let downloader = try makeDownloader(workers: workers, extraNetworks: extraNetworks, logger: logger)
         let sources = SourceResolver(makeSourceFactory(downloader: downloader, logger: logger))
         let runtime = CrawlRuntime(
             store: store, blobs: LocalBlobStore(root: storageRoot), sources: sources, downloader: downloader,
