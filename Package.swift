@@ -76,11 +76,15 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PixExport",
-            dependencies: ["PixCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "PixCore", "PixStore", "PixBlob", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "PixSources",
-            dependencies: ["PixCore", "PixFetch", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PixCore", "PixFetch", "PixFixtures", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "PixCoordinate",
@@ -126,7 +130,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixExportTests",
-            dependencies: ["PixExport", "PixStore", "PixTestSupport"],
+            dependencies: [
+                "PixExport", "PixCore", "PixStore", "PixBlob", "PixFixtures", "PixTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixSourcesTests",

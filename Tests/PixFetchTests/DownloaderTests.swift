@@ -482,6 +482,10 @@ import Testing
         try await withDownloader(configure: {
             $0.maxConcurrentTransfers = 32
             $0.maxTransfersPerHost = 32
+            // 200 transfers queue behind a fixture server that renders images on demand; on a loaded
+            // 2-core machine a queued transfer may wait seconds for its first byte, which is not a slow drip.
+            $0.lowSpeedLimit = 0
+            $0.totalTimeout = .seconds(120)
         }) { downloader, server in
             let count = 200
             let bodies = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in

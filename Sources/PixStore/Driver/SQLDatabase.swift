@@ -83,6 +83,22 @@ public final class SQLDatabase: Sendable {
         }
     }
 
+    /// Runs a read-only `body` on a borrowed connection, retried on a fresh connection (with backoff) when
+    /// the server went away: reads are safe to repeat, unlike a lone write whose commit may have happened.
+    @discardableResult
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await withConnection(body)
+            } catch let error as StoreError where error.isConnectionFailure {
+                attempt += 1
+                if attempt > 8 { throw error }
+                try await Task.sleep(for: .milliseconds(min(2_000, 50 * (1 << attempt))))
+            }
+        }
+    }
+
     /// Runs `body` inside one transaction (`BEGIN IMMEDIATE` on SQLite so read-then-write is safe),
     /// committing on return and rolling back on a thrown error. A transaction that fails because the
     /// connection broke is retried on a fresh connection (it rolled back, so nothing is applied twice).

@@ -50,7 +50,7 @@ extension SQLCrawlStore {
 
     /// A page of a job's images in id order (keyset pagination: pass the last id seen), so exports stream.
     public func images(jobID: Int64, validOnly: Bool, afterID: Int64, limit: Int) async throws -> [ImageRecord] {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query(
                 """
                 SELECT \(Self.imageColumns) FROM images
@@ -63,7 +63,7 @@ extension SQLCrawlStore {
 
     /// One image by id.
     public func image(id: Int64) async throws -> ImageRecord? {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query("SELECT \(Self.imageColumns) FROM images WHERE id = $1", .int(id))
                 .first.map(Self.image(from:))
         }
@@ -71,7 +71,7 @@ extension SQLCrawlStore {
 
     /// Image rows of a job, straight from the table: `(total, valid)`.
     public func imageCounts(jobID: Int64) async throws -> (total: Int, valid: Int) {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             let row = try connection.query(
                 """
                 SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN is_valid THEN 1 ELSE 0 END), 0) AS valid
@@ -114,7 +114,7 @@ extension SQLCrawlStore {
 
     /// Error records of a job by category.
     public func errorSummary(jobID: Int64) async throws -> [ErrorCategory: Int] {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             var summary: [ErrorCategory: Int] = [:]
             for row in try connection.query(
                 "SELECT category, COUNT(*) AS n FROM error_logs WHERE job_id = $1 GROUP BY category", .int(jobID))
@@ -129,7 +129,7 @@ extension SQLCrawlStore {
 
     /// The newest error records of a job.
     public func errors(jobID: Int64, limit: Int) async throws -> [ErrorLogEntry] {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query(
                 """
                 SELECT id, job_id, chunk_id, category, severity, message, url, context, created_at FROM error_logs
@@ -162,7 +162,7 @@ extension SQLCrawlStore {
 
     /// A profile's own activity, newest first (`nil`: actions whose profile was deleted).
     public func activity(userID: UUID?, limit: Int) async throws -> [ActivityLogEntry] {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             let rows: [SQLRow]
             if let userID {
                 rows = try connection.query(
@@ -216,7 +216,7 @@ extension SQLCrawlStore {
 
     /// Every registered worker, most recent heartbeat first.
     public func listWorkers() async throws -> [WorkerRecord] {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query(
                 """
                 SELECT id, hostname, pid, version, status, current_chunk_id, started_at, heartbeat_at FROM workers

@@ -145,14 +145,14 @@ extension SQLCrawlStore {
     }
 
     public func job(id: Int64) async throws -> CrawlJob? {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query("SELECT \(Self.jobColumns) FROM crawl_jobs WHERE id = $1", .int(id))
                 .first.map(Self.job(from:))
         }
     }
 
     public func listJobs(projectID: Int64?, status: JobStatus?, limit: Int, offset: Int) async throws -> [CrawlJob] {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query(
                 """
                 SELECT \(Self.jobColumns) FROM crawl_jobs
@@ -166,7 +166,7 @@ extension SQLCrawlStore {
     }
 
     public func chunks(jobID: Int64) async throws -> [CrawlChunk] {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query(
                 "SELECT \(Self.chunkColumns) FROM crawl_chunks WHERE job_id = $1 ORDER BY chunk_index", .int(jobID)
             ).map(Self.chunk(from:))
@@ -174,7 +174,7 @@ extension SQLCrawlStore {
     }
 
     public func chunk(id: Int64) async throws -> CrawlChunk? {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query("SELECT \(Self.chunkColumns) FROM crawl_chunks WHERE id = $1", .int(id))
                 .first.map(Self.chunk(from:))
         }
@@ -182,7 +182,7 @@ extension SQLCrawlStore {
 
     /// Counts chunk rows by status, straight from the rows (what the counters must equal).
     public func chunkStatusCounts(jobID: Int64) async throws -> [ChunkStatus: Int] {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             var counts: [ChunkStatus: Int] = [:]
             for row in try connection.query(
                 "SELECT status, COUNT(*) AS n FROM crawl_chunks WHERE job_id = $1 GROUP BY status", .int(jobID))

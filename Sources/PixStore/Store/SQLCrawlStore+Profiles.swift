@@ -34,7 +34,7 @@ extension SQLCrawlStore {
     }
 
     public func profile(id: UUID) async throws -> Profile? {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query("SELECT \(Self.profileColumns) FROM profiles WHERE id = $1", .uuid(id))
                 .first.map(Self.profile(from:))
         }
@@ -42,14 +42,14 @@ extension SQLCrawlStore {
 
     public func profile(email: String) async throws -> Profile? {
         let email = email.trimmingCharacters(in: .whitespaces).lowercased()
-        return try await database.withConnection { connection in
+        return try await database.read { connection in
             try connection.query("SELECT \(Self.profileColumns) FROM profiles WHERE email = $1", .text(email))
                 .first.map(Self.profile(from:))
         }
     }
 
     public func listProfiles() async throws -> [Profile] {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query("SELECT \(Self.profileColumns) FROM profiles ORDER BY created_at, email")
                 .map(Self.profile(from:))
         }
@@ -108,7 +108,7 @@ extension SQLCrawlStore {
     }
 
     public func listAPITokens(profileID: UUID) async throws -> [APIToken] {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query(
                 """
                 SELECT id, profile_id, name, token_prefix, created_at, last_used_at, revoked_at
@@ -160,14 +160,14 @@ extension SQLCrawlStore {
     }
 
     public func project(id: Int64) async throws -> Project? {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             try connection.query("SELECT \(Self.projectColumns) FROM projects WHERE id = $1", .int(id))
                 .first.map(Self.project(from:))
         }
     }
 
     public func listProjects(ownerID: UUID?) async throws -> [Project] {
-        try await database.withConnection { connection in
+        try await database.read { connection in
             if let ownerID {
                 return try connection.query(
                     "SELECT \(Self.projectColumns) FROM projects WHERE user_id = $1 ORDER BY id", .uuid(ownerID)

@@ -1,0 +1,273 @@
+import Foundation
+import PixBlob
+import PixCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One image to write, with its place in the export.
+struct PlannedImage: Sendable {
+    var image: ImageRecord
+    /// 0-based position among the exported images; names the entry.
+    var position: Int
+    var split: DatasetSplit?
+}
+
+/// The blocking half of an export: the writers of one archive (or WebDataset, or manifest), fed batches of
+/// images whose blobs it streams from the blob store.
+///
+/// Everything it holds is created, used and released through one ``BlockingExecutor``, one call at a time.
+/// Until ``finish()`` publishes the archive, nothing is visible under its name; ``cancel()``, a thrown error and
+/// releasing the pipeline remove every temporary file.
+// @unchecked Sendable: only used inside BlockingExecutor.run, whose serial queue runs one call at a time.
+final class ExportPipeline: @unchecked Sendable {
+    private enum Output {
+        case archive(any ArchiveWriter)
+        case webDataset(TarWriter, WebDatasetPacker)
+        case manifest(ManifestWriter)
+    }
+
+    let destination: URL
+    /// Images written so far.
+    private(set) var writtenCount = 0
+
+    private let format: ExportFormat
+    private let layout: ExportLayout
+    private let naming: ImageFolderNaming
+    private let blobs: any BlobStore
+    private let cancellation: CancellationFlag
+    private let modified: Date
+    private let workDirectory: URL?
+    private var output: Output?
+    private var csv: ManifestWriter?
+    private var jsonl: ManifestWriter?
+    private var attribution = AttributionBuilder()
+
+    /// Begins the export's output: temporary archive next to `destination`, and a hidden work directory for the
+    /// manifests (and shards) that go into it.
+    /// - Parameters:
+    ///   - format: What to write.
+    ///   - destination: Where the archive appears when finished.
+    ///   - layout: Where images go inside an archive.
+    ///   - keywords: Every keyword of the selected images (for ImageFolder folder names).
+    ///   - shardSize: Samples per WebDataset shard.
+    ///   - blobs: Where the image files are.
+    ///   - options: Block size and durability of the archive.
+    ///   - modified: Modification time of the manifest entries.
+    ///   - cancellation: Checked between images.
+    init(
+        format: ExportFormat, destination: URL, layout: ExportLayout, keywords: Set<String>, shardSize: Int,
+        blobs: any BlobStore, options: ArchiveWriterOptions, modified: Date, cancellation: CancellationFlag
+    ) throws {
+        self.format = format
+        self.destination = destination
+        self.layout = layout
+        self.naming = ImageFolderNaming(keywords: keywords)
+        self.blobs = blobs
+        self.cancellation = cancellation
+        self.modified = modified
+        try FileManager.default.createDirectory(
+            at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+
+        if let manifestFormat = format.manifestFormat {
+            workDirectory = nil
+            output = .manifest(try ManifestWriter(destination: destination, format: manifestFormat, options: options))
+            return
+        }
+        let work = POSIXFile.temporarySibling(of: destination, suffix: "work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: false)
+        workDirectory = work
+        do {
+            let scratch = ArchiveWriterOptions(blockSize: 64 << 10, synchronizeOnFinish: false)
+            csv = try ManifestWriter(
+                destination: work.appendingPathComponent(ManifestWriter.Format.csv.fileName), format: .csv,
+                options: scratch)
+            jsonl = try ManifestWriter(
+                destination: work.appendingPathComponent(ManifestWriter.Format.jsonl.fileName), format: .jsonl,
+                options: scratch)
+            if let archiveFormat = format.archiveFormat {
+                output = .archive(try archiveFormat.makeWriter(destination: destination, options: options))
+            } else {
+                let outer = try TarWriter(destination: destination, options: options)
+                let packer = WebDatasetPacker(
+                    outer: outer, directory: work, samplesPerShard: shardSize, options: options, modified: modified)
+                output = .webDataset(outer, packer)
+            }
+        } catch {
+            cancel()
+            throw error
+        }
+    }
+
+    deinit {
+        cancel()
+    }
+
+    /// The name of the image at `position`: `000000042_1234.jpg`.
+    static func fileName(position: Int, image: ImageRecord) -> String {
+        WebDatasetKey.make(position: position, imageID: image.id) + "." + image.format.fileExtension
+    }
+
+    /// The image's path inside the archive (for a manifest-only export: the path it would have).
+    func entryPath(for planned: PlannedImage) throws -> String {
+        let name = Self.fileName(position: planned.position, image: planned.image)
+        switch (format, layout) {
+        case (.webdataset, _): return name
+        case (_, .flat): return "images/" + name
+        case (_, .imagefolder): return try naming.path(for: name, keyword: planned.image.keyword, split: planned.split)
+        }
+    }
+
+    /// Writes a batch of images, in order.
+    func add(_ batch: [PlannedImage]) throws {
+        do {
+            for planned in batch {
+                try cancellation.check()
+                try add(planned)
+                writtenCount += 1
+            }
+        } catch {
+            cancel()
+            throw error
+        }
+    }
+
+    private func add(_ planned: PlannedImage) throws {
+        guard let output else { throw ExportError.writerClosed("export") }
+        let image = planned.image
+        let row = ManifestRow(image: image, path: try entryPath(for: planned), split: planned.split)
+        switch output {
+        case .manifest(let writer):
+            try writer.append(row)
+            return
+        case .archive(let writer):
+            switch try blobContent(of: image) {
+            case .file(let url):
+                try writer.addFile(path: row.path, from: url, size: image.fileSize, modified: image.createdAt)
+            case .bytes(let bytes):
+                try writer.addData(path: row.path, bytes: bytes, modified: image.createdAt)
+            }
+        case .webDataset(_, let packer):
+            let sampleImage: WebDatasetSample.Image =
+                switch try blobContent(of: image) {
+                case .file(let url): .file(url, size: image.fileSize)
+                case .bytes(let bytes): .bytes(bytes)
+                }
+            let sample = WebDatasetSample(
+                key: WebDatasetKey.make(position: planned.position, imageID: image.id), image: sampleImage,
+                imageExtension: image.format.fileExtension, metadataJSON: row.jsonObject(), caption: image.keyword,
+                modified: image.createdAt)
+            try packer.add(sample, prefix: planned.split?.rawValue ?? "shard")
+        }
+        try csv?.append(row)
+        try jsonl?.append(row)
+        attribution.add(row)
+    }
+
+    private enum BlobContent {
+        case file(URL)
+        case bytes([UInt8])
+    }
+
+    /// Where an image's bytes are: a local file for ``LocalBlobStore``, the bytes otherwise (one image at a time).
+    /// Checks the stored size against the image row before anything is written.
+    private func blobContent(of image: ImageRecord) throws -> BlobContent {
+        let key: BlobKey
+        do {
+            key = try BlobKey(sha256: image.sha256, format: image.format)
+        } catch {
+            throw ExportJobError.blobUnavailable(
+                imageID: image.id, blob: image.sha256, reason: "its SHA-256 is not a valid blob key")
+        }
+        if let local = blobs as? LocalBlobStore {
+            let url = local.fileURL(for: key)
+            var info = stat()
+            guard stat(url.path, &info) == 0 else {
+                throw ExportJobError.blobUnavailable(
+                    imageID: image.id, blob: key.path, reason: String(cString: strerror(errno)))
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) == image.fileSize else {
+                throw ExportJobError.blobUnavailable(
+                    imageID: image.id, blob: key.path,
+                    reason: "it has \(info.st_size) bytes where the image row says \(image.fileSize)")
+            }
+            return .file(url)
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try blobs.get(key)
+        } catch {
+            throw ExportJobError.blobUnavailable(imageID: image.id, blob: key.path, reason: "\(error)")
+        }
+        guard bytes.count == image.fileSize else {
+            throw ExportJobError.blobUnavailable(
+                imageID: image.id, blob: key.path,
+                reason: "it has \(bytes.count) bytes where the image row says \(image.fileSize)")
+        }
+        return .bytes(bytes)
+    }
+
+    /// Adds the manifests and `ATTRIBUTION.md`, and publishes the archive under ``destination``.
+    /// - Returns: The published archive's size and SHA-256; ``ArchiveSummary/entryCount`` counts images.
+    func finish() throws -> ArchiveSummary {
+        guard let output else { throw ExportError.writerClosed("export") }
+        do {
+            let summary: ArchiveSummary
+            switch output {
+            case .manifest(let writer):
+                summary = try writer.finish()
+            case .archive(let writer):
+                try addManifests(to: writer)
+                summary = try writer.finish()
+            case .webDataset(let outer, let packer):
+                try packer.finish()
+                try addManifests(to: outer)
+                summary = try outer.finish()
+            }
+            self.output = nil
+            removeWorkDirectory()
+            return ArchiveSummary(url: summary.url, size: summary.size, sha256: summary.sha256, entryCount: writtenCount)
+        } catch {
+            cancel()
+            throw error
+        }
+    }
+
+    private func addManifests(to writer: any ArchiveWriter) throws {
+        for manifest in [csv, jsonl] {
+            guard let manifest else { continue }
+            let file = try manifest.finish()
+            try writer.addFile(path: manifest.format.fileName, from: file.url, size: file.size, modified: modified)
+        }
+        csv = nil
+        jsonl = nil
+        try writer.addData(path: "ATTRIBUTION.md", bytes: Array(attribution.markdown().utf8), modified: modified)
+    }
+
+    /// Abandons the export: removes the temporary archive, shards and manifests. Does nothing after ``finish()``.
+    func cancel() {
+        switch output {
+        case .manifest(let writer): writer.cancel()
+        case .archive(let writer): writer.cancel()
+        case .webDataset(let outer, let packer):
+            packer.cancel()
+            outer.cancel()
+        case nil: break
+        }
+        output = nil
+        csv?.cancel()
+        jsonl?.cancel()
+        csv = nil
+        jsonl = nil
+        removeWorkDirectory()
+    }
+
+    private func removeWorkDirectory() {
+        if let workDirectory { try? FileManager.default.removeItem(at: workDirectory) }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Logging
+import PixFetch
+import Synchronization
+
+/// A parsed source specification, as crawl jobs store them: `openverse`, `commons`, `urls:PATH`, `demo`.
+public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
+    /// Openverse (the default source).
+    case openverse
+    /// Wikimedia Commons.
+    case commons
+    /// A local URL list file.
+    case urls(path: String)
+    /// The offline demo library.
+    case demo
+
+    /// The source used when a job names none.
+    public static let `default` = SourceSpec.openverse
+
+    /// Parses a specification (case-insensitive names; the path after `urls:` is kept as written).
+    /// - Parameter text: `openverse`, `commons`, `urls:PATH` or `demo`, surrounding spaces ignored.
+    /// - Throws: ``SourceError`` with ``SourceError/Code/invalidSpec`` for anything else.
+    public init(parsing text: String) throws(SourceError) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let lowered = trimmed.lowercased()
+        switch lowered {
+        case "openverse": self = .openverse
+        case "commons", "wikimedia", "wikimedia-commons": self = .commons
+        case "demo": self = .demo
+        default:
+            guard lowered.hasPrefix("urls:") else {
+                throw SourceError(
+                    .invalidSpec, source: trimmed,
+                    message: "unknown source '\(trimmed)'; use openverse, commons, urls:PATH (a text, CSV or JSONL "
+                        + "list of image URLs) or demo (offline)")
+            }
+            let path = String(trimmed.dropFirst("urls:".count)).trimmingCharacters(in: .whitespaces)
+            guard !path.isEmpty else {
+                throw SourceError(
+                    .invalidSpec, source: trimmed,
+                    message: "'urls:' needs the path of a URL list file, e.g. urls:images.csv")
+            }
+            self = .urls(path: path)
+        }
+    }
+
+    /// The source name stored on chunks and images: `openverse`, `commons`, `urls`, `demo`.
+    public var name: String {
+        switch self {
+        case .openverse: "openverse"
+        case .commons: "commons"
+        case .urls: "urls"
+        case .demo: "demo"
+        }
+    }
+
+    /// The canonical specification: `openverse`, `commons`, `urls:PATH`, `demo`.
+    public var description: String {
+        switch self {
+        case .urls(let path): "urls:\(path)"
+        default: name
+        }
+    }
+}
+
+/// Turns source specifications into ready sources sharing one ``Downloader``, each created once and reused (so
+/// rate-limit state, tokens, a URL list's index and the demo server are shared by all chunks of a process).
+///
+/// Environment: `PIXCRAWL_OPENVERSE_URL` and `PIXCRAWL_COMMONS_URL` override the providers' base URLs (tests and
+/// mirrors); `PIXCRAWL_OPENVERSE_CLIENT_ID` / `PIXCRAWL_OPENVERSE_CLIENT_SECRET` authenticate Openverse.
+public final class SourceRegistry: Sendable {
+    /// Settings applied to the sources the registry creates.
+    public struct Options: Sendable {
+        /// Openverse settings; the environment's base URL and credentials are applied on top.
+        public var openverse = OpenverseSource.Configuration()
+        /// Commons settings; the environment's base URL is applied on top.
+        public var commons = CommonsSource.Configuration()
+        /// Positions per keyword of the demo.
+        public var demoMaxDepth = 10_000
+
+        /// Default options.
+        public init() {}
+    }
+
+    private let downloader: Downloader
+    private let environment: [String: String]
+    private let options: Options
+    private let logger: Logger
+    private let sources = Mutex<[SourceSpec: any ImageSource]>([:])
+
+    /// Creates a registry.
+    /// - Parameters:
+    ///   - downloader: shared by every source that makes HTTP requests.
+    ///   - environment: where base URLs and credentials come from (the process environment by default).
+    ///   - options: settings of the created sources.
+    ///   - logger: passed to the sources.
+    public init(
+        downloader: Downloader, environment: [String: String] = ProcessInfo.processInfo.environment,
+        options: Options = Options(), logger: Logger
+    ) {
+        self.downloader = downloader
+        self.environment = environment
+        self.options = options
+        self.logger = logger
+    }
+
+    /// The source for a specification string, created on first request.
+    /// - Parameter spec: `openverse`, `commons`, `urls:PATH` or `demo`.
+    /// - Throws: ``SourceError`` for an unknown specification or an unreadable URL list.
+    public func source(for spec: String) throws(SourceError) -> any ImageSource {
+        try source(for: SourceSpec(parsing: spec))
+    }
+
+    /// The source for a specification, created on first request.
+    /// - Throws: ``SourceError`` for an unreadable URL list.
+    public func source(for spec: SourceSpec) throws(SourceError) -> any ImageSource {
+        if let existing = sources.withLock({ $0[spec] }) { return existing }
+        let created = try make(spec)
+        return sources.withLock { sources in
+            if let raced = sources[spec] { return raced }
+            sources[spec] = created
+            return created
+        }
+    }
+
+    /// Stops what the created sources run in the background (the demo server).
+    public func shutdown() {
+        let all = sources.withLock { sources in
+            defer { sources.removeAll() }
+            return Array(sources.values)
+        }
+        for case let demo as DemoSource in all { demo.shutdown() }
+    }
+
+    private func make(_ spec: SourceSpec) throws(SourceError) -> any ImageSource {
+        switch spec {
+        case .openverse:
+            var configuration = options.openverse
+            if let url = environment["PIXCRAWL_OPENVERSE_URL"], !url.isEmpty { configuration.baseURL = url }
+            if let credentials = OpenverseSource.Credentials.fromEnvironment(environment) {
+                configuration.credentials = credentials
+            } else if !(environment["PIXCRAWL_OPENVERSE_CLIENT_ID"] ?? "").isEmpty
+                || !(environment["PIXCRAWL_OPENVERSE_CLIENT_SECRET"] ?? "").isEmpty
+            {
+                logger.warning(
+                    """
+                    only one of PIXCRAWL_OPENVERSE_CLIENT_ID and PIXCRAWL_OPENVERSE_CLIENT_SECRET is set; \
+                    searching Openverse anonymously
+                    """)
+            }
+            return OpenverseSource(configuration: configuration, downloader: downloader, logger: logger)
+        case .commons:
+            var configuration = options.commons
+            if let url = environment["PIXCRAWL_COMMONS_URL"], !url.isEmpty { configuration.baseURL = url }
+            return CommonsSource(configuration: configuration, downloader: downloader, logger: logger)
+        case .urls(let path):
+            return try URLListSource(path: path, logger: logger)
+        case .demo:
+            return DemoSource(maxDepth: options.demoMaxDepth, logger: logger)
+        }
+    }
+}

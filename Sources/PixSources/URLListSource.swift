@@ -1,0 +1,395 @@
+import Foundation
+import Logging
+import PixCore
+import Synchronization
+
+/// A local list of image URLs, as img2dataset users already have: plain text, CSV/TSV or JSON Lines.
+///
+/// - **Text**: one URL per line; blank lines and lines starting with `#` are skipped.
+/// - **CSV** (or **TSV**): a header row naming a `url` column and optionally `label` or `keyword`, `license`,
+///   `license_version`, `caption` or `title`, `creator`, `landing_url`; RFC 4180 quoting (quoted fields may hold
+///   commas, doubled quotes and line breaks); `#` lines before the header are skipped.
+/// - **JSONL**: one object per line with the same keys.
+///
+/// The format comes from the extension (`.txt`, `.csv`, `.tsv`, `.jsonl`/`.ndjson`) or, failing that, from the
+/// content. Positions are data-row indices (0-based: the first URL is position 0, whatever comments, blank lines or
+/// header precede it), so a chunk is a range of rows. A candidate's keyword is its row's label when it has one,
+/// else the chunk's keyword.
+///
+/// The file is streamed: the first call scans it once to count rows and remember the byte offset of every
+/// 256th row (a million-row list costs a few kilobytes of index); each page then reads only its own rows. The
+/// index is rebuilt if the file changes. Rows without a URL, and JSONL lines that are not JSON objects, are
+/// skipped with a warning.
+public final class URLListSource: ImageSource {
+    /// A list file's format.
+    public enum Format: String, Sendable, Hashable, CaseIterable {
+        /// One URL per line, `#` comments.
+        case text
+        /// Comma-separated values with a header row.
+        case csv
+        /// Tab-separated values with a header row.
+        case tsv
+        /// One JSON object per line.
+        case jsonl
+    }
+
+    /// `urls` unless given another name.
+    public let name: String
+    /// The list file.
+    public let path: String
+    /// The file's format, as given or detected.
+    public let format: Format
+    /// A list has no depth limit: `nil`.
+    public let maxDepth: Int? = nil
+    /// Rows returned per call at most.
+    public let pageSize: Int
+
+    private let header: [String]?
+    private let logger: Logger
+    private let index = Mutex<RowIndex?>(nil)
+
+    /// Opens a list file, detects its format and reads its header.
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - format: the format, or `nil` to detect it from the extension and content.
+    ///   - name: the source name stored on chunks and images.
+    ///   - pageSize: rows returned per call at most.
+    ///   - logger: receives warnings about skipped rows.
+    /// - Throws: ``SourceError`` with ``SourceError/Code/fileUnreadable`` when the file is missing or unreadable,
+    ///   or a CSV/TSV header has no `url` column.
+    public init(path: String, format: Format? = nil, name: String = "urls", pageSize: Int = 1000, logger: Logger)
+        throws(SourceError)
+    {
+        self.path = path
+        self.name = name
+        self.pageSize = max(1, pageSize)
+        self.logger = logger
+        let file = try Self.open(path, name: name)
+        let prefix = (try? file.read(at: 0, count: 64 * 1024)) ?? []
+        let detected = format ?? Self.format(path: path, prefix: prefix)
+        self.format = detected
+        if detected == .csv || detected == .tsv {
+            header = try Self.readHeader(file, format: detected, name: name)
+        } else {
+            header = nil
+        }
+    }
+
+    /// The number of data rows (URLs) in the list, counting the file once and caching the answer until it changes.
+    /// - Throws: ``SourceError`` when the file cannot be read.
+    public func count() throws -> Int {
+        let file = try Self.open(path, name: name)
+        return try rowIndex(file).count
+    }
+
+    /// The rows at positions `cursor` (or `range.lowerBound`) onwards, up to ``pageSize`` of them, within `range`.
+    /// - Parameters:
+    ///   - keyword: the chunk's keyword; a row's own label takes precedence.
+    ///   - range: row positions of the chunk.
+    ///   - cursor: the `nextCursor` of the previous call, or `nil` to start at `range.lowerBound`.
+    /// - Throws: ``SourceError``.
+    public func page(keyword: String, range: Range<Int>, cursor: String?) async throws -> SourcePage {
+        let start = try SourceCursor.start(cursor, in: range, source: name, keyword: keyword)
+        let file = try Self.open(path, name: name)
+        let index = try rowIndex(file)
+        let end = min(range.upperBound, start + pageSize, index.count)
+        guard start < end else {
+            return SourcePage(
+                candidates: [], nextCursor: nil, exhausted: start >= index.count, totalAvailable: index.count)
+        }
+        var candidates: [ImageCandidate] = []
+        candidates.reserveCapacity(end - start)
+        try readRows(file, index: index, from: start, to: end) { position, record in
+            if let candidate = candidate(from: record, position: position, keyword: keyword) {
+                candidates.append(candidate)
+            }
+        }
+        let nextCursor = end < range.upperBound && end < index.count ? String(end) : nil
+        return SourcePage(
+            candidates: candidates, nextCursor: nextCursor, exhausted: end >= index.count,
+            totalAvailable: index.count)
+    }
+
+    // MARK: - Index
+
+    /// Row count and the byte offset of every `stride`-th data row.
+    private struct RowIndex: Sendable {
+        static let stride = 256
+        var stamp: ListFile.Stamp
+        var count: Int
+        var checkpoints: [Int64]
+    }
+
+    private func rowIndex(_ file: ListFile) throws(SourceError) -> RowIndex {
+        let stamp = file.stamp()
+        if let cached = index.withLock({ $0 }), cached.stamp == stamp { return cached }
+        var count = 0
+        var checkpoints: [Int64] = []
+        do {
+            try forEachDataRecord(file, from: 0) { _, start in
+                if count % RowIndex.stride == 0 { checkpoints.append(start) }
+                count += 1
+                return true
+            }
+        } catch {
+            throw unreadable(error)
+        }
+        let built = RowIndex(stamp: stamp, count: count, checkpoints: checkpoints)
+        index.withLock { $0 = built }
+        return built
+    }
+
+    private func readRows(
+        _ file: ListFile, index: RowIndex, from start: Int, to end: Int,
+        _ body: (_ position: Int, _ record: ArraySlice<UInt8>) -> Void
+    ) throws(SourceError) {
+        let checkpoint = start / RowIndex.stride
+        var position = checkpoint * RowIndex.stride
+        do {
+            try forEachDataRecord(file, from: index.checkpoints[checkpoint]) { record, _ in
+                if position >= start { body(position, record) }
+                position += 1
+                return position < end
+            }
+        } catch {
+            throw unreadable(error)
+        }
+    }
+
+    /// Calls `body` with every data record from `offset` on: for text, non-blank non-comment lines; for JSONL,
+    /// non-blank lines; for CSV/TSV, non-blank records after the header (a record spans lines while a quoted field
+    /// is open).
+    private func forEachDataRecord(
+        _ file: ListFile, from offset: Int64, _ body: (_ record: ArraySlice<UInt8>, _ start: Int64) throws -> Bool
+    ) throws {
+        let skipsBOM = offset == 0
+        switch format {
+        case .text, .jsonl:
+            let comments = format == .text
+            try file.forEachLine(from: offset) { line, start in
+                let line = skipsBOM && start == 0 ? Self.droppingBOM(line) : line
+                guard let first = line.first(where: { !Self.isSpace($0) }) else { return true }
+                if comments && first == UInt8(ascii: "#") { return true }
+                return try body(line, start)
+            }
+        case .csv, .tsv:
+            var record: [UInt8] = []
+            var recordStart: Int64 = 0
+            var openQuote = false
+            var seenHeader = offset != 0
+            try file.forEachLine(from: offset) { line, start in
+                let line = skipsBOM && start == 0 ? Self.droppingBOM(line) : line
+                if !seenHeader && record.isEmpty && Self.isComment(line) { return true }
+                if record.isEmpty && !openQuote {
+                    recordStart = start
+                } else {
+                    record.append(0x0A)
+                }
+                record += line
+                for byte in line where byte == UInt8(ascii: "\"") { openQuote.toggle() }
+                guard !openQuote else { return true }
+                defer { record.removeAll(keepingCapacity: true) }
+                guard record.contains(where: { !Self.isSpace($0) }) else { return true }
+                guard seenHeader else {
+                    seenHeader = true
+                    return true
+                }
+                return try body(record[...], recordStart)
+            }
+            if openQuote, !record.isEmpty, seenHeader {
+                _ = try body(record[...], recordStart)
+            }
+        }
+    }
+
+    // MARK: - Rows
+
+    private func candidate(from record: ArraySlice<UInt8>, position: Int, keyword: String) -> ImageCandidate? {
+        var fields: [String: String] = [:]
+        switch format {
+        case .text:
+            let url = String(decoding: record, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            return ImageCandidate(url: url, keyword: keyword, source: name, position: position)
+        case .csv, .tsv:
+            let values = CSVRecord.fields(record, separator: format == .tsv ? 0x09 : 0x2C)
+            for (column, value) in zip(header ?? [], values) where fields[column] == nil {
+                fields[column] = value
+            }
+        case .jsonl:
+            guard let object = try? JSONDecoder().decode(JSONObjectFields.self, from: Data(record)) else {
+                logger.warning(
+                    "skipping a list row that is not a JSON object",
+                    metadata: ["pixcrawl.source": "\(name)", "pixcrawl.row": "\(position)", "pixcrawl.file": "\(path)"])
+                return nil
+            }
+            for (key, value) in object.fields { fields[key.lowercased()] = value }
+        }
+        func field(_ names: String...) -> String? {
+            for name in names {
+                if let value = fields[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty { return value }
+            }
+            return nil
+        }
+        guard let url = field("url", "image_url") else {
+            logger.warning(
+                "skipping a list row without a URL",
+                metadata: ["pixcrawl.source": "\(name)", "pixcrawl.row": "\(position)", "pixcrawl.file": "\(path)"])
+            return nil
+        }
+        return ImageCandidate(
+            url: url, keyword: field("label", "keyword") ?? keyword, source: name, position: position,
+            license: field("license"), licenseVersion: field("license_version"), creator: field("creator", "author"),
+            landingURL: field("landing_url", "foreign_landing_url", "page_url"), title: field("caption", "title"))
+    }
+
+    // MARK: - Opening and detection
+
+    private static func open(_ path: String, name: String) throws(SourceError) -> ListFile {
+        do {
+            return try ListFile(path: path)
+        } catch {
+            throw SourceError(
+                .fileUnreadable, source: name,
+                message: "cannot read the URL list '\(path)': \(error.reason); give an existing text, CSV or JSONL file"
+            )
+        }
+    }
+
+    private func unreadable(_ error: any Error) -> SourceError {
+        let reason = (error as? ListFileError)?.reason ?? "\(error)"
+        return SourceError(.fileUnreadable, source: name, message: "cannot read the URL list '\(path)': \(reason)")
+    }
+
+    /// The format an extension names, else what the first meaningful line looks like.
+    static func format(path: String, prefix: [UInt8]) -> Format {
+        let fileName = path.split(separator: "/").last.map(String.init) ?? path
+        let ext = fileName.contains(".") ? fileName.split(separator: ".").last.map { $0.lowercased() } ?? "" : ""
+        switch ext {
+        case "txt", "list", "urls": return .text
+        case "csv": return .csv
+        case "tsv", "tab": return .tsv
+        case "jsonl", "ndjson", "json": return .jsonl
+        default: break
+        }
+        let text = String(decoding: droppingBOM(prefix[...]), as: UTF8.self)
+        for line in text.split(whereSeparator: \.isNewline) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if trimmed.hasPrefix("{") { return .jsonl }
+            let lineBytes = Array(trimmed.utf8)[...]
+            if CSVRecord.fields(lineBytes, separator: 0x09).contains(where: { isURLColumn($0) }) { return .tsv }
+            if CSVRecord.fields(lineBytes, separator: 0x2C).contains(where: { isURLColumn($0) }) { return .csv }
+            return .text
+        }
+        return .text
+    }
+
+    private static func isURLColumn(_ name: String) -> Bool {
+        let name = name.trimmingCharacters(in: .whitespaces).lowercased()
+        return name == "url" || name == "image_url"
+    }
+
+    private static func readHeader(_ file: ListFile, format: Format, name: String) throws(SourceError) -> [String] {
+        var header: [String]?
+        var record: [UInt8] = []
+        var openQuote = false
+        do {
+            try file.forEachLine(from: 0) { line, start in
+                let line = start == 0 ? droppingBOM(line) : line
+                if record.isEmpty && isComment(line) { return true }
+                if !record.isEmpty || openQuote { record.append(0x0A) }
+                record += line
+                for byte in line where byte == UInt8(ascii: "\"") { openQuote.toggle() }
+                guard !openQuote else { return true }
+                guard record.contains(where: { !isSpace($0) }) else {
+                    record.removeAll()
+                    return true
+                }
+                header = CSVRecord.fields(record[...], separator: format == .tsv ? 0x09 : 0x2C).map {
+                    $0.trimmingCharacters(in: .whitespaces).lowercased()
+                }
+                return false
+            }
+        } catch {
+            throw SourceError(
+                .fileUnreadable, source: name,
+                message: "cannot read the URL list '\(file.path)': \((error as? ListFileError)?.reason ?? "\(error)")")
+        }
+        guard let header, header.contains(where: isURLColumn) else {
+            throw SourceError(
+                .fileUnreadable, source: name,
+                message: "the \(format.rawValue.uppercased()) list '\(file.path)' has no 'url' column in its header "
+                    + "(found: \((header ?? []).joined(separator: ", "))); name the URL column 'url'")
+        }
+        return header
+    }
+
+    private static func droppingBOM(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes
+    }
+
+    /// Whether a line's first non-blank character is `#`.
+    private static func isComment(_ line: ArraySlice<UInt8>) -> Bool {
+        line.first(where: { !isSpace($0) }) == UInt8(ascii: "#")
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A
+    }
+}
+
+/// RFC 4180 fields of one record.
+enum CSVRecord {
+    /// Splits a record at `separator` outside quotes; `"…"` fields lose their quotes and `""` becomes `"`.
+    static func fields(_ record: ArraySlice<UInt8>, separator: UInt8) -> [String] {
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var inQuotes = false
+        var index = record.startIndex
+        while index < record.endIndex {
+            let byte = record[index]
+            if inQuotes {
+                if byte == UInt8(ascii: "\"") {
+                    let next = record.index(after: index)
+                    if next < record.endIndex && record[next] == UInt8(ascii: "\"") {
+                        field.append(byte)
+                        index = next
+                    } else {
+                        inQuotes = false
+                    }
+                } else {
+                    field.append(byte)
+                }
+            } else if byte == UInt8(ascii: "\"") {
+                inQuotes = true
+            } else if byte == separator {
+                fields.append(String(decoding: field, as: UTF8.self))
+                field.removeAll(keepingCapacity: true)
+            } else {
+                field.append(byte)
+            }
+            index = record.index(after: index)
+        }
+        fields.append(String(decoding: field, as: UTF8.self))
+        return fields
+    }
+}
+
+/// The scalar members of a JSON object, as text (nested arrays and objects are ignored).
+struct JSONObjectFields: Decodable {
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    var fields: [String: String] = [:]
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        for key in container.allKeys {
+            if let value = try? container.decode(JSONScalar.self, forKey: key) { fields[key.stringValue] = value.text }
+        }
+    }
+}

@@ -1,5 +1,0 @@
-import Testing
-
-@Test func placeholderCBindingsTests() {
-    #expect(Bool(true))
-}

@@ -1,5 +1,0 @@
-import Testing
-
-@Test func placeholderPixCrawlCLITests() {
-    #expect(Bool(true))
-}

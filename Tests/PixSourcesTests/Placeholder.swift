@@ -1,5 +1,0 @@
-import Testing
-
-@Test func placeholderPixSourcesTests() {
-    #expect(Bool(true))
-}

@@ -1,0 +1,86 @@
+import Foundation
+import PixCore
+import PixFetch
+import PixFixtures
+import PixSources
+import Testing
+
+@Suite struct SourceRegistryTests {
+    @Test(arguments: [
+        ("openverse", SourceSpec.openverse), (" Commons ", .commons), ("demo", .demo), ("DEMO", .demo),
+        ("urls:/data/list.csv", .urls(path: "/data/list.csv")),
+        ("URLS: rel/My List.txt", .urls(path: "rel/My List.txt")),
+    ])
+    func parsesSpecifications(_ text: String, _ expected: SourceSpec) throws {
+        let spec = try SourceSpec(parsing: text)
+        #expect(spec == expected)
+        #expect(try SourceSpec(parsing: spec.description) == spec)
+    }
+
+    @Test func namesAndCanonicalForms() {
+        #expect(SourceSpec.urls(path: "a.csv").name == "urls")
+        #expect(SourceSpec.urls(path: "a.csv").description == "urls:a.csv")
+        #expect(SourceSpec.default == .openverse)
+        #expect(SourceSpec.commons.description == "commons")
+    }
+
+    @Test(arguments: ["flickr", "", "urls:", "urls:   ", "openverse2"])
+    func refusesUnknownSpecifications(_ text: String) throws {
+        let error = try #require(throws: SourceError.self) { try SourceSpec(parsing: text) }
+        #expect(error.code == .invalidSpec)
+        #expect(error.category == .source)
+        #expect(error.description.contains("urls:"))
+    }
+
+    @Test func createsEachSourceOnceWithEnvironmentOverrides() async throws {
+        let openverse = OpenverseFixture(
+            corpus: FixtureSearchCorpus(counts: ["fox": 30]), clientID: "env-id", clientSecret: "env-secret")
+        let commons = CommonsFixture(corpus: FixtureSearchCorpus(counts: ["fox": 30]))
+        try await withFixtureServer(routes: FixtureRoute.openverse(openverse) + FixtureRoute.commons(commons)) {
+            server, downloader in
+            let registry = SourceRegistry(
+                downloader: downloader,
+                environment: [
+                    "PIXCRAWL_OPENVERSE_URL": server.baseURL, "PIXCRAWL_COMMONS_URL": commons.endpoint(on: server),
+                    "PIXCRAWL_OPENVERSE_CLIENT_ID": "env-id", "PIXCRAWL_OPENVERSE_CLIENT_SECRET": "env-secret",
+                ], logger: testLogger)
+            defer { registry.shutdown() }
+
+            let first = try registry.source(for: "openverse")
+            let again = try registry.source(for: SourceSpec.openverse)
+            #expect(ObjectIdentifier(first as AnyObject) == ObjectIdentifier(again as AnyObject))
+            let openversePage = try await first.page(keyword: "fox", range: 0..<100, cursor: nil)
+            #expect(openversePage.candidates.count == 30)
+            #expect(openverse.tokensIssued == 1)
+
+            let commonsSource = try registry.source(for: "commons")
+            #expect(commonsSource.name == "commons")
+            let commonsPage = try await allPages(of: commonsSource, keyword: "fox", range: 0..<100)
+            #expect(commonsPage.flatMap(\.candidates).count == 30)
+
+            let demo = try registry.source(for: "demo")
+            #expect(demo is DemoSource)
+            #expect(demo.maxDepth == 10_000)
+        }
+    }
+
+    @Test func aMissingURLListIsReportedWhenTheSourceIsCreated() async throws {
+        try await withFixtureServer { _, downloader in
+            let registry = SourceRegistry(downloader: downloader, environment: [:], logger: testLogger)
+            let error = try #require(throws: SourceError.self) {
+                try registry.source(for: "urls:/nonexistent/pixcrawl/list.csv")
+            }
+            #expect(error.code == .fileUnreadable)
+            #expect(error.description.contains("/nonexistent/pixcrawl/list.csv"))
+        }
+    }
+
+    @Test func credentialsComeFromTheEnvironmentOnlyWhenBothAreSet() {
+        #expect(OpenverseSource.Credentials.fromEnvironment(["PIXCRAWL_OPENVERSE_CLIENT_ID": "a"]) == nil)
+        let credentials = OpenverseSource.Credentials.fromEnvironment([
+            "PIXCRAWL_OPENVERSE_CLIENT_ID": "a", "PIXCRAWL_OPENVERSE_CLIENT_SECRET": "very-secret",
+        ])
+        #expect(credentials == .init(clientID: "a", clientSecret: "very-secret"))
+        #expect(!(credentials?.description.contains("very-secret") ?? true))
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// Runs the built `pixcrawl` executable (or any program) and captures its output, for end-to-end tests.
+public enum TestProcess {
+    /// The result of one run.
+    public struct Output: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+    }
+
+    /// The `pixcrawl` binary next to the test bundle (`.build/<config>/pixcrawl`).
+    public static var pixcrawlPath: String {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        var directory = bundle.deletingLastPathComponent()
+        // Inside the .xctest bundle on some layouts: walk up until the binary is found.
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("pixcrawl").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return bundle.deletingLastPathComponent().appendingPathComponent("pixcrawl").path
+    }
+
+    /// Runs `arguments[0]` with the rest as its arguments in `directory`, adding `environment` to ours.
+    /// Output goes through files so a daemon child can never hold a pipe open.
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
+    ) throws -> Output {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("pixcrawl-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outPath = scratch.appendingPathComponent("out").path
+        let errPath = scratch.appendingPathComponent("err").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var argv: [String] = arguments
+        if let directory {
+            // posix_spawn has no portable chdir action here: run through env -C.
+            argv = ["/usr/bin/env", "-C", directory] + argv
+        }
+        var merged = ProcessInfo.processInfo.environment
+        for (key, value) in environment { merged[key] = value }
+        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in cArguments { free(pointer) }
+            for pointer in cEnvironment { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, argv[0], &actions, nil, &cArguments, &cEnvironment)
+        guard spawned == 0 else { throw TestSupportError("cannot start \(argv[0]): errno \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Output(
+            status: exitCode,
+            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    }
+
+    /// Runs `pixcrawl` with `arguments`.
+    public static func pixcrawl(
+        _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
+    ) throws -> Output {
+        try run([pixcrawlPath] + arguments, environment: environment, directory: directory)
+    }
+}
