@@ -120,6 +120,7 @@ let package = Package(
                 "PixCore", "PixStore", "PixSources", "PixCoordinate", "PixExport", "PixFetch", "PixBlob",
                 "PixValidate", "PixFixtures", "PixServe",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -161,7 +162,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixCoordinateTests",
-            dependencies: ["PixCoordinate", "PixStore", "PixSources", "PixFixtures", "PixTestSupport", "PixBlob"],
+            dependencies: [
+                "PixCoordinate", "PixCore", "PixStore", "PixSources", "PixFetch", "PixFixtures", "PixTestSupport",
+                "PixBlob", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixServeTests",

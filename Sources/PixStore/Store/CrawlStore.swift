@@ -70,4 +70,26 @@ public protocol CrawlStore: Sendable {
     func registerWorker(id: String, hostname: String, pid: Int, version: String) async throws
     func workerHeartbeat(id: String, status: WorkerStatus, currentChunkID: Int64?) async throws
     func listWorkers() async throws -> [WorkerRecord]
+
+    // MARK: Top-up planning and shortfalls (SQLCrawlStore+Planning.swift)
+    func completeChunk(
+        chunkID: Int64, token: String, finalProgress: ChunkProgress?, sourceExhausted: Bool,
+        topUp: (@Sendable (KeywordSnapshot) -> TopUpDecision)?
+    ) async throws -> ChunkCompletion?
+    func recordShortfalls(jobID: Int64, _ shortfalls: [String: KeywordShortfall]) async throws
+    func shortfalls(jobID: Int64) async throws -> [String: KeywordShortfall]
+    func keywordProgress(jobID: Int64) async throws -> [KeywordProgress]
+
+    // MARK: Re-validation (SQLCrawlStore+Validation.swift)
+    func createValidationJob(crawlJobID: Int64, userID: UUID?, name: String?, rules: ValidationRules) async throws
+        -> ValidationJobRecord
+    func applyValidationResults(validationJobID: Int64, _ updates: [ImageValidityUpdate]) async throws
+        -> ValidationJobRecord
+    func finishValidationJob(id: Int64, error: String?) async throws -> ValidationJobRecord
+    func validationJob(id: Int64) async throws -> ValidationJobRecord?
+    func validationJobs(crawlJobID: Int64) async throws -> [ValidationJobRecord]
+
+    // MARK: Wake-up hints (SQLCrawlStore+Notify.swift)
+    func notifyChunksAvailable() async throws
+    func listenForChunks(onNotify: @escaping @Sendable () -> Void) throws -> ChunkNotificationListener?
 }

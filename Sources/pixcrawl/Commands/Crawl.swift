@@ -1,12 +1,319 @@
 import ArgumentParser
+import Foundation
+import Logging
+import PixCoordinate
+import PixCore
+import PixFetch
+import PixSources
+import PixStore
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+
+// MARK: - Sources
+
+/// The one place the CLI turns a source specification (`openverse`, `commons`, `urls:FILE`, `demo`) into an
+/// ``ImageSource``. Point this at the PixSources registry once it exists; until then only a plain-text
+/// `urls:FILE` (one URL per line) is understood.
+func makeSourceFactory(downloader: Downloader, logger: Logger) -> SourceFactory {
+    { spec in
+        if spec.hasPrefix("urls:") { return try InterimURLListSource(path: String(spec.dropFirst("urls:".count))) }
+        throw CLIError("source '\(spec)' is not available in this build (it arrives with the sources stage)")
+    }
+}
+
+/// A stand-in for the URL-list source: a text file with one URL per line; position N is line N (0-based,
+/// blank lines and `#` comments skipped); pages of 10.
+struct InterimURLListSource: ImageSource {
+    let name = "urls"
+    let urls: [String]
+    let pageSize = 10
+
+    init(path: String) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CLIError("urls:\(path): cannot read the file")
+        }
+        urls = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+
+    var maxDepth: Int? { urls.count }
+
+    func page(keyword: String, range: Range<Int>, cursor: String?) async throws -> SourcePage {
+        let start = cursor.flatMap(Int.init) ?? range.lowerBound
+        let limit = min(range.upperBound, urls.count)
+        let end = min(start + pageSize, limit)
+        let candidates =
+            start < end
+            ? (start..<end).map { ImageCandidate(url: urls[$0], keyword: keyword, source: name, position: $0) } : []
+        return SourcePage(
+            candidates: candidates, nextCursor: end < limit ? "\(end)" : nil, exhausted: end >= urls.count,
+            totalAvailable: urls.count)
+    }
+}
+
+// MARK: - crawl
 
 extension PixCrawl {
-    /// `pixcrawl crawl`.
+    /// `pixcrawl crawl KEYWORD… --max-images N`: the one-command local mode.
     struct Crawl: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "crawl", abstract: "Crawl keywords into a validated image set (one command, local workers).")
+        static let configuration = CommandConfiguration(
+            commandName: "crawl",
+            abstract: "Crawl keywords into a validated image set (one command, local workers).",
+            discussion: """
+                Creates a local profile and project if needed, plans the job, and runs --workers workers in this
+                process against the store until the job is finished. Ctrl-C stops gracefully; continue with
+                `pixcrawl crawl --resume JOB` (or any `pixcrawl worker`).
+                """)
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var runtime: RuntimeOptions
+        @OptionGroup var rules: RuleOptions
+
+        @Argument(help: "Keywords to crawl (1–100).")
+        var keywords: [String] = []
+
+        @Option(name: .customLong("max-images"), help: "Valid images to collect over all keywords (1–1,000,000).")
+        var maxImages: Int?
+
+        @Option(
+            name: .customLong("source"),
+            help: ArgumentHelp("Image source (repeatable): openverse, commons, urls:FILE, demo.", valueName: "source"))
+        var sources: [String] = []
+
+        @Option(help: "In-process workers.")
+        var workers = 2
+
+        @Option(name: .customLong("chunk-size"), help: "Result positions per chunk.")
+        var chunkSize = 50
+
+        @Option(name: .customLong("over-fetch"), help: "Candidates planned per wanted image.")
+        var overFetch = 1.5
+
+        @Option(help: "Job priority (higher runs first).")
+        var priority = 0
+
+        @Option(help: "Project name (created if missing).")
+        var project = "default"
+
+        @Option(help: "Job name (default: the keywords).")
+        var name: String?
+
+        @Option(help: ArgumentHelp("Continue an unfinished job instead of submitting a new one.", valueName: "job"))
+        var resume: Int64?
+
+        @Option(help: ArgumentHelp("Export the result when done: zip, tar, webdataset, …", valueName: "format"))
+        var export: String?
+
+        func validate() throws {
+            guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64") }
+            if resume == nil {
+                guard !keywords.isEmpty else { throw ValidationError("give at least one keyword (or --resume JOB)") }
+                guard maxImages != nil else { throw ValidationError("--max-images is required") }
+            }
+        }
 
         func run() async throws {
-            try notImplemented("crawl", capability: "the coordinator")
+            try await reportingErrors {
+                var logger = store.logger("pixcrawl.crawl")
+                logger.logLevel = max(logger.logLevel, .warning)
+                let crawlStore = try await store.openStore(migrate: true)
+                defer { crawlStore.close() }
+                let runtime = try self.runtime.makeRuntime(store: crawlStore, workers: workers, logger: logger)
+                do {
+                    try await crawl(crawlStore, runtime: runtime, logger: logger)
+                } catch {
+                    await runtime.shutdown()
+                    throw error
+                }
+                await runtime.shutdown()
+            }
         }
+
+        private func crawl(_ crawlStore: SQLCrawlStore, runtime: CrawlRuntime, logger: Logger) async throws {
+            let owner = try await localProfile(crawlStore)
+            let job: CrawlJob
+            if let resume {
+                guard let found = try await crawlStore.job(id: resume) else {
+                    throw CLIError("job \(resume) not found")
+                }
+                job = found
+                print("resuming job \(job.id) \"\(job.name)\" (\(job.status.rawValue))")
+            } else {
+                let target = try await findOrCreateProject(named: project, owner: owner, in: crawlStore)
+                let submission = JobSubmission(
+                    projectID: target.id, name: name, keywords: keywords, maxImages: maxImages ?? 0,
+                    sources: sources.isEmpty ? ["openverse"] : sources, rules: try rules.rules(), chunkSize: chunkSize,
+                    overFetch: overFetch, priority: priority)
+                let submitted: (job: CrawlJob, plan: JobPlan)
+                do {
+                    submitted = try await runtime.planner.submit(
+                        submission, to: crawlStore, actor: owner.id, hints: runtime.hints)
+                } catch let error as PlanningError {
+                    throw CLIError("\(error)")
+                }
+                job = submitted.job
+                print(
+                    "job \(job.id) \"\(job.name)\": \(job.keywords.count) keyword(s), \(job.maxImages) images, "
+                        + "\(submitted.plan.chunks.count) chunks, project \"\(target.name)\"")
+                for (keyword, shortfall) in submitted.plan.shortfalls.sorted(by: { $0.key < $1.key }) {
+                    print("  note: \"\(keyword)\" cannot reach its quota of \(shortfall.quota): \(shortfall.reason)")
+                }
+            }
+            let started = ContinuousClock.now
+            if !job.status.isFinished {
+                let crawlWorkers = (0..<workers).map { index in
+                    runtime.makeWorker(
+                        self.runtime.workerConfiguration(
+                            id: "\(ProcessInfo.processInfo.hostName)-\(getpid())-crawl\(index + 1)", jobID: job.id,
+                            exitWhenJobFinished: true))
+                }
+                let service = CrawlService(
+                    workers: crawlWorkers,
+                    reporter: ProgressReporter(
+                        store: crawlStore, jobID: job.id, interactive: isatty(STDOUT_FILENO) == 1))
+                let group = ServiceGroup(
+                    configuration: ServiceGroupConfiguration(
+                        services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+                        gracefulShutdownSignals: [.sigint, .sigterm], logger: logger))
+                try await group.run()
+            }
+            try await printSummary(crawlStore, jobID: job.id, elapsed: ContinuousClock.now - started)
+        }
+
+        private func printSummary(_ crawlStore: SQLCrawlStore, jobID: Int64, elapsed: Duration) async throws {
+            guard let job = try await crawlStore.job(id: jobID) else { return }
+            let errors = try await crawlStore.errorSummary(jobID: jobID)
+            let keywords = try await crawlStore.keywordProgress(jobID: jobID)
+            let shortfalls = try await crawlStore.shortfalls(jobID: jobID)
+            let counters = job.counters
+            let bytes = keywords.reduce(0) { $0 + $1.bytes }
+            let rejected = errors.filter { $0.key != .duplicate && $0.key != .source }.values.reduce(0, +)
+            print("")
+            print("job \(job.id) \"\(job.name)\": \(job.status.rawValue) in \(formatElapsed(elapsed))")
+            print(pad("valid images", "\(counters.validImages) / \(job.maxImages)"))
+            print(pad("rejected", "\(rejected)"))
+            for (category, count) in errors.sorted(by: { $0.key.rawValue < $1.key.rawValue })
+            where category != .duplicate && category != .source {
+                print(pad("  " + category.rawValue, "\(count)"))
+            }
+            print(pad("duplicates", "\(errors[.duplicate, default: 0])"))
+            if let sourceFailures = errors[.source] { print(pad("source failures", "\(sourceFailures)")) }
+            print(pad("bytes stored", formatBytes(bytes)))
+            print(
+                pad(
+                    "chunks",
+                    "\(counters.completedChunks) completed, \(counters.failedChunks) failed, "
+                        + "\(counters.cancelledChunks) cancelled, \(counters.pendingChunks + counters.activeChunks) open"
+                ))
+            let quotas = JobPlanner.quotas(maxImages: job.maxImages, keywordCount: job.keywords.count)
+            let valid = Dictionary(keywords.map { ($0.keyword, $0.validImages) }, uniquingKeysWith: { a, _ in a })
+            for (keyword, quota) in zip(job.keywords, quotas) where valid[keyword, default: 0] < quota {
+                guard let shortfall = shortfalls[keyword] else { continue }
+                print("  \"\(keyword)\": \(valid[keyword, default: 0]) of \(quota) valid; \(shortfall.reason)")
+            }
+            if !job.status.isFinished {
+                print("stopped before the end; continue with: pixcrawl crawl --resume \(job.id)")
+            }
+            if let export {
+                print("--export \(export): export arrives with the export stage; the images are in the store")
+            }
+        }
+    }
+}
+
+func pad(_ label: String, _ value: String) -> String {
+    "  " + label.padding(toLength: 18, withPad: " ", startingAt: 0) + value
+}
+
+func formatElapsed(_ duration: Duration) -> String {
+    let seconds = Int(duration.components.seconds)
+    return String(format: "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+}
+
+func formatBytes(_ count: Int) -> String {
+    if count >= 1 << 30 { return String(format: "%.2f GiB", Double(count) / Double(1 << 30)) }
+    if count >= 1 << 20 { return String(format: "%.1f MiB", Double(count) / Double(1 << 20)) }
+    if count >= 1 << 10 { return String(format: "%.1f KiB", Double(count) / Double(1 << 10)) }
+    return "\(count) bytes"
+}
+
+/// Runs a crawl's in-process workers, with a progress display, until they are all done.
+struct CrawlService: Service {
+    let workers: [PixCoordinate.Worker]
+    let reporter: ProgressReporter
+
+    func run() async throws {
+        await withTaskGroup(of: Bool.self) { group in
+            for worker in workers {
+                group.addTask {
+                    do {
+                        try await worker.run()
+                    } catch {
+                        FileHandle.standardError.write(Data("pixcrawl: worker failed: \(error)\n".utf8))
+                    }
+                    return true
+                }
+            }
+            group.addTask {
+                await reporter.run()
+                return false
+            }
+            var running = workers.count
+            while running > 0, let isWorker = await group.next() {
+                if isWorker { running -= 1 }
+            }
+            group.cancelAll()
+        }
+    }
+}
+
+/// The live progress line on a terminal (every second) or a log line every five seconds otherwise.
+struct ProgressReporter: Sendable {
+    let store: SQLCrawlStore
+    let jobID: Int64
+    let interactive: Bool
+
+    func run() async {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var firstValid: Int?
+        while true {
+            do {
+                try await Task.sleep(for: interactive ? .seconds(1) : .seconds(5))
+            } catch {
+                break
+            }
+            guard let line = try? await line(since: start, clock: clock, firstValid: &firstValid) else { continue }
+            if interactive {
+                print("\r\u{1B}[2K" + line, terminator: "")
+                fflush(nil)
+            } else {
+                print(line)
+            }
+        }
+        if interactive { print("") }
+    }
+
+    private func line(
+        since start: ContinuousClock.Instant, clock: ContinuousClock, firstValid: inout Int?
+    ) async throws
+        -> String?
+    {
+        guard let job = try await store.job(id: jobID) else { return nil }
+        let errors = try await store.errorSummary(jobID: jobID)
+        let counters = job.counters
+        let valid = counters.validImages
+        if firstValid == nil { firstValid = valid }
+        let elapsed = clock.now - start
+        let seconds = max(0.001, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        let rate = Double(valid - (firstValid ?? 0)) / seconds
+        let rejects = errors.filter { $0.key != .duplicate }.sorted { $0.value > $1.value }.prefix(4)
+            .map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+        let remaining = max(0, job.maxImages - valid)
+        let eta = rate > 0 ? formatElapsed(.seconds(Int64(Double(remaining) / rate))) : "–"
+        let done = counters.completedChunks + counters.failedChunks + counters.cancelledChunks
+        return "chunks \(done)/\(counters.totalChunks)  valid \(valid)/\(job.maxImages)  "
+            + "rejects: \(rejects.isEmpty ? "none" : rejects)  \(String(format: "%.1f", rate)) img/s  ETA \(eta)"
     }
 }

@@ -1,12 +1,194 @@
 import ArgumentParser
+import Foundation
+import Logging
+import PixBlob
+import PixCoordinate
+import PixCore
+import PixFetch
+import PixStore
+import ServiceLifecycle
+import UnixSignals
+
+/// A duration on the command line: `60s`, `500ms`, `2m`, `1h`, or a plain number of seconds.
+struct DurationArgument: ExpressibleByArgument, CustomStringConvertible, Sendable {
+    let duration: Duration
+    let text: String
+
+    init(_ duration: Duration, text: String) {
+        self.duration = duration
+        self.text = text
+    }
+
+    init?(argument: String) {
+        let text = argument.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var value = text
+        var scale = 1.0
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            value = String(text.dropLast(suffix.count))
+            scale = factor
+            break
+        }
+        guard let number = Double(value), number >= 0, number.isFinite else { return nil }
+        self.init(.milliseconds(Int64((number * scale * 1000).rounded())), text: argument)
+    }
+
+    var description: String { text }
+    var defaultValueDescription: String { text }
+}
+
+/// Options shared by the commands that run workers (`crawl`, `worker`).
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: "Downloads in flight per worker.")
+    var concurrency = 8
+
+    @Option(help: ArgumentHelp("Lease on a claimed chunk; renewed every quarter of it.", valueName: "duration"))
+    var lease = DurationArgument(.seconds(60), text: "60s")
+
+    @Option(help: ArgumentHelp("How often an idle worker looks for work.", valueName: "duration"))
+    var poll = DurationArgument(.seconds(5), text: "5s")
+
+    @Flag(name: .customLong("no-notify"), help: "Do not use PostgreSQL LISTEN/NOTIFY wake-ups; poll only.")
+    var noNotify = false
+
+    @Option(
+        name: .customLong("shutdown-timeout"),
+        help: ArgumentHelp(
+            "On SIGTERM/SIGINT, how long a chunk may run on before it is given back.", valueName: "duration"))
+    var shutdownTimeout = DurationArgument(.seconds(30), text: "30s")
+
+    @Option(
+        name: .customLong("allow-network"),
+        help: ArgumentHelp(
+            "Allow downloads from this non-public range (repeatable), e.g. 127.0.0.1/32. Also $PIXCRAWL_ALLOW_NETWORK.",
+            valueName: "cidr"))
+    var allowNetwork: [String] = []
+
+    @Option(
+        name: .customLong("storage-dir"),
+        help: ArgumentHelp(
+            "Where image files are stored. Default: $PIXCRAWL_STORAGE_DIR, else storage.", valueName: "dir"))
+    var storageDirectory: String?
+
+    @Option(
+        name: .customLong("retry-backoff"),
+        help: ArgumentHelp("First delay before a failed chunk is retried; doubles per attempt.", valueName: "duration"))
+    var retryBackoff = DurationArgument(.seconds(5), text: "5s")
+
+    func validate() throws {
+        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 256") }
+        guard lease.duration >= .milliseconds(200) else { throw ValidationError("--lease must be at least 200ms") }
+        guard poll.duration > .zero else { throw ValidationError("--poll must be positive") }
+        for cidr in allowedCIDRs where NetworkRange(cidr) == nil {
+            throw ValidationError("--allow-network: '\(cidr)' is not a CIDR range such as 127.0.0.1/32")
+        }
+    }
+
+    var allowedCIDRs: [String] {
+        let fromEnvironment = (ProcessInfo.processInfo.environment["PIXCRAWL_ALLOW_NETWORK"] ?? "")
+            .split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+        return allowNetwork + fromEnvironment
+    }
+
+    var storageRoot: URL {
+        let path = storageDirectory ?? ProcessInfo.processInfo.environment["PIXCRAWL_STORAGE_DIR"] ?? "storage"
+        return URL(fileURLWithPath: path, isDirectory: true)
+    }
+
+    /// The downloader every worker of this process shares.
+    /// - Parameter extraNetworks: ranges allowed besides `--allow-network` (e.g. the offline demo's own
+    ///   loopback server).
+    func makeDownloader(workers: Int, extraNetworks: [String] = [], logger: Logger) throws -> Downloader {
+        var configuration = DownloaderConfiguration()
+        configuration.addressPolicy = AddressPolicy(
+            allowedNetworks: (allowedCIDRs + extraNetworks).compactMap { NetworkRange($0) })
+        configuration.maxConcurrentTransfers = max(4, concurrency * max(1, workers))
+        if let contact = ProcessInfo.processInfo.environment["PIXCRAWL_CONTACT_URL"], !contact.isEmpty {
+            configuration.userAgent = PixCrawlVersion.userAgent(contact: contact)
+        }
+        return try Downloader(configuration: configuration, logger: logger)
+    }
+
+    /// The runtime shared by this process's workers.
+    func makeRuntime(store: SQLCrawlStore, workers: Int, extraNetworks: [String] = [], logger: Logger) throws
+        -> CrawlRuntime
+    {
+        let downloader = try makeDownloader(workers: workers, extraNetworks: extraNetworks, logger: logger)
+        let sources = SourceResolver(makeSourceFactory(downloader: downloader, logger: logger))
+        let runtime = CrawlRuntime(
+            store: store, blobs: LocalBlobStore(root: storageRoot), sources: sources, downloader: downloader,
+            processing: ChunkProcessorConfiguration(
+                concurrency: concurrency, lease: lease.duration, retryBackoffBase: retryBackoff.duration),
+            notify: !noNotify, validationThreads: min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)),
+            logger: logger)
+        if !noNotify {
+            do {
+                try runtime.hints.startListening()
+            } catch {
+                logger.warning("LISTEN unavailable; polling only", metadata: ["pixcrawl.error": "\(error)"])
+            }
+        }
+        return runtime
+    }
+
+    func workerConfiguration(
+        id: String? = nil, once: Bool = false, maxChunks: Int? = nil, jobID: Int64? = nil,
+        exitWhenJobFinished: Bool = false
+    ) -> WorkerConfiguration {
+        WorkerConfiguration(
+            id: id, lease: lease.duration, pollInterval: poll.duration, shutdownTimeout: shutdownTimeout.duration,
+            once: once, maxChunks: maxChunks, jobID: jobID, exitWhenJobFinished: exitWhenJobFinished)
+    }
+}
 
 extension PixCrawl {
-    /// `pixcrawl worker`.
+    /// `pixcrawl worker`: claims chunks of running jobs from the shared store until stopped.
     struct Worker: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run a worker that claims chunks and exports from the shared store.")
+        static let configuration = CommandConfiguration(
+            commandName: "worker",
+            abstract: "Run a worker that claims chunks from the shared store.",
+            discussion: """
+                Registers in the store, claims chunks of running jobs (highest priority, then oldest), downloads
+                and validates their candidates, and heartbeats. SIGTERM or SIGINT: stops claiming, gives its chunk
+                back after the current page (or after --shutdown-timeout), marks itself stopped and exits 0.
+                """)
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var runtime: RuntimeOptions
+
+        @Flag(help: "Process the claimable work, then exit.")
+        var once = false
+
+        @Option(name: .customLong("max-chunks"), help: "Exit after this many chunks.")
+        var maxChunks: Int?
+
+        @Option(help: "Only claim chunks of this job.")
+        var job: Int64?
+
+        @Option(help: "Worker id (default: HOST-PID-RANDOM).")
+        var id: String?
 
         func run() async throws {
-            try notImplemented("worker", capability: "the coordinator")
+            try await reportingErrors {
+                let logger = store.logger("pixcrawl.worker")
+                let crawlStore = try await store.openStore(migrate: false)
+                defer { crawlStore.close() }
+                let runtime = try self.runtime.makeRuntime(store: crawlStore, workers: 1, logger: logger)
+                let worker = runtime.makeWorker(
+                    self.runtime.workerConfiguration(id: id, once: once, maxChunks: maxChunks, jobID: job))
+                let group = ServiceGroup(
+                    configuration: ServiceGroupConfiguration(
+                        services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+                        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                do {
+                    try await group.run()
+                } catch {
+                    await runtime.shutdown()
+                    throw error
+                }
+                await runtime.shutdown()
+                print("worker \(worker.configuration.id): \(worker.processedChunks) chunk(s) processed")
+            }
         }
     }
 }

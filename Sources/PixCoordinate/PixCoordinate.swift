@@ -1,1 +1,0 @@
-// The coordinator: planning, chunk processing and workers.

@@ -1,5 +1,0 @@
-import Testing
-
-@Test func placeholderPixCoordinateTests() {
-    #expect(Bool(true))
-}
