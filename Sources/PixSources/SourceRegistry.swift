@@ -77,6 +77,9 @@ public final class SourceRegistry: Sendable {
         public var commons = CommonsSource.Configuration()
         /// Positions per keyword of the demo.
         public var demoMaxDepth = 10_000
+        /// Rows of a URL list per page: a worker checkpoints after each page
+        /// (`PIXCRAWL_URLS_PAGE_SIZE` overrides it).
+        public var urlListPageSize = 50
 
         /// Default options.
         public init() {}
@@ -154,7 +157,8 @@ public final class SourceRegistry: Sendable {
             if let url = environment["PIXCRAWL_COMMONS_URL"], !url.isEmpty { configuration.baseURL = url }
             return CommonsSource(configuration: configuration, downloader: downloader, logger: logger)
         case .urls(let path):
-            return try URLListSource(path: path, logger: logger)
+            let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize
+            return try URLListSource(path: path, pageSize: max(1, pageSize), logger: logger)
         case .demo:
             return DemoSource(maxDepth: options.demoMaxDepth, logger: logger)
         }

@@ -162,6 +162,25 @@ struct ConformanceTests {
         try await expectInvariant(store, jobID: fixture.job.id)
     }
 
+    @Test("a job never stores more valid images than max_images", arguments: Backend.allCases)
+    func targetIsExact(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store, chunkCount: 2, maxImages: 3)
+        let claim = try #require(try await store.claimChunk(workerID: "w1", lease: .seconds(60), jobID: fixture.job.id))
+        let result = try await store.commitProgress(chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
+            progress: ChunkProgress(images: (0..<5).map { newImage($0) }, downloaded: 5, checkpoint: ChunkCheckpoint(candidatesDone: 5)))
+        #expect(result.inserted == 3)
+        #expect(result.surplus == 2)
+        #expect(result.duplicates == 0)
+        #expect(result.jobFinished)
+        let job = try #require(try await store.job(id: fixture.job.id))
+        #expect(job.counters.validImages == 3)
+        #expect(job.status == .completed)
+        #expect(try await store.errorSummary(jobID: fixture.job.id)[.duplicate] == nil, "surplus is not a duplicate")
+        try await expectInvariant(store, jobID: fixture.job.id)
+    }
+
     @Test("a zombie whose lease expired and was re-claimed cannot complete", arguments: Backend.allCases)
     func zombieRefused(backend: Backend) async throws {
         let store = try await TestStores.make(backend)

@@ -114,34 +114,62 @@ extension SQLCrawlStore {
             """, .int(chunkID), .text(token), .optional(progress.checkpoint.cursor),
             .int(progress.checkpoint.candidatesDone), .double(leaseSeconds))
         guard let jobID = guarded.first?.int64("job_id") else { throw StoreError.leaseLost(chunk: chunkID) }
-        let inserted = try insertImages(connection, jobID: jobID, chunkID: chunkID, images: progress.images)
+        let recorded = try recordSlice(connection, jobID: jobID, chunkID: chunkID, progress: progress)
+        try finalizeJobIfDone(connection, jobID: jobID)
+        let status = try connection.query("SELECT status FROM crawl_jobs WHERE id = $1", .int(jobID)).first?
+            .string("status")
+        let finished = JobStatus(rawValue: status ?? "")?.isFinished ?? true
+        return ChunkCommitResult(
+            inserted: recorded.inserted, duplicates: recorded.duplicates, surplus: recorded.surplus,
+            jobFinished: finished)
+    }
+
+    /// What one slice of a chunk wrote.
+    struct RecordedSlice {
+        var inserted = 0
+        var duplicates = 0
+        var surplus = 0
+    }
+
+    /// Writes a slice's images and error records and moves the job's image counters, inside the caller's
+    /// chunk transaction. Never stores more than the job asked for: images past `max_images` are surplus,
+    /// not rejects (their blobs stay content-addressed and shared). Duplicates within the job get DUPLICATE
+    /// records. The job row is locked first (PostgreSQL), so concurrent slices of one job queue here.
+    static func recordSlice(
+        _ connection: any SQLConnection, jobID: Int64, chunkID: Int64, progress: ChunkProgress
+    ) throws -> RecordedSlice {
+        let lock = connection.dialect == .postgres ? "FOR UPDATE" : ""
+        let room =
+            try connection.query(
+                "SELECT max_images - valid_images AS room FROM crawl_jobs WHERE id = $1 \(lock)", .int(jobID)
+            ).first?.int("room") ?? 0
+        let offered = Array(progress.images.prefix(max(0, room)))
+        let inserted = try insertImages(connection, jobID: jobID, chunkID: chunkID, images: offered)
         var errors = progress.errors
-        for image in progress.images where !inserted.contains(ImageIdentity(image)) {
+        for image in offered where !inserted.contains(ImageIdentity(image)) {
             errors.append(
                 NewErrorLog(
                     jobID: jobID, chunkID: chunkID, category: .duplicate, severity: .info,
                     message: "DUPLICATE: same image already in this job", url: image.originalURL,
                     context: ["sha256": image.sha256]))
         }
-        try insertErrors(connection, errors.map { error in
-            var error = error
-            error.jobID = error.jobID ?? jobID
-            error.chunkID = error.chunkID ?? chunkID
-            return error
-        })
-        let insertedCount = inserted.count
+        try insertErrors(
+            connection,
+            errors.map { error in
+                var error = error
+                error.jobID = error.jobID ?? jobID
+                error.chunkID = error.chunkID ?? chunkID
+                return error
+            })
         try connection.query(
             """
             UPDATE crawl_jobs SET total_images = total_images + $2, valid_images = valid_images + $2,
-                downloaded_images = downloaded_images + $3, updated_at = \(dialect.now)
+                downloaded_images = downloaded_images + $3, updated_at = \(connection.dialect.now)
             WHERE id = $1
-            """, .int(jobID), .int(insertedCount), .int(progress.downloaded))
-        try finalizeJobIfDone(connection, jobID: jobID)
-        let status = try connection.query("SELECT status FROM crawl_jobs WHERE id = $1", .int(jobID)).first?
-            .string("status")
-        let finished = JobStatus(rawValue: status ?? "")?.isFinished ?? true
-        return ChunkCommitResult(
-            inserted: insertedCount, duplicates: progress.images.count - insertedCount, jobFinished: finished)
+            """, .int(jobID), .int(inserted.count), .int(progress.downloaded))
+        return RecordedSlice(
+            inserted: inserted.count, duplicates: offered.count - inserted.count,
+            surplus: progress.images.count - offered.count)
     }
 
     /// What tells two image rows of a job apart for the caller: bytes and URL together.

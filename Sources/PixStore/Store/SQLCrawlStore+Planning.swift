@@ -44,34 +44,17 @@ extension SQLCrawlStore {
             var inserted = 0
             var duplicates = 0
             if let finalProgress {
-                let identities = try Self.insertImages(
-                    connection, jobID: jobID, chunkID: chunkID, images: finalProgress.images)
-                var errors = finalProgress.errors
-                for image in finalProgress.images where !identities.contains(ImageIdentity(image)) {
-                    errors.append(
-                        NewErrorLog(
-                            jobID: jobID, chunkID: chunkID, category: .duplicate, severity: .info,
-                            message: "DUPLICATE: same image already in this job", url: image.originalURL,
-                            context: ["sha256": image.sha256]))
-                }
-                try Self.insertErrors(
-                    connection,
-                    errors.map { error in
-                        var error = error
-                        error.jobID = error.jobID ?? jobID
-                        error.chunkID = error.chunkID ?? chunkID
-                        return error
-                    })
-                inserted = identities.count
-                duplicates = finalProgress.images.count - inserted
+                let recorded = try Self.recordSlice(
+                    connection, jobID: jobID, chunkID: chunkID, progress: finalProgress)
+                inserted = recorded.inserted
+                duplicates = recorded.duplicates
             }
             try connection.query(
                 """
                 UPDATE crawl_jobs SET active_chunks = active_chunks - 1, completed_chunks = completed_chunks + 1,
-                    total_images = total_images + $2, valid_images = valid_images + $2,
-                    downloaded_images = downloaded_images + $3, updated_at = \(dialect.now)
+                    updated_at = \(dialect.now)
                 WHERE id = $1
-                """, .int(jobID), .int(inserted), .int(finalProgress?.downloaded ?? 0))
+                """, .int(jobID))
             // That UPDATE holds the job row until commit (PostgreSQL), taken in the same order as every other
             // chunk transaction (chunk, images, job). Completions of one job queue here, and each statement below
             // sees the completions committed before it, so exactly one of two racing last chunks tops up.

@@ -203,12 +203,15 @@ public struct ChunkCommitResult: Sendable, Hashable {
     /// Images inserted (the others were duplicates within the job and got DUPLICATE error records).
     public var inserted: Int
     public var duplicates: Int
+    /// Valid images not stored because the job already had `max_images`.
+    public var surplus: Int
     /// True when the job reached its target or was cancelled: the worker should stop this chunk.
     public var jobFinished: Bool
 
-    public init(inserted: Int, duplicates: Int, jobFinished: Bool) {
+    public init(inserted: Int, duplicates: Int, surplus: Int = 0, jobFinished: Bool) {
         self.inserted = inserted
         self.duplicates = duplicates
+        self.surplus = surplus
         self.jobFinished = jobFinished
     }
 }

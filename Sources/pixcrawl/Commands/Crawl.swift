@@ -13,43 +13,16 @@ import UnixSignals
 // MARK: - Sources
 
 /// The one place the CLI turns a source specification (`openverse`, `commons`, `urls:FILE`, `demo`) into an
-/// ``ImageSource``. Point this at the PixSources registry once it exists; until then only a plain-text
-/// `urls:FILE` (one URL per line) is understood.
+/// ``ImageSource``: the PixSources registry, one instance per specification for the whole process.
 func makeSourceFactory(downloader: Downloader, logger: Logger) -> SourceFactory {
-    { spec in
-        if spec.hasPrefix("urls:") { return try InterimURLListSource(path: String(spec.dropFirst("urls:".count))) }
-        throw CLIError("source '\(spec)' is not available in this build (it arrives with the sources stage)")
-    }
+    let registry = SourceRegistry(downloader: downloader, logger: logger)
+    return { spec in try registry.source(for: spec) }
 }
 
-/// A stand-in for the URL-list source: a text file with one URL per line; position N is line N (0-based,
-/// blank lines and `#` comments skipped); pages of 10.
-struct InterimURLListSource: ImageSource {
-    let name = "urls"
-    let urls: [String]
-    let pageSize = 10
-
-    init(path: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CLIError("urls:\(path): cannot read the file")
-        }
-        urls = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
-    }
-
-    var maxDepth: Int? { urls.count }
-
-    func page(keyword: String, range: Range<Int>, cursor: String?) async throws -> SourcePage {
-        let start = cursor.flatMap(Int.init) ?? range.lowerBound
-        let limit = min(range.upperBound, urls.count)
-        let end = min(start + pageSize, limit)
-        let candidates =
-            start < end
-            ? (start..<end).map { ImageCandidate(url: urls[$0], keyword: keyword, source: name, position: $0) } : []
-        return SourcePage(
-            candidates: candidates, nextCursor: end < limit ? "\(end)" : nil, exhausted: end >= urls.count,
-            totalAvailable: urls.count)
-    }
+/// Networks a crawl of these sources needs besides `--allow-network`: the offline demo serves its images
+/// from its own server on 127.0.0.1.
+func networksRequired(bySources sources: [String]) -> [String] {
+    sources.contains { (try? SourceSpec(parsing: $0)) == .demo } ? DemoSource.requiredAllowedNetworks : []
 }
 
 // MARK: - crawl
@@ -119,7 +92,11 @@ extension PixCrawl {
                 logger.logLevel = max(logger.logLevel, .warning)
                 let crawlStore = try await store.openStore(migrate: true)
                 defer { crawlStore.close() }
-                let runtime = try self.runtime.makeRuntime(store: crawlStore, workers: workers, logger: logger)
+                var jobSources = sources.isEmpty ? ["openverse"] : sources
+                if let resume, let resumed = try await crawlStore.job(id: resume) { jobSources = resumed.sources }
+                let runtime = try self.runtime.makeRuntime(
+                    store: crawlStore, workers: workers, extraNetworks: networksRequired(bySources: jobSources),
+                    logger: logger)
                 do {
                     try await crawl(crawlStore, runtime: runtime, logger: logger)
                 } catch {

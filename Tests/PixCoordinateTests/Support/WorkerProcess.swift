@@ -46,6 +46,9 @@ final class WorkerProcess {
         outputPath =
             FileManager.default.temporaryDirectory
             .appendingPathComponent("pixcrawl-worker-\(UUID().uuidString.prefix(8)).log").path
+        // Worker processes read URL lists in pages of 10 so a 30-position chunk commits checkpoints
+        // the kill and shutdown tests can wait for.
+        setenv("PIXCRAWL_URLS_PAGE_SIZE", "10", 1)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
