@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import PixCoordinate
+import PixBlob
 import PixCore
+import PixExport
 import PixFetch
 import PixSources
 import PixStore
@@ -156,6 +158,33 @@ extension PixCrawl {
                 try await group.run()
             }
             try await printSummary(crawlStore, jobID: job.id, elapsed: ContinuousClock.now - started)
+            if let export {
+                try await exportResult(crawlStore, jobID: job.id, format: export)
+            }
+        }
+
+        /// `--export FORMAT`: packs the finished job's valid images right away and prints the download token.
+        private func exportResult(_ crawlStore: SQLCrawlStore, jobID: Int64, format text: String) async throws {
+            guard let format = ExportFormat(rawValue: text) else {
+                throw CLIError("--export: unknown format '\(text)' (zip, tar, tar.gz, webdataset, csv, jsonl)")
+            }
+            guard let job = try await crawlStore.job(id: jobID), job.status.isFinished else {
+                print("not exporting: the job is not finished")
+                return
+            }
+            let root = runtime.storageRoot
+            let runner = ExportJobRunner(
+                store: crawlStore, blobs: LocalBlobStore(root: root),
+                configuration: .init(
+                    exportsDirectory: root.appendingPathComponent("exports", isDirectory: true),
+                    workerID: "crawl-\(ProcessInfo.processInfo.hostName)-\(getpid())"),
+                logger: store.logger("pixcrawl.export"))
+            let queued = try await runner.enqueue(crawlJobID: jobID, format: format, options: ExportOptions())
+            let outcome = try await runner.run(exportID: queued.id)
+            print("")
+            print("export \(outcome.export.id): \(outcome.exportedImages) images → \(outcome.archive.path)")
+            print("sha256 \(outcome.sha256), \(formatBytes(Int(outcome.fileSize)))")
+            print("download token (shown once): \(outcome.downloadToken.value)")
         }
 
         private func printSummary(_ crawlStore: SQLCrawlStore, jobID: Int64, elapsed: Duration) async throws {
@@ -192,9 +221,7 @@ extension PixCrawl {
             if !job.status.isFinished {
                 print("stopped before the end; continue with: pixcrawl crawl --resume \(job.id)")
             }
-            if let export {
-                print("--export \(export): export arrives with the export stage; the images are in the store")
-            }
+
         }
     }
 }

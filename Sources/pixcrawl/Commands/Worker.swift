@@ -67,7 +67,8 @@ struct RuntimeOptions: ParsableArguments {
     @Option(
         name: .customLong("storage-dir"),
         help: ArgumentHelp(
-            "Where image files are stored. Default: $PIXCRAWL_STORAGE_DIR, else storage.", valueName: "dir"))
+            "Where image files and exports are stored. Default: $PIXCRAWL_STORAGE_URL, else storage.",
+            valueName: "dir"))
     var storageDirectory: String?
 
     @Option(
@@ -91,7 +92,9 @@ struct RuntimeOptions: ParsableArguments {
     }
 
     var storageRoot: URL {
-        let path = storageDirectory ?? ProcessInfo.processInfo.environment["PIXCRAWL_STORAGE_DIR"] ?? "storage"
+        let environment = ProcessInfo.processInfo.environment
+        var path = storageDirectory ?? environment["PIXCRAWL_STORAGE_URL"] ?? environment["PIXCRAWL_STORAGE_DIR"] ?? "storage"
+        if path.hasPrefix("file://") { path = String(path.dropFirst("file://".count)) }
         return URL(fileURLWithPath: path, isDirectory: true)
     }
 
@@ -168,6 +171,9 @@ extension PixCrawl {
         @Option(help: "Worker id (default: HOST-PID-RANDOM).")
         var id: String?
 
+        @Flag(name: .customLong("no-exports"), help: "Do not claim queued exports (crawl chunks only).")
+        var noExports = false
+
         func run() async throws {
             try await reportingErrors {
                 let logger = store.logger("pixcrawl.worker")
@@ -176,10 +182,19 @@ extension PixCrawl {
                 let runtime = try self.runtime.makeRuntime(store: crawlStore, workers: 1, logger: logger)
                 let worker = runtime.makeWorker(
                     self.runtime.workerConfiguration(id: id, once: once, maxChunks: maxChunks, jobID: job))
+                var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                    .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)
+                ]
+                if !noExports {
+                    services.append(
+                        .init(
+                            service: ExportService(
+                                store: crawlStore, storageRoot: self.runtime.storageRoot,
+                                workerID: worker.configuration.id, interval: .seconds(5), logger: logger)))
+                }
                 let group = ServiceGroup(
                     configuration: ServiceGroupConfiguration(
-                        services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
-                        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                        services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
                 do {
                     try await group.run()
                 } catch {
