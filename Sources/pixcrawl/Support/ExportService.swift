@@ -6,10 +6,14 @@ import PixStore
 import ServiceLifecycle
 
 /// The export half of `pixcrawl worker`: claims queued exports and runs them, so a large export never blocks
-/// the API or a user's terminal. Polls at `interval`; stops with the worker's graceful shutdown.
+/// the API or a user's terminal. Polls at `interval`, sweeps expired download archives every ten minutes, and
+/// stops with the worker's graceful shutdown.
 struct ExportService: Service {
     let runner: ExportJobRunner
+    let collector: ExportGarbageCollector
     let interval: Duration
+    /// How often expired download archives are swept (what `pixcrawl gc` does for exports).
+    let sweepInterval: Duration = .seconds(600)
     let logger: Logger
 
     init(store: SQLCrawlStore, storageRoot: URL, workerID: String, interval: Duration, logger: Logger) {
@@ -18,6 +22,8 @@ struct ExportService: Service {
             configuration: .init(
                 exportsDirectory: storageRoot.appendingPathComponent("exports", isDirectory: true), workerID: workerID),
             logger: logger)
+        self.collector = ExportGarbageCollector(
+            store: store, exportsDirectory: storageRoot.appendingPathComponent("exports", isDirectory: true))
         self.interval = interval
         self.logger = logger
     }
@@ -26,7 +32,17 @@ struct ExportService: Service {
         // A graceful shutdown cancels the loop at once: an export in progress goes back to pending for
         // another worker, and an idle wait ends immediately.
         try? await cancelWhenGracefulShutdown {
+            let clock = ContinuousClock()
+            var nextSweep = clock.now
             while !Task.isCancelled {
+                if clock.now >= nextSweep {
+                    nextSweep = clock.now.advanced(by: sweepInterval)
+                    do {
+                        _ = try await collector.collect()
+                    } catch {
+                        logger.warning("sweeping expired downloads failed", metadata: ["pixcrawl.error": "\(error)"])
+                    }
+                }
                 do {
                     if let outcome = try await runner.runNext() {
                         logger.notice(
