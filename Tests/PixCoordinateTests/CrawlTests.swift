@@ -68,6 +68,44 @@ struct CrawlTests {
         await harness.close()
     }
 
+    @Test("a 500-image fixture crawl ends with exactly the expected counts of valid and rejected rows",
+        arguments: Backend.allCases)
+    func fiveHundredImageCrawl(backend: Backend) async throws {
+        let harness = try await CoordinatorHarness.make(backend, concurrency: 8)
+        let server = harness.server
+        // Every tenth position (3, 13, 23, …) is bad, cycling through five kinds; the rest are good 64×64 JPEGs.
+        let badKinds: [(String, ErrorCategory)] = [
+            ("/bad/truncated.jpg", .decode), ("/bad/html.jpg", .format), ("/status/404", .httpStatus),
+            ("/img/small.jpg?w=32&h=32", .dimensions), ("/dup/same.jpg", .duplicate),
+        ]
+        let urls: [String] = (0..<500).map { position in
+            guard position % 10 == 3 else { return server.url("/img/\(position).jpg?w=64&h=64") }
+            let kind = badKinds[(position / 10) % badKinds.count].0
+            return server.url(kind + (kind.contains("?") ? "&" : "?") + "n=\(position)")
+        }
+        let spec = harness.sources.add("five-hundred", maxDepth: urls.count, pageSize: 25) { _, position in
+            position < urls.count ? urls[position] : nil
+        }
+        let job = try await harness.submit(keywords: ["fox"], maxImages: 500, sources: [spec], chunkSize: 50)
+        #expect(job.counters.totalChunks == 10)
+        try await harness.run(
+            [harness.worker("a", jobID: job.id), harness.worker("b", jobID: job.id)], timeout: .seconds(120))
+
+        let final = try #require(try await harness.store.job(id: job.id))
+        // 450 good positions, plus the first of the ten identical /dup/ bodies.
+        #expect(final.status == .completed)
+        #expect(final.counters.validImages == 451)
+        #expect(final.counters.totalImages == 451)
+        #expect(try await harness.store.imageCounts(jobID: job.id) == (451, 451))
+        #expect(
+            try await harness.store.errorSummary(jobID: job.id)
+                == [.decode: 10, .format: 10, .httpStatus: 10, .dimensions: 10, .duplicate: 9])
+        // Downloaded bodies: everything but the ten 404s.
+        #expect(final.counters.downloadedImages == 490)
+        try await expectInvariant(harness.store, jobID: job.id)
+        await harness.close()
+    }
+
     @Test(
         "concurrent workers never hold one chunk at once; counters equal the rows",
         arguments: Backend.allCases, [2, 4])
