@@ -281,7 +281,8 @@ struct ProgressReporter: Sendable {
     func run() async {
         let clock = ContinuousClock()
         let start = clock.now
-        var firstValid: Int?
+        // The rate counts images collected by this run: the baseline is taken before the first tick.
+        var firstValid = try? await store.job(id: jobID)?.counters.validImages
         while true {
             do {
                 try await Task.sleep(for: interactive ? .seconds(1) : .seconds(5))
