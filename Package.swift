@@ -139,5 +139,9 @@ let package = Package(
             name: "PixCrawlCLITests",
             dependencies: ["PixTestSupport"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PixStoreOpsTests",
+            dependencies: ["PixStore", "PixTestSupport", "PixCore"],
+            swiftSettings: swiftSettings),
     ]
 )
