@@ -51,6 +51,8 @@ public struct Retention: Sendable {
     private let database: SQLDatabase
     private let batchSize: Int
     private let pause: Duration
+    /// Test hook: called after each batch of a deleted project's job (before the job row goes).
+    var afterJobBatch: (@Sendable (_ jobID: Int64) async throws -> Void)?
 
     /// - Parameters:
     ///   - database: the store.
@@ -148,7 +150,7 @@ public struct Retention: Sendable {
                 report.unreferencedStorageURLs += urls
                 report.batches += 1
                 exhausted = count < batchSize
-                try await breathe()
+                try await breathe(jobID)
             }
             exhausted = false
             while !exhausted {
@@ -163,7 +165,7 @@ public struct Retention: Sendable {
                 report.jobErrorLogs += count
                 report.batches += 1
                 exhausted = count < batchSize
-                try await breathe()
+                try await breathe(jobID)
             }
             exhausted = false
             while !exhausted {
@@ -171,7 +173,7 @@ public struct Retention: Sendable {
                 report.jobChunks += count
                 report.batches += 1
                 exhausted = count < batchSize
-                try await breathe()
+                try await breathe(jobID)
             }
             let files = try await database.transaction { connection -> [String] in
                 let files = try connection.query(
@@ -277,7 +279,8 @@ public struct Retention: Sendable {
         }
     }
 
-    private func breathe() async throws {
+    private func breathe(_ jobID: Int64? = nil) async throws {
+        if let jobID, let afterJobBatch { try await afterJobBatch(jobID) }
         if pause > .zero { try await Task.sleep(for: pause) } else { await Task.yield() }
     }
 }

@@ -7,6 +7,11 @@ public struct StatsReport: Sendable, Hashable, Codable {
         /// The start of the hour (UTC).
         public let hour: Date
         public let images: Int
+
+        public init(hour: Date, images: Int) {
+            self.hour = hour
+            self.images = images
+        }
     }
 
     /// Error records of one category.
@@ -15,6 +20,12 @@ public struct StatsReport: Sendable, Hashable, Codable {
         public let count: Int
         /// `count` over all error records in the window (0…1).
         public let share: Double
+
+        public init(category: String, count: Int, share: Double) {
+            self.category = category
+            self.count = count
+            self.share = share
+        }
     }
 
     /// A job with status `running`.
@@ -24,6 +35,13 @@ public struct StatsReport: Sendable, Hashable, Codable {
         public let startedAt: Date?
         /// Seconds since `startedAt` (0 when it has not started yet).
         public let runningSeconds: Int64
+
+        public init(id: Int64, name: String, startedAt: Date?, runningSeconds: Int64) {
+            self.id = id
+            self.name = name
+            self.startedAt = startedAt
+            self.runningSeconds = runningSeconds
+        }
     }
 
     /// One source's results in the window.
@@ -37,12 +55,25 @@ public struct StatsReport: Sendable, Hashable, Codable {
         public let successRate: Double?
         /// Mean `file_size` of its accepted images, in bytes.
         public let meanBytes: Double?
+
+        public init(source: String, accepted: Int, rejected: Int, successRate: Double?, meanBytes: Double?) {
+            self.source = source
+            self.accepted = accepted
+            self.rejected = rejected
+            self.successRate = successRate
+            self.meanBytes = meanBytes
+        }
     }
 
     /// Error records of one host.
     public struct HostCount: Sendable, Hashable, Codable {
         public let host: String
         public let errors: Int
+
+        public init(host: String, errors: Int) {
+            self.host = host
+            self.errors = errors
+        }
     }
 
     /// Images accepted in the last hour.
@@ -51,6 +82,13 @@ public struct StatsReport: Sendable, Hashable, Codable {
         public let bytes: Int64
         public let imagesPerMinute: Double
         public let bytesPerSecond: Double
+
+        public init(images: Int, bytes: Int64, imagesPerMinute: Double, bytesPerSecond: Double) {
+            self.images = images
+            self.bytes = bytes
+            self.imagesPerMinute = imagesPerMinute
+            self.bytesPerSecond = bytesPerSecond
+        }
     }
 
     /// The window's start (inclusive).
