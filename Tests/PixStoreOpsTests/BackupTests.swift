@@ -81,7 +81,9 @@ struct BackupTests {
         let job = try #require(try await restored.job(id: jobID))
         #expect(job.counters.totalImages == backedUp.count, "counters and rows come from one instant")
         #expect(job.counters.validImages == backedUp.count)
-        let check = try await restored.database.withConnection { try $0.query("PRAGMA integrity_check").first?.string("integrity_check") }
+        let check = try await restored.database.withConnection {
+            try $0.query("PRAGMA integrity_check").first?.string("integrity_check")
+        }
         #expect(check == "ok")
     }
 

@@ -18,7 +18,9 @@ struct CanonicalRenderingTests {
         #expect(CanonicalTimestamp.canonical("2024-03-01") == "2024-03-01T00:00:00.000Z")
         #expect(CanonicalTimestamp.canonical("1969-12-31T23:59:59.999Z") == "1969-12-31T23:59:59.999Z")
         #expect(CanonicalTimestamp.milliseconds("1970-01-01T00:00:00.001Z") == 1)
-        for bad in ["", "yesterday", "2026-13-01T00:00:00Z", "2026-11-23T25:00:00Z", "2026-11-23T11:36:12.Z", "2026-11-23T11:36:12Zjunk"] {
+        for bad in [
+            "", "yesterday", "2026-13-01T00:00:00Z", "2026-11-23T25:00:00Z", "2026-11-23T11:36:12.Z", "2026-11-23T11:36:12Zjunk",
+        ] {
             #expect(CanonicalTimestamp.canonical(bad) == nil, "\(bad)")
         }
     }
@@ -45,7 +47,9 @@ struct CanonicalRenderingTests {
         #expect(CanonicalRow.value(.int(0), kind: .boolean) == CanonicalRow.value(.text("f"), kind: .boolean))
         #expect(CanonicalRow.value(.double(1.1), kind: .double) == CanonicalRow.value(.text("1.1"), kind: .double))
         #expect(CanonicalRow.value(.int(-1), kind: .integer) == CanonicalRow.value(.text("-1"), kind: .integer))
-        #expect(CanonicalRow.value(.text("0A1B2C3D-4E5F-4061-8273-94A5B6C7D8E9"), kind: .uuid) == "0a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9")
+        #expect(
+            CanonicalRow.value(.text("0A1B2C3D-4E5F-4061-8273-94A5B6C7D8E9"), kind: .uuid)
+                == "0a1b2c3d-4e5f-4061-8273-94a5b6c7d8e9")
         #expect(CanonicalRow.value(.text("abc   "), kind: .paddedText) == "abc")
         #expect(CanonicalRow.value(.null, kind: .text) == nil)
         #expect(CanonicalRow.value(.text(""), kind: .text) == "")

@@ -102,11 +102,16 @@ struct MigrateStoreTests {
         let chunks = try await postgres.chunks(jobID: job.id)
         #expect(chunks.allSatisfy { $0.id > copiedChunks })
         let claimed = try #require(try await postgres.claimChunk(workerID: "worker-pg", lease: .seconds(60), jobID: job.id))
-        #expect(try await postgres.insertImages(jobID: job.id, images: [
-            NewImage(originalURL: "http://127.0.0.1/new.jpg", filename: "new.jpg", storageURL: nil, width: 1, height: 1,
-                fileSize: 1, format: .jpeg, sha256: String(repeating: "f", count: 64), perceptualHash: nil, keyword: "fox",
-                source: "demo"),
-        ]) == 1)
+        #expect(
+            try await postgres.insertImages(
+                jobID: job.id,
+                images: [
+                    NewImage(
+                        originalURL: "http://127.0.0.1/new.jpg", filename: "new.jpg", storageURL: nil, width: 1, height: 1,
+                        fileSize: 1, format: .jpeg, sha256: String(repeating: "f", count: 64), perceptualHash: nil,
+                        keyword: "fox",
+                        source: "demo")
+                ]) == 1)
         #expect(try await postgres.completeChunk(chunkID: claimed.chunk.id, token: claimed.leaseToken, finalProgress: nil))
         try await postgres.recordErrors([NewErrorLog(jobID: job.id, category: .network, message: "new")])
         let newError = try await maxID(postgres.database, "error_logs")
@@ -131,7 +136,8 @@ struct MigrateStoreTests {
         for stop in [5, 9] {
             let error = await #expect(throws: StoreOperationsError.self) {
                 try await StoreCopier(
-                    from: source.database.location, to: interrupted, options: options(batch: 3, resume: stop != 5, stopAfter: stop)
+                    from: source.database.location, to: interrupted,
+                    options: options(batch: 3, resume: stop != 5, stopAfter: stop)
                 ).run()
             }
             #expect(error?.isInterrupted == true, "\(String(describing: error))")
@@ -155,13 +161,16 @@ struct MigrateStoreTests {
         #expect(partialRows == recorded, "every committed batch is recorded in the same transaction")
         #expect(partialRows > 0 && partialRows < total)
 
-        let resumed = try await StoreCopier(from: source.database.location, to: interrupted, options: options(batch: 3, resume: true)).run()
+        let resumed = try await StoreCopier(
+            from: source.database.location, to: interrupted, options: options(batch: 3, resume: true)
+        ).run()
         #expect(resumed.verification.passed, "\(resumed.verification.mismatches)")
         #expect(resumed.verification == cleanReport.verification)
         #expect(resumed.tables.reduce(0) { $0 + $1.copiedThisRun } == total - partialRows)
         // Same sequence positions (their names differ only by schema).
-        #expect(resumed.sequences.map { "\($0.table).\($0.column)=\($0.lastValue)" }
-            == cleanReport.sequences.map { "\($0.table).\($0.column)=\($0.lastValue)" })
+        #expect(
+            resumed.sequences.map { "\($0.table).\($0.column)=\($0.lastValue)" }
+                == cleanReport.sequences.map { "\($0.table).\($0.column)=\($0.lastValue)" })
 
         let a = try await SQLCrawlStore.open(clean)
         let b = try await SQLCrawlStore.open(interrupted)
@@ -172,7 +181,9 @@ struct MigrateStoreTests {
         #expect(try await AppView.read(a) == AppView.read(b))
 
         // Resuming a finished copy copies nothing and still verifies.
-        let again = try await StoreCopier(from: source.database.location, to: interrupted, options: options(batch: 3, resume: true)).run()
+        let again = try await StoreCopier(
+            from: source.database.location, to: interrupted, options: options(batch: 3, resume: true)
+        ).run()
         #expect(again.verification.passed)
         #expect(again.tables.allSatisfy { $0.copiedThisRun == 0 })
     }

@@ -1,9 +1,10 @@
 import Foundation
 import PixCore
-@testable import PixStore
-import Synchronization
 import PixTestSupport
+import Synchronization
 import Testing
+
+@testable import PixStore
 
 @Suite("retention")
 struct RetentionTests {
@@ -84,7 +85,8 @@ struct RetentionTests {
         _ = try await store.insertImages(jobID: first.id, images: (1...5).map { image($0, storage: "images/\($0).jpg") })
         _ = try await store.insertImages(jobID: second.id, images: (6...7).map { image($0, storage: "images/\($0).jpg") })
         // The kept job shares one blob with the first job.
-        _ = try await store.insertImages(jobID: kept.id, images: [image(3, storage: "images/3.jpg"), image(100, storage: "images/100.jpg")])
+        _ = try await store.insertImages(
+            jobID: kept.id, images: [image(3, storage: "images/3.jpg"), image(100, storage: "images/100.jpg")])
         let claimed = try #require(try await store.claimChunk(workerID: "w", lease: .seconds(60), jobID: first.id))
         _ = try await store.completeChunk(chunkID: claimed.chunk.id, token: claimed.leaseToken, finalProgress: nil)
         try await store.recordErrors([
@@ -94,12 +96,13 @@ struct RetentionTests {
         ])
         try await store.database.transaction { connection in
             for (jobID, path) in [(first.id, "exports/first.zip"), (kept.id, "exports/kept.zip")] {
-                let export = try connection.query(
-                    """
-                    INSERT INTO export_jobs (crawl_job_id, format, status, file_path) VALUES ($1, 'zip', 'completed', $2)
-                    RETURNING id
-                    """, .int(jobID), .text(path)
-                ).first?.int64("id") ?? 0
+                let export =
+                    try connection.query(
+                        """
+                        INSERT INTO export_jobs (crawl_job_id, format, status, file_path) VALUES ($1, 'zip', 'completed', $2)
+                        RETURNING id
+                        """, .int(jobID), .text(path)
+                    ).first?.int64("id") ?? 0
                 try connection.query(
                     "INSERT INTO download_records (export_id, token_hash, expires_at) VALUES ($1, $2, $3)", .int(export),
                     .text(String(repeating: "\(jobID % 10)", count: 64)), .date(Self.now))
@@ -119,7 +122,10 @@ struct RetentionTests {
         #expect(report.jobChunks == 5)
         #expect(report.jobErrorLogs == 2)
         #expect(report.exportFiles == ["exports/first.zip"])
-        #expect(report.unreferencedStorageURLs.sorted() == ["images/1.jpg", "images/2.jpg", "images/4.jpg", "images/5.jpg", "images/6.jpg", "images/7.jpg"])
+        #expect(
+            report.unreferencedStorageURLs.sorted() == [
+                "images/1.jpg", "images/2.jpg", "images/4.jpg", "images/5.jpg", "images/6.jpg", "images/7.jpg",
+            ])
         #expect(report.errorLogs == 0 && report.activityLogs == 0)
 
         #expect(try await store.job(id: first.id) == nil)

@@ -94,36 +94,42 @@ struct StatsTests {
         #expect(report.imagesPerHour.count == 24)
         #expect(report.imagesPerHour.first?.hour == Self.at("2026-01-14T12:00:00.000Z"))
         let busy = report.imagesPerHour.filter { $0.images > 0 }
-        #expect(busy == [
-            StatsReport.HourCount(hour: Self.at("2026-01-14T13:00:00.000Z"), images: 1),
-            StatsReport.HourCount(hour: Self.at("2026-01-15T10:00:00.000Z"), images: 2),
-            StatsReport.HourCount(hour: Self.at("2026-01-15T11:00:00.000Z"), images: 4),
-        ])
+        #expect(
+            busy == [
+                StatsReport.HourCount(hour: Self.at("2026-01-14T13:00:00.000Z"), images: 1),
+                StatsReport.HourCount(hour: Self.at("2026-01-15T10:00:00.000Z"), images: 2),
+                StatsReport.HourCount(hour: Self.at("2026-01-15T11:00:00.000Z"), images: 4),
+            ])
         #expect(report.distinctKeywords == 3)
         #expect(report.distinctSources == 3)
         #expect(report.errorsTotal == 8)
-        #expect(report.errorsByCategory == [
-            StatsReport.CategoryCount(category: "NETWORK", count: 3, share: 0.375),
-            StatsReport.CategoryCount(category: "HTTP_STATUS", count: 2, share: 0.25),
-            StatsReport.CategoryCount(category: "DATABASE", count: 1, share: 0.125),
-            StatsReport.CategoryCount(category: "DECODE", count: 1, share: 0.125),
-            StatsReport.CategoryCount(category: "ROBOTS", count: 1, share: 0.125),
-        ])
+        #expect(
+            report.errorsByCategory == [
+                StatsReport.CategoryCount(category: "NETWORK", count: 3, share: 0.375),
+                StatsReport.CategoryCount(category: "HTTP_STATUS", count: 2, share: 0.25),
+                StatsReport.CategoryCount(category: "DATABASE", count: 1, share: 0.125),
+                StatsReport.CategoryCount(category: "DECODE", count: 1, share: 0.125),
+                StatsReport.CategoryCount(category: "ROBOTS", count: 1, share: 0.125),
+            ])
         #expect(report.runningJobs.map(\.name) == ["running", "running, not started"])
         #expect(report.runningJobs.map(\.runningSeconds) == [3725, 0])
         #expect(report.runningJobs.first?.startedAt == Self.at("2026-01-15T10:57:54.500Z"))
         #expect(report.runningJobs.last?.startedAt == nil)
-        #expect(report.sources == [
-            StatsReport.SourceCount(source: "openverse", accepted: 4, rejected: 4, successRate: 0.5, meanBytes: 250),
-            StatsReport.SourceCount(source: "demo", accepted: 2, rejected: 1, successRate: 2.0 / 3.0, meanBytes: 50),
-            StatsReport.SourceCount(source: "commons", accepted: 1, rejected: 2, successRate: 1.0 / 3.0, meanBytes: 1000),
-        ])
-        #expect(report.topFailingHosts == [
-            StatsReport.HostCount(host: "a.example.com", errors: 3),
-            StatsReport.HostCount(host: "b.example.org", errors: 2),
-            StatsReport.HostCount(host: "[2001:db8::1]", errors: 1),
-        ])
-        #expect(report.lastHour == StatsReport.Throughput(images: 4, bytes: 1600, imagesPerMinute: 4.0 / 60, bytesPerSecond: 1600.0 / 3600))
+        #expect(
+            report.sources == [
+                StatsReport.SourceCount(source: "openverse", accepted: 4, rejected: 4, successRate: 0.5, meanBytes: 250),
+                StatsReport.SourceCount(source: "demo", accepted: 2, rejected: 1, successRate: 2.0 / 3.0, meanBytes: 50),
+                StatsReport.SourceCount(source: "commons", accepted: 1, rejected: 2, successRate: 1.0 / 3.0, meanBytes: 1000),
+            ])
+        #expect(
+            report.topFailingHosts == [
+                StatsReport.HostCount(host: "a.example.com", errors: 3),
+                StatsReport.HostCount(host: "b.example.org", errors: 2),
+                StatsReport.HostCount(host: "[2001:db8::1]", errors: 1),
+            ])
+        #expect(
+            report.lastHour
+                == StatsReport.Throughput(images: 4, bytes: 1600, imagesPerMinute: 4.0 / 60, bytesPerSecond: 1600.0 / 3600))
     }
 
     @Test("both stores give the same report for the same rows, for several windows")

@@ -17,6 +17,7 @@ public struct Retention: Sendable {
         /// Delete the crawl jobs (and everything below them) of projects with status `deleted`.
         public var jobsOfDeletedProjects: Bool
 
+        /// A policy; every part is off unless given.
         public init(errorsOlderThan: TimeSpan? = nil, activityOlderThan: TimeSpan? = nil, jobsOfDeletedProjects: Bool = false) {
             self.errorsOlderThan = errorsOlderThan
             self.activityOlderThan = activityOlderThan
@@ -45,6 +46,7 @@ public struct Retention: Sendable {
         /// Transactions used.
         public var batches = 0
 
+        /// An empty report: nothing deleted.
         public init() {}
     }
 

@@ -25,6 +25,7 @@ public struct StoreCopier: Sendable {
         /// batches, as a kill would, leaving a target that ``resume`` continues.
         public var stopAfterBatches: Int?
 
+        /// Options; the defaults copy 5,000 rows per batch into an empty target.
         public init(
             batchSize: Int = 5000, resume: Bool = false, force: Bool = false, migrationsDirectory: URL? = nil,
             stopAfterBatches: Int? = nil
@@ -81,6 +82,7 @@ public struct StoreCopier: Sendable {
 
     /// One table's outcome.
     public struct TableCopy: Sendable, Hashable, Codable {
+        /// The table.
         public let table: String
         /// Rows in the source snapshot.
         public let sourceRows: Int
@@ -90,8 +92,11 @@ public struct StoreCopier: Sendable {
 
     /// A PostgreSQL sequence moved past the copied ids.
     public struct SequenceAdvance: Sendable, Hashable, Codable {
+        /// The table.
         public let table: String
+        /// The column the sequence feeds (`id`).
         public let column: String
+        /// The sequence, schema-qualified.
         public let sequence: String
         /// The last value handed out; the next id is one more (0: the table is empty, the next id is 1).
         public let lastValue: Int64

@@ -126,18 +126,34 @@ public struct StoreOperationsError: Error, Sendable, Hashable, CustomStringConve
             "'\(text)' is not a time span: use a number and a unit, e.g. 90s, 45m, 24h, 30d, 2w (or 1d12h)")
     }
 
+    // Kinds, for callers and tests that react to one.
+
+    /// See ``unsupportedStores(_:)``.
     public var isUnsupportedStores: Bool { code == .unsupportedStores }
+    /// See ``targetNotEmpty(table:resumable:)``.
     public var isTargetNotEmpty: Bool { code == .targetNotEmpty }
+    /// See ``sourceActive(leases:owners:)``.
     public var isSourceActive: Bool { code == .sourceActive }
+    /// See ``sourceNotMigrated(_:)``.
     public var isSourceNotMigrated: Bool { code == .sourceNotMigrated }
+    /// See ``unknownTable(_:side:)``.
     public var isUnknownTable: Bool { code == .unknownTable }
+    /// See ``schemaMismatch(table:_:)``.
     public var isSchemaMismatch: Bool { code == .schemaMismatch }
+    /// See ``conversionFailed(table:key:column:_:)``.
     public var isConversionFailed: Bool { code == .conversionFailed }
+    /// See ``copyFailed(table:afterKey:_:)``.
     public var isCopyFailed: Bool { code == .copyFailed }
+    /// See ``resumeStateInvalid(table:_:)``.
     public var isResumeStateInvalid: Bool { code == .resumeStateInvalid }
+    /// See ``interrupted(afterBatches:)``.
     public var isInterrupted: Bool { code == .interrupted }
+    /// See ``snapshotLost()``.
     public var isSnapshotLost: Bool { code == .snapshotLost }
+    /// See ``backupFailed(_:)``.
     public var isBackupFailed: Bool { code == .backupFailed }
+    /// See ``backupNeedsSQLite()``.
     public var isBackupNeedsSQLite: Bool { code == .backupNeedsSQLite }
+    /// See ``invalidTimeSpan(_:)``.
     public var isInvalidTimeSpan: Bool { code == .invalidTimeSpan }
 }

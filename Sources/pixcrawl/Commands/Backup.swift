@@ -34,8 +34,10 @@ extension PixCrawl {
                 let megabytes = Double(summary.bytes) / 1_000_000
                 print(
                     "backed up \(location) to \(summary.path): \(summary.pages) pages, "
-                        + String(format: "%.1f MB in %.1fs", megabytes, Double(elapsed.components.seconds)
-                            + Double(elapsed.components.attoseconds) / 1e18))
+                        + String(
+                            format: "%.1f MB in %.1fs", megabytes,
+                            Double(elapsed.components.seconds)
+                                + Double(elapsed.components.attoseconds) / 1e18))
             }
         }
     }

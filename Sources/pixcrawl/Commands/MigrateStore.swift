@@ -34,7 +34,9 @@ extension PixCrawl {
                 valueName: "url"))
         var to: String
 
-        @Option(help: ArgumentHelp("PostgreSQL schema of the target, when the URL names none (default: pixcrawl).", valueName: "name"))
+        @Option(
+            help: ArgumentHelp("PostgreSQL schema of the target, when the URL names none (default: pixcrawl).", valueName: "name")
+        )
         var schema: String?
 
         @Option(help: "Rows per batch; each batch is one transaction.")

@@ -20,6 +20,11 @@ extension PixCrawl {
         @Option(help: ArgumentHelp("The window, back from now: e.g. 90m, 24h, 7d, 2w, 1d12h.", valueName: "span"))
         var since: String = "24h"
 
+        @Option(
+            help: ArgumentHelp(
+                "End of the window, ISO-8601 (e.g. 2026-01-15T12:00:00Z); default: now.", valueName: "time"))
+        var until: String?
+
         @Option(help: "How many failing hosts to list.")
         var top: Int = 10
 
@@ -33,6 +38,9 @@ extension PixCrawl {
                 throw ValidationError("--since: \(error)")
             }
             guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+            if let until, Self.parseInstant(until) == nil {
+                throw ValidationError("--until: '\(until)' is not an ISO-8601 time such as 2026-01-15T12:00:00Z")
+            }
         }
 
         func run() async throws {
@@ -40,7 +48,8 @@ extension PixCrawl {
                 let span = try TimeSpan(parsing: since)
                 let store = try await self.store.openStore(migrate: false)
                 defer { store.close() }
-                let report = try await StoreStats(database: store.database).report(since: span, topHosts: top)
+                let end = until.flatMap(Self.parseInstant) ?? Date()
+                let report = try await StoreStats(database: store.database).report(since: span, now: end, topHosts: top)
                 if json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -92,6 +101,13 @@ extension PixCrawl {
                 print("\ntop failing hosts:")
                 for host in report.topFailingHosts { print("  \(host.host)  \(host.errors)") }
             }
+        }
+
+        static func parseInstant(_ text: String) -> Date? {
+            let formatter = ISO8601DateFormatter()
+            if let date = formatter.date(from: text) { return date }
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            return formatter.date(from: text)
         }
 
         static func stamp(_ date: Date) -> String {

@@ -34,18 +34,24 @@ func seedStore(_ store: SQLCrawlStore) async throws -> Seed {
     let owner = try await store.createProfile(
         NewProfile(email: "zoë+owner@example.com", fullName: "Zoë 🦊 \"O'Brien\" \\ back", role: .admin))
     let second = try await store.createProfile(NewProfile(email: "second@example.com"))
-    let third = try await store.createProfile(NewProfile(email: "moderator@example.com", fullName: "Zoë\u{1}\u{7F} ctl", role: .moderator))
+    let third = try await store.createProfile(
+        NewProfile(email: "moderator@example.com", fullName: "Zoë\u{1}\u{7F} ctl", role: .moderator))
     seed.profiles = [owner, second, third]
-    _ = try await store.createAPIToken(profileID: owner.id, name: "laptop 🦊", tokenHash: String(repeating: "a", count: 64), prefix: "pxc_abcdefghijkl")
-    let revoked = try await store.createAPIToken(profileID: second.id, name: "old", tokenHash: String(repeating: "b", count: 64), prefix: "pxc_0123456789ab")
+    _ = try await store.createAPIToken(
+        profileID: owner.id, name: "laptop 🦊", tokenHash: String(repeating: "a", count: 64), prefix: "pxc_abcdefghijkl")
+    let revoked = try await store.createAPIToken(
+        profileID: second.id, name: "old", tokenHash: String(repeating: "b", count: 64), prefix: "pxc_0123456789ab")
     _ = try await store.revokeAPIToken(id: revoked.id, profileID: second.id)
 
     let active = try await store.createProject(NewProject(name: Awkward.maxName, description: Awkward.longText, userID: owner.id))
-    let archived = try await store.createProject(NewProject(name: "archived", description: nil, userID: second.id, status: .archived))
-    let deleted = try await store.createProject(NewProject(name: "deleted", description: "gone", userID: second.id, status: .deleted))
+    let archived = try await store.createProject(
+        NewProject(name: "archived", description: nil, userID: second.id, status: .archived))
+    let deleted = try await store.createProject(
+        NewProject(name: "deleted", description: "gone", userID: second.id, status: .deleted))
     seed.projects = [active, archived, deleted]
 
-    func job(_ project: Project, _ name: String, chunks: Int, maxAttempts: Int = 3, maxImages: Int = 100) async throws -> CrawlJob {
+    func job(_ project: Project, _ name: String, chunks: Int, maxAttempts: Int = 3, maxImages: Int = 100) async throws -> CrawlJob
+    {
         try await store.createJob(
             NewCrawlJob(
                 projectID: project.id, name: name, keywords: Awkward.keywords, maxImages: maxImages,
@@ -65,8 +71,10 @@ func seedStore(_ store: SQLCrawlStore) async throws -> Seed {
             let index = imageCounter
             let sha = String(format: "%064lx", index)
             return NewImage(
-                originalURL: "https://Example.COM:8443/img/\(index).jpg?q=🦊&x=\"1\"", filename: index == 1 ? Awkward.maxFilename : "\(sha).jpg",
-                storageURL: index % 5 == 0 ? nil : "images/\(sha).jpg", width: 320 + index, height: 240, fileSize: index == 2 ? 5_000_000_000 : 1000 + index,
+                originalURL: "https://Example.COM:8443/img/\(index).jpg?q=🦊&x=\"1\"",
+                filename: index == 1 ? Awkward.maxFilename : "\(sha).jpg",
+                storageURL: index % 5 == 0 ? nil : "images/\(sha).jpg", width: 320 + index, height: 240,
+                fileSize: index == 2 ? 5_000_000_000 : 1000 + index,
                 format: index % 2 == 0 ? .png : .jpeg, sha256: sha,
                 perceptualHash: index == 1 ? UInt64.max : (index == 2 ? 1 << 63 : UInt64(index) &* 0x9E37_79B9_7F4A_7C15),
                 keyword: keyword, source: index % 3 == 0 ? "openverse" : "demo", license: index % 4 == 0 ? nil : "by-sa",
@@ -88,9 +96,12 @@ func seedStore(_ store: SQLCrawlStore) async throws -> Seed {
         finalProgress: ChunkProgress(
             images: images(6, keyword: "🦊 fox"),
             errors: [
-                NewErrorLog(jobID: running.id, chunkID: first.chunk.id, category: .decode, message: Awkward.longText,
-                    url: "http://user:pa%40ss@Bad.Example.org:8080/x.jpg", context: ["reason": "truncated \"JPEG\"", "emoji": "🦊"]),
-                NewErrorLog(jobID: running.id, chunkID: first.chunk.id, category: .httpStatus, severity: .warning,
+                NewErrorLog(
+                    jobID: running.id, chunkID: first.chunk.id, category: .decode, message: Awkward.longText,
+                    url: "http://user:pa%40ss@Bad.Example.org:8080/x.jpg",
+                    context: ["reason": "truncated \"JPEG\"", "emoji": "🦊"]),
+                NewErrorLog(
+                    jobID: running.id, chunkID: first.chunk.id, category: .httpStatus, severity: .warning,
                     message: "HTTP 404", url: "https://[2001:db8::1]:443/y.png", context: [:]),
             ],
             downloaded: 8, checkpoint: ChunkCheckpoint(cursor: "page=2&c=\"x\"", candidatesDone: 8)))
@@ -106,7 +117,8 @@ func seedStore(_ store: SQLCrawlStore) async throws -> Seed {
     let only = try requireValue(try await store.claimChunk(workerID: "worker-a", lease: .seconds(600), jobID: completed.id))
     _ = try await store.completeChunk(
         chunkID: only.chunk.id, token: only.leaseToken,
-        finalProgress: ChunkProgress(images: images(4, keyword: "日本語"), downloaded: 4, checkpoint: ChunkCheckpoint(cursor: nil, candidatesDone: 4)))
+        finalProgress: ChunkProgress(
+            images: images(4, keyword: "日本語"), downloaded: 4, checkpoint: ChunkCheckpoint(cursor: nil, candidatesDone: 4)))
 
     // failed
     let failed = try await job(archived, "failed", chunks: 1, maxAttempts: 1)
@@ -136,8 +148,10 @@ func seedStore(_ store: SQLCrawlStore) async throws -> Seed {
         NewErrorLog(jobID: completed.id, category: .robots, message: "robots", url: "HTTPS://CAPS.example.com/a"),
         NewErrorLog(jobID: completed.id, category: .network, message: "to be deleted"),
     ])
-    try await store.logActivity(NewActivity(userID: owner.id, action: "project.created", resourceType: "project",
-        resourceID: "\(active.id)", metadata: ["name": Awkward.maxName]))
+    try await store.logActivity(
+        NewActivity(
+            userID: owner.id, action: "project.created", resourceType: "project",
+            resourceID: "\(active.id)", metadata: ["name": Awkward.maxName]))
     try await store.logActivity(NewActivity(userID: nil, action: "system.gc", metadata: [:]))
     try await store.registerWorker(id: "worker-a", hostname: "host-α", pid: 4242, version: "1.0.0")
     try await store.registerWorker(id: "worker-b", hostname: "host-β", pid: 7, version: "1.0.0")
@@ -194,8 +208,10 @@ func seedStore(_ store: SQLCrawlStore) async throws -> Seed {
                 lease.map { _ in .text("worker-a") } ?? .null, lease.map { _ in .text("token-1") } ?? .null,
                 lease.map { .text($0) } ?? .null, status == "completed" ? .text("2025-07-07T07:08:00Z") : .null)
         }
-        let completedExport = try connection.query(
-            "SELECT id FROM export_jobs WHERE status = 'completed'").first?.int64("id") ?? 0
+        let completedExport =
+            try connection.query(
+                "SELECT id FROM export_jobs WHERE status = 'completed'"
+            ).first?.int64("id") ?? 0
         for (index, expires) in ["2030-01-01T00:00:00.5Z", "2020-01-01T00:00:00Z"].enumerated() {
             try connection.query(
                 """
