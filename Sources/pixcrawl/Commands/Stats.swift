@@ -99,7 +99,10 @@ extension PixCrawl {
             }
             if !report.topFailingHosts.isEmpty {
                 print("\ntop failing hosts:")
-                for host in report.topFailingHosts { print("  \(host.host)  \(host.errors)") }
+                let width = report.topFailingHosts.map(\.host.count).max() ?? 0
+                for host in report.topFailingHosts {
+                    print("  " + host.host.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "  %8d", host.errors))
+                }
             }
         }
 
