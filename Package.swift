@@ -183,5 +183,9 @@ let package = Package(
             name: "PixCrawlCLITests",
             dependencies: ["PixTestSupport"],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PixStoreOpsTests",
+            dependencies: ["PixStore", "PixTestSupport", "PixCore"],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -15,6 +15,7 @@ struct PixCrawl: AsyncParsableCommand {
         version: PixCrawlVersion.current,
         subcommands: [
             Migrate.self, Project.self, Crawl.self, Worker.self, Status.self, Job.self, Workers.self, Validate.self,
-            Export.self, Download.self, Serve.self, Stats.self, GC.self, MigrateStore.self, User.self, Token.self,
+            Export.self, Download.self, Serve.self, Stats.self, GC.self, MigrateStore.self, Backup.self, User.self,
+            Token.self,
         ])
 }
