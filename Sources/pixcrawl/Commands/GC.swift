@@ -8,12 +8,41 @@ extension PixCrawl {
     struct GC: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
-            abstract: "Delete export archives whose download links have all expired, and mark those exports expired.",
-            discussion: "An archive with a live link is never deleted. Temporary files of interrupted exports older "
-                + "than a day are removed too.")
+            abstract: "Delete expired downloads, and old logs and deleted projects' jobs when asked.",
+            discussion: """
+                Always: deletes export archives whose download links have all expired and marks those exports
+                expired (an archive with a live link is never deleted), and removes temporary files of
+                interrupted exports older than a day. With the retention options it also deletes, in small
+                batches so tables are never locked for long, old error and activity records and the jobs of
+                projects marked deleted.
+                """)
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var storage: ExportStorageOptions
+
+        @Option(
+            name: .customLong("errors-older-than"),
+            help: ArgumentHelp("Delete error records older than this (e.g. 30d).", valueName: "span"))
+        var errorsOlderThan: String?
+
+        @Option(
+            name: .customLong("activity-older-than"),
+            help: ArgumentHelp("Delete activity records older than this (e.g. 180d).", valueName: "span"))
+        var activityOlderThan: String?
+
+        @Flag(name: .customLong("jobs-deleted"), help: "Delete the crawl jobs of projects marked deleted.")
+        var jobsDeleted = false
+
+        @Flag(name: .customLong("dry-run"), help: "Report what retention would delete without deleting it.")
+        var dryRun = false
+
+        func validate() throws {
+            for (flag, value) in [("--errors-older-than", errorsOlderThan), ("--activity-older-than", activityOlderThan)] {
+                if let value, (try? TimeSpan(parsing: value)) == nil {
+                    throw ValidationError("\(flag): '\(value)' is not a span like 30d, 12h or 90m")
+                }
+            }
+        }
 
         func run() async throws {
             try await reportingErrors {
@@ -38,12 +67,38 @@ extension PixCrawl {
                 for file in report.temporaryFiles {
                     print("removed leftover temporary file \(file)")
                 }
+                try await applyRetention(store)
                 if report.archives.isEmpty && report.temporaryFiles.isEmpty {
                     print("gc: nothing to collect (no export has only expired links)")
                 } else {
                     print(
                         "gc: \(report.archives.count) export(s) expired, \(formatBytes(report.bytesFreed)) freed, "
                             + "\(report.temporaryFiles.count) temporary file(s) removed")
+                }
+            }
+        }
+
+        private func applyRetention(_ store: SQLCrawlStore) async throws {
+            let policy = Retention.Policy(
+                errorsOlderThan: try errorsOlderThan.map(TimeSpan.init(parsing:)),
+                activityOlderThan: try activityOlderThan.map(TimeSpan.init(parsing:)),
+                jobsOfDeletedProjects: jobsDeleted)
+            guard policy.errorsOlderThan != nil || policy.activityOlderThan != nil || policy.jobsOfDeletedProjects else {
+                return
+            }
+            let retention = Retention(database: store.database, batchSize: 1000)
+            let report = dryRun ? try await retention.preview(policy) : try await retention.run(policy)
+            let verb = dryRun ? "would delete" : "deleted"
+            print(
+                "retention: \(verb) \(report.errorLogs) error record(s), \(report.activityLogs) activity record(s), "
+                    + "\(report.jobs) job(s) of deleted projects (\(report.jobImages) images, \(report.jobChunks) chunks)")
+            guard !dryRun else { return }
+            let exports = try storage.exportsDirectory().standardizedFileURL.path
+            for path in report.exportFiles {
+                let file = URL(fileURLWithPath: path).standardizedFileURL.path
+                guard file.hasPrefix(exports + "/") else { continue }
+                if (try? FileManager.default.removeItem(atPath: file)) != nil {
+                    print("removed archive \(file) of a deleted job")
                 }
             }
         }
