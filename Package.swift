@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "PixServe",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob", "PixExport",
+                "PixCore", "PixStore", "PixBlob", "PixExport", "PixCoordinate",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "PixServeTests",
             dependencies: [
-                "PixServe", "PixCore", "PixStore", "PixBlob", "PixExport", "PixTestSupport",
+                "PixServe", "PixCore", "PixStore", "PixBlob", "PixExport", "PixFixtures", "PixTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

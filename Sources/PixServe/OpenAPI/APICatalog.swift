@@ -140,6 +140,13 @@ public enum APICatalog {
             [200: R(description: "The image bytes", schema: nil, mediaType: "image/*")]),
 
         op(
+            "POST", "/v1/jobs/{id}/validations",
+            "Re-validate a job's stored images under new rules (rules not given keep the job's); runs within the request",
+            tag: "validations", body: "ValidationRequest",
+            [201: json("Finished run", "Validation"), 501: json("Stored image files unavailable on this server", "Error")]),
+        op("GET", "/v1/validations/{id}", "One validation run", tag: "validations", [200: json("Validation", "Validation")]),
+
+        op(
             "POST", "/v1/jobs/{id}/exports", "Request an export of a job's images", tag: "exports", body: "ExportRequest",
             [202: json("Queued", "Export"), 501: json("Exports unavailable on this server", "Error")]),
         op(

@@ -142,10 +142,27 @@ public enum OpenAPIDocument {
                         "formats": array(enumeration(["jpeg", "png"])), "min_width": integer, "min_height": integer,
                         "max_width": integer, "max_height": integer, "min_bytes": integer, "max_bytes": integer,
                         "min_aspect_ratio": number, "max_aspect_ratio": number,
+                        "depth": enumeration(ValidationDepth.allCases.map(\.rawValue)),
                     ]),
                     "chunk_size": ["type": "integer", "minimum": 1, "maximum": 10_000],
                     "over_fetch": ["type": "number", "minimum": 1, "maximum": 10], "priority": integer,
                 ], required: ["project_id", "keywords", "max_images"]),
+            "ValidationRequest": object([
+                "name": string,
+                "rules": object([
+                    "formats": array(enumeration(["jpeg", "png"])), "min_width": integer, "min_height": integer,
+                    "max_width": integer, "max_height": integer, "min_bytes": integer, "max_bytes": integer,
+                    "min_aspect_ratio": number, "max_aspect_ratio": number,
+                    "depth": enumeration(ValidationDepth.allCases.map(\.rawValue)),
+                ]),
+            ]),
+            "Validation": object([
+                "id": integer, "job_id": integer, "name": nullable("string"),
+                "status": enumeration(ValidationJobStatus.allCases.map(\.rawValue)), "rules": ["type": "object"],
+                "total_images": integer, "validated_images": integer, "invalid_images": integer,
+                "progress": ["type": "integer", "minimum": 0, "maximum": 100], "error_message": nullable("string"),
+                "started_at": nullable("string"), "completed_at": nullable("string"), "created_at": dateTime,
+            ]),
             "Job": object([
                 "id": integer, "project_id": integer, "name": string, "keywords": array(string), "max_images": integer,
                 "sources": array(string), "status": enumeration(JobStatus.allCases.map(\.rawValue)),

@@ -50,6 +50,8 @@ public struct JobSubmission: Codable, Sendable, Hashable {
         public var maxBytes: Int?
         public var minAspectRatio: Double?
         public var maxAspectRatio: Double?
+        /// How deeply images are checked: `header`, `full` (default) or `pixels`.
+        public var depth: String?
 
         enum CodingKeys: String, CodingKey {
             case formats
@@ -61,6 +63,7 @@ public struct JobSubmission: Codable, Sendable, Hashable {
             case maxBytes = "max_bytes"
             case minAspectRatio = "min_aspect_ratio"
             case maxAspectRatio = "max_aspect_ratio"
+            case depth
         }
 
         public init(formats: [String]? = nil, minWidth: Int? = nil, minHeight: Int? = nil) {
@@ -123,15 +126,26 @@ public struct JobSubmission: Codable, Sendable, Hashable {
     }
 
     func validatedRules() throws -> ValidationRules {
-        var result = ValidationRules()
-        guard let rules else { return result }
-        if let formats = rules.formats {
-            guard !formats.isEmpty else { throw APIError.validation(field: "rules.formats", reason: "must not be empty") }
+        guard let rules else { return ValidationRules() }
+        return try rules.applied(to: ValidationRules(), field: "rules")
+    }
+}
+
+extension JobSubmission.RulesInput {
+    /// `base` with the given rules applied (unset fields keep `base`'s), or the first problem found.
+    /// - Parameters:
+    ///   - base: the rules unset fields keep.
+    ///   - prefix: the JSON path of these rules in the request (`rules`), for error fields.
+    /// - Throws: ``APIError`` 422 naming the field at fault.
+    func applied(to base: ValidationRules, field prefix: String) throws -> ValidationRules {
+        var result = base
+        if let formats {
+            guard !formats.isEmpty else { throw APIError.validation(field: "\(prefix).formats", reason: "must not be empty") }
             var parsed = Set<ImageFormat>()
             for (index, name) in formats.enumerated() {
                 guard let format = ImageFormat.parse(name), ImageFormat.decodable.contains(format) else {
                     throw APIError.validation(
-                        field: "rules.formats[\(index)]",
+                        field: "\(prefix).formats[\(index)]",
                         reason: "unknown format \(name.debugDescription); use jpeg or png")
                 }
                 parsed.insert(format)
@@ -142,32 +156,43 @@ public struct JobSubmission: Codable, Sendable, Hashable {
             guard let value else { return nil }
             guard range.contains(value) else {
                 throw APIError.validation(
-                    field: "rules.\(field)", reason: "must be between \(range.lowerBound) and \(range.upperBound)")
+                    field: "\(prefix).\(field)", reason: "must be between \(range.lowerBound) and \(range.upperBound)")
             }
             return value
         }
-        result.minWidth = try check(rules.minWidth, "min_width", 1...100_000) ?? result.minWidth
-        result.minHeight = try check(rules.minHeight, "min_height", 1...100_000) ?? result.minHeight
-        result.maxWidth = try check(rules.maxWidth, "max_width", 1...100_000) ?? result.maxWidth
-        result.maxHeight = try check(rules.maxHeight, "max_height", 1...100_000) ?? result.maxHeight
-        result.minBytes = try check(rules.minBytes, "min_bytes", 0...Int(Int32.max)) ?? result.minBytes
-        result.maxBytes = try check(rules.maxBytes, "max_bytes", 1...Int(Int32.max)) ?? result.maxBytes
+        result.minWidth = try check(minWidth, "min_width", 1...100_000) ?? result.minWidth
+        result.minHeight = try check(minHeight, "min_height", 1...100_000) ?? result.minHeight
+        result.maxWidth = try check(maxWidth, "max_width", 1...100_000) ?? result.maxWidth
+        result.maxHeight = try check(maxHeight, "max_height", 1...100_000) ?? result.maxHeight
+        result.minBytes = try check(minBytes, "min_bytes", 0...Int(Int32.max)) ?? result.minBytes
+        result.maxBytes = try check(maxBytes, "max_bytes", 1...Int(Int32.max)) ?? result.maxBytes
         guard result.minWidth <= result.maxWidth else {
-            throw APIError.validation(field: "rules.min_width", reason: "must not exceed max_width")
+            throw APIError.validation(field: "\(prefix).min_width", reason: "must not exceed max_width")
         }
         guard result.minHeight <= result.maxHeight else {
-            throw APIError.validation(field: "rules.min_height", reason: "must not exceed max_height")
+            throw APIError.validation(field: "\(prefix).min_height", reason: "must not exceed max_height")
         }
         guard result.minBytes <= result.maxBytes else {
-            throw APIError.validation(field: "rules.min_bytes", reason: "must not exceed max_bytes")
+            throw APIError.validation(field: "\(prefix).min_bytes", reason: "must not exceed max_bytes")
         }
-        for (value, field) in [(rules.minAspectRatio, "min_aspect_ratio"), (rules.maxAspectRatio, "max_aspect_ratio")] {
+        for (value, field) in [(minAspectRatio, "min_aspect_ratio"), (maxAspectRatio, "max_aspect_ratio")] {
             if let value, !(value > 0 && value < 1000) {
-                throw APIError.validation(field: "rules.\(field)", reason: "must be a positive ratio below 1000")
+                throw APIError.validation(field: "\(prefix).\(field)", reason: "must be a positive ratio below 1000")
             }
         }
-        result.minAspectRatio = rules.minAspectRatio
-        result.maxAspectRatio = rules.maxAspectRatio
+        if let minAspectRatio { result.minAspectRatio = minAspectRatio }
+        if let maxAspectRatio { result.maxAspectRatio = maxAspectRatio }
+        if let low = result.minAspectRatio, let high = result.maxAspectRatio, low > high {
+            throw APIError.validation(field: "\(prefix).min_aspect_ratio", reason: "must not exceed max_aspect_ratio")
+        }
+        if let depth {
+            guard let parsed = ValidationDepth(rawValue: depth.lowercased()) else {
+                throw APIError.validation(
+                    field: "\(prefix).depth",
+                    reason: "unknown depth \(depth.debugDescription); use \(ValidationDepth.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            result.depth = parsed
+        }
         return result
     }
 }

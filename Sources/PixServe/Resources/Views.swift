@@ -44,6 +44,20 @@ struct JobView: Encodable, Sendable {
         var maxBytes: Int
         var minAspectRatio: Double?
         var maxAspectRatio: Double?
+        var depth: ValidationDepth
+
+        init(_ rules: ValidationRules) {
+            self.formats = rules.formats.map(\.rawValue).sorted()
+            self.minWidth = rules.minWidth
+            self.minHeight = rules.minHeight
+            self.maxWidth = rules.maxWidth
+            self.maxHeight = rules.maxHeight
+            self.minBytes = rules.minBytes
+            self.maxBytes = rules.maxBytes
+            self.minAspectRatio = rules.minAspectRatio
+            self.maxAspectRatio = rules.maxAspectRatio
+            self.depth = rules.depth
+        }
     }
 
     init(_ job: CrawlJob, keywordProgress: [KeywordProgress]? = nil) {
@@ -54,11 +68,7 @@ struct JobView: Encodable, Sendable {
         self.keywords = job.keywords
         self.maxImages = job.maxImages
         self.sources = job.sources
-        self.rules = RulesView(
-            formats: job.rules.formats.map(\.rawValue).sorted(), minWidth: job.rules.minWidth,
-            minHeight: job.rules.minHeight, maxWidth: job.rules.maxWidth, maxHeight: job.rules.maxHeight,
-            minBytes: job.rules.minBytes, maxBytes: job.rules.maxBytes, minAspectRatio: job.rules.minAspectRatio,
-            maxAspectRatio: job.rules.maxAspectRatio)
+        self.rules = RulesView(job.rules)
         self.chunkSize = job.chunkSize
         self.overFetch = job.overFetch
         self.priority = job.priority

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PixBlob
+import PixCoordinate
 import PixCore
 import PixStore
 import ServiceLifecycle
@@ -33,6 +34,8 @@ public struct PixServer: Sendable {
     public let metrics: ServerMetrics
     let logger: Logger
     let authenticator: Authenticator
+    /// Decodes stored images for re-validation runs, off the cooperative pool.
+    let validationPool: BlockingPool
 
     /// - Parameters:
     ///   - store: the crawl store.
@@ -56,6 +59,7 @@ public struct PixServer: Sendable {
         self.logger = logger
         self.metrics = ServerMetrics(store: store)
         self.authenticator = Authenticator(store: store)
+        self.validationPool = BlockingPool(threads: 2, label: "pixcrawl.serve.validate")
     }
 
     /// Every route, with its middleware: request log and metrics outermost, JSON errors innermost, the token
@@ -73,6 +77,7 @@ public struct PixServer: Sendable {
         addProjectRoutes(to: api)
         addJobRoutes(to: api)
         addImageRoutes(to: api)
+        addValidationRoutes(to: api)
         addExportRoutes(to: api)
         return router
     }
