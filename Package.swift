@@ -172,6 +172,7 @@ let package = Package(
             name: "PixServeTests",
             dependencies: [
                 "PixServe", "PixCore", "PixStore", "PixBlob", "PixExport", "PixFixtures", "PixTestSupport",
+                "PixCoordinate", "PixSources",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,3 +1,4 @@
+import PixCoordinate
 import PixCore
 import PixStore
 
@@ -9,6 +10,70 @@ public protocol JobPlanning: Sendable {
     /// The chunks of `job`, in claim order.
     /// - Throws: ``APIError`` 422 when the job cannot be planned.
     func plan(_ job: NewCrawlJob) throws -> [NewChunk]
+
+    /// The chunks of `job`, and the keywords whose sources cannot serve their quota (recorded on the job).
+    /// The default plans with ``plan(_:)`` and reports no shortfalls.
+    /// - Throws: ``APIError`` 422 when the job cannot be planned.
+    func planWithShortfalls(_ job: NewCrawlJob) throws -> PlannedChunks
+}
+
+/// What a planner made of a job: its chunks in claim order, and the keywords that cannot reach their quota.
+public struct PlannedChunks: Sendable, Hashable {
+    /// The chunks, in claim order.
+    public var chunks: [NewChunk]
+    /// Keywords whose sources cannot serve enough results for their quota, with why.
+    public var shortfalls: [String: KeywordShortfall]
+
+    /// Creates a plan.
+    public init(chunks: [NewChunk], shortfalls: [String: KeywordShortfall] = [:]) {
+        self.chunks = chunks
+        self.shortfalls = shortfalls
+    }
+}
+
+extension JobPlanning {
+    public func planWithShortfalls(_ job: NewCrawlJob) throws -> PlannedChunks {
+        PlannedChunks(chunks: try plan(job))
+    }
+}
+
+/// Plans with the coordinator's ``PixCoordinate/JobPlanner``, the same way `pixcrawl crawl` does: never past a
+/// source's depth, chunks interleaved over keywords so every keyword starts early, and a shortfall for each
+/// keyword its sources cannot serve.
+///
+/// ```swift
+/// let planner = CoordinatorJobPlanner(sources: SourceResolver { spec in try registry.source(for: spec) })
+/// ```
+public struct CoordinatorJobPlanner: JobPlanning {
+    /// The coordinator's planner.
+    public let planner: JobPlanner
+
+    /// - Parameter planner: the coordinator's planner, with the resolver of the sources jobs may name.
+    public init(_ planner: JobPlanner) {
+        self.planner = planner
+    }
+
+    /// - Parameter sources: resolves source specifications (for their depth limits).
+    public init(sources: SourceResolver) {
+        self.init(JobPlanner(sources: sources))
+    }
+
+    public func plan(_ job: NewCrawlJob) throws -> [NewChunk] {
+        try planWithShortfalls(job).chunks
+    }
+
+    public func planWithShortfalls(_ job: NewCrawlJob) throws -> PlannedChunks {
+        let submission = PixCoordinate.JobSubmission(
+            projectID: job.projectID, name: job.name, keywords: job.keywords, maxImages: job.maxImages,
+            sources: job.sources, rules: job.rules, chunkSize: job.chunkSize, overFetch: job.overFetch,
+            priority: job.priority)
+        do {
+            let plan = try planner.plan(submission)
+            return PlannedChunks(chunks: plan.chunks, shortfalls: plan.shortfalls)
+        } catch {
+            throw APIError.validation(field: error.field, reason: error.reason)
+        }
+    }
 }
 
 /// Plans keyword chunks: `max_images` split over the keywords (the remainder spread one each over the first

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import PixCore
 import PixStore
 
@@ -20,9 +21,19 @@ extension PixServer {
                 throw APIError.validation(field: "project_id", reason: "the project is \(project.status.rawValue); only active projects take new jobs")
             }
             let newJob = try submission.validated()
-            let chunks = try planner.plan(newJob)
+            let plan = try planner.planWithShortfalls(newJob)
+            let chunks = plan.chunks
             // One transaction: the job and every chunk, or nothing.
             let job = try await store.createJob(newJob, chunks: chunks)
+            if !plan.shortfalls.isEmpty {
+                do {
+                    try await store.recordShortfalls(jobID: job.id, plan.shortfalls)
+                } catch {
+                    // The job stands without its advisory shortfall notes; workers record them again on top-up.
+                    logger.warning(
+                        "shortfalls not recorded", metadata: ["pixcrawl.job": "\(job.id)", "pixcrawl.error": "\(error)"])
+                }
+            }
             await audit(
                 caller, "job.submitted", "crawl_job", "\(job.id)",
                 ["project_id": "\(project.id)", "max_images": "\(job.maxImages)", "chunks": "\(chunks.count)"])

@@ -3,6 +3,8 @@ import Foundation
 import Hummingbird
 import Logging
 import PixBlob
+import PixCoordinate
+import PixFetch
 import PixServe
 import PixStore
 
@@ -54,11 +56,17 @@ extension PixCrawl {
                     } ?? "storage"
                 let storage = URL(fileURLWithPath: storageDirectory, isDirectory: true).standardizedFileURL
                 let blobs = LocalBlobStore(root: storage)
+                // Jobs are planned as `pixcrawl crawl` plans them, against the sources' depth limits; the
+                // downloader is only there for building sources (the server fetches nothing).
+                let downloader = try Downloader(logger: logger)
+                let planner = CoordinatorJobPlanner(
+                    sources: SourceResolver(makeSourceFactory(downloader: downloader, logger: logger)))
                 let server = PixServer(
                     store: crawlStore,
                     configuration: ServeConfiguration(
                         host: host, port: port, maxBodyBytes: maxBodyBytes, secureCookies: secureCookies),
                     readiness: StoreReadiness(store: crawlStore, migrationsDirectory: self.store.migrationsURL),
+                    planner: planner,
                     exports: StoreExportService(
                         store: crawlStore, blobs: blobs,
                         exportsDirectory: storage.appendingPathComponent("exports", isDirectory: true)),
@@ -68,7 +76,13 @@ extension PixCrawl {
                 let application = server.makeApplication { port in
                     logger.notice("listening", metadata: ["pixcrawl.address": "http://\(host):\(port)"])
                 }
-                try await application.runService()
+                do {
+                    try await application.runService()
+                } catch {
+                    await downloader.shutdown()
+                    throw error
+                }
+                await downloader.shutdown()
             }
         }
     }

@@ -27,6 +27,7 @@ struct TestServer: Sendable {
     /// Starts a server on `backend`, runs `body`, then shuts the server down gracefully and closes the store.
     static func with<T: Sendable>(
         _ backend: Backend, maxBodyBytes: Int = 64 * 1024, withExports: Bool = true, logHandler: (any LogHandler)? = nil,
+        planner: any JobPlanning = KeywordChunkPlanner(),
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         PixMetrics.bootstrap()
@@ -44,7 +45,7 @@ struct TestServer: Sendable {
         let server = PixServer(
             store: store, configuration: ServeConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes),
             readiness: StoreReadiness(store: store, migrationsDirectory: TestStores.migrationsDirectory),
-            exports: withExports ? exports : nil, blobs: blobs, logger: logger)
+            planner: planner, exports: withExports ? exports : nil, blobs: blobs, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let application = server.makeApplication { port in continuation.yield(port) }
         let group = ServiceGroup(
