@@ -172,7 +172,7 @@ let package = Package(
             name: "PixServeTests",
             dependencies: [
                 "PixServe", "PixCore", "PixStore", "PixBlob", "PixExport", "PixFixtures", "PixTestSupport",
-                "PixCoordinate", "PixSources",
+                "PixCoordinate", "PixSources", "PixFetch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
