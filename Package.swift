@@ -96,6 +96,7 @@ let package = Package(
             name: "PixCoordinate",
             dependencies: [
                 "PixCore", "PixStore", "PixSources", "PixFetch", "PixValidate", "PixBlob", "PixFixtures",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -89,6 +89,37 @@ struct WorkerProcessTests {
         await harness.close()
     }
 
+    @Test("worker --metrics-port serves Prometheus metrics that count its crawl")
+    func workerMetrics() async throws {
+        let harness = try await CoordinatorHarness.make(.sqlite)
+        let server = harness.server
+        let urls = (0..<12).map { harness.image($0) } + [server.url("/bad/truncated.jpg"), server.url("/status/404")]
+        let spec = try harness.sources.addURLList(urls)
+        let job = try await harness.submit(keywords: ["fox"], maxImages: 100, sources: [spec], chunkSize: 14)
+        let port = try TestPostgres.freePort()
+        let worker = try WorkerProcess(
+            Self.workerArguments(harness, jobID: job.id, extra: ["--metrics-port", "\(port)", "--id", "metered"]))
+        try await eventually("the job finishes", timeout: .seconds(60)) {
+            try await harness.store.job(id: job.id)?.status.isFinished == true
+        }
+        let scrape = try TestProcess.run(["curl", "-sf", "http://127.0.0.1:\(port)/metrics"])
+        worker.signal(SIGTERM)
+        #expect(try await worker.wait() == 0, "output:\n\(worker.output)")
+        #expect(scrape.status == 0, "scrape failed: \(scrape.stderr)")
+        var samples: [String: Double] = [:]
+        for line in scrape.stdout.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ")
+            if parts.count >= 2, let value = Double(parts[1]) { samples[String(parts[0])] = value }
+        }
+        #expect(samples["pixcrawl_worker_images_accepted"] == 12)
+        #expect(samples["pixcrawl_worker_images_rejected{category=\"DECODE\"}"] == 1)
+        #expect(samples["pixcrawl_worker_images_rejected{category=\"HTTP_STATUS\"}"] == 1)
+        #expect(samples["pixcrawl_worker_chunks{status=\"completed\"}"] == 1)
+        #expect((samples["pixcrawl_worker_bytes_downloaded"] ?? 0) > 0)
+        try await expectInvariant(harness.store, jobID: job.id)
+        await harness.close()
+    }
+
     @Test("four worker processes on one SQLite store: no chunk claimed twice, no SQLITE_BUSY")
     func fourProcessesOnSQLite() async throws {
         let harness = try await CoordinatorHarness.make(.sqlite)

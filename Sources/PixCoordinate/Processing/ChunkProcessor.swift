@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import PixBlob
 import PixCore
 import PixFetch
@@ -168,6 +169,7 @@ public struct ChunkProcessor: Sendable {
                         "pixcrawl.keyword": "\(claim.chunk.keyword)", "pixcrawl.chunks": "\(completion.appendedChunks)",
                     ])
             }
+            Counter(label: "pixcrawl.worker.chunks", dimensions: [("status", "completed")]).increment()
             return .completed(appendedChunks: completion.appendedChunks)
         } catch {
             logger.error("cannot complete the chunk", metadata: ["pixcrawl.error": "\(error)"])
@@ -189,6 +191,8 @@ public struct ChunkProcessor: Sendable {
                         context: ["attempt": "\(claim.chunk.attempts)", "source": claim.chunk.source]),
                     retryAfter: delay)
             else { return .leaseLost }
+            let status = outcome == .failed ? "failed" : "retrying"
+            Counter(label: "pixcrawl.worker.chunks", dimensions: [("status", status)]).increment()
             return .failedAttempt(outcome)
         } catch {
             return .storeUnavailable("\(error)")
@@ -258,6 +262,7 @@ public struct ChunkProcessor: Sendable {
         )
             -> CandidateResult
         {
+            Counter(label: "pixcrawl.worker.images.rejected", dimensions: [("category", category.rawValue)]).increment()
             var context = context
             context["position"] = "\(candidate.position)"
             context["source"] = candidate.source
@@ -280,6 +285,8 @@ public struct ChunkProcessor: Sendable {
             return rejection(.network, "NETWORK: \(error) (\(candidate.url))", [:], downloaded: false)
         }
         let body = response.body
+        Counter(label: "pixcrawl.worker.bytes.downloaded").increment(by: body.count)
+        Metrics.Timer(label: "pixcrawl.worker.download.duration").record(duration: response.timing.total)
         let outcome: ValidationOutcome
         do {
             outcome = try await pool.run { validator.validate(body) }
@@ -301,6 +308,7 @@ public struct ChunkProcessor: Sendable {
             } catch {
                 return rejection(.storage, "STORAGE: cannot store the file: \(error)", [:], downloaded: true)
             }
+            Counter(label: "pixcrawl.worker.images.accepted").increment()
             return .accepted(
                 NewImage(
                     originalURL: candidate.url, filename: stored.key.filename, storageURL: stored.storageURL,

@@ -5,6 +5,7 @@ import PixBlob
 import PixCoordinate
 import PixCore
 import PixFetch
+import PixServe
 import PixStore
 import ServiceLifecycle
 import UnixSignals
@@ -174,6 +175,14 @@ extension PixCrawl {
         @Flag(name: .customLong("no-exports"), help: "Do not claim queued exports (crawl chunks only).")
         var noExports = false
 
+        @Option(
+            name: .customLong("metrics-port"),
+            help: ArgumentHelp("Serve this worker's Prometheus metrics on 127.0.0.1:PORT/metrics.", valueName: "port"))
+        var metricsPort: Int?
+
+        @Option(name: .customLong("metrics-host"), help: "Address the metrics endpoint binds to.")
+        var metricsHost = "127.0.0.1"
+
         func run() async throws {
             try await reportingErrors {
                 let logger = store.logger("pixcrawl.worker")
@@ -191,6 +200,11 @@ extension PixCrawl {
                             service: ExportService(
                                 store: crawlStore, storageRoot: self.runtime.storageRoot,
                                 workerID: worker.configuration.id, interval: .seconds(5), logger: logger)))
+                }
+                if let metricsPort {
+                    PixMetrics.bootstrap()
+                    services.append(
+                        .init(service: MetricsEndpoint.application(host: metricsHost, port: metricsPort, logger: logger)))
                 }
                 let group = ServiceGroup(
                     configuration: ServiceGroupConfiguration(
