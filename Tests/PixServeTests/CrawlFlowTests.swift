@@ -149,6 +149,9 @@ struct CrawlFlowTests {
             #expect(exportView.json["exported_images"] as? Int == 20)
             #expect(exportView.json["file_size"] as? Int == archive.count)
             #expect(archive.count > 2000)
+            let afterExport = MetricsTests.parse(try await server.client.get("/metrics").text)
+            #expect(afterExport["pixcrawl_export_bytes"] == Double(archive.count), "export bytes after the export")
+            #expect(afterExport["pixcrawl_exports_completed"] == 1)
 
             let link = try await server.post("/v1/exports/\(exportID)/links", as: alice, json: ["expires_in_hours": 1])
             #expect(link.status == 201)

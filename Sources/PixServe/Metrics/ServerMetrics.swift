@@ -29,6 +29,9 @@ public struct ServerMetrics: Sendable {
         var accepted = 0
         var downloaded = 0
         var rejected: [ErrorCategory: Int] = [:]
+        var exportBytes: Int64 = 0
+        var exportsCompleted = 0
+        let exportStore = store as? any ExportStore
         var offset = 0
         let page = 500
         while true {
@@ -45,6 +48,10 @@ public struct ServerMetrics: Sendable {
                 downloaded += c.downloadedImages
                 for (category, count) in try await store.errorSummary(jobID: job.id) {
                     rejected[category, default: 0] += count
+                }
+                for export in try await exportStore?.exports(crawlJobID: job.id) ?? [] where export.status == .completed {
+                    exportBytes += export.fileSize ?? 0
+                    exportsCompleted += 1
                 }
             }
             if batch.count < page { break }
@@ -70,6 +77,8 @@ public struct ServerMetrics: Sendable {
                 .set(Double(rejected[category, default: 0]))
         }
         gauge("workers_live", "", "Workers running with a recent heartbeat").set(Double(live))
+        gauge("export_bytes", "", "Bytes of completed export archives").set(Double(exportBytes))
+        gauge("exports_completed", "", "Completed exports").set(Double(exportsCompleted))
         return registry.emitToString() + PixMetrics.render()
     }
 }
