@@ -257,34 +257,11 @@ extension SQLCrawlStore {
         }
     }
 
-    /// Completes a chunk, optionally committing its last slice in the same transaction.
+    /// Completes a chunk, optionally committing its last slice in the same transaction (no top-up planning).
     /// - Returns: `false` when the lease was lost: nothing is written and the caller drops its result.
     public func completeChunk(chunkID: Int64, token: String, finalProgress: ChunkProgress?) async throws -> Bool {
-        try await database.transaction { connection in
-            let dialect = connection.dialect
-            if let finalProgress {
-                do {
-                    _ = try Self.commitSlice(
-                        connection, chunkID: chunkID, token: token, leaseSeconds: 60, progress: finalProgress)
-                } catch let error as StoreError where error.isLeaseLost {
-                    return false
-                }
-            }
-            let rows = try connection.query(
-                """
-                UPDATE crawl_chunks SET status = 'completed', lease_token = NULL, lease_expires_at = NULL,
-                    updated_at = \(dialect.now), completed_at = \(dialect.now)
-                WHERE id = $1 AND status = 'active' AND lease_token = $2 RETURNING job_id
-                """, .int(chunkID), .text(token))
-            guard let jobID = rows.first?.int64("job_id") else { return false }
-            try connection.query(
-                """
-                UPDATE crawl_jobs SET active_chunks = active_chunks - 1, completed_chunks = completed_chunks + 1,
-                    updated_at = \(dialect.now) WHERE id = $1
-                """, .int(jobID))
-            try Self.finalizeJobIfDone(connection, jobID: jobID)
-            return true
-        }
+        try await completeChunk(
+            chunkID: chunkID, token: token, finalProgress: finalProgress, sourceExhausted: false, topUp: nil) != nil
     }
 
     /// Ends a failed attempt: back to pending after `retryAfter` while attempts remain, else failed for good.
