@@ -16,10 +16,7 @@ public enum TestPostgres {
         return try startServer()
     }
 
-    nonisolated(unsafe) private static var dataDirectory: String?
-    nonisolated(unsafe) private static var pgCtlPath: String?
-
-    private static func findBinary(_ name: String) throws -> String {
+    static func findBinary(_ name: String) throws -> String {
         let root = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root))?.sorted(by: >) ?? []
         for version in versions {
@@ -68,30 +65,8 @@ public enum TestPostgres {
     }
 
     private static func startServer() throws -> String {
-        let initdb = try findBinary("initdb")
-        let pgCtl = try findBinary("pg_ctl")
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("pixcrawl-pg-\(getpid())-\(UUID().uuidString.prefix(8))")
-        let data = base.appendingPathComponent("data").path
-        let socket = base.appendingPathComponent("socket").path
-        try FileManager.default.createDirectory(atPath: socket, withIntermediateDirectories: true)
-        if getuid() == 0 {
-            try run(["chown", "-R", "postgres", base.path], asPostgres: false)
-        }
-        try run([initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], asPostgres: true)
-        let port = try freePort()
-        let options = "-p \(port) -k \(socket) -c listen_addresses=127.0.0.1 -c fsync=off "
-            + "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        try run([pgCtl, "-D", data, "-o", options, "-l", base.appendingPathComponent("log").path, "-w", "start"],
-            asPostgres: true)
-        dataDirectory = data
-        pgCtlPath = pgCtl
-        atexit {
-            if let data = TestPostgres.dataDirectory, let pgCtl = TestPostgres.pgCtlPath {
-                _ = try? TestPostgres.run([pgCtl, "-D", data, "-m", "immediate", "stop"], asPostgres: true)
-                try? FileManager.default.removeItem(atPath: (data as NSString).deletingLastPathComponent)
-            }
-        }
-        return "postgres://postgres@127.0.0.1:\(port)/postgres"
+        let server = try PostgresServer()
+        return server.url
     }
 
     /// A free TCP port on 127.0.0.1.

@@ -73,6 +73,12 @@ struct RuntimeOptions: ParsableArguments {
     var storageDirectory: String?
 
     @Option(
+        name: .customLong("fetch-timeout"),
+        help: ArgumentHelp(
+            "Longest time one request (an image or a page of search results) may take.", valueName: "duration"))
+    var fetchTimeout = DurationArgument(.seconds(60), text: "60s")
+
+    @Option(
         name: .customLong("retry-backoff"),
         help: ArgumentHelp("First delay before a failed chunk is retried; doubles per attempt.", valueName: "duration"))
     var retryBackoff = DurationArgument(.seconds(5), text: "5s")
@@ -81,6 +87,9 @@ struct RuntimeOptions: ParsableArguments {
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 256") }
         guard lease.duration >= .milliseconds(200) else { throw ValidationError("--lease must be at least 200ms") }
         guard poll.duration > .zero else { throw ValidationError("--poll must be positive") }
+        guard fetchTimeout.duration >= .milliseconds(100) else {
+            throw ValidationError("--fetch-timeout must be at least 100ms")
+        }
         for cidr in allowedCIDRs where NetworkRange(cidr) == nil {
             throw ValidationError("--allow-network: '\(cidr)' is not a CIDR range such as 127.0.0.1/32")
         }
@@ -107,6 +116,8 @@ struct RuntimeOptions: ParsableArguments {
         configuration.addressPolicy = AddressPolicy(
             allowedNetworks: (allowedCIDRs + extraNetworks).compactMap { NetworkRange($0) })
         configuration.maxConcurrentTransfers = max(4, concurrency * max(1, workers))
+        configuration.totalTimeout = fetchTimeout.duration
+        configuration.connectTimeout = min(configuration.connectTimeout, fetchTimeout.duration)
         if let contact = ProcessInfo.processInfo.environment["PIXCRAWL_CONTACT_URL"], !contact.isEmpty {
             configuration.userAgent = PixCrawlVersion.userAgent(contact: contact)
         }

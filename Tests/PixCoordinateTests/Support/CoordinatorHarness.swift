@@ -115,6 +115,13 @@ struct CoordinatorHarness {
             return spec
         }
 
+        /// Registers a real source's specification (`openverse`, …) for planning only: the worker processes
+        /// resolve it themselves.
+        func addPlanningOnly(_ spec: String, maxDepth: Int) -> String {
+            table.withLock { $0[spec] = TestSource(name: spec, maxDepth: maxDepth, pageSize: 20) { _, _ in nil } }
+            return spec
+        }
+
         /// Registers `urls:PATH` for a text file of URLs, one a line, as the worker command reads it.
         func addURLList(_ urls: [String]) throws -> String {
             let path = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -158,9 +165,11 @@ struct CoordinatorHarness {
     }
 
     static func make(
-        _ backend: Backend, notify: Bool = true, concurrency: Int = 4, lease: Duration = .seconds(5)
+        _ backend: Backend, notify: Bool = true, concurrency: Int = 4, lease: Duration = .seconds(5),
+        store given: SQLCrawlStore? = nil
     ) async throws -> CoordinatorHarness {
-        let store = try await TestStores.make(backend)
+        let store: SQLCrawlStore
+        if let given { store = given } else { store = try await TestStores.make(backend) }
         let server = try FixtureServer()
         // `/slow/SEED.jpg?ms=N`: an image after a delay, so chunks take long enough to interrupt.
         server.route(.prefix("/slow/")) { request in

@@ -41,14 +41,16 @@ final class WorkerProcess {
     }
 
     /// Starts `pixcrawl ARGUMENTS…` with stdout and stderr in one file.
-    init(_ arguments: [String]) throws {
+    /// - Parameters:
+    ///   - arguments: The command line after `pixcrawl`.
+    ///   - environment: Variables set (or replaced) for this process only.
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
         let binary = try Self.binary()
         outputPath =
             FileManager.default.temporaryDirectory
             .appendingPathComponent("pixcrawl-worker-\(UUID().uuidString.prefix(8)).log").path
-        // Worker processes read URL lists in pages of 10 so a 30-position chunk commits checkpoints
+        // Worker processes read URL lists in pages of 10 (set below) so a 30-position chunk commits checkpoints
         // the kill and shutdown tests can wait for.
-        setenv("PIXCRAWL_URLS_PAGE_SIZE", "10", 1)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -58,8 +60,13 @@ final class WorkerProcess {
         let argv = [binary] + arguments
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for pointer in cArguments { free(pointer) } }
+        var variables = ProcessInfo.processInfo.environment
+        variables["PIXCRAWL_URLS_PAGE_SIZE"] = "10"
+        for (name, value) in environment { variables[name] = value }
+        var cEnvironment: [UnsafeMutablePointer<CChar>?] = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in cEnvironment { free(pointer) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary, &actions, nil, &cArguments, environ)
+        let spawned = posix_spawn(&pid, binary, &actions, nil, &cArguments, &cEnvironment)
         guard spawned == 0 else { throw TestSupportError("cannot start pixcrawl: errno \(spawned)") }
         self.pid = pid
     }
@@ -71,6 +78,15 @@ final class WorkerProcess {
             waitpid(pid, &status, 0)
         }
         unlink(outputPath)
+    }
+
+    /// True once the process has ended (reaps it without waiting).
+    var hasExited: Bool {
+        if exitStatus != nil { return true }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return false }
+        exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return true
     }
 
     /// Sends a signal.

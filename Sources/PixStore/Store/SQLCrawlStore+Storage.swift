@@ -1,0 +1,68 @@
+import Foundation
+import PixCore
+
+/// An image row's reference to its stored file, for storage consistency checks (`pixcrawl fsck`).
+public struct ImageBlobReference: Sendable, Hashable {
+    /// The image row.
+    public var imageID: Int64
+    /// Its crawl job.
+    public var jobID: Int64
+    /// The content's SHA-256: with ``format``, the blob's address.
+    public var sha256: String
+    /// The sniffed format (`jpeg`, `png`, …), when recorded.
+    public var format: ImageFormat?
+    /// Where the row says the file is.
+    public var storageURL: String?
+    /// Whether the row counts as a valid image.
+    public var isValid: Bool
+    /// Why it does not, when it does not.
+    public var rejectionReason: String?
+}
+
+extension SQLCrawlStore {
+    /// The reason recorded on an image row whose file is gone.
+    public static let missingBlobReason = "BLOB_MISSING"
+
+    /// A page of every job's image rows in id order (keyset pagination: pass the last id seen).
+    public func imageBlobReferences(afterID: Int64, limit: Int) async throws -> [ImageBlobReference] {
+        try await database.read { connection in
+            try connection.query(
+                """
+                SELECT id, crawl_job_id, sha256, format, storage_url, is_valid, rejection_reason FROM images
+                WHERE id > $1 ORDER BY id LIMIT $2
+                """, .int(afterID), .int(max(1, limit))
+            ).map { row in
+                ImageBlobReference(
+                    imageID: try row.require(row.int64("id"), "id"),
+                    jobID: try row.require(row.int64("crawl_job_id"), "crawl_job_id"),
+                    sha256: row.string("sha256")?.trimmingCharacters(in: .whitespaces) ?? "",
+                    format: row.string("format").flatMap(ImageFormat.init(rawValue:)),
+                    storageURL: row.string("storage_url"),
+                    isValid: row.bool("is_valid") ?? true,
+                    rejectionReason: row.string("rejection_reason"))
+            }
+        }
+    }
+
+    /// Which of `digests` some image row, of any job, refers to.
+    /// - Parameter digests: SHA-256 values (64 lowercase hex digits); asked in batches of at most 500.
+    public func referencedDigests(_ digests: some Collection<String>) async throws -> Set<String> {
+        var found: Set<String> = []
+        let unique = Array(Set(digests))
+        var start = 0
+        while start < unique.count {
+            let batch = Array(unique[start..<min(start + 500, unique.count)])
+            start += batch.count
+            let placeholders = (1...batch.count).map { "$\($0)" }.joined(separator: ", ")
+            let rows = try await database.read { connection in
+                try connection.query(
+                    "SELECT DISTINCT sha256 FROM images WHERE sha256 IN (\(placeholders))",
+                    batch.map { SQLValue.text($0) })
+            }
+            for row in rows {
+                if let digest = row.string("sha256") { found.insert(digest.trimmingCharacters(in: .whitespaces)) }
+            }
+        }
+        return found
+    }
+}

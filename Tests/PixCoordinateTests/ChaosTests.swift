@@ -1,0 +1,251 @@
+import Foundation
+import PixBlob
+import PixCoordinate
+import PixCore
+import PixFixtures
+import PixStore
+import PixTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Failure on purpose: real `pixcrawl worker` processes on a PostgreSQL server of the suite's own (so it can be
+/// restarted and its connections cut) and S3-compatible object storage on loopback, killed, paused and cut off
+/// while they crawl. Every test ends by checking the invariants: counters equal rows, no image twice, every
+/// image row has its file.
+@Suite("Chaos", .serialized)
+struct ChaosTests {
+    /// A PostgreSQL server, a migrated schema on it, object storage, a fixture server and workers to kill.
+    final class Cluster {
+        let postgres: PostgresServer
+        let schema: String
+        let harness: CoordinatorHarness
+        let storage: TestStorage
+        private(set) var workers: [WorkerProcess] = []
+        private var started = 0
+
+        init() async throws {
+            postgres = try PostgresServer()
+            schema = "chaos_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+            let location = try StoreLocation.parse(postgres.url, schema: schema)
+            let store = try await SQLCrawlStore.open(location)
+            try await Migrator(database: store.database, directory: TestStores.migrationsDirectory).migrate()
+            harness = try await CoordinatorHarness.make(.postgres, store: store)
+            storage = try TestStorage()
+        }
+
+        var storeArguments: [String] { WorkerProcess.storeArguments(harness.store.database.location) }
+
+        /// Starts one more `pixcrawl worker` on the job.
+        @discardableResult
+        func startWorker(jobID: Int64, extra: [String] = []) throws -> WorkerProcess {
+            started += 1
+            let worker = try WorkerProcess(
+                ["worker"] + storeArguments + storage.arguments + [
+                    "--allow-network", "127.0.0.1/32", "--job", "\(jobID)", "--id", "chaos-\(started)",
+                    "--lease", "2s", "--poll", "250ms", "--concurrency", "2", "--retry-backoff", "200ms",
+                    "--no-exports", "--log-level", "info",
+                ] + extra,
+                environment: storage.environment)
+            workers.append(worker)
+            return worker
+        }
+
+        /// The workers still running.
+        var running: [WorkerProcess] { workers.filter { $0.exitStatus == nil && !$0.hasExited } }
+
+        /// Stops every worker with SIGTERM and waits for it.
+        func stopWorkers() async throws {
+            for worker in running { worker.signal(SIGTERM) }
+            for worker in workers where worker.exitStatus == nil {
+                let status = try await worker.wait(timeout: .seconds(60))
+                #expect(status == 0 || status == 128 + SIGKILL, "worker exited with \(status):\n\(worker.output)")
+            }
+        }
+
+        func close() async {
+            for worker in running { worker.signal(SIGKILL) }
+            await harness.close()
+            postgres.stop()
+            storage.remove()
+        }
+
+        /// Waits until the job is finished, failing after `timeout`.
+        func waitForJob(_ jobID: Int64, timeout: Duration) async throws -> CrawlJob {
+            try await eventually("job \(jobID) finishes", timeout: timeout) {
+                (try? await harness.store.job(id: jobID))?.status.isFinished == true
+            }
+            return try #require(try await harness.store.job(id: jobID))
+        }
+    }
+
+    // MARK: Kill workers, restart PostgreSQL
+
+    @Test("4 workers, 2,000 images, a worker SIGKILLed every few seconds and PostgreSQL restarted: nothing lost")
+    func killAndRestart() async throws {
+        let cluster = try await Cluster()
+        let server = cluster.harness.server
+        let count = 2_000
+        let urls = (0..<count).map { server.url("/slow/\($0).jpg?w=64&h=64&ms=60") }
+        let spec = try cluster.harness.sources.addURLList(urls)
+        let job = try await cluster.harness.submit(
+            keywords: ["fox"], maxImages: count, sources: [spec], chunkSize: 50, maxAttempts: 20)
+        for _ in 0..<4 { try cluster.startWorker(jobID: job.id) }
+
+        var generator = SystemRandomNumberGenerator()
+        var kills: [String] = []
+        var restarted = false
+        let deadline = ContinuousClock.now + .seconds(240)
+        while ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(2_500))
+            if (try? await cluster.harness.store.job(id: job.id))?.status.isFinished == true { break }
+            if kills.count < 8, let victim = cluster.running.randomElement(using: &generator) {
+                victim.signal(SIGKILL)
+                #expect(try await victim.wait() == 128 + SIGKILL)
+                kills.append("\(victim.pid)")
+                try cluster.startWorker(jobID: job.id)
+            }
+            if kills.count == 2 && !restarted {
+                try cluster.postgres.restart()
+                restarted = true
+            }
+        }
+        let final = try await cluster.waitForJob(job.id, timeout: .seconds(120))
+        try await cluster.stopWorkers()
+        #expect(restarted, "PostgreSQL was restarted during the crawl")
+        #expect(kills.count >= 3, "workers were killed during the crawl (\(kills.count))")
+
+        #expect(final.status == .completed)
+        #expect(final.counters.validImages == count)
+        try await expectInvariant(cluster.harness.store, jobID: job.id)
+        let chunks = try await cluster.harness.store.chunks(jobID: job.id)
+        #expect(chunks.allSatisfy { $0.status == .completed }, "every chunk completed")
+        let images = try await allImages(cluster.harness.store, jobID: job.id)
+        #expect(images.count == count)
+        #expect(Set(images.map(\.sha256)).count == images.count, "no image stored twice (sha256)")
+        #expect(Set(images.map(\.originalURL)).count == images.count, "no image stored twice (URL)")
+        let blobs = try cluster.storage.blobStore()
+        var missing = 0
+        for image in images where !(try blobs.exists(BlobKey(sha256: image.sha256, format: image.format))) {
+            missing += 1
+        }
+        #expect(missing == 0, "every image row's file exists")
+
+        // fsck finds no row without its file (orphans from killed uploads may exist).
+        let fsck = try WorkerProcess(
+            ["fsck", "--json"] + cluster.storeArguments + cluster.storage.fsckArguments,
+            environment: cluster.storage.environment)
+        let fsckStatus = try await fsck.wait(timeout: .seconds(120))
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(fsck.output.utf8)) as? [String: Any], "\(fsck.output)")
+        #expect(report["missing"] as? Int == 0, "\(fsck.output)")
+        #expect(report["rows_scanned"] as? Int == count)
+        #expect(fsckStatus == ((report["orphans"] as? Int ?? 0) == 0 ? 0 : 3))
+
+        try await exportAndVerify(cluster, jobID: job.id, expectedImages: count)
+        await cluster.close()
+    }
+
+    // MARK: Poison chunk
+
+    @Test("a chunk whose source always times out fails after max_attempts without stalling the others")
+    func poisonChunk() async throws {
+        let cluster = try await Cluster()
+        let server = cluster.harness.server
+        // A search endpoint that never answers in time: every page of the poisoned keyword times out.
+        server.route(.prefix("/hang/")) { _ in
+            usleep(4_000_000)
+            return FixtureResponse.json("{\"result_count\": 0, \"page_count\": 0, \"results\": []}")
+        }
+        let good = try cluster.harness.sources.addURLList((0..<60).map { cluster.harness.image($0) })
+        let poison = cluster.harness.sources.addPlanningOnly("openverse", maxDepth: 240)
+        let goodJob = try await cluster.harness.submit(
+            keywords: ["fox"], maxImages: 60, sources: [good], chunkSize: 10, maxAttempts: 3)
+        let poisonJob = try await cluster.harness.submit(
+            keywords: ["hang"], maxImages: 10, sources: [poison], chunkSize: 10, maxAttempts: 3)
+        let environment = cluster.storage.environment.merging(["PIXCRAWL_OPENVERSE_URL": server.url("/hang")]) { $1 }
+        var workers: [WorkerProcess] = []
+        for index in 0..<2 {
+            workers.append(try WorkerProcess(
+                ["worker"] + cluster.storeArguments + cluster.storage.arguments + [
+                    "--allow-network", "127.0.0.1/32", "--id", "poison-\(index)", "--lease", "3s", "--poll", "200ms",
+                    "--retry-backoff", "200ms", "--no-exports", "--fetch-timeout", "1s",
+                ], environment: environment))
+        }
+        let goodFinal = try await cluster.waitForJob(goodJob.id, timeout: .seconds(120))
+        #expect(goodFinal.status == .completed)
+        #expect(goodFinal.counters.validImages == 60)
+        let poisonFinal = try await cluster.waitForJob(poisonJob.id, timeout: .seconds(120))
+        let poisonChunks = try await cluster.harness.store.chunks(jobID: poisonJob.id)
+        #expect(poisonChunks.count == 1)
+        #expect(poisonChunks.first?.status == .failed)
+        #expect(poisonChunks.first?.attempts == 3)
+        #expect(poisonFinal.counters.failedChunks == 1)
+        try await expectInvariant(cluster.harness.store, jobID: goodJob.id)
+        try await expectInvariant(cluster.harness.store, jobID: poisonJob.id)
+        for worker in workers { worker.signal(SIGTERM) }
+        for worker in workers { #expect(try await worker.wait() == 0, "\(worker.output)") }
+        let attempts = workers.map(\.output).joined().components(separatedBy: "openverse").count - 1
+        #expect(attempts >= 3, "the poisoned source was asked at least once per attempt")
+        await cluster.close()
+    }
+
+    // MARK: Helpers
+
+    func allImages(_ store: SQLCrawlStore, jobID: Int64) async throws -> [ImageRecord] {
+        var all: [ImageRecord] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await store.images(jobID: jobID, validOnly: false, afterID: after, limit: 1_000)
+            all += page
+            guard let last = page.last, page.count == 1_000 else { break }
+            after = last.id
+        }
+        return all
+    }
+
+    /// Exports the job as tar through the CLI, downloads it with its token and checks every image is in it.
+    func exportAndVerify(_ cluster: Cluster, jobID: Int64, expectedImages: Int) async throws {
+        let export = try WorkerProcess(
+            ["export", "\(jobID)", "--format", "tar"] + cluster.storeArguments + cluster.storage.exportArguments,
+            environment: cluster.storage.environment)
+        #expect(try await export.wait(timeout: .seconds(120)) == 0, "\(export.output)")
+        let token = try #require(
+            export.output.split(separator: "\n").first { $0.hasPrefix("token:") }.map {
+                $0.dropFirst("token:".count).trimmingCharacters(in: .whitespaces)
+            }, "\(export.output)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("chaos-\(UUID().uuidString).tar")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let download = try WorkerProcess(
+            ["download", token, "-o", file.path] + cluster.storeArguments + cluster.storage.exportArguments,
+            environment: cluster.storage.environment)
+        #expect(try await download.wait(timeout: .seconds(120)) == 0, "\(download.output)")
+        let listing = try TestProcess.run(["tar", "tf", file.path])
+        #expect(listing.status == 0)
+        let entries = listing.stdout.split(separator: "\n").filter { !$0.hasSuffix("/") && !$0.hasSuffix(".json") }
+        let imageEntries = entries.filter { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") }
+        #expect(imageEntries.count == expectedImages, "\(entries.prefix(5))")
+    }
+}
+
+/// Where chaos workers store files: for now a local folder shared by the processes.
+struct TestStorage {
+    let root: URL
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pixcrawl-chaos-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    var arguments: [String] { ["--storage-dir", root.path] }
+    var fsckArguments: [String] { ["--storage", root.path] }
+    var exportArguments: [String] { ["--storage", root.path] }
+    var environment: [String: String] { [:] }
+
+    func blobStore() throws -> any BlobStore { LocalBlobStore(root: root) }
+
+    func remove() { try? FileManager.default.removeItem(at: root) }
+}
