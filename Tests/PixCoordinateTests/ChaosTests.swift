@@ -192,6 +192,169 @@ struct ChaosTests {
         await cluster.close()
     }
 
+    // MARK: A paused worker
+
+    @Test("a worker paused with SIGSTOP past its lease loses the chunk and, resumed, leaves the new owner's result")
+    func pausedWorker() async throws {
+        let cluster = try await Cluster()
+        let server = cluster.harness.server
+        let spec = try cluster.harness.sources.addURLList((0..<30).map { server.url("/slow/\($0).jpg?w=64&h=64&ms=100") })
+        let job = try await cluster.harness.submit(keywords: ["fox"], maxImages: 30, sources: [spec], chunkSize: 30)
+        let chunkID = try #require(try await cluster.harness.store.chunks(jobID: job.id).first?.id)
+        let paused = try cluster.startWorker(jobID: job.id, extra: ["--lease", "1s", "--concurrency", "1"])
+        try await eventually("the first worker commits a page", timeout: .seconds(60)) {
+            (try await cluster.harness.store.chunk(id: chunkID)?.checkpoint.candidatesDone ?? 0) >= 10
+        }
+        paused.signal(SIGSTOP)
+        try await Task.sleep(for: .seconds(3))
+        let pausedChunk = try #require(try await cluster.harness.store.chunk(id: chunkID))
+        #expect(pausedChunk.status == .active, "the paused worker's lease has expired but nobody took it yet")
+
+        let rescuer = try cluster.startWorker(jobID: job.id, extra: ["--lease", "5s", "--max-chunks", "1"])
+        #expect(try await rescuer.wait(timeout: .seconds(90)) == 0, "\(rescuer.output)")
+        let completed = try #require(try await cluster.harness.store.chunk(id: chunkID))
+        #expect(completed.status == .completed)
+        #expect(completed.attempts == 2)
+
+        paused.signal(SIGCONT)
+        do {
+            try await eventually("the resumed worker notices it lost the lease", timeout: .seconds(30)) {
+                paused.output.contains("outcome=leaseLost")
+            }
+        } catch {
+            Issue.record("\(error); its output:\n\(paused.output)")
+        }
+        paused.signal(SIGTERM)
+        #expect(try await paused.wait(timeout: .seconds(30)) == 0, "\(paused.output)")
+
+        let after = try #require(try await cluster.harness.store.chunk(id: chunkID))
+        #expect(after.status == .completed && after.attempts == 2)
+        #expect(after.checkpoint.candidatesDone == completed.checkpoint.candidatesDone)
+        let final = try #require(try await cluster.harness.store.job(id: job.id))
+        #expect(final.status == .completed)
+        #expect(final.counters.validImages == 30)
+        let images = try await allImages(cluster.harness.store, jobID: job.id)
+        #expect(images.count == 30)
+        #expect(Set(images.map(\.originalURL)).count == 30 && Set(images.map(\.sha256)).count == 30)
+        try await expectInvariant(cluster.harness.store, jobID: job.id)
+        await cluster.close()
+    }
+
+    // MARK: Connections cut
+
+    @Test("pg_terminate_backend on every worker connection, LISTEN included: workers reconnect, the job completes")
+    func terminatedConnections() async throws {
+        let cluster = try await Cluster()
+        let server = cluster.harness.server
+        let count = 600
+        let spec = try cluster.harness.sources.addURLList(
+            (0..<count).map { server.url("/slow/\($0).jpg?w=64&h=64&ms=50") })
+        let job = try await cluster.harness.submit(keywords: ["fox"], maxImages: count, sources: [spec], chunkSize: 30)
+        for _ in 0..<3 { try cluster.startWorker(jobID: job.id, extra: ["--poll", "1h"]) }
+        let listening = "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%'"
+        try await eventually("every worker listens", timeout: .seconds(30)) {
+            Int(try cluster.postgres.psql(listening).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 3
+        }
+        try await eventually("the crawl is under way", timeout: .seconds(60)) {
+            (try await cluster.harness.store.job(id: job.id)?.counters.validImages ?? 0) >= 100
+        }
+        let terminated = try cluster.postgres.psql(
+            """
+            SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()) AS cut
+            """
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect((Int(terminated) ?? 0) >= 6, "every worker's store and LISTEN connections were cut (\(terminated))")
+        let midway = try #require(try await cluster.harness.store.job(id: job.id))
+        #expect(midway.status != .completed, "the connections were cut mid-crawl")
+
+        try await eventually("the listeners reconnect", timeout: .seconds(30)) {
+            Int(try cluster.postgres.psql(listening).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 3
+        }
+        let final = try await cluster.waitForJob(job.id, timeout: .seconds(120))
+        try await cluster.stopWorkers()
+        #expect(final.status == .completed)
+        #expect(final.counters.validImages == count)
+        let images = try await allImages(cluster.harness.store, jobID: job.id)
+        #expect(images.count == count && Set(images.map(\.sha256)).count == count)
+        try await expectInvariant(cluster.harness.store, jobID: job.id)
+        await cluster.close()
+    }
+
+    // MARK: A long transaction
+
+    @Test("a transaction held open for a minute by another client: claims go on, latency bounded")
+    func longTransaction() async throws {
+        let cluster = try await Cluster()
+        let spec = try cluster.harness.sources.addURLList((0..<4_000).map { cluster.harness.image($0) })
+        let job = try await cluster.harness.submit(keywords: ["fox"], maxImages: 4_000, sources: [spec], chunkSize: 1)
+        let lockedChunk = try #require(try await cluster.harness.store.chunks(jobID: job.id).first?.id)
+        let schema = cluster.schema
+        // Another client: a snapshot held for a minute (no dead row can be cleaned up meanwhile) and a row lock
+        // on the first chunk.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: try TestPostgres.findBinary("psql"))
+        holder.arguments = [
+            "-X", "-q", "-h", "127.0.0.1", "-p", "\(cluster.postgres.port)", "-U", "postgres", "-d", "postgres",
+            "-c",
+            """
+            BEGIN ISOLATION LEVEL REPEATABLE READ;
+            SELECT count(*) FROM \(schema).images;
+            SELECT id FROM \(schema).crawl_chunks WHERE id = \(lockedChunk) FOR UPDATE;
+            SELECT pg_sleep(60);
+            COMMIT;
+            """,
+        ]
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        try await eventually("the other client holds its transaction", timeout: .seconds(10)) {
+            let open = try cluster.postgres.psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()")
+            return open.trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+        }
+
+        let store = cluster.harness.store
+        let start = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
+            for claimer in 0..<8 {
+                group.addTask {
+                    var measured: [Duration] = []
+                    while ContinuousClock.now - start < .seconds(55) {
+                        let before = ContinuousClock.now
+                        guard
+                            let claimed = try await store.claimChunk(
+                                workerID: "claimer-\(claimer)", lease: .seconds(30), jobID: job.id)
+                        else { break }
+                        #expect(claimed.chunk.id != lockedChunk, "the locked chunk is skipped, not waited for")
+                        _ = try await store.completeChunk(
+                            chunkID: claimed.chunk.id, token: claimed.leaseToken, finalProgress: nil)
+                        measured.append(ContinuousClock.now - before)
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    return measured
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        let heldFor = try cluster.postgres.psql(
+            """
+            SELECT coalesce(max(extract(epoch FROM now() - xact_start))::int, 0) FROM pg_stat_activity
+            WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()
+            """
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        holder.waitUntilExit()
+        #expect((Int(heldFor) ?? 0) >= 50, "the transaction was open throughout (\(heldFor) s)")
+        let sorted = latencies.sorted()
+        let median = sorted.isEmpty ? .zero : sorted[sorted.count / 2]
+        let p99 = sorted.isEmpty ? .zero : sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+        let worst = sorted.last ?? .zero
+        print("claim+complete under a 60 s transaction: \(sorted.count) ops, median \(median), p99 \(p99), max \(worst)")
+        #expect(sorted.count >= 200, "claims went on while the transaction was open")
+        #expect(worst < .seconds(10), "no claim waited for the other transaction (worst \(worst))")
+        try await expectInvariant(cluster.harness.store, jobID: job.id)
+        await cluster.close()
+    }
+
     // MARK: Helpers
 
     func allImages(_ store: SQLCrawlStore, jobID: Int64) async throws -> [ImageRecord] {

@@ -16,7 +16,7 @@ public enum TestPostgres {
         return try startServer()
     }
 
-    static func findBinary(_ name: String) throws -> String {
+    public static func findBinary(_ name: String) throws -> String {
         let root = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root))?.sorted(by: >) ?? []
         for version in versions {
