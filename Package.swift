@@ -77,6 +77,14 @@ let package = Package(
             dependencies: ["PixCore", "CCurl", "CPixShim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
+            name: "PixS3",
+            dependencies: [
+                "PixCore", "PixBlob", "CCurl", "CPixShim",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
             name: "PixFixtures",
             dependencies: ["PixCore", "CPixShim"],
             swiftSettings: swiftSettings),
@@ -184,6 +192,14 @@ let package = Package(
         .testTarget(
             name: "PixCrawlCLITests",
             dependencies: ["PixTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PixS3Tests",
+            dependencies: [
+                "PixS3", "PixBlob", "PixCore", "PixTestSupport", "CCurl", "CPixShim",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixStoreOpsTests",

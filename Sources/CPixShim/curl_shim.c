@@ -52,6 +52,18 @@ CURLcode cpix_curl_easy_setopt_header_function(CURL *handle, cpix_curl_write_cal
     return curl_easy_setopt(handle, CURLOPT_HEADERDATA, userdata);
 }
 
+CURLcode cpix_curl_easy_setopt_read_function(CURL *handle, cpix_curl_read_callback callback, void *userdata) {
+    CURLcode code = curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
+    if (code != CURLE_OK) return code;
+    return curl_easy_setopt(handle, CURLOPT_READDATA, userdata);
+}
+
+CURLcode cpix_curl_easy_setopt_seek_function(CURL *handle, cpix_curl_seek_callback callback, void *userdata) {
+    CURLcode code = curl_easy_setopt(handle, CURLOPT_SEEKFUNCTION, callback);
+    if (code != CURLE_OK) return code;
+    return curl_easy_setopt(handle, CURLOPT_SEEKDATA, userdata);
+}
+
 CURLcode cpix_curl_easy_setopt_xferinfo_function(CURL *handle, cpix_curl_xferinfo_callback callback,
                                                  void *userdata) {
     CURLcode code = curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, callback);

@@ -20,6 +20,26 @@ public struct StoredBlob: Sendable, Hashable {
     }
 }
 
+/// One stored blob as a listing reports it: its key, size and last modification time.
+///
+/// A consistency checker compares listings with the image rows and leaves blobs younger than a grace period
+/// alone, since those may belong to a write whose row is not committed yet.
+public struct BlobListing: Sendable, Hashable {
+    /// The blob's content address.
+    public var key: BlobKey
+    /// Size of the stored content in bytes.
+    public var size: Int64
+    /// When the blob was last written (file modification time, or the object's `LastModified`).
+    public var modified: Date
+
+    /// Creates a listing entry.
+    public init(key: BlobKey, size: Int64, modified: Date) {
+        self.key = key
+        self.size = size
+        self.modified = modified
+    }
+}
+
 /// Content-addressed storage for validated images.
 ///
 /// Writes are atomic (a reader never sees a partial blob under its final name) and idempotent
@@ -52,6 +72,12 @@ public protocol BlobStore: Sendable {
     /// Calls `body` with every stored key, in no particular order (for consistency checks).
     func forEachKey(_ body: (BlobKey) -> Void) throws
 
+    /// Calls `body` with every stored blob's key, size and modification time, in no particular order.
+    ///
+    /// Entries that are not blobs (temporary files, foreign objects) are skipped. An error thrown by `body`
+    /// ends the listing and is rethrown.
+    func forEachBlob(_ body: (BlobListing) throws -> Void) throws
+
     /// The storage URL a blob stored under `key` has.
     func storageURL(for key: BlobKey) -> String
 }
@@ -60,6 +86,11 @@ extension BlobStore {
     /// Stores `bytes` under `key`, unless a blob with that key exists already.
     public func put(_ bytes: some ContiguousBytes, for key: BlobKey) throws -> StoredBlob {
         try bytes.withUnsafeBytes { try put($0, for: key) }
+    }
+
+    /// Fails: a store that does not override it cannot list sizes and modification times.
+    public func forEachBlob(_ body: (BlobListing) throws -> Void) throws {
+        throw BlobStoreError(code: .io, message: "\(type(of: self)) does not list blob sizes and modification times")
     }
 
     /// Every stored key, sorted by path.

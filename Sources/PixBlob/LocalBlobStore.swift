@@ -129,6 +129,24 @@ public struct LocalBlobStore: BlobStore {
         }
     }
 
+    public func forEachBlob(_ body: (BlobListing) throws -> Void) throws {
+        try forEachEntry { relativePath, name in
+            guard !name.hasPrefix("."), let key = try? BlobKey(path: relativePath) else { return }
+            var info = stat()
+            guard stat("\(rootPath)/\(relativePath)", &info) == 0 else {
+                if errno == ENOENT { return }  // deleted while listing
+                throw Self.ioError(errno, "cannot stat \(relativePath)")
+            }
+            #if canImport(Darwin)
+            let time = info.st_mtimespec
+            #else
+            let time = info.st_mtim
+            #endif
+            let modified = Date(timeIntervalSince1970: TimeInterval(time.tv_sec) + TimeInterval(time.tv_nsec) / 1e9)
+            try body(BlobListing(key: key, size: Int64(info.st_size), modified: modified))
+        }
+    }
+
     /// Re-hashes a stored blob.
     /// - Returns: true when the content's SHA-256 matches its key.
     /// - Throws: ``BlobStoreError/Code/notFound`` when there is no such blob.

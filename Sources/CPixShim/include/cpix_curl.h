@@ -19,6 +19,14 @@ typedef size_t (*cpix_curl_write_callback)(char *data, size_t size, size_t nmemb
 typedef int (*cpix_curl_xferinfo_callback)(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
                                            curl_off_t ultotal, curl_off_t ulnow);
 
+/// Upload callback: fill at most `size * nitems` bytes at `buffer` and return the count; 0 ends the body,
+/// CURL_READFUNC_ABORT aborts the transfer.
+typedef size_t (*cpix_curl_read_callback)(char *buffer, size_t size, size_t nitems, void *userdata);
+
+/// Upload rewind callback: move the read position to `offset` (`origin` is always SEEK_SET in practice) and return
+/// CURL_SEEKFUNC_OK, or CURL_SEEKFUNC_CANTSEEK to let libcurl fail the transfer.
+typedef int (*cpix_curl_seek_callback)(void *userdata, curl_off_t offset, int origin);
+
 /// Socket-opening callback: return a new socket for `address`, or CURL_SOCKET_BAD to refuse the connection.
 typedef curl_socket_t (*cpix_curl_opensocket_callback)(void *userdata, curlsocktype purpose,
                                                        struct curl_sockaddr *address);
@@ -35,6 +43,10 @@ CURLcode cpix_curl_easy_setopt_slist(CURL *handle, CURLoption option, struct cur
 CURLcode cpix_curl_easy_setopt_write_function(CURL *handle, cpix_curl_write_callback callback, void *userdata);
 /// Sets CURLOPT_HEADERFUNCTION and CURLOPT_HEADERDATA together.
 CURLcode cpix_curl_easy_setopt_header_function(CURL *handle, cpix_curl_write_callback callback, void *userdata);
+/// Sets CURLOPT_READFUNCTION and CURLOPT_READDATA together (the body of an upload).
+CURLcode cpix_curl_easy_setopt_read_function(CURL *handle, cpix_curl_read_callback callback, void *userdata);
+/// Sets CURLOPT_SEEKFUNCTION and CURLOPT_SEEKDATA together (rewinding an upload body).
+CURLcode cpix_curl_easy_setopt_seek_function(CURL *handle, cpix_curl_seek_callback callback, void *userdata);
 /// Sets CURLOPT_XFERINFOFUNCTION and CURLOPT_XFERINFODATA, and turns CURLOPT_NOPROGRESS off.
 CURLcode cpix_curl_easy_setopt_xferinfo_function(CURL *handle, cpix_curl_xferinfo_callback callback,
                                                  void *userdata);
