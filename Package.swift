@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "PixExport",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob", "CZlib",
+                "PixCore", "PixStore", "PixBlob", "PixS3", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -127,7 +127,7 @@ let package = Package(
             name: "pixcrawl",
             dependencies: [
                 "PixCore", "PixStore", "PixSources", "PixCoordinate", "PixExport", "PixFetch", "PixBlob",
-                "PixValidate", "PixFixtures", "PixServe",
+                "PixValidate", "PixFixtures", "PixServe", "PixS3",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -16,6 +16,6 @@ struct PixCrawl: AsyncParsableCommand {
         subcommands: [
             Migrate.self, Project.self, Crawl.self, Worker.self, Status.self, Job.self, Workers.self, Validate.self,
             Export.self, Download.self, Serve.self, Stats.self, GC.self, MigrateStore.self, Backup.self, User.self,
-            Token.self,
+            Token.self, Fsck.self,
         ])
 }

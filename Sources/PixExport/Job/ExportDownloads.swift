@@ -18,16 +18,21 @@ public struct ExportDownloads: Sendable {
     public let store: any ExportStore
     /// The `download_url` recorded for new links; it never contains the token.
     public let downloadURL: @Sendable (Int64) -> String?
+    /// Where the archives are (a presigned URL becomes the `download_url` of an archive in object storage).
+    public let archiveStorage: ArchiveStorage
 
     /// Creates the link service.
     /// - Parameters:
     ///   - store: The store.
     ///   - downloadURL: The recorded download URL of an export id (default `/v1/exports/ID/download`).
+    ///   - archiveStorage: Where the archives are.
     public init(
-        store: any ExportStore, downloadURL: @escaping @Sendable (Int64) -> String? = { "/v1/exports/\($0)/download" }
+        store: any ExportStore, downloadURL: @escaping @Sendable (Int64) -> String? = { "/v1/exports/\($0)/download" },
+        archiveStorage: ArchiveStorage = .local
     ) {
         self.store = store
         self.downloadURL = downloadURL
+        self.archiveStorage = archiveStorage
     }
 
     /// Issues a fresh token for a completed export whose archive still exists with its recorded size.
@@ -42,11 +47,14 @@ public struct ExportDownloads: Sendable {
         guard export.status == .completed, let path = export.filePath else {
             throw ExportJobError.exportUnavailable(exportID: exportID, status: export.status.rawValue)
         }
-        try Self.checkArchive(of: export, path: path)
+        let storage = archiveStorage
+        let executor = BlockingExecutor(label: "pixcrawl.export.link")
+        try await executor.run { try Self.checkArchive(of: export, path: path, storage: storage) }
         let token = DownloadToken.generate()
+        let url = try storage.downloadURL(location: path, lifetime: lifetime.duration, fallback: downloadURL(exportID))
         let record = try await store.createDownloadRecord(
             exportID: exportID,
-            NewDownloadRecord(tokenHash: token.hash, lifetime: lifetime.duration, downloadURL: downloadURL(exportID)))
+            NewDownloadRecord(tokenHash: token.hash, lifetime: lifetime.duration, downloadURL: url))
         return IssuedLink(token: token, record: record)
     }
 
@@ -81,17 +89,46 @@ public struct ExportDownloads: Sendable {
                 target = target.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent)
             }
             let output = target
+            let storage = archiveStorage
             let executor = BlockingExecutor(label: "pixcrawl.export.download")
             try await executor.run {
-                try ArchiveCopy.copyVerified(
-                    exportID: export.id, from: URL(fileURLWithPath: path), to: output, size: size, sha256: sha256)
+                let staged = POSIXFile.temporarySibling(of: output).appendingPathExtension("fetch")
+                defer { POSIXFile.removeFile(staged.path) }
+                let source: URL
+                do {
+                    source = try storage.fetch(path, to: staged) ? staged : URL(fileURLWithPath: path)
+                } catch let error as ExportJobError {
+                    throw error
+                } catch {
+                    throw ExportJobError.archiveMissing(
+                        exportID: export.id, path: path, reason: "cannot be fetched (\(error))")
+                }
+                try ArchiveCopy.copyVerified(exportID: export.id, from: source, to: output, size: size, sha256: sha256)
             }
             return DownloadedArchive(
                 exportID: export.id, file: output, size: size, sha256: sha256, record: record)
         }
     }
 
-    static func checkArchive(of export: ExportJobRecord, path: String) throws {
+    static func checkArchive(of export: ExportJobRecord, path: String, storage: ArchiveStorage) throws {
+        if ArchiveStorage.isObjectURL(path) {
+            let size: Int64?
+            do {
+                size = try storage.size(of: path)
+            } catch let error as ExportJobError {
+                throw error
+            } catch {
+                throw ExportJobError.archiveMissing(exportID: export.id, path: path, reason: "cannot be read: \(error)")
+            }
+            guard let size else {
+                throw ExportJobError.archiveMissing(exportID: export.id, path: path, reason: "does not exist")
+            }
+            if let recorded = export.fileSize, size != recorded {
+                throw ExportJobError.archiveMissing(
+                    exportID: export.id, path: path, reason: "has \(size) bytes, not the recorded \(recorded)")
+            }
+            return
+        }
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw ExportJobError.archiveMissing(

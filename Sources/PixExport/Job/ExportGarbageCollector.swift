@@ -19,14 +19,18 @@ public struct ExportGarbageCollector: Sendable {
     public let store: any ExportStore
     /// The exports directory to sweep temporary files from, or `nil` to skip that.
     public let exportsDirectory: URL?
+    /// Where the archives are (local paths are deleted here, objects in object storage through its client).
+    public let archiveStorage: ArchiveStorage
 
     /// Creates a collector.
     /// - Parameters:
     ///   - store: The store.
     ///   - exportsDirectory: Where interrupted exports may have left temporary files.
-    public init(store: any ExportStore, exportsDirectory: URL? = nil) {
+    ///   - archiveStorage: Where the archives are.
+    public init(store: any ExportStore, exportsDirectory: URL? = nil, archiveStorage: ArchiveStorage = .local) {
         self.store = store
         self.exportsDirectory = exportsDirectory
+        self.archiveStorage = archiveStorage
     }
 
     /// Expires and deletes, in batches, until no expired export is left.
@@ -37,6 +41,13 @@ public struct ExportGarbageCollector: Sendable {
         while true {
             let batch = try await store.expireExports(limit: 100)
             for expired in batch {
+                if let path = expired.filePath, ArchiveStorage.isObjectURL(path) {
+                    let storage = archiveStorage
+                    let executor = BlockingExecutor(label: "pixcrawl.export.gc")
+                    report.archives.append(
+                        try await executor.run { Self.deleteObject(expired, path: path, storage: storage) })
+                    continue
+                }
                 report.archives.append(Self.delete(expired))
             }
             if batch.count < 100 { break }
@@ -49,6 +60,24 @@ public struct ExportGarbageCollector: Sendable {
             }
         }
         return report
+    }
+
+    /// Deletes one expired archive in object storage.
+    static func deleteObject(_ expired: ExpiredExport, path: String, storage: ArchiveStorage)
+        -> GarbageCollectionReport.Archive
+    {
+        do {
+            guard let existed = try storage.removeObject(path) else {
+                return .init(
+                    exportID: expired.exportID, path: path, bytes: 0,
+                    outcome: .failed("object storage for this archive is not configured"))
+            }
+            return .init(
+                exportID: expired.exportID, path: path, bytes: existed ? expired.fileSize ?? 0 : 0,
+                outcome: existed ? .deleted : .alreadyGone)
+        } catch {
+            return .init(exportID: expired.exportID, path: path, bytes: 0, outcome: .failed("\(error)"))
+        }
     }
 
     /// Deletes one expired archive (regular files only: never a directory or a symbolic link's target).

@@ -16,6 +16,7 @@ public struct ExportJobError: Error, Sendable, CustomStringConvertible {
             case exportUnavailable
             case archiveMissing
             case integrityMismatch
+            case archiveStorage
         }
 
         private let base: Base
@@ -41,6 +42,8 @@ public struct ExportJobError: Error, Sendable, CustomStringConvertible {
         public static let archiveMissing = Code(.archiveMissing)
         /// A copied archive's size or SHA-256 differs from the recorded one.
         public static let integrityMismatch = Code(.integrityMismatch)
+        /// Object storage refused or failed an upload, download or delete of an archive.
+        public static let archiveStorage = Code(.archiveStorage)
 
         /// The code's name, for logs.
         public var description: String { base.rawValue }
@@ -113,5 +116,9 @@ public struct ExportJobError: Error, Sendable, CustomStringConvertible {
             .integrityMismatch,
             "the copy of export \(exportID) does not match the recorded archive (\(detail)); the copy was removed. "
                 + "The stored archive may be corrupted: run the export again")
+    }
+
+    static func io(_ detail: String) -> ExportJobError {
+        ExportJobError(.archiveStorage, "archive storage failed: \(detail)")
     }
 }

@@ -31,8 +31,12 @@ public struct ExportJobRunner: Sendable {
         public var pageSize: Int
         /// Block size and durability of the archive writers.
         public var writerOptions: ArchiveWriterOptions
-        /// The `download_url` recorded for an export's links; it never contains the token.
+        /// The `download_url` recorded for an export's links; it never contains the token. With ``archiveStorage``
+        /// in object storage a presigned URL expiring with the link is recorded instead.
         public var downloadURL: @Sendable (Int64) -> String?
+        /// Where finished archives go: kept under ``exportsDirectory`` (the default), or uploaded to object storage
+        /// (``exportsDirectory`` then only stages them).
+        public var archiveStorage: ArchiveStorage
 
         /// Creates a configuration.
         /// - Parameters:
@@ -45,8 +49,10 @@ public struct ExportJobRunner: Sendable {
         public init(
             exportsDirectory: URL, workerID: String, lease: Duration = .seconds(120), pageSize: Int = 256,
             writerOptions: ArchiveWriterOptions = .init(),
-            downloadURL: @escaping @Sendable (Int64) -> String? = { "/v1/exports/\($0)/download" }
+            downloadURL: @escaping @Sendable (Int64) -> String? = { "/v1/exports/\($0)/download" },
+            archiveStorage: ArchiveStorage = .local
         ) {
+            self.archiveStorage = archiveStorage
             self.exportsDirectory = exportsDirectory.standardizedFileURL.absoluteURL
             self.workerID = workerID
             self.lease = lease
@@ -137,7 +143,7 @@ public struct ExportJobRunner: Sendable {
         let cancellation = CancellationFlag()
         let executor = BlockingExecutor(label: "pixcrawl.export.\(claimed.export.id)")
         var pipeline: ExportPipeline?
-        var published: URL?
+        var published: String?
         do {
             let outcome = try await write(
                 claimed, executor: executor, cancellation: cancellation, logger: logger,
@@ -148,7 +154,11 @@ public struct ExportJobRunner: Sendable {
             return outcome
         } catch {
             if let pipeline { _ = try? await executor.run { pipeline.cancel() } }
-            if let published { try? FileManager.default.removeItem(at: published) }
+            if let published {
+                if (try? configuration.archiveStorage.removeObject(published)) == nil {
+                    try? FileManager.default.removeItem(atPath: published)
+                }
+            }
             let token = claimed.leaseToken
             let exportID = claimed.export.id
             if error is CancellationError {
@@ -168,7 +178,7 @@ public struct ExportJobRunner: Sendable {
 
     private func write(
         _ claimed: ClaimedExport, executor: BlockingExecutor, cancellation: CancellationFlag, logger: Logger,
-        pipeline pipelineSlot: inout ExportPipeline?, published: inout URL?
+        pipeline pipelineSlot: inout ExportPipeline?, published: inout String?
     ) async throws -> ExportOutcome {
         let export = claimed.export
         guard let format = ExportFormat(rawValue: export.format) else {
@@ -231,15 +241,21 @@ public struct ExportJobRunner: Sendable {
 
         let summary = try await executor.run(cancelling: cancellation) { try pipeline.finish() }
         pipelineSlot = nil
-        published = summary.url
+        published = summary.url.path
+        let storage = configuration.archiveStorage
+        let jobID = export.crawlJobID
+        let location = try await executor.run { try storage.publish(summary.url, jobID: jobID) }
+        published = location
 
         let token = DownloadToken.generate()
         let archive = CompletedArchive(
-            filePath: summary.url.path, fileSize: Int64(summary.size), sha256: summary.sha256,
+            filePath: location, fileSize: Int64(summary.size), sha256: summary.sha256,
             exportedImages: position, totalImages: max(selection.count, position))
+        let lifetime = Duration.seconds(options.linkLifetimeSeconds)
         let link = NewDownloadRecord(
-            tokenHash: token.hash, lifetime: .seconds(options.linkLifetimeSeconds),
-            downloadURL: configuration.downloadURL(export.id))
+            tokenHash: token.hash, lifetime: lifetime,
+            downloadURL: try storage.downloadURL(
+                location: location, lifetime: lifetime, fallback: configuration.downloadURL(export.id)))
         let completed: ExportJobRecord
         do {
             completed = try await store.completeExport(
@@ -249,7 +265,9 @@ public struct ExportJobRunner: Sendable {
         }
         published = nil
         return ExportOutcome(
-            export: completed, archive: summary.url, fileSize: summary.size, sha256: summary.sha256,
+            export: completed,
+            archive: ArchiveStorage.isObjectURL(location) ? (URL(string: location) ?? summary.url) : summary.url,
+            fileSize: summary.size, sha256: summary.sha256,
             exportedImages: position, downloadToken: token)
     }
 

@@ -21,6 +21,22 @@ extension PixServer {
             case .expired: throw APIError.gone("this download link has expired; request a new export")
             case .ready(let found): archive = found
             }
+            if let redirect = archive.redirectURL {
+                // The archive is in object storage: count the download, then send the client to a presigned URL
+                // that expires with this link.
+                switch try await exports.recordDownload(tokenHash: tokenHash) {
+                case .unknown: throw APIError.notFound("download")
+                case .expired: throw APIError.gone("this download link has expired; request a new link")
+                case .ready: break
+                }
+                await audit(
+                    nil, "download.served", "export", "\(archive.exportID)", ["redirect": "object storage"],
+                    userID: archive.userID)
+                var headers = HTTPFields()
+                headers[.location] = redirect
+                headers[.cacheControl] = "private, no-store"
+                return Response(status: .found, headers: headers)
+            }
             guard FileManager.default.fileExists(atPath: archive.path) else {
                 throw APIError.gone("the archive of this download is no longer stored")
             }

@@ -125,10 +125,14 @@ public struct DownloadableArchive: Sendable, Hashable {
     /// File name offered to the browser.
     public var filename: String
     public var expiresAt: Date
+    /// For an archive in object storage: a presigned URL expiring with the link, which the download redirects to.
+    public var redirectURL: String?
 
     public init(
-        exportID: Int64, userID: UUID?, path: String, size: Int, sha256: String?, filename: String, expiresAt: Date
+        exportID: Int64, userID: UUID?, path: String, size: Int, sha256: String?, filename: String, expiresAt: Date,
+        redirectURL: String? = nil
     ) {
+        self.redirectURL = redirectURL
         self.exportID = exportID
         self.userID = userID
         self.path = path

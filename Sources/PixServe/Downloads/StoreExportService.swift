@@ -12,20 +12,28 @@ public struct StoreExportService: ExportService {
     let runner: ExportJobRunner
     let downloads: ExportDownloads
     let collector: ExportGarbageCollector
+    let archiveStorage: ArchiveStorage
 
     /// - Parameters:
     ///   - store: the crawl store with its export facet.
     ///   - blobs: the image files the exports read.
     ///   - exportsDirectory: where archives are published (`storage/exports`).
-    public init(store: any ExportJobStore, blobs: any BlobStore, exportsDirectory: URL) {
+    ///   - archiveStorage: where archives are kept (local, or object storage: downloads then redirect to a
+    ///     presigned URL that expires with the link).
+    public init(
+        store: any ExportJobStore, blobs: any BlobStore, exportsDirectory: URL, archiveStorage: ArchiveStorage = .local
+    ) {
         self.store = store
+        self.archiveStorage = archiveStorage
         let downloadURL: @Sendable (Int64) -> String? = { _ in "/downloads/" }
         self.runner = ExportJobRunner(
             store: store, blobs: blobs,
             configuration: ExportJobRunner.Configuration(
-                exportsDirectory: exportsDirectory, workerID: "serve", downloadURL: downloadURL))
-        self.downloads = ExportDownloads(store: store, downloadURL: downloadURL)
-        self.collector = ExportGarbageCollector(store: store, exportsDirectory: exportsDirectory)
+                exportsDirectory: exportsDirectory, workerID: "serve", downloadURL: downloadURL,
+                archiveStorage: archiveStorage))
+        self.downloads = ExportDownloads(store: store, downloadURL: downloadURL, archiveStorage: archiveStorage)
+        self.collector = ExportGarbageCollector(
+            store: store, exportsDirectory: exportsDirectory, archiveStorage: archiveStorage)
     }
 
     static func summary(_ record: ExportJobRecord) -> ExportSummary {
@@ -74,10 +82,14 @@ public struct StoreExportService: ExportService {
         guard export.status == .completed, let path = export.filePath, let size = export.fileSize else {
             return .expired
         }
-        return .ready(
-            DownloadableArchive(
-                exportID: export.id, userID: export.userID, path: path, size: Int(size), sha256: export.sha256,
-                filename: URL(fileURLWithPath: path).lastPathComponent, expiresAt: record.expiresAt))
+        var archive = DownloadableArchive(
+            exportID: export.id, userID: export.userID, path: path, size: Int(size), sha256: export.sha256,
+            filename: URL(fileURLWithPath: path).lastPathComponent, expiresAt: record.expiresAt)
+        if ArchiveStorage.isObjectURL(path) {
+            // In object storage: the download redirects to a presigned URL that expires with the link.
+            archive.redirectURL = try? archiveStorage.presignedURL(location: path, until: record.expiresAt)
+        }
+        return .ready(archive)
     }
 
     public func download(tokenHash: String) async throws -> DownloadLookup {

@@ -25,11 +25,25 @@ extension PixServer {
             guard let blobs, let key = try? BlobKey(sha256: image.sha256, format: image.format) else {
                 throw APIError.notFound("file of image \(image.id)")
             }
-            let path = blobs.fileURL(for: key).path
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-                let size = (attributes[.size] as? NSNumber)?.intValue
-            else { throw APIError.notFound("file of image \(image.id)") }
-            let body = try await FileIO().loadFile(path: path, context: context)
+            let body: ResponseBody
+            let size: Int
+            if let local = blobs as? LocalBlobStore {
+                let path = local.fileURL(for: key).path
+                guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                    let fileSize = (attributes[.size] as? NSNumber)?.intValue
+                else { throw APIError.notFound("file of image \(image.id)") }
+                size = fileSize
+                body = try await FileIO().loadFile(path: path, context: context)
+            } else {
+                // Object storage: one image is small (the crawl capped its size), so it is read whole, off the
+                // event loop.
+                let bytes = try await withCheckedThrowingContinuation { continuation in
+                    DispatchQueue.global().async { continuation.resume(with: Result { try? blobs.get(key) }) }
+                }
+                guard let bytes else { throw APIError.notFound("file of image \(image.id)") }
+                size = bytes.count
+                body = ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
+            }
             var headers = HTTPFields()
             headers[.contentType] = image.format.mediaType
             headers[.contentLength] = "\(size)"

@@ -27,7 +27,7 @@ public struct PixServer: Sendable {
     /// Export jobs and download records, when this build has them.
     public let exports: (any ExportService)?
     /// Stored image files, for `GET /v1/images/{id}/file`.
-    public let blobs: LocalBlobStore?
+    public let blobs: (any BlobStore)?
     /// What `/readyz` checks.
     public let readiness: any ReadinessCheck
     /// The `/metrics` collector.
@@ -43,12 +43,13 @@ public struct PixServer: Sendable {
     ///   - readiness: what `/readyz` checks (``StoreReadiness`` in production).
     ///   - planner: how a submitted job is split into chunks.
     ///   - exports: export jobs and download records; `nil` answers those routes with 501.
-    ///   - blobs: the local blob store holding image files; `nil` answers image file requests with 404.
+    ///   - blobs: the blob store holding image files (local or object storage); `nil` answers image file requests
+    ///     with 404.
     ///   - logger: the server's logger; request logs carry `hb.request.id`.
     public init(
         store: any CrawlStore, configuration: ServeConfiguration = ServeConfiguration(), readiness: any ReadinessCheck,
         planner: any JobPlanning = KeywordChunkPlanner(), exports: (any ExportService)? = nil,
-        blobs: LocalBlobStore? = nil, logger: Logger = Logger(label: "pixcrawl.serve")
+        blobs: (any BlobStore)? = nil, logger: Logger = Logger(label: "pixcrawl.serve")
     ) {
         self.store = store
         self.configuration = configuration

@@ -172,17 +172,13 @@ extension PixCrawl {
                 print("not exporting: the job is not finished")
                 return
             }
-            let root = runtime.storageRoot
-            let runner = ExportJobRunner(
-                store: crawlStore, blobs: LocalBlobStore(root: root),
-                configuration: .init(
-                    exportsDirectory: root.appendingPathComponent("exports", isDirectory: true),
-                    workerID: "crawl-\(ProcessInfo.processInfo.hostName)-\(getpid())"),
+            let runner = try StorageSelection(runtime.storageDirectory).exportRunner(
+                store: crawlStore, workerID: "crawl-\(ProcessInfo.processInfo.hostName)-\(getpid())",
                 logger: store.logger("pixcrawl.export"))
             let queued = try await runner.enqueue(crawlJobID: jobID, format: format, options: ExportOptions())
             let outcome = try await runner.run(exportID: queued.id)
             print("")
-            print("export \(outcome.export.id): \(outcome.exportedImages) images → \(outcome.archive.path)")
+            print("export \(outcome.export.id): \(outcome.exportedImages) images → \(describeArchive(outcome.archive))")
             print("sha256 \(outcome.sha256), \(formatBytes(Int(outcome.fileSize)))")
             print("download token (shown once): \(outcome.downloadToken.value)")
         }

@@ -23,11 +23,17 @@ extension PixCrawl {
                 valueName: "file"))
         var output: String
 
+        @Option(
+            help: ArgumentHelp(
+                "Storage holding the archive (for s3:// storage). Default: $PIXCRAWL_STORAGE_URL, else storage/.",
+                valueName: "url"))
+        var storage: String?
+
         func run() async throws {
             try await reportingErrors {
                 let store = try await self.store.openStore(migrate: false)
                 defer { store.close() }
-                let downloaded = try await ExportDownloads(store: store)
+                let downloaded = try await StorageSelection(storage).exportDownloads(store: store)
                     .download(token: token, to: URL(fileURLWithPath: output))
                 print("wrote \(downloaded.file.path) (\(downloaded.size) bytes, \(formatBytes(downloaded.size)))")
                 print("sha256 verified: \(downloaded.sha256)")

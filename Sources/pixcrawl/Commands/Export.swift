@@ -22,8 +22,9 @@ extension PixCrawl {
 struct ExportStorageOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Storage root holding images/ and exports/. Default: $PIXCRAWL_STORAGE_URL, else storage/.",
-            valueName: "dir"))
+            "Storage holding images/ and exports/: a directory or s3://bucket/prefix?endpoint=…. "
+                + "Default: $PIXCRAWL_STORAGE_URL, else storage/.",
+            valueName: "url"))
     var storage: String?
 
     @Option(
@@ -31,25 +32,12 @@ struct ExportStorageOptions: ParsableArguments {
         help: ArgumentHelp("Where archives are published (default: STORAGE/exports).", valueName: "dir"))
     var outputDirectory: String?
 
-    /// The storage root: a directory path or a `file://` URL.
-    func storageRoot() throws -> URL {
-        let given = storage ?? ProcessInfo.processInfo.environment["PIXCRAWL_STORAGE_URL"] ?? "storage"
-        if given.hasPrefix("file://") {
-            guard let url = URL(string: given), url.isFileURL else {
-                throw CLIError("cannot read the storage URL \(given); give a directory or a file:// URL")
-            }
-            return url.standardizedFileURL
-        }
-        if given.contains("://") {
-            throw CLIError("export reads images from a local storage directory; \(given.prefix(16))… is not one")
-        }
-        return URL(fileURLWithPath: given, isDirectory: true).standardizedFileURL
-    }
+    /// The storage: a directory, a `file://` URL or an `s3://` location.
+    func selection() throws -> StorageSelection { try StorageSelection(storage) }
 
-    /// The directory archives are published under.
+    /// The directory archives are published under (staged under, for object storage).
     func exportsDirectory() throws -> URL {
-        if let outputDirectory { return URL(fileURLWithPath: outputDirectory, isDirectory: true).standardizedFileURL }
-        return try storageRoot().appendingPathComponent("exports", isDirectory: true)
+        try selection().exportsDirectory(override: outputDirectory)
     }
 }
 
@@ -123,16 +111,13 @@ extension PixCrawl.Export {
                     layout: layout, nearDuplicateDistance: dedupNear, split: split, seed: seed, minWidth: minWidth,
                     minHeight: minHeight, linkLifetimeSeconds: lifetime.seconds, shardSize: shardSize)
                 try options.validate(for: format)
-                let blobs = LocalBlobStore(root: try storage.storageRoot())
-                let exportsDirectory = try storage.exportsDirectory()
+                let selection = try storage.selection()
                 let store = try await self.store.openStore(migrate: false)
                 defer { store.close() }
-                let runner = ExportJobRunner(
-                    store: store, blobs: blobs,
-                    configuration: .init(
-                        exportsDirectory: exportsDirectory,
-                        workerID: "cli-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"),
-                    logger: self.store.logger("pixcrawl.export"))
+                let runner = try selection.exportRunner(
+                    store: store,
+                    workerID: "cli-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)",
+                    exportsOverride: storage.outputDirectory, logger: self.store.logger("pixcrawl.export"))
                 let queued = try await runner.enqueue(crawlJobID: job, format: format, options: options, name: name)
                 if queue {
                     print("export \(queued.id) queued (\(format.rawValue)); a `pixcrawl worker` will run it")
@@ -141,11 +126,15 @@ extension PixCrawl.Export {
                 }
                 let outcome = try await runner.run(exportID: queued.id)
                 print("export \(outcome.export.id) completed: \(outcome.exportedImages) images")
-                print("archive:  \(outcome.archive.path)")
+                print("archive:  \(describeArchive(outcome.archive))")
                 print("size:     \(outcome.fileSize) bytes (\(formatBytes(Int64(outcome.fileSize))))")
                 print("sha256:   \(outcome.sha256)")
                 print("token:    \(outcome.downloadToken.value)")
                 print("expires:  \(formatDate(outcome.export.expiresAt))")
+                if let url = outcome.export.downloadURL, url.hasPrefix("http") {
+                    print("url:      \(url)")
+                    print("(a presigned object-storage URL: anyone holding it can download until it expires)")
+                }
                 print("The token is shown only now (only its hash is stored). Download with:")
                 print("  pixcrawl download \(outcome.downloadToken.value) -o FILE")
             }
@@ -165,12 +154,19 @@ extension PixCrawl.Export {
         @Option(help: ArgumentHelp("Lifetime of the link: 7d, 12h, 30m.", valueName: "duration"))
         var expires: String = "7d"
 
+        @Option(
+            help: ArgumentHelp(
+                "Storage holding the archive (for s3:// storage). Default: $PIXCRAWL_STORAGE_URL, else storage/.",
+                valueName: "url"))
+        var storage: String?
+
         func run() async throws {
             try await reportingErrors {
                 let lifetime = try LinkLifetime(parsing: expires)
                 let store = try await self.store.openStore(migrate: false)
                 defer { store.close() }
-                let link = try await ExportDownloads(store: store).issueLink(exportID: export, lifetime: lifetime)
+                let link = try await StorageSelection(storage).exportDownloads(store: store)
+                    .issueLink(exportID: export, lifetime: lifetime)
                 print("token:    \(link.token.value)")
                 print("expires:  \(formatDate(link.record.expiresAt))")
                 print("The token is shown only now (only its hash is stored). Download with:")

@@ -48,8 +48,8 @@ extension PixCrawl {
             try await reportingErrors {
                 let store = try await self.store.openStore(migrate: false)
                 defer { store.close() }
-                let report = try await ExportGarbageCollector(
-                    store: store, exportsDirectory: try storage.exportsDirectory()
+                let report = try await storage.selection().garbageCollector(
+                    store: store, exportsOverride: storage.outputDirectory
                 ).collect()
                 for archive in report.archives {
                     let path = archive.path ?? "(no file recorded)"

@@ -32,8 +32,9 @@ extension PixCrawl {
         @Option(
             name: .customLong("storage-dir"),
             help: ArgumentHelp(
-                "Folder holding images/ and exports/ (default: $PIXCRAWL_STORAGE_URL when it is a path, else storage).",
-                valueName: "dir"))
+                "Storage holding images/ and exports/: a directory or s3://bucket/prefix?endpoint=…. "
+                    + "Default: $PIXCRAWL_STORAGE_URL, else storage.",
+                valueName: "url"))
         var storageDirectory: String?
 
         @Flag(help: "Apply pending migrations before serving (otherwise a store with pending migrations is refused).")
@@ -50,12 +51,8 @@ extension PixCrawl {
                 let logger = self.store.logger("pixcrawl.serve")
                 let crawlStore = try await self.store.openStore(migrate: migrate)
                 defer { crawlStore.close() }
-                let storageDirectory =
-                    self.storageDirectory ?? ProcessInfo.processInfo.environment["PIXCRAWL_STORAGE_URL"].flatMap {
-                        $0.contains("://") ? nil : $0
-                    } ?? "storage"
-                let storage = URL(fileURLWithPath: storageDirectory, isDirectory: true).standardizedFileURL
-                let blobs = LocalBlobStore(root: storage)
+                let storage = try StorageSelection(storageDirectory)
+                let blobs = try storage.blobStore(logger: logger)
                 // Jobs are planned as `pixcrawl crawl` plans them, against the sources' depth limits; the
                 // downloader is only there for building sources (the server fetches nothing).
                 let downloader = try Downloader(logger: logger)
@@ -68,8 +65,8 @@ extension PixCrawl {
                     readiness: StoreReadiness(store: crawlStore, migrationsDirectory: self.store.migrationsURL),
                     planner: planner,
                     exports: StoreExportService(
-                        store: crawlStore, blobs: blobs,
-                        exportsDirectory: storage.appendingPathComponent("exports", isDirectory: true)),
+                        store: crawlStore, blobs: blobs, exportsDirectory: storage.exportsDirectory(),
+                        archiveStorage: try storage.archiveStorage()),
                     blobs: blobs,
                     logger: logger)
                 let host = self.host

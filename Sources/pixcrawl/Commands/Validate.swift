@@ -85,7 +85,8 @@ extension PixCrawl {
         @Option(
             name: .customLong("storage-dir"),
             help: ArgumentHelp(
-                "Where image files are stored. Default: $PIXCRAWL_STORAGE_DIR, else storage.", valueName: "dir"))
+                "Where image files are stored: a directory or s3://bucket/prefix?endpoint=…. "
+                    + "Default: $PIXCRAWL_STORAGE_URL, else storage.", valueName: "url"))
         var storageDirectory: String?
 
         @Option(help: "A name for this validation run.")
@@ -104,9 +105,8 @@ extension PixCrawl {
                     throw CLIError("\(error)")
                 }
                 let actor = try await localProfile(crawlStore).id
-                let root = storageDirectory ?? ProcessInfo.processInfo.environment["PIXCRAWL_STORAGE_DIR"] ?? "storage"
                 let run = ValidationRun(
-                    store: crawlStore, blobs: LocalBlobStore(root: URL(fileURLWithPath: root, isDirectory: true)),
+                    store: crawlStore, blobs: try StorageSelection.blobStore(storageDirectory),
                     pool: BlockingPool(threads: 2), logger: logger)
                 let interactive = isatty(STDOUT_FILENO) == 1
                 let record = try await run.run(crawlJobID: job, rules: newRules, actor: actor, name: name) { record in

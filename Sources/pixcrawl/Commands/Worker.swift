@@ -68,8 +68,9 @@ struct RuntimeOptions: ParsableArguments {
     @Option(
         name: .customLong("storage-dir"),
         help: ArgumentHelp(
-            "Where image files and exports are stored. Default: $PIXCRAWL_STORAGE_URL, else storage.",
-            valueName: "dir"))
+            "Where image files and exports are stored: a directory or s3://bucket/prefix?endpoint=…. "
+                + "Default: $PIXCRAWL_STORAGE_URL, else storage.",
+            valueName: "url"))
     var storageDirectory: String?
 
     @Option(
@@ -101,12 +102,8 @@ struct RuntimeOptions: ParsableArguments {
         return allowNetwork + fromEnvironment
     }
 
-    var storageRoot: URL {
-        let environment = ProcessInfo.processInfo.environment
-        var path = storageDirectory ?? environment["PIXCRAWL_STORAGE_URL"] ?? environment["PIXCRAWL_STORAGE_DIR"] ?? "storage"
-        if path.hasPrefix("file://") { path = String(path.dropFirst("file://".count)) }
-        return URL(fileURLWithPath: path, isDirectory: true)
-    }
+    /// The storage these workers write to.
+    func storage() throws -> StorageSelection { try StorageSelection(storageDirectory) }
 
     /// The downloader every worker of this process shares.
     /// - Parameter extraNetworks: ranges allowed besides `--allow-network` (e.g. the offline demo's own
@@ -131,7 +128,7 @@ struct RuntimeOptions: ParsableArguments {
         let downloader = try makeDownloader(workers: workers, extraNetworks: extraNetworks, logger: logger)
         let sources = SourceResolver(makeSourceFactory(downloader: downloader, logger: logger))
         let runtime = CrawlRuntime(
-            store: store, blobs: LocalBlobStore(root: storageRoot), sources: sources, downloader: downloader,
+            store: store, blobs: try storage().blobStore(logger: logger), sources: sources, downloader: downloader,
             processing: ChunkProcessorConfiguration(
                 concurrency: concurrency, lease: lease.duration, retryBackoffBase: retryBackoff.duration),
             notify: !noNotify, validationThreads: min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)),
@@ -208,8 +205,8 @@ extension PixCrawl {
                 if !noExports {
                     services.append(
                         .init(
-                            service: ExportService(
-                                store: crawlStore, storageRoot: self.runtime.storageRoot,
+                            service: try ExportService(
+                                store: crawlStore, storage: try self.runtime.storage(),
                                 workerID: worker.configuration.id, interval: .seconds(5), logger: logger)))
                 }
                 if let metricsPort {

@@ -16,14 +16,9 @@ struct ExportService: Service {
     let sweepInterval: Duration = .seconds(600)
     let logger: Logger
 
-    init(store: SQLCrawlStore, storageRoot: URL, workerID: String, interval: Duration, logger: Logger) {
-        self.runner = ExportJobRunner(
-            store: store, blobs: LocalBlobStore(root: storageRoot),
-            configuration: .init(
-                exportsDirectory: storageRoot.appendingPathComponent("exports", isDirectory: true), workerID: workerID),
-            logger: logger)
-        self.collector = ExportGarbageCollector(
-            store: store, exportsDirectory: storageRoot.appendingPathComponent("exports", isDirectory: true))
+    init(store: SQLCrawlStore, storage: StorageSelection, workerID: String, interval: Duration, logger: Logger) throws {
+        self.runner = try storage.exportRunner(store: store, workerID: workerID, logger: logger)
+        self.collector = try storage.garbageCollector(store: store)
         self.interval = interval
         self.logger = logger
     }
