@@ -175,6 +175,7 @@ let package = Package(
                 "PixCoordinate", "PixCore", "PixStore", "PixSources", "PixFetch", "PixFixtures", "PixTestSupport",
                 "PixBlob", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
