@@ -206,6 +206,8 @@ import Testing
         #expect(presigned.hasPrefix("http://\(bucket.name).localhost:\(bucket.server.port)/a%20b/c.jpg?X-Amz-Algorithm="))
 
         // moto reads the bucket from a `<bucket>.localhost` host, and libcurl resolves *.localhost to loopback.
+        // (A server named by PIXCRAWL_TEST_S3_ENDPOINT may not serve virtual hosts: only the URLs are checked.)
+        guard bucket.server.isLocalMoto else { return }
         try client.putObject(key: "a b/c.jpg", bytes: Array("virtual".utf8))
         #expect(try client.getObject(key: "a b/c.jpg") == Array("virtual".utf8))
         var listed: [String] = []

@@ -106,7 +106,10 @@ import Testing
         ])
         #expect(temporary.sessionToken == "tok3n")
         for printed in [
-            "\(temporary)", String(reflecting: temporary), { var out = ""; dump(temporary, to: &out); return out }(),
+            "\(temporary)", String(reflecting: temporary),
+            {
+                var out = ""; dump(temporary, to: &out); return out
+            }(),
         ] {
             #expect(printed.contains("ASIAEXAMPLE"))
             #expect(!printed.contains("top/secret+key") && !printed.contains("tok3n"), "\(printed)")
@@ -143,7 +146,8 @@ import Testing
         #expect(store.storageURL(for: key) == "s3://pix-images/run1/images/ab/ab/\(key.sha256).png")
 
         #expect(StorageLocation.environmentVariable == "PIXCRAWL_STORAGE_URL")
-        #expect(try StorageLocation.parse("storage", environment: [:]) == .local(URL(fileURLWithPath: "storage").standardizedFileURL))
+        #expect(
+            try StorageLocation.parse("storage", environment: [:]) == .local(URL(fileURLWithPath: "storage").standardizedFileURL))
         let file = try StorageLocation.parse("file:///var/lib/pix/storage/", environment: [:])
         guard case .local(let directory) = file else {
             Issue.record("expected a local directory, got \(file)")

@@ -181,11 +181,13 @@ import Testing
 
     @Test func encodesURIsAsS3Does() {
         #expect(SigV4.uriEncode("a b/c~d._-*", encodingSlash: true) == "a%20b%2Fc~d._-%2A")
-        #expect(SigV4.uriEncode("photos/été 2013/a+b (1).jpg", encodingSlash: false)
-            == "photos/%C3%A9t%C3%A9%202013/a%2Bb%20%281%29.jpg")
+        #expect(
+            SigV4.uriEncode("photos/été 2013/a+b (1).jpg", encodingSlash: false)
+                == "photos/%C3%A9t%C3%A9%202013/a%2Bb%20%281%29.jpg")
         #expect(SigV4.uriEncode("100%/日本", encodingSlash: false) == "100%25/%E6%97%A5%E6%9C%AC")
-        #expect(SigV4.canonicalQuery([(name: "b", value: "2"), (name: "a", value: "x y"), (name: "a", value: "1")])
-            == "a=1&a=x%20y&b=2")
+        #expect(
+            SigV4.canonicalQuery([(name: "b", value: "2"), (name: "a", value: "x y"), (name: "a", value: "1")])
+                == "a=1&a=x%20y&b=2")
         let folded = SigV4.canonicalHeaders([(name: "My-Header1", value: "  a   b  c "), (name: "my-header1", value: "d")])
         #expect(folded.canonical == "my-header1:a b c,d\n" && folded.signedHeaders == "my-header1")
     }

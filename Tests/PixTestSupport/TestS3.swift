@@ -24,6 +24,9 @@ public enum TestS3 {
         public let region: String
         public let accessKey: String
         public let secretKey: String
+        /// True for the moto_server started here (which also serves `<bucket>.localhost` virtual-host requests);
+        /// false for a server named by `PIXCRAWL_TEST_S3_ENDPOINT`.
+        public let isLocalMoto: Bool
     }
 
     /// The shared server, or the reason none could be had (with how to install moto).
@@ -39,13 +42,14 @@ public enum TestS3 {
             return Server(
                 endpoint: endpoint, port: port, region: region,
                 accessKey: environment["PIXCRAWL_TEST_S3_ACCESS_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? "testing",
-                secretKey: environment["PIXCRAWL_TEST_S3_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? "testing")
+                secretKey: environment["PIXCRAWL_TEST_S3_SECRET_KEY"].flatMap { $0.isEmpty ? nil : $0 } ?? "testing",
+                isLocalMoto: false)
         }
         let port = try startMoto()
         // moto accepts any well-formed SigV4 request unless told to check signatures.
         return Server(
             endpoint: "http://127.0.0.1:\(port)", port: port, region: region, accessKey: "AKIAPIXCRAWLTEST",
-            secretKey: "pixcrawl-test-secret")
+            secretKey: "pixcrawl-test-secret", isLocalMoto: true)
     }
 
     /// A bucket name no other test uses: `pix-<label>-<random>`, valid under S3's naming rules.

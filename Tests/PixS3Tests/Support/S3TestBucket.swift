@@ -30,7 +30,8 @@ struct S3TestBucket {
         configuration: S3Client.Configuration = S3Client.Configuration(), addressing: S3Location.Addressing = .path,
         credentials: S3Credentials? = nil
     ) throws -> S3Client {
-        S3Client(location: try location(addressing: addressing), credentials: credentials ?? self.credentials,
+        S3Client(
+            location: try location(addressing: addressing), credentials: credentials ?? self.credentials,
             configuration: configuration)
     }
 

@@ -34,20 +34,25 @@ enum SignatureCheckingS3 {
             return response.text
         }
         func element(_ name: String, in xml: String) throws -> String {
-            guard let start = xml.range(of: "<\(name)>"), let end = xml.range(of: "</\(name)>", range: start.upperBound..<xml.endIndex)
+            guard let start = xml.range(of: "<\(name)>"),
+                let end = xml.range(of: "</\(name)>", range: start.upperBound..<xml.endIndex)
             else { throw TestSupportError("no <\(name)> in \(xml.prefix(500))") }
             return String(xml[start.upperBound..<end.lowerBound])
         }
 
         // The unchecked bootstrap requests (any credentials do).
         let anyone = ("AKIABOOTSTRAP", "bootstrap")
-        let created = try call("iam", [("Action", "CreateUser"), ("UserName", "pixcrawl"), ("Version", "2010-05-08")], as: anyone)
+        let created = try call(
+            "iam", [("Action", "CreateUser"), ("UserName", "pixcrawl"), ("Version", "2010-05-08")], as: anyone)
         let userARN = try element("Arn", in: created)
         _ = try call(
             "iam",
-            [("Action", "PutUserPolicy"), ("UserName", "pixcrawl"), ("PolicyName", "all"), ("PolicyDocument", allowAll),
-                ("Version", "2010-05-08")], as: anyone)
-        let key = try call("iam", [("Action", "CreateAccessKey"), ("UserName", "pixcrawl"), ("Version", "2010-05-08")], as: anyone)
+            [
+                ("Action", "PutUserPolicy"), ("UserName", "pixcrawl"), ("PolicyName", "all"), ("PolicyDocument", allowAll),
+                ("Version", "2010-05-08"),
+            ], as: anyone)
+        let key = try call(
+            "iam", [("Action", "CreateAccessKey"), ("UserName", "pixcrawl"), ("Version", "2010-05-08")], as: anyone)
         let user = (try element("AccessKeyId", in: key), try element("SecretAccessKey", in: key))
 
         // From here on every request is checked: the user's key signs the rest.
@@ -56,16 +61,22 @@ enum SignatureCheckingS3 {
             + #""},"Action":"sts:AssumeRole"}]}"#
         let role = try call(
             "iam",
-            [("Action", "CreateRole"), ("RoleName", "pixcrawl-role"), ("AssumeRolePolicyDocument", trust),
-                ("Version", "2010-05-08")], as: user)
+            [
+                ("Action", "CreateRole"), ("RoleName", "pixcrawl-role"), ("AssumeRolePolicyDocument", trust),
+                ("Version", "2010-05-08"),
+            ], as: user)
         _ = try call(
             "iam",
-            [("Action", "PutRolePolicy"), ("RoleName", "pixcrawl-role"), ("PolicyName", "all"), ("PolicyDocument", allowAll),
-                ("Version", "2010-05-08")], as: user)
+            [
+                ("Action", "PutRolePolicy"), ("RoleName", "pixcrawl-role"), ("PolicyName", "all"), ("PolicyDocument", allowAll),
+                ("Version", "2010-05-08"),
+            ], as: user)
         let assumed = try call(
             "sts",
-            [("Action", "AssumeRole"), ("RoleArn", try element("Arn", in: role)), ("RoleSessionName", "tests"),
-                ("Version", "2011-06-15")], as: user)
+            [
+                ("Action", "AssumeRole"), ("RoleArn", try element("Arn", in: role)), ("RoleSessionName", "tests"),
+                ("Version", "2011-06-15"),
+            ], as: user)
         return Server(
             endpoint: "http://127.0.0.1:\(port)", region: "us-east-1",
             credentials: try S3Credentials(accessKeyID: user.0, secretAccessKey: user.1),
