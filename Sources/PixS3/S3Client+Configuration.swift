@@ -21,7 +21,7 @@ extension S3Client {
         public var lowSpeedTime: Duration
         /// An upper bound on one request, when set. Default none (large uploads take as long as they take).
         public var requestTimeout: Duration?
-        /// Attempts for an idempotent request that meets a 5xx answer or a connection failure. Default 4.
+        /// Attempts for an idempotent request that meets a 5xx or 429 answer or a connection failure. Default 4.
         public var maxAttempts: Int
         /// Delay before the first retry; it doubles with each further one (with jitter). Default 200 ms.
         public var retryDelay: Duration

@@ -42,7 +42,7 @@ public struct S3Location: Sendable, Hashable, CustomStringConvertible {
         ///   or a bad host or port.
         public init(_ value: String) throws(S3Error) {
             func invalid(_ why: String) -> S3Error {
-                S3Error(code: .invalidLocation, message: "endpoint \(value.debugDescription): \(why)")
+                S3Error(code: .invalidLocation, message: "endpoint \(S3Location.redacted(value).debugDescription): \(why)")
             }
             guard let separator = value.range(of: "://") else { throw invalid("expected http://HOST[:PORT]") }
             let scheme = value[..<separator.lowerBound].lowercased()
@@ -296,7 +296,7 @@ public struct S3Location: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The URL with any user information in an `endpoint=` option replaced, for error messages.
-    private static func redacted(_ value: String) -> String {
+    fileprivate static func redacted(_ value: String) -> String {
         guard let at = value.firstIndex(of: "@"), let scheme = value[..<at].range(of: "://", options: .backwards)
         else { return value }
         return String(value[..<scheme.upperBound]) + "…" + String(value[at...])

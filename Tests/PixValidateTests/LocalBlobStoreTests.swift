@@ -126,6 +126,32 @@ import Testing
         } throws: { ($0 as? BlobStoreError)?.code == .notFound }
     }
 
+    @Test func listsBlobsWithSizesAndModificationTimes() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let contents = (1...3).map { Array(repeating: UInt8($0), count: 100 * $0) }
+        let keys = try contents.map { try key($0, .png) }
+        for (bytes, key) in zip(contents, keys) { _ = try store.put(bytes, for: key) }
+        let old = Date(timeIntervalSince1970: 1_600_000_000)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: store.fileURL(for: keys[1]).path)
+        // A temporary file is not a blob.
+        let directory = store.fileURL(for: keys[0]).deletingLastPathComponent()
+        try Data("partial".utf8).write(to: directory.appendingPathComponent(".tmp-\(keys[0].sha256.prefix(16))-1"))
+
+        var listings: [BlobListing] = []
+        try store.forEachBlob { listings.append($0) }
+        listings.sort { $0.key < $1.key }
+        let expected = zip(keys, contents).sorted { $0.0 < $1.0 }
+        #expect(listings.map(\.key) == expected.map(\.0))
+        #expect(listings.map(\.size) == expected.map { Int64($0.1.count) })
+        #expect(listings.first { $0.key == keys[1] }?.modified == old)
+        for listing in listings where listing.key != keys[1] {
+            #expect(listing.modified > old, "\(listing.key) was written just now")
+        }
+
+        struct Stop: Error {}
+        #expect(throws: Stop.self) { try store.forEachBlob { _ in throw Stop() } }
+    }
+
     @Test func sweepsStaleTemporaryFilesAndNeverListsThem() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let bytes = Array("kept".utf8)

@@ -108,7 +108,7 @@ struct S3Transport: Sendable {
 
     // MARK: Sending
 
-    /// Sends `request`, retrying idempotent ones after 5xx answers and connection failures.
+    /// Sends `request`, retrying idempotent ones after 5xx and 429 answers and connection failures.
     /// - Returns: the response, whatever its status (callers map statuses to errors).
     func perform(_ request: S3Request) throws -> S3Response {
         let attempts = request.idempotent ? max(1, configuration.maxAttempts) : 1
@@ -124,7 +124,7 @@ struct S3Transport: Sendable {
             let outcome = try attemptOnce(request)
             switch outcome {
             case .response(let response):
-                let retryable = response.status >= 500 || isErrorDocument(response, request)
+                let retryable = response.status >= 500 || response.status == 429 || isErrorDocument(response, request)
                 if retryable && attempt < attempts {
                     logRetry(request, attempt: attempt, reason: "HTTP \(response.status)")
                     backOff(attempt)
@@ -270,7 +270,8 @@ struct S3Transport: Sendable {
             let code = curl_easy_perform(easy)
             if let error = context.localError {
                 return .localFailure(
-                    S3Error(code: .io, message: error, operation: request.operation, bucket: location.bucket,
+                    S3Error(
+                        code: .io, message: error, operation: request.operation, bucket: location.bucket,
                         key: request.key))
             }
             guard code == CURLE_OK else {
