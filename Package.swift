@@ -160,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "PixExportTests",
             dependencies: [
-                "PixExport", "PixCore", "PixStore", "PixBlob", "PixFixtures", "PixTestSupport",
+                "PixExport", "PixCore", "PixStore", "PixBlob", "PixFixtures", "PixTestSupport", "PixS3",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -175,13 +175,13 @@ let package = Package(
                 "PixCoordinate", "PixCore", "PixStore", "PixSources", "PixFetch", "PixFixtures", "PixTestSupport",
                 "PixBlob", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"), "PixS3",
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixServeTests",
             dependencies: [
-                "PixServe", "PixCore", "PixStore", "PixBlob", "PixExport", "PixFixtures", "PixTestSupport",
+                "PixServe", "PixCore", "PixStore", "PixBlob", "PixExport", "PixFixtures", "PixTestSupport", "PixS3",
                 "PixCoordinate", "PixSources", "PixFetch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

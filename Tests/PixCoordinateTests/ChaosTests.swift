@@ -3,6 +3,7 @@ import PixBlob
 import PixCoordinate
 import PixCore
 import PixFixtures
+import PixS3
 import PixStore
 import PixTestSupport
 import Testing
@@ -393,22 +394,31 @@ struct ChaosTests {
     }
 }
 
-/// Where chaos workers store files: for now a local folder shared by the processes.
+/// Where chaos workers store files: a bucket of their own on the loopback S3 server (moto), shared by every process
+/// of the test the way a MinIO or S3 bucket is shared by worker machines.
 struct TestStorage {
-    let root: URL
+    let url: String
+    let environment: [String: String]
 
     init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "pixcrawl-chaos-\(UUID().uuidString.prefix(8))", isDirectory: true)
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let server = try TestS3.server()
+        let bucket = TestS3.bucketName("chaos")
+        url = "s3://\(bucket)/crawl?endpoint=\(server.endpoint)&region=\(server.region)"
+        environment = ["AWS_ACCESS_KEY_ID": server.accessKey, "AWS_SECRET_ACCESS_KEY": server.secretKey]
+        guard case .s3(let location) = try StorageLocation.parse(url, environment: environment) else {
+            throw TestSupportError("\(url) is not an s3:// location")
+        }
+        let client = S3Client(location: location, credentials: try S3Credentials.fromEnvironment(environment))
+        _ = try client.createBucket()
     }
 
-    var arguments: [String] { ["--storage-dir", root.path] }
-    var fsckArguments: [String] { ["--storage", root.path] }
-    var exportArguments: [String] { ["--storage", root.path] }
-    var environment: [String: String] { [:] }
+    var arguments: [String] { ["--storage-dir", url] }
+    var fsckArguments: [String] { ["--storage", url] }
+    var exportArguments: [String] { ["--storage", url] }
 
-    func blobStore() throws -> any BlobStore { LocalBlobStore(root: root) }
+    func blobStore() throws -> any BlobStore {
+        try StorageLocation.parse(url, environment: environment).makeBlobStore(environment: environment)
+    }
 
-    func remove() { try? FileManager.default.removeItem(at: root) }
+    func remove() {}
 }

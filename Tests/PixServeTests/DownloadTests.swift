@@ -1,5 +1,7 @@
 import Foundation
 import PixCore
+import PixExport
+import PixS3
 import PixServe
 import PixStore
 import PixTestSupport
@@ -58,6 +60,50 @@ struct DownloadTests {
 
             // Two 206 and two 200 are counted; the 416s and the 304 are not downloads.
             #expect(try await server.downloadCount(exportID: exportID) - before == 4)
+        }
+    }
+
+    @Test("an archive in object storage: the link redirects to a presigned URL expiring with it; 410 after expiry")
+    func objectStorageRedirect() async throws {
+        let s3 = try TestS3.server()
+        let environment = ["AWS_ACCESS_KEY_ID": s3.accessKey, "AWS_SECRET_ACCESS_KEY": s3.secretKey]
+        let location = try S3Location.parse(
+            "s3://\(TestS3.bucketName("serve"))/p?endpoint=\(s3.endpoint)&region=\(s3.region)", environment: environment)
+        let bucket = S3Client(location: location, credentials: try S3Credentials.fromEnvironment(environment))
+        _ = try bucket.createBucket()
+        try await TestServer.with(.sqlite, archiveStorage: .s3(bucket)) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let jobID = try await server.submitJob(as: alice, projectID: projectID)
+            try await server.insertImages(jobID: jobID, count: 3)
+            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "tar"])
+            let exportID = Int64(try #require(export.json["id"] as? Int))
+            _ = try await server.runExport(exportID)
+            let record = try #require(try await server.store.export(id: exportID))
+            #expect(record.filePath?.hasPrefix("s3://\(location.bucket)/p/exports/") == true)
+            let link = try await server.post("/v1/exports/\(exportID)/links", as: alice, json: ["expires_in_hours": 2])
+            let token = String(try #require(link.json["download_url"] as? String).dropFirst("/downloads/".count))
+
+            let redirect = try await server.client.get("/downloads/\(token)")
+            #expect(redirect.status == 302)
+            let target = try #require(redirect.headers["location"])
+            let expires = try #require(
+                URLComponents(string: target)?.queryItems?.first { $0.name == "X-Amz-Expires" }?.value.flatMap(Int.init))
+            #expect((7_190...7_200).contains(expires), "the presigned URL expires with the link (\(expires) s)")
+            #expect(!target.contains(token))
+            let fetched = try TestProcess.run(["curl", "-sS", "-f", "-o", "/dev/null", "-w", "%{size_download}", target])
+            #expect(fetched.status == 0, "\(fetched.stderr)")
+            #expect(Int64(fetched.stdout) == record.fileSize, "the presigned URL serves the archive")
+            #expect(try await server.downloadCount(exportID: exportID) == 1)
+
+            _ = try await server.store.database.withConnection { connection in
+                try connection.query(
+                    "UPDATE download_records SET expires_at = '2000-01-01T00:00:00.000Z' WHERE export_id = $1",
+                    .int(exportID))
+            }
+            let gone = try await server.client.get("/downloads/\(token)")
+            #expect(gone.status == 410)
+            #expect(gone.headers["location"] == nil)
         }
     }
 

@@ -21,13 +21,14 @@ struct TestServer: Sendable {
     let client: HTTPTestClient
     let blobs: LocalBlobStore
     let exportsDirectory: URL
+    var archiveStorage: ArchiveStorage = .local
 
     var port: Int { client.port }
 
     /// Starts a server on `backend`, runs `body`, then shuts the server down gracefully and closes the store.
     static func with<T: Sendable>(
         _ backend: Backend, maxBodyBytes: Int = 64 * 1024, withExports: Bool = true, logHandler: (any LogHandler)? = nil,
-        planner: any JobPlanning = KeywordChunkPlanner(),
+        planner: any JobPlanning = KeywordChunkPlanner(), archiveStorage: ArchiveStorage = .local,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         PixMetrics.bootstrap()
@@ -38,7 +39,8 @@ struct TestServer: Sendable {
         defer { try? FileManager.default.removeItem(at: root) }
         let blobs = LocalBlobStore(root: root.appendingPathComponent("storage"))
         let exportsDirectory = root.appendingPathComponent("storage/exports")
-        let exports = StoreExportService(store: store, blobs: blobs, exportsDirectory: exportsDirectory)
+        let exports = StoreExportService(
+            store: store, blobs: blobs, exportsDirectory: exportsDirectory, archiveStorage: archiveStorage)
         var logger = logHandler.map { handler in Logger(label: "pixcrawl.serve.test") { _ in handler } }
             ?? Logger(label: "pixcrawl.serve.test")
         logger.logLevel = logHandler == nil ? .warning : .info
@@ -55,7 +57,8 @@ struct TestServer: Sendable {
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next(), port > 0 else { throw ClientError(description: "server did not start") }
             let harness = TestServer(
-                store: store, client: HTTPTestClient(port: port), blobs: blobs, exportsDirectory: exportsDirectory)
+                store: store, client: HTTPTestClient(port: port), blobs: blobs, exportsDirectory: exportsDirectory,
+                archiveStorage: archiveStorage)
             do {
                 let result = try await body(harness)
                 await group.triggerGracefulShutdown()
@@ -73,9 +76,11 @@ struct TestServer: Sendable {
     func runExport(_ exportID: Int64) async throws -> [UInt8] {
         let runner = ExportJobRunner(
             store: store, blobs: blobs,
-            configuration: ExportJobRunner.Configuration(exportsDirectory: exportsDirectory, workerID: "test-worker"))
+            configuration: ExportJobRunner.Configuration(
+                exportsDirectory: exportsDirectory, workerID: "test-worker", archiveStorage: archiveStorage))
         let outcome = try await runner.run(exportID: exportID)
-        return Array(try Data(contentsOf: outcome.archive))
+        // An archive in object storage is not read back here.
+        return outcome.archive.isFileURL ? Array(try Data(contentsOf: outcome.archive)) : []
     }
 
     /// Downloads counted on an export's links.
