@@ -115,6 +115,7 @@ struct ChaosTests {
         }
         let final = try await cluster.waitForJob(job.id, timeout: .seconds(120))
         try await cluster.stopWorkers()
+        print("chaos: \(kills.count) workers SIGKILLed, PostgreSQL restarted: \(restarted), \(cluster.workers.count) started")
         #expect(restarted, "PostgreSQL was restarted during the crawl")
         #expect(kills.count >= 3, "workers were killed during the crawl (\(kills.count))")
 
@@ -141,6 +142,7 @@ struct ChaosTests {
         let fsckStatus = try await fsck.wait(timeout: .seconds(120))
         let report = try #require(
             try JSONSerialization.jsonObject(with: Data(fsck.output.utf8)) as? [String: Any], "\(fsck.output)")
+        print("chaos: fsck after the crawl: \(report["orphans"] ?? 0) orphan(s), \(report["missing"] ?? 0) missing")
         #expect(report["missing"] as? Int == 0, "\(fsck.output)")
         #expect(report["rows_scanned"] as? Int == count)
         #expect(fsckStatus == ((report["orphans"] as? Int ?? 0) == 0 ? 0 : 3))
