@@ -70,7 +70,7 @@ public struct S3BlobStore: BlobStore {
             if let existing = try client.headObject(key: objectKey(for: key)) {
                 return stored(key, size: Int(existing.size), created: false)
             }
-            try client.putObject(key: objectKey(for: key), bytes: bytes, contentType: Self.contentType(key.format))
+            try client.putObject(key: objectKey(for: key), bytes: bytes, contentType: key.format.mediaType)
             return stored(key, size: bytes.count, created: true)
         }
     }
@@ -92,7 +92,7 @@ public struct S3BlobStore: BlobStore {
                 return stored(key, size: Int(existing.size), created: false)
             }
             let result = try client.putObject(
-                key: objectKey(for: key), file: file, contentType: Self.contentType(key.format))
+                key: objectKey(for: key), file: file, contentType: key.format.mediaType)
             return stored(key, size: Int(result.byteCount), created: true)
         }
         if consuming { unlink(file.path) }
@@ -155,17 +155,4 @@ public struct S3BlobStore: BlobStore {
         }
     }
 
-    static func contentType(_ format: ImageFormat) -> String {
-        switch format {
-        case .jpeg: "image/jpeg"
-        case .png: "image/png"
-        case .gif: "image/gif"
-        case .webp: "image/webp"
-        case .bmp: "image/bmp"
-        case .tiff: "image/tiff"
-        case .avif: "image/avif"
-        case .svg: "image/svg+xml"
-        case .html: "text/html"
-        }
-    }
 }

@@ -17,6 +17,21 @@ public enum ImageFormat: String, Sendable, Codable, CaseIterable, Hashable {
         }
     }
 
+    /// The media type of a stored file of this format (`Content-Type`).
+    public var mediaType: String {
+        switch self {
+        case .jpeg: "image/jpeg"
+        case .png: "image/png"
+        case .gif: "image/gif"
+        case .webp: "image/webp"
+        case .bmp: "image/bmp"
+        case .tiff: "image/tiff"
+        case .avif: "image/avif"
+        case .svg: "image/svg+xml"
+        case .html: "text/html"
+        }
+    }
+
     /// Formats PixCrawler can fully decode and therefore accept.
     public static let decodable: Set<ImageFormat> = [.jpeg, .png]
 }

@@ -116,19 +116,3 @@ struct ImageFilter: Sendable {
     }
 }
 
-extension ImageFormat {
-    /// The media type of a stored file of this format.
-    var mediaType: String {
-        switch self {
-        case .jpeg: "image/jpeg"
-        case .png: "image/png"
-        case .gif: "image/gif"
-        case .webp: "image/webp"
-        case .bmp: "image/bmp"
-        case .tiff: "image/tiff"
-        case .avif: "image/avif"
-        case .svg: "image/svg+xml"
-        case .html: "text/html"
-        }
-    }
-}
