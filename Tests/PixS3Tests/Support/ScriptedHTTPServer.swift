@@ -72,6 +72,8 @@ final class ScriptedHTTPServer: Sendable {
         var bodyLength = 0
         while headerEnd.map({ received.count < $0 + bodyLength }) ?? true {
             let count = read(connection, &buffer, buffer.count)
+            // Other tests of the process spawn children: a SIGCHLD may interrupt the read.
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { return }
             received.append(contentsOf: buffer[0..<count])
             if headerEnd == nil, let end = received.firstRange(of: Array("\r\n\r\n".utf8)) {
@@ -81,9 +83,7 @@ final class ScriptedHTTPServer: Sendable {
                     bodyLength = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
                 }
                 if head.contains("expect: 100-continue") {
-                    _ = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8).withUnsafeBytes {
-                        write(connection, $0.baseAddress, $0.count)
-                    }
+                    Self.writeAll(connection, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
                 }
             }
         }
@@ -96,6 +96,17 @@ final class ScriptedHTTPServer: Sendable {
         var text = "HTTP/1.1 \(response.status) Scripted\r\nContent-Length: \(response.body.utf8.count)\r\nConnection: close\r\n"
         for (name, value) in response.headers { text += "\(name): \(value)\r\n" }
         text += "\r\n" + (requestLine.hasPrefix("HEAD ") ? "" : response.body)
-        _ = Array(text.utf8).withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+        Self.writeAll(connection, Array(text.utf8))
+    }
+
+    /// Writes every byte, resuming after interruptions and short writes.
+    private static func writeAll(_ connection: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { return }
+            offset += written
+        }
     }
 }
