@@ -61,16 +61,26 @@ extension SQLCrawlStore {
             list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
                 .map { "\(table).\($0) AS \(prefix)\($0)" }.joined(separator: ", ")
         }
-        let rows = try connection.queryPrepared(
+        // With a job given, its first unlocked candidate; otherwise jobs ranked by their best candidate.
+        let candidate =
+            jobID != nil
+            ? """
+            candidate AS (
+                SELECT c.id, c.status AS previous_status FROM crawl_chunks c
+                WHERE c.job_id = $4 AND \(claimable)
+                    AND EXISTS (SELECT 1 FROM crawl_jobs j WHERE j.id = $4 AND j.status IN ('pending', 'running'))
+                ORDER BY c.priority DESC, c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED
+            ),
             """
-            WITH ranked AS (
+            : """
+            ranked AS (
                 SELECT j.id, j.priority, best.priority AS chunk_priority, best.id AS chunk_id
                 FROM crawl_jobs j
                 CROSS JOIN LATERAL (
                     SELECT c.priority, c.id FROM crawl_chunks c WHERE c.job_id = j.id AND \(claimable)
                     ORDER BY c.priority DESC, c.id LIMIT 1
                 ) best
-                WHERE j.status IN ('pending', 'running') AND ($4::bigint IS NULL OR j.id = $4)
+                WHERE j.status IN ('pending', 'running') AND $4::bigint IS NULL
             ),
             candidate AS (
                 SELECT picked.id, picked.status AS previous_status
@@ -81,6 +91,11 @@ extension SQLCrawlStore {
                 ) picked
                 LIMIT 1
             ),
+            """
+        // The job row is locked last (after the worker row), so claimers of one job queue on it briefly.
+        let rows = try connection.queryPrepared(
+            """
+            WITH \(candidate)
             chunk AS (
                 UPDATE crawl_chunks c SET status = 'active', lease_owner = $1, lease_token = $2,
                     lease_expires_at = \(SQLDialect.postgres.nowPlus(seconds: 3)), attempts = c.attempts + 1,
@@ -88,17 +103,17 @@ extension SQLCrawlStore {
                 FROM candidate WHERE c.id = candidate.id
                 RETURNING c.*, candidate.previous_status
             ),
+            worker AS (
+                UPDATE workers w SET current_chunk_id = chunk.id, heartbeat_at = now() FROM chunk WHERE w.id = $1
+                RETURNING w.id
+            ),
             job AS (
                 UPDATE crawl_jobs j SET
                     active_chunks = j.active_chunks + CASE WHEN chunk.previous_status = 'pending' THEN 1 ELSE 0 END,
                     status = CASE WHEN j.status = 'pending' THEN 'running' ELSE j.status END,
                     started_at = COALESCE(j.started_at, now()), updated_at = now()
-                FROM chunk WHERE j.id = chunk.job_id
+                FROM chunk LEFT JOIN worker ON true WHERE j.id = chunk.job_id
                 RETURNING j.*
-            ),
-            worker AS (
-                UPDATE workers w SET current_chunk_id = chunk.id, heartbeat_at = now() FROM chunk WHERE w.id = $1
-                RETURNING w.id
             )
             SELECT \(columns(chunkColumns, table: "chunk", prefix: "")), \(columns(jobColumns, table: "job", prefix: "j_"))
             FROM chunk JOIN job ON job.id = chunk.job_id
