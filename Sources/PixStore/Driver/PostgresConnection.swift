@@ -52,7 +52,52 @@ final class PostgresConnection: SQLConnection {
 
     @discardableResult
     func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
+        try execute(sql, binds, prepared: false)
+    }
+
+    /// Like ``query(_:_:)``, through a statement prepared once per connection (`PQprepare`), so the server
+    /// parses and plans it once instead of on every call. For the hot statements only: the cache is small.
+    @discardableResult
+    func queryPrepared(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
+        do {
+            return try execute(sql, binds, prepared: true)
+        } catch let error as StoreError where error.detail.contains("cached plan must not change result type") {
+            // A table changed under the prepared statement: prepare it again.
+            forgetPrepared(sql)
+            return try execute(sql, binds, prepared: true)
+        }
+    }
+
+    /// Prepared statements of this session: SQL text → statement name.
+    private var preparedStatements: [String: String] = [:]
+    private var preparedCount = 0
+    private static let preparedLimit = 64
+
+    private func forgetPrepared(_ sql: String) {
+        guard let name = preparedStatements.removeValue(forKey: sql), let connection else { return }
+        PQclear(PQexec(connection, "DEALLOCATE \(name)"))
+    }
+
+    /// The name of `sql` prepared on this session, preparing it first when needed.
+    private func preparedName(_ sql: String, parameterCount: Int) throws -> String {
+        if let name = preparedStatements[sql] { return name }
         guard let connection else { throw StoreError.connectionFailed("PostgreSQL connection is closed") }
+        if preparedStatements.count >= Self.preparedLimit {
+            for name in preparedStatements.values { PQclear(PQexec(connection, "DEALLOCATE \(name)")) }
+            preparedStatements.removeAll()
+        }
+        preparedCount += 1
+        let name = "pixcrawl_\(preparedCount)"
+        let result = PQprepare(connection, name, sql, Int32(parameterCount), nil)
+        defer { PQclear(result) }
+        try check(result, operation: "statement")
+        preparedStatements[sql] = name
+        return name
+    }
+
+    private func execute(_ sql: String, _ binds: [SQLValue], prepared: Bool) throws -> [SQLRow] {
+        guard let connection else { throw StoreError.connectionFailed("PostgreSQL connection is closed") }
+        let name = prepared ? try preparedName(sql, parameterCount: binds.count) : nil
         let texts: [String?] = binds.map { value in
             switch value {
             case .null: nil
@@ -66,13 +111,12 @@ final class PostgresConnection: SQLConnection {
         }
         var cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
         defer { for pointer in cStrings { free(pointer) } }
-        let result: OpaquePointer?
-        if cStrings.isEmpty {
-            result = PQexecParams(connection, sql, 0, nil, nil, nil, nil, 0)
-        } else {
-            result = cStrings.withUnsafeMutableBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
-                    PQexecParams(connection, sql, Int32(buffer.count), nil, $0, nil, nil, 0)
+        let result: OpaquePointer? = cStrings.withUnsafeMutableBufferPointer { buffer in
+            buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { values in
+                if let name {
+                    PQexecPrepared(connection, name, Int32(values.count), values.baseAddress, nil, nil, 0)
+                } else {
+                    PQexecParams(connection, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
                 }
             }
         }

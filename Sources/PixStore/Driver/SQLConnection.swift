@@ -17,6 +17,11 @@ public protocol SQLConnection: AnyObject {
     @discardableResult
     func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow]
 
+    /// Runs one statement like ``query(_:_:)``, through a statement the connection prepares once and reuses
+    /// (PostgreSQL: parsed and planned once per session). For the few statements on hot paths.
+    @discardableResult
+    func queryPrepared(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow]
+
     /// Runs a script of several statements without parameters (migrations only).
     func executeScript(_ sql: String) throws
 
@@ -25,9 +30,21 @@ public protocol SQLConnection: AnyObject {
 }
 
 extension SQLConnection {
+    /// Engines that cache every statement anyway (SQLite) run it as ``query(_:_:)``.
+    @discardableResult
+    public func queryPrepared(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
+        try query(sql, binds)
+    }
+
     /// Runs a statement and returns the number of rows of its `RETURNING` clause or result.
     @discardableResult
     public func query(_ sql: String, _ binds: SQLValue...) throws -> [SQLRow] {
         try query(sql, binds)
+    }
+
+    /// Runs a hot statement through the connection's prepared-statement cache (see ``queryPrepared(_:_:)``).
+    @discardableResult
+    public func queryPrepared(_ sql: String, _ binds: SQLValue...) throws -> [SQLRow] {
+        try queryPrepared(sql, binds)
     }
 }

@@ -107,20 +107,37 @@ public final class SQLDatabase: Sendable {
         _ body: @escaping @Sendable (any SQLConnection) throws -> T
     ) async throws -> T {
         let begin = dialect == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
+        return try await retrying {
+            try await self.withConnection { connection in
+                try connection.executeScript(begin)
+                do {
+                    let value = try body(connection)
+                    try connection.executeScript("COMMIT")
+                    return value
+                } catch {
+                    if !connection.isBroken { try? connection.executeScript("ROLLBACK") }
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on a borrowed connection without `BEGIN`/`COMMIT`: each statement commits on its own, in one
+    /// round trip. For work that is one atomic statement (a PostgreSQL data-modifying `WITH` …). Retried like
+    /// ``transaction(_:)`` when the connection broke or the statement lost a deadlock (a failed statement
+    /// changed nothing).
+    @discardableResult
+    public func autocommit<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLConnection) throws -> T
+    ) async throws -> T {
+        try await retrying { try await self.withConnection(body) }
+    }
+
+    private func retrying<T: Sendable>(_ operation: () async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             do {
-                return try await withConnection { connection in
-                    try connection.executeScript(begin)
-                    do {
-                        let value = try body(connection)
-                        try connection.executeScript("COMMIT")
-                        return value
-                    } catch {
-                        if !connection.isBroken { try? connection.executeScript("ROLLBACK") }
-                        throw error
-                    }
-                }
+                return try await operation()
             } catch let error as StoreError where error.isConnectionFailure || Self.isBusy(error) {
                 attempt += 1
                 if attempt > 8 { throw error }

@@ -88,3 +88,15 @@ public struct SQLRow: Sendable {
         return value
     }
 }
+
+extension SQLRow {
+    /// The columns named `prefix…`, renamed without the prefix: one row of a joined result that carries two
+    /// records (`SELECT c.*, j.id AS j_id, …`).
+    func unprefixed(_ prefix: String) -> SQLRow {
+        var renamed: [String: Int] = [:]
+        for (name, index) in columns where name.hasPrefix(prefix) {
+            renamed[String(name.dropFirst(prefix.count))] = index
+        }
+        return SQLRow(columns: renamed, cells: cells)
+    }
+}

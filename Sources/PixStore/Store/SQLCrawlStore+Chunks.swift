@@ -4,48 +4,160 @@ import PixCore
 extension SQLCrawlStore {
     /// Claims the highest-priority, oldest claimable chunk of any running or pending job: a pending chunk
     /// whose backoff has passed, or an active one whose lease expired (taken over, checkpoint kept).
-    /// PostgreSQL uses `FOR UPDATE SKIP LOCKED`; SQLite holds the write lock (`BEGIN IMMEDIATE`).
-    /// Expired chunks already out of attempts are failed on the way, so they never stall a job.
+    ///
+    /// On PostgreSQL the claim is one statement committed on its own: the candidate is locked with
+    /// `FOR UPDATE SKIP LOCKED` (a chunk another claimer holds is skipped, never waited for), then the chunk,
+    /// the job's counters and the worker row change together; the job row is locked last, for one statement
+    /// only. Across jobs the order is the best candidate of each job (chunk priority, then job priority, then
+    /// age); when that candidate is locked by another claimer the job's next one is taken. SQLite holds the
+    /// write lock (`BEGIN IMMEDIATE`).
+    ///
+    /// Expired chunks already out of attempts are failed on the way, so they never stall a job: at most once per
+    /// ``expiredLeaseSweep`` interval in this process, and always when nothing is claimable.
     /// - Returns: the chunk with a fresh lease token, or `nil` when nothing is claimable.
     public func claimChunk(workerID: String, lease: Duration, jobID: Int64? = nil) async throws -> ClaimedChunk? {
         let token = Self.newLeaseToken()
         let leaseSeconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
-        return try await database.transaction { connection in
-            let dialect = connection.dialect
-            try Self.failExhaustedExpiredChunks(connection)
-            let lock = dialect == .postgres ? "FOR UPDATE OF c SKIP LOCKED" : ""
-            let candidates = try connection.query(
-                """
-                SELECT c.id, c.status FROM crawl_chunks c JOIN crawl_jobs j ON j.id = c.job_id
-                WHERE (c.status = 'pending' OR (c.status = 'active' AND c.lease_expires_at < \(dialect.now)))
-                  AND c.available_at <= \(dialect.now) AND c.attempts < c.max_attempts
-                  AND j.status IN ('pending', 'running') AND ($1 = 0 OR c.job_id = $2)
-                ORDER BY c.priority DESC, j.priority DESC, c.id
-                LIMIT 1 \(lock)
-                """, .int(jobID == nil ? 0 : 1), .int(jobID ?? 0))
-            guard let candidate = candidates.first, let chunkID = candidate.int64("id") else { return nil }
-            let wasPending = candidate.string("status") == "pending"
-            let updated = try connection.query(
-                """
-                UPDATE crawl_chunks SET status = 'active', lease_owner = $2, lease_token = $3,
-                    lease_expires_at = \(dialect.nowPlus(seconds: 4)), attempts = attempts + 1,
-                    updated_at = \(dialect.now)
-                WHERE id = $1 RETURNING \(Self.chunkColumns)
-                """, .int(chunkID), .text(workerID), .text(token), .double(leaseSeconds))
-            let chunk = try Self.chunk(from: try updated.first.orThrow("chunk"))
-            try connection.query(
-                """
-                UPDATE crawl_jobs SET active_chunks = active_chunks + $2,
-                    status = CASE WHEN status = 'pending' THEN 'running' ELSE status END,
-                    started_at = COALESCE(started_at, \(dialect.now)), updated_at = \(dialect.now)
-                WHERE id = $1
-                """, .int(chunk.jobID), .int(wasPending ? 1 : 0))
-            try connection.query(
-                "UPDATE workers SET current_chunk_id = $2, heartbeat_at = \(dialect.now) WHERE id = $1",
-                .text(workerID), .int(chunk.id))
-            let job = try connection.query("SELECT \(Self.jobColumns) FROM crawl_jobs WHERE id = $1", .int(chunk.jobID))
-            return ClaimedChunk(chunk: chunk, leaseToken: token, job: try Self.job(from: try job.first.orThrow("job")))
+        let swept = expiredLeaseSweep.claimRun()
+        let claimed: ClaimedChunk?
+        switch dialect {
+        case .postgres:
+            if swept { try await sweepExpiredLeases() }
+            claimed = try await database.autocommit { connection in
+                try Self.claimPostgres(
+                    connection, workerID: workerID, token: token, leaseSeconds: leaseSeconds, jobID: jobID)
+            }
+        case .sqlite:
+            let sweep = swept
+            claimed = try await database.transaction { connection in
+                if sweep { try Self.failExhaustedExpiredChunks(connection) }
+                return try Self.claimSQLite(
+                    connection, workerID: workerID, token: token, leaseSeconds: leaseSeconds, jobID: jobID)
+            }
         }
+        if claimed == nil && !swept {
+            // Nothing to do: make sure no exhausted chunk is what keeps the job open.
+            expiredLeaseSweep.recordRun()
+            try await sweepExpiredLeases()
+        }
+        return claimed
+    }
+
+    /// Fails the chunks whose lease expired on their last attempt now, in a transaction of its own.
+    func sweepExpiredLeases() async throws {
+        try await database.transaction { connection in try Self.failExhaustedExpiredChunks(connection) }
+    }
+
+    /// The PostgreSQL claim: one statement. Jobs are ordered by their best claimable chunk (index probes on
+    /// `ix_crawl_chunks_claim`); the first job that still has an unlocked candidate gives the chunk.
+    static func claimPostgres(
+        _ connection: any SQLConnection, workerID: String, token: String, leaseSeconds: Double, jobID: Int64?
+    ) throws -> ClaimedChunk? {
+        let claimable = """
+            c.status IN ('pending', 'active') AND (c.status = 'pending' OR c.lease_expires_at < now())
+                AND c.available_at <= now() AND c.attempts < c.max_attempts
+            """
+        func columns(_ list: String, table: String, prefix: String) -> String {
+            list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                .map { "\(table).\($0) AS \(prefix)\($0)" }.joined(separator: ", ")
+        }
+        // With a job given, its first unlocked candidate; otherwise jobs ranked by their best candidate.
+        let candidate =
+            jobID != nil
+            ? """
+            candidate AS (
+                SELECT c.id, c.status AS previous_status FROM crawl_chunks c
+                WHERE c.job_id = $4 AND \(claimable)
+                    AND EXISTS (SELECT 1 FROM crawl_jobs j WHERE j.id = $4 AND j.status IN ('pending', 'running'))
+                ORDER BY c.priority DESC, c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED
+            ),
+            """
+            : """
+            ranked AS (
+                SELECT j.id, j.priority, best.priority AS chunk_priority, best.id AS chunk_id
+                FROM crawl_jobs j
+                CROSS JOIN LATERAL (
+                    SELECT c.priority, c.id FROM crawl_chunks c WHERE c.job_id = j.id AND \(claimable)
+                    ORDER BY c.priority DESC, c.id LIMIT 1
+                ) best
+                WHERE j.status IN ('pending', 'running') AND $4::bigint IS NULL
+            ),
+            candidate AS (
+                SELECT picked.id, picked.status AS previous_status
+                FROM (SELECT id FROM ranked ORDER BY chunk_priority DESC, priority DESC, chunk_id) r
+                CROSS JOIN LATERAL (
+                    SELECT c.id, c.status FROM crawl_chunks c WHERE c.job_id = r.id AND \(claimable)
+                    ORDER BY c.priority DESC, c.id LIMIT 1 FOR UPDATE SKIP LOCKED
+                ) picked
+                LIMIT 1
+            ),
+            """
+        // The job row is locked last (after the worker row), so claimers of one job queue on it briefly.
+        let rows = try connection.queryPrepared(
+            """
+            WITH \(candidate)
+            chunk AS (
+                UPDATE crawl_chunks c SET status = 'active', lease_owner = $1, lease_token = $2,
+                    lease_expires_at = \(SQLDialect.postgres.nowPlus(seconds: 3)), attempts = c.attempts + 1,
+                    updated_at = now()
+                FROM candidate WHERE c.id = candidate.id
+                RETURNING c.*, candidate.previous_status
+            ),
+            worker AS (
+                UPDATE workers w SET current_chunk_id = chunk.id, heartbeat_at = now() FROM chunk WHERE w.id = $1
+                RETURNING w.id
+            ),
+            job AS (
+                UPDATE crawl_jobs j SET
+                    active_chunks = j.active_chunks + CASE WHEN chunk.previous_status = 'pending' THEN 1 ELSE 0 END,
+                    status = CASE WHEN j.status = 'pending' THEN 'running' ELSE j.status END,
+                    started_at = COALESCE(j.started_at, now()), updated_at = now()
+                FROM chunk LEFT JOIN worker ON true WHERE j.id = chunk.job_id
+                RETURNING j.*
+            )
+            SELECT \(columns(chunkColumns, table: "chunk", prefix: "")), \(columns(jobColumns, table: "job", prefix: "j_"))
+            FROM chunk JOIN job ON job.id = chunk.job_id
+            """, .text(workerID), .text(token), .double(leaseSeconds), jobID.map { .int($0) } ?? .null)
+        guard let row = rows.first else { return nil }
+        return ClaimedChunk(chunk: try chunk(from: row), leaseToken: token, job: try job(from: row.unprefixed("j_")))
+    }
+
+    /// The SQLite claim, inside the caller's `BEGIN IMMEDIATE` transaction (which serialises every writer).
+    static func claimSQLite(
+        _ connection: any SQLConnection, workerID: String, token: String, leaseSeconds: Double, jobID: Int64?
+    ) throws -> ClaimedChunk? {
+        let dialect = connection.dialect
+        let candidates = try connection.query(
+            """
+            SELECT c.id, c.status FROM crawl_chunks c JOIN crawl_jobs j ON j.id = c.job_id
+            WHERE (c.status = 'pending' OR (c.status = 'active' AND c.lease_expires_at < \(dialect.now)))
+              AND c.available_at <= \(dialect.now) AND c.attempts < c.max_attempts
+              AND j.status IN ('pending', 'running') AND ($1 = 0 OR c.job_id = $2)
+            ORDER BY c.priority DESC, j.priority DESC, c.id
+            LIMIT 1
+            """, .int(jobID == nil ? 0 : 1), .int(jobID ?? 0))
+        guard let candidate = candidates.first, let chunkID = candidate.int64("id") else { return nil }
+        let wasPending = candidate.string("status") == "pending"
+        let updated = try connection.query(
+            """
+            UPDATE crawl_chunks SET status = 'active', lease_owner = $2, lease_token = $3,
+                lease_expires_at = \(dialect.nowPlus(seconds: 4)), attempts = attempts + 1,
+                updated_at = \(dialect.now)
+            WHERE id = $1 RETURNING \(Self.chunkColumns)
+            """, .int(chunkID), .text(workerID), .text(token), .double(leaseSeconds))
+        let chunk = try Self.chunk(from: try updated.first.orThrow("chunk"))
+        try connection.query(
+            """
+            UPDATE crawl_jobs SET active_chunks = active_chunks + $2,
+                status = CASE WHEN status = 'pending' THEN 'running' ELSE status END,
+                started_at = COALESCE(started_at, \(dialect.now)), updated_at = \(dialect.now)
+            WHERE id = $1
+            """, .int(chunk.jobID), .int(wasPending ? 1 : 0))
+        try connection.query(
+            "UPDATE workers SET current_chunk_id = $2, heartbeat_at = \(dialect.now) WHERE id = $1",
+            .text(workerID), .int(chunk.id))
+        let job = try connection.query("SELECT \(Self.jobColumns) FROM crawl_jobs WHERE id = $1", .int(chunk.jobID))
+        return ClaimedChunk(chunk: chunk, leaseToken: token, job: try Self.job(from: try job.first.orThrow("job")))
     }
 
     static func newLeaseToken() -> String {

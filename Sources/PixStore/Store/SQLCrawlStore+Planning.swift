@@ -23,7 +23,19 @@ extension SQLCrawlStore {
         chunkID: Int64, token: String, finalProgress: ChunkProgress?, sourceExhausted: Bool,
         topUp: (@Sendable (KeywordSnapshot) -> TopUpDecision)?
     ) async throws -> ChunkCompletion? {
-        try await database.transaction { connection in
+        if dialect == .postgres, !sourceExhausted, finalProgress?.isBookkeepingOnly ?? true {
+            let checkpoint = finalProgress?.checkpoint
+            let fast = try await database.autocommit { connection in
+                try Self.completeCommonCase(
+                    connection, chunkID: chunkID, token: token, checkpoint: checkpoint, keywordMustStayOpen: topUp != nil)
+            }
+            switch fast {
+            case .leaseLost: return nil
+            case .completed: return ChunkCompletion(inserted: 0, duplicates: 0, jobFinished: false, appendedChunks: 0)
+            case .needsTransaction: break
+            }
+        }
+        return try await database.transaction { connection in
             let dialect = connection.dialect
             // Completed before the job is finalised: finalising cancels only the other open chunks.
             let checkpoint = finalProgress?.checkpoint
@@ -113,6 +125,69 @@ extension SQLCrawlStore {
                 inserted: inserted, duplicates: duplicates,
                 jobFinished: JobStatus(rawValue: status ?? "")?.isFinished ?? true, appendedChunks: appended)
         }
+    }
+
+    /// What the one-statement completion did.
+    enum CommonCaseCompletion: Sendable {
+        /// The chunk was completed and the job's counters moved.
+        case completed
+        /// The caller does not hold the lease: nothing was written.
+        case leaseLost
+        /// Nothing was written: the completion may finish the job or the keyword, so it needs the full transaction.
+        case needsTransaction
+    }
+
+    /// The common completion on PostgreSQL, as one statement committed on its own: a chunk with no images to
+    /// record whose job stays open afterwards and — when `keywordMustStayOpen` — whose keyword keeps another
+    /// open chunk. Anything else writes nothing and answers ``CommonCaseCompletion/needsTransaction``.
+    ///
+    /// Locks are taken in the order of every chunk transaction: the caller's chunk, then (with `FOR SHARE
+    /// SKIP LOCKED`) one other open chunk of the keyword, then the job row. The shared lock keeps that chunk
+    /// open until this statement commits, so its own completion comes later and sees this one; a chunk that
+    /// is locked (being completed or claimed right now) does not count, which sends two racing last chunks to
+    /// the transaction, where the job row serialises them and exactly one tops the keyword up. The job row's
+    /// guard is checked on its newest version once it is locked, and the chunk changes only when the job did.
+    static func completeCommonCase(
+        _ connection: any SQLConnection, chunkID: Int64, token: String, checkpoint: ChunkCheckpoint?,
+        keywordMustStayOpen: Bool
+    ) throws -> CommonCaseCompletion {
+        let row = try connection.queryPrepared(
+            """
+            WITH mine AS (
+                SELECT id, job_id, keyword FROM crawl_chunks WHERE id = $1 AND status = 'active' AND lease_token = $2
+                FOR UPDATE
+            ),
+            sibling AS (
+                SELECT s.id FROM crawl_chunks s JOIN mine ON s.job_id = mine.job_id AND s.keyword = mine.keyword
+                WHERE $6 = 1 AND s.status IN ('pending', 'active') AND s.id <> mine.id
+                LIMIT 1 FOR SHARE OF s SKIP LOCKED
+            ),
+            job AS (
+                UPDATE crawl_jobs j SET active_chunks = j.active_chunks - 1, completed_chunks = j.completed_chunks + 1,
+                    progress = LEAST(99, GREATEST((j.valid_images * 100) / j.max_images,
+                        ((j.completed_chunks + 1 + j.failed_chunks + j.cancelled_chunks) * 100) / j.total_chunks)),
+                    updated_at = now()
+                FROM mine
+                WHERE j.id = mine.job_id AND j.status IN ('pending', 'running') AND j.valid_images < j.max_images
+                    AND j.completed_chunks + 1 + j.failed_chunks + j.cancelled_chunks < j.total_chunks
+                    AND ($6 = 0 OR EXISTS (SELECT 1 FROM sibling))
+                RETURNING j.id
+            ),
+            done AS (
+                UPDATE crawl_chunks c SET status = 'completed', lease_token = NULL, lease_expires_at = NULL,
+                    checkpoint_cursor = CASE WHEN $3 = 1 THEN $4 ELSE c.checkpoint_cursor END,
+                    candidates_done = CASE WHEN $3 = 1 THEN $5 ELSE c.candidates_done END,
+                    updated_at = now(), completed_at = now()
+                FROM job WHERE c.id = $1 AND c.job_id = job.id AND c.status = 'active' AND c.lease_token = $2
+                RETURNING c.id
+            )
+            SELECT (SELECT COUNT(*) FROM mine) AS owned, (SELECT COUNT(*) FROM done) AS completed
+            """, .int(chunkID), .text(token), .int(checkpoint == nil ? 0 : 1), .optional(checkpoint?.cursor),
+            .int(checkpoint?.candidatesDone ?? 0), .int(keywordMustStayOpen ? 1 : 0)
+        ).first
+        if (row?.int("completed") ?? 0) == 1 { return .completed }
+        if (row?.int("owned") ?? 0) == 0 { return .leaseLost }
+        return .needsTransaction
     }
 
     static func keywordSnapshot(
@@ -211,4 +286,9 @@ extension SQLCrawlStore {
             return progress.values.sorted { $0.keyword < $1.keyword }
         }
     }
+}
+
+extension ChunkProgress {
+    /// True when the slice only moves the checkpoint: no image, error record or download to count.
+    var isBookkeepingOnly: Bool { images.isEmpty && errors.isEmpty && downloaded == 0 }
 }

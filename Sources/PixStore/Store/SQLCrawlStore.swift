@@ -10,20 +10,37 @@ public final class SQLCrawlStore: CrawlStore {
     /// The connection pool.
     public let database: SQLDatabase
     let logger: Logger
+    /// How often a claim also fails the chunks whose lease expired on their last attempt (see
+    /// ``claimChunk(workerID:lease:jobID:)``).
+    public let expiredLeaseSweep: SweepThrottle
+
+    /// The default ``expiredLeaseSweep`` interval.
+    public static let defaultExpiredLeaseSweepInterval = Duration.milliseconds(500)
 
     /// Wraps an open database. Call ``Migrator/migrate()`` first on a fresh store.
-    public init(database: SQLDatabase, logger: Logger = Logger(label: "pixcrawl.store")) {
+    /// - Parameters:
+    ///   - database: the connection pool.
+    ///   - expiredLeaseSweepInterval: the shortest time between two sweeps of expired last-attempt leases by
+    ///     claims of this store (a claim that finds nothing claimable sweeps regardless).
+    ///   - logger: where store events are logged.
+    public init(
+        database: SQLDatabase, expiredLeaseSweepInterval: Duration = defaultExpiredLeaseSweepInterval,
+        logger: Logger = Logger(label: "pixcrawl.store")
+    ) {
         self.database = database
+        self.expiredLeaseSweep = SweepThrottle(interval: expiredLeaseSweepInterval)
         self.logger = logger
     }
 
     /// Opens the store at `location` (one clear error when it is unreachable or unwritable).
     public static func open(
-        _ location: StoreLocation, maxConnections: Int? = nil, logger: Logger = Logger(label: "pixcrawl.store")
+        _ location: StoreLocation, maxConnections: Int? = nil,
+        expiredLeaseSweepInterval: Duration = defaultExpiredLeaseSweepInterval,
+        logger: Logger = Logger(label: "pixcrawl.store")
     ) async throws -> SQLCrawlStore {
         SQLCrawlStore(
             database: try await SQLDatabase(location: location, maxConnections: maxConnections, logger: logger),
-            logger: logger)
+            expiredLeaseSweepInterval: expiredLeaseSweepInterval, logger: logger)
     }
 
     public var dialect: SQLDialect { database.dialect }
