@@ -10,7 +10,8 @@ let package = Package(
     name: "PixCrawler",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "pixcrawl", targets: ["pixcrawl"])
+        .executable(name: "pixcrawl", targets: ["pixcrawl"]),
+        .executable(name: "pixbench", targets: ["pixbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -127,6 +128,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // MARK: Benchmarks (bench/run drives it)
+        .executableTarget(
+            name: "pixbench",
+            dependencies: [
+                "PixCore", "PixStore", "PixValidate", "PixCoordinate", "PixSources", "PixFetch", "CPixShim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
         // MARK: Tests
         .target(
             name: "PixTestSupport",
@@ -183,6 +194,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixCrawlCLITests",
+            dependencies: ["PixTestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BenchSmokeTests",
             dependencies: ["PixTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
