@@ -156,6 +156,7 @@ class Nginx:
         tmp = os.path.join(self.prefix, "tmp")
         config = f"""{user}
 worker_processes 1;
+worker_rlimit_nofile 65536;
 daemon on;
 pid {self.prefix}/nginx.pid;
 error_log {self.prefix}/logs/error.log warn;
@@ -174,7 +175,7 @@ http {{
     scgi_temp_path {tmp}/scgi;
     types {{ image/jpeg jpg; image/png png; text/plain txt; }}
     default_type application/octet-stream;
-    open_file_cache max=50000 inactive=60s;
+    open_file_cache max=4096 inactive=60s;
     server {{
         listen 127.0.0.1:{self.port};
         root {self.root};
@@ -296,10 +297,22 @@ class Bench:
         self.args = args
         self.samples = {}
         self.extra = {}
+        self.errors = []
         self.run_counter = 0
 
     def add(self, key, value):
         self.samples.setdefault(key, []).append(value)
+
+    def attempt(self, key, measure):
+        """Adds a sample; a failure is recorded in the report (and makes the run exit 1) instead of ending it."""
+        try:
+            value = measure()
+        except (BenchFailure, OSError, ValueError, KeyError) as failure:
+            log(f"{key} failed: {failure}")
+            self.errors.append(f"{key}: {failure}")
+            return None
+        self.add(key, value)
+        return value
 
     def fresh_dir(self, label):
         self.run_counter += 1
@@ -334,9 +347,13 @@ class Bench:
         result = {"seconds": seconds, "valid": valid, "images_per_s": valid / seconds,
                   "directory": directory, "storage": storage, "database_url": database_url,
                   "job": int(job.group(1)) if job else 1}
-        if not keep:
+        if keep:
+            if getattr(self, "last_crawl", None):
+                shutil.rmtree(self.last_crawl["directory"], ignore_errors=True)
+            self.last_crawl = result
+        else:
             shutil.rmtree(directory, ignore_errors=True)
-        return result
+        return result["images_per_s"]
 
     def img2dataset(self, label, urls, count, reencode):
         directory = self.fresh_dir(label)
@@ -423,10 +440,15 @@ def main():
                         help="end-to-end check: one run, small store and RSS figures, peers only if bench/.venv exists")
     parser.add_argument("--skip-peers", action="store_true", help="skip img2dataset and OpenCV")
     parser.add_argument("--bin-dir", help="use pixcrawl and pixbench from this directory instead of building")
+    parser.add_argument("--only", help="comma-separated sections to run: ceiling,e2e,decode,queue,inserts,export,"
+                        "rss,scale (default: all; export needs e2e)")
     parser.add_argument("--output", help="write the JSON here instead of bench/results/DATE.json")
     parser.add_argument("--no-results-md", action="store_true", help="do not rewrite bench/RESULTS.md")
     args = parser.parse_args()
 
+    sections = set((args.only or "ceiling,e2e,decode,queue,inserts,export,rss,scale").split(","))
+    if "export" in sections:
+        sections.add("e2e")
     runs = args.runs or (1 if (args.quick or args.smoke) else 3)
     rss_images = args.rss_images or (200 if args.smoke else 2000 if args.quick else 20000)
     queue_chunks = 200 if args.smoke else 3000
@@ -467,79 +489,68 @@ def main():
             return postgres.schema_url(f"bench_{sqlite_counter[0]:03d}_{label}")
 
         log(f"server ceiling (curl --parallel, {count} files)")
-        for _ in range(runs):
-            bench.add("server_ceiling_images_per_s", bench.server_ceiling(urls, count))
+        for _ in range(runs if "ceiling" in sections else 0):
+            bench.attempt("server_ceiling_images_per_s", lambda: bench.server_ceiling(urls, count))
 
         # Alternating end-to-end runs.
         export_source = None
-        for index in range(runs):
+        for index in range(runs if "e2e" in sections else 0):
             log(f"end-to-end round {index + 1}/{runs}")
             last = index == runs - 1
-            result = bench.crawl("default-sqlite", urls, count, "full", sqlite_url("default"), keep=last)
-            bench.add("pixcrawl_default_sqlite", result["images_per_s"])
+            bench.attempt("pixcrawl_default_sqlite",
+                          lambda: bench.crawl("default-sqlite", urls, count, "full", sqlite_url("default"), keep=True))
             if last:
-                export_source = result
-            bench.add("pixcrawl_header_sqlite",
-                      bench.crawl("header-sqlite", urls, count, "header", sqlite_url("header"))["images_per_s"])
-            bench.add("pixcrawl_pixels_sqlite",
-                      bench.crawl("pixels-sqlite", urls, count, "pixels", sqlite_url("pixels"))["images_per_s"])
-            bench.add("pixcrawl_default_postgres",
-                      bench.crawl("default-postgres", urls, count, "full", pg_url("crawl"))["images_per_s"])
+                export_source = getattr(bench, "last_crawl", None)
+            bench.attempt("pixcrawl_header_sqlite",
+                          lambda: bench.crawl("header-sqlite", urls, count, "header", sqlite_url("header")))
+            bench.attempt("pixcrawl_pixels_sqlite",
+                          lambda: bench.crawl("pixels-sqlite", urls, count, "pixels", sqlite_url("pixels")))
+            bench.attempt("pixcrawl_default_postgres",
+                          lambda: bench.crawl("default-postgres", urls, count, "full", pg_url("crawl")))
             if bench.venv_python:
-                bench.add("img2dataset_default", bench.img2dataset("i2d-default", urls, count, True))
-                bench.add("img2dataset_noreencode", bench.img2dataset("i2d-noreencode", urls, count, False))
+                bench.attempt("img2dataset_default", lambda: bench.img2dataset("i2d-default", urls, count, True))
+                bench.attempt("img2dataset_noreencode",
+                              lambda: bench.img2dataset("i2d-noreencode", urls, count, False))
 
         log("decode-only limits")
-        for _ in range(runs):
-            bench.add("decode_ours_entropy", bench.our_decode(corpus, "entropy"))
-            bench.add("decode_ours_full", bench.our_decode(corpus, "full"))
+        for _ in range(runs if "decode" in sections else 0):
+            bench.attempt("decode_ours_entropy", lambda: bench.our_decode(corpus, "entropy"))
+            bench.attempt("decode_ours_full", lambda: bench.our_decode(corpus, "full"))
             if bench.venv_python:
-                bench.add("decode_opencv_full", bench.opencv_decode(corpus, "full"))
-                bench.add("decode_opencv_reduced8", bench.opencv_decode(corpus, "reduced8"))
+                bench.attempt("decode_opencv_full", lambda: bench.opencv_decode(corpus, "full"))
+                bench.attempt("decode_opencv_reduced8", lambda: bench.opencv_decode(corpus, "reduced8"))
 
         log("queue: claim+complete")
-        for _ in range(runs):
+        for _ in range(runs if "queue" in sections else 0):
             for claimers in (1, 8, 32):
-                bench.add(f"queue_sqlite_{claimers}", bench.queue(sqlite_url(f"q{claimers}"), claimers, queue_chunks))
-                bench.add(f"queue_postgres_{claimers}", bench.queue(pg_url(f"q{claimers}"), claimers, queue_chunks))
+                bench.attempt(f"queue_sqlite_{claimers}",
+                              lambda: bench.queue(sqlite_url(f"q{claimers}"), claimers, queue_chunks))
+                bench.attempt(f"queue_postgres_{claimers}",
+                              lambda: bench.queue(pg_url(f"q{claimers}"), claimers, queue_chunks))
 
         log("batched image-row inserts")
-        for _ in range(runs):
-            bench.add("inserts_sqlite", bench.inserts(sqlite_url("ins"), insert_rows))
-            bench.add("inserts_postgres", bench.inserts(pg_url("ins"), insert_rows))
+        for _ in range(runs if "inserts" in sections else 0):
+            bench.attempt("inserts_sqlite", lambda: bench.inserts(sqlite_url("ins"), insert_rows))
+            bench.attempt("inserts_postgres", lambda: bench.inserts(pg_url("ins"), insert_rows))
 
         log("exports vs tar cf")
-        for _ in range(runs):
+        for _ in range(runs if "export" in sections and export_source else 0):
             for export_format in ("zip", "tar", "webdataset"):
-                bench.add(f"export_{export_format}_mb_s", bench.export(export_source, export_format))
-            bench.add("tar_cf_mb_s", bench.tar(export_source))
+                bench.attempt(f"export_{export_format}_mb_s", lambda: bench.export(export_source, export_format))
+            bench.attempt("tar_cf_mb_s", lambda: bench.tar(export_source))
 
-        log(f"peak RSS: worker over a {rss_images}-image job, then its export")
-        rss_db = sqlite_url("rss")
-        rss_dir = bench.fresh_dir("rss")
-        rss_storage = os.path.join(rss_dir, "storage")
-        _, out = run([bench.pixbench, "submit", "--database-url", rss_db, "--source", f"urls:{rss_urls}",
-                      "--max-images", str(rss_images)], log_name="rss-submit")
-        rss_job = last_json(out)["job"]
-        env = {"PIXCRAWL_STORAGE_URL": rss_storage}
-        seconds, worker_rss, _ = bench.peak_rss(
-            [bench.pixcrawl, "worker", "--once", "--job", str(rss_job), "--no-exports", "--database-url", rss_db,
-             "--allow-network", "127.0.0.1/32"], env, "rss-worker")
-        rss_valid = bench.job_count(rss_db, rss_job)["valid"]
-        bench.extra["rss_job"] = {"images": rss_valid, "seconds": seconds, "images_per_s": rss_valid / seconds,
-                                  "min_side": 64, "max_side": 192, "validation": "full"}
-        bench.add("worker_rss_mb", worker_rss)
-        _, export_rss, _ = bench.peak_rss(
-            [bench.pixcrawl, "export", str(rss_job), "--format", "zip", "--database-url", rss_db, "--storage",
-             rss_storage], env, "rss-export")
-        bench.add("export_rss_mb", export_rss)
-        shutil.rmtree(rss_dir, ignore_errors=True)
-
-        log("scale-out: 1, 2, 4 pixcrawl worker processes on one PostgreSQL job")
+        if "rss" in sections:
+            try:
+                rss_measure(bench, rss_images, rss_urls, sqlite_url("rss"))
+            except BenchFailure as failure:
+                bench.errors.append(f"rss: {failure}")
         worker_counts = (1, 2) if args.smoke else (1, 2, 4)
-        for _ in range(runs):
+        if "scale" in sections:
+            log("scale-out: 1, 2, 4 pixcrawl worker processes on one PostgreSQL job")
+        for _ in range(runs if "scale" in sections else 0):
             for workers in worker_counts:
-                bench.add(f"workers_{workers}_postgres", scale_run(bench, pg_url(f"w{workers}"), urls, count, workers))
+                bench.attempt(f"workers_{workers}_postgres",
+                              lambda: scale_run(bench, pg_url(f"w{workers}"), urls, count, workers))
     finally:
         nginx.stop()
         postgres.stop()
@@ -551,10 +562,34 @@ def main():
         json.dump(report, handle, indent=2, sort_keys=True)
     table = markdown(report)
     print(table)
-    if not args.smoke and not args.no_results_md:
+    if not args.smoke and not args.only and not args.no_results_md:
         write_results_md(report, table)
     log(f"wrote {os.path.relpath(path, ROOT)} in {report['elapsed_seconds']:.0f} s")
     shutil.rmtree(os.path.join(WORK, "runs"), ignore_errors=True)
+    if bench.errors:
+        raise BenchFailure(f"{len(bench.errors)} measurement(s) failed:\n" + "\n".join(bench.errors))
+
+
+def rss_measure(bench, rss_images, rss_urls, rss_db):
+    log(f"peak RSS: worker over a {rss_images}-image job, then its export")
+    rss_dir = bench.fresh_dir("rss")
+    rss_storage = os.path.join(rss_dir, "storage")
+    _, out = run([bench.pixbench, "submit", "--database-url", rss_db, "--source", f"urls:{rss_urls}",
+                  "--max-images", str(rss_images)], log_name="rss-submit")
+    rss_job = last_json(out)["job"]
+    env = {"PIXCRAWL_STORAGE_URL": rss_storage}
+    seconds, worker_rss, _ = bench.peak_rss(
+        [bench.pixcrawl, "worker", "--once", "--job", str(rss_job), "--no-exports", "--database-url", rss_db,
+         "--allow-network", "127.0.0.1/32"], env, "rss-worker")
+    rss_valid = bench.job_count(rss_db, rss_job)["valid"]
+    bench.extra["rss_job"] = {"images": rss_valid, "seconds": seconds, "images_per_s": rss_valid / seconds,
+                              "min_side": 64, "max_side": 192, "validation": "full"}
+    bench.add("worker_rss_mb", worker_rss)
+    _, export_rss, _ = bench.peak_rss(
+        [bench.pixcrawl, "export", str(rss_job), "--format", "zip", "--database-url", rss_db, "--storage",
+         rss_storage], env, "rss-export")
+    bench.add("export_rss_mb", export_rss)
+    shutil.rmtree(rss_dir, ignore_errors=True)
 
 
 def scale_run(bench, database_url, urls, count, workers):
@@ -567,9 +602,13 @@ def scale_run(bench, database_url, urls, count, workers):
     command = [bench.pixcrawl, "worker", "--once", "--job", str(job), "--no-exports", "--no-notify",
                "--database-url", database_url, "--allow-network", "127.0.0.1/32"]
     start = time.perf_counter()
-    processes = [subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL) for _ in range(workers)]
+    os.makedirs(os.path.join(WORK, "logs"), exist_ok=True)
+    logs = [open(os.path.join(WORK, "logs", f"scale-{workers}-worker{index}.log"), "w") for index in range(workers)]
+    processes = [subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=handle,
+                                  stderr=subprocess.STDOUT) for handle in logs]
     codes = [process.wait() for process in processes]
+    for handle in logs:
+        handle.close()
     seconds = time.perf_counter() - start
     if any(codes):
         raise BenchFailure(f"a worker of the {workers}-process run exited {codes}")
@@ -635,7 +674,7 @@ def summarize(bench, args, runs, corpus_info, rss_info, rss_images, elapsed):
                    "smoke": args.smoke, "quick": args.quick},
         "corpus": corpus_info, "rss_corpus": rss_info,
         "medians": medians, "samples": bench.samples, "ratios": ratios, "absolute": absolute, "targets": targets,
-        "extra": bench.extra, "elapsed_seconds": elapsed,
+        "extra": bench.extra, "errors": bench.errors, "elapsed_seconds": elapsed,
     }
 
 
