@@ -66,6 +66,12 @@ def run(command, env=None, cwd=None, check=True, log_name=None):
     return elapsed, result.stdout
 
 
+def settle():
+    """Flushes the previous run's writes so they do not land in the next run's time."""
+    os.sync()
+    time.sleep(0.5)
+
+
 def last_json(text):
     for line in reversed(text.strip().splitlines()):
         line = line.strip()
@@ -338,6 +344,7 @@ class Bench:
                    "--allow-network", "127.0.0.1/32", "--database-url", database_url]
         if depth != "full":
             command += ["--validate", depth]
+        settle()
         seconds, out = run(command, env={"PIXCRAWL_STORAGE_URL": storage}, log_name=f"crawl-{label}")
         match = re.search(r"valid images\s+(\d+)", out)
         valid = int(match.group(1)) if match else 0
@@ -348,11 +355,7 @@ class Bench:
                   "directory": directory, "storage": storage, "database_url": database_url,
                   "job": int(job.group(1)) if job else 1}
         if keep:
-            if getattr(self, "last_crawl", None):
-                shutil.rmtree(self.last_crawl["directory"], ignore_errors=True)
             self.last_crawl = result
-        else:
-            shutil.rmtree(directory, ignore_errors=True)
         return result["images_per_s"]
 
     def img2dataset(self, label, urls, count, reencode):
@@ -365,6 +368,7 @@ class Bench:
                    "--number_sample_per_shard", str(shard), "--enable_wandb", "False"]
         if not reencode:
             command += ["--disable_all_reencoding", "True"]
+        settle()
         seconds, _ = run(command, log_name=f"img2dataset-{label}")
         successes = 0
         for root, _, files in os.walk(os.path.join(directory, "out")):
@@ -372,7 +376,6 @@ class Bench:
                 if file.endswith("_stats.json"):
                     with open(os.path.join(root, file)) as handle:
                         successes += json.load(handle).get("successes", 0)
-        shutil.rmtree(directory, ignore_errors=True)
         if successes < count * 0.99:
             raise BenchFailure(f"img2dataset {label}: only {successes} of {count} downloaded")
         return successes / seconds
@@ -403,6 +406,7 @@ class Bench:
         output = os.path.join(crawl["directory"], f"exports-{export_format}")
         command = [self.pixcrawl, "export", str(crawl["job"]), "--format", export_format, "--database-url",
                    crawl["database_url"], "--storage", crawl["storage"], "--output-dir", output]
+        settle()
         seconds, out = run(command, log_name=f"export-{export_format}")
         size = sum(os.path.getsize(os.path.join(root, f)) for root, _, files in os.walk(output) for f in files)
         shutil.rmtree(output, ignore_errors=True)
@@ -410,6 +414,7 @@ class Bench:
 
     def tar(self, crawl):
         target = os.path.join(crawl["directory"], "plain.tar")
+        settle()
         seconds, _ = run(["tar", "cf", target, "-C", crawl["storage"], "images"], log_name="tar")
         size = os.path.getsize(target)
         os.unlink(target)
@@ -578,6 +583,7 @@ def rss_measure(bench, rss_images, rss_urls, rss_db):
                   "--max-images", str(rss_images)], log_name="rss-submit")
     rss_job = last_json(out)["job"]
     env = {"PIXCRAWL_STORAGE_URL": rss_storage}
+    settle()
     seconds, worker_rss, _ = bench.peak_rss(
         [bench.pixcrawl, "worker", "--once", "--job", str(rss_job), "--no-exports", "--database-url", rss_db,
          "--allow-network", "127.0.0.1/32"], env, "rss-worker")
@@ -589,7 +595,6 @@ def rss_measure(bench, rss_images, rss_urls, rss_db):
         [bench.pixcrawl, "export", str(rss_job), "--format", "zip", "--database-url", rss_db, "--storage",
          rss_storage], env, "rss-export")
     bench.add("export_rss_mb", export_rss)
-    shutil.rmtree(rss_dir, ignore_errors=True)
 
 
 def scale_run(bench, database_url, urls, count, workers):
@@ -599,6 +604,7 @@ def scale_run(bench, database_url, urls, count, workers):
                   "--max-images", str(count)], log_name=f"scale-submit-{workers}")
     job = last_json(out)["job"]
     env = dict(os.environ, PIXCRAWL_STORAGE_URL=storage)
+    settle()
     command = [bench.pixcrawl, "worker", "--once", "--job", str(job), "--no-exports", "--no-notify",
                "--database-url", database_url, "--allow-network", "127.0.0.1/32"]
     start = time.perf_counter()
@@ -613,7 +619,6 @@ def scale_run(bench, database_url, urls, count, workers):
     if any(codes):
         raise BenchFailure(f"a worker of the {workers}-process run exited {codes}")
     valid = bench.job_count(database_url, job)["valid"]
-    shutil.rmtree(directory, ignore_errors=True)
     if valid < count:
         raise BenchFailure(f"{workers}-process run: {valid} of {count} valid")
     return valid / seconds

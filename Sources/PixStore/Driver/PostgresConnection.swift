@@ -1,12 +1,22 @@
 import CLibPQ
 import Foundation
 
-/// A libpq connection. Every statement goes through `PQexecParams` with text parameters; the
-/// session's `search_path` is the PixCrawler schema and its time zone is UTC.
+/// A libpq connection with text parameters; the session's `search_path` is the PixCrawler schema and its time zone
+/// is UTC.
+///
+/// Data statements (`SELECT`, `INSERT`, `UPDATE`, `DELETE`, `WITH`) with few parameters are prepared once per
+/// connection (`PQprepare`) and then only executed (`PQexecPrepared`), so the server parses and plans the chunk
+/// claim and completion statements once instead of on every call; everything else goes through `PQexecParams`.
 final class PostgresConnection: SQLConnection {
     let dialect = SQLDialect.postgres
     private var connection: OpaquePointer?
     private(set) var isBroken = false
+    /// Prepared statement names by SQL text.
+    private var prepared: [String: String] = [:]
+    /// Statements with more parameters (multi-row inserts, whose text varies with the batch) are not prepared.
+    private static let maxPreparedParameters = 64
+    /// At most this many statements are prepared per connection; later ones run unprepared.
+    private static let maxPreparedStatements = 256
 
     /// Connects to `conninfo` (a libpq URL without PixCrawler's own parameters) and selects `schema`.
     init(conninfo: String, schema: String, connectTimeoutSeconds: Int = 10) throws {
@@ -45,6 +55,10 @@ final class PostgresConnection: SQLConnection {
 
     func executeScript(_ sql: String) throws {
         guard let connection else { throw StoreError.connectionFailed("PostgreSQL connection is closed") }
+        if !Self.isTransactionControl(sql) {
+            // A script may change what a prepared statement refers to (migrations); prepare again afterwards.
+            prepared.removeAll()
+        }
         let result = PQexec(connection, sql)
         defer { PQclear(result) }
         try check(result, operation: "script")
@@ -66,14 +80,16 @@ final class PostgresConnection: SQLConnection {
         }
         var cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
         defer { for pointer in cStrings { free(pointer) } }
-        let result: OpaquePointer?
-        if cStrings.isEmpty {
-            result = PQexecParams(connection, sql, 0, nil, nil, nil, nil, 0)
-        } else {
-            result = cStrings.withUnsafeMutableBufferPointer { buffer in
-                buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
-                    PQexecParams(connection, sql, Int32(buffer.count), nil, $0, nil, nil, 0)
-                }
+        let statement = try preparedName(for: sql, parameterCount: binds.count)
+        let result: OpaquePointer? = cStrings.withUnsafeMutableBufferPointer { buffer in
+            let count = Int32(buffer.count)
+            guard let base = buffer.baseAddress else {
+                if let statement { return PQexecPrepared(connection, statement, 0, nil, nil, nil, 0) }
+                return PQexecParams(connection, sql, 0, nil, nil, nil, nil, 0)
+            }
+            return base.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) { values in
+                if let statement { return PQexecPrepared(connection, statement, count, values, nil, nil, 0) }
+                return PQexecParams(connection, sql, count, nil, values, nil, nil, 0)
             }
         }
         defer { PQclear(result) }
@@ -100,6 +116,30 @@ final class PostgresConnection: SQLConnection {
             rows.append(SQLRow(columns: columns, cells: cells))
         }
         return rows
+    }
+
+    /// The name of the prepared statement for `sql`, preparing it on first use; `nil` when it is not prepared.
+    private func preparedName(for sql: String, parameterCount: Int) throws -> String? {
+        if let name = prepared[sql] { return name }
+        guard parameterCount <= Self.maxPreparedParameters, prepared.count < Self.maxPreparedStatements,
+            Self.isDataStatement(sql), let connection
+        else { return nil }
+        let name = "pixcrawl_\(prepared.count + 1)_\(UInt32.random(in: 0 ... .max))"
+        let result = PQprepare(connection, name, sql, Int32(parameterCount), nil)
+        defer { PQclear(result) }
+        try check(result, operation: "statement")
+        prepared[sql] = name
+        return name
+    }
+
+    private static func isDataStatement(_ sql: String) -> Bool {
+        let head = sql.utf8.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }.prefix(6)
+        let word = String(decoding: head, as: UTF8.self).uppercased()
+        return ["SELECT", "INSERT", "UPDATE", "DELETE"].contains(word) || word.hasPrefix("WITH")
+    }
+
+    private static func isTransactionControl(_ sql: String) -> Bool {
+        ["BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"].contains(sql.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Reads pending `NOTIFY` payloads without blocking: `(channel, payload)` pairs.

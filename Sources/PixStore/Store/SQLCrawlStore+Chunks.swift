@@ -34,16 +34,17 @@ extension SQLCrawlStore {
                 """, .int(chunkID), .text(workerID), .text(token), .double(leaseSeconds))
             let chunk = try Self.chunk(from: try updated.first.orThrow("chunk"))
             try connection.query(
+                "UPDATE workers SET current_chunk_id = $2, heartbeat_at = \(dialect.now) WHERE id = $1",
+                .text(workerID), .int(chunk.id))
+            // The job row last, returning it: every claim and completion of a job queues on this row (PostgreSQL),
+            // so it is held only until the commit right after.
+            let job = try connection.query(
                 """
                 UPDATE crawl_jobs SET active_chunks = active_chunks + $2,
                     status = CASE WHEN status = 'pending' THEN 'running' ELSE status END,
                     started_at = COALESCE(started_at, \(dialect.now)), updated_at = \(dialect.now)
-                WHERE id = $1
+                WHERE id = $1 RETURNING \(Self.jobColumns)
                 """, .int(chunk.jobID), .int(wasPending ? 1 : 0))
-            try connection.query(
-                "UPDATE workers SET current_chunk_id = $2, heartbeat_at = \(dialect.now) WHERE id = $1",
-                .text(workerID), .int(chunk.id))
-            let job = try connection.query("SELECT \(Self.jobColumns) FROM crawl_jobs WHERE id = $1", .int(chunk.jobID))
             return ClaimedChunk(chunk: chunk, leaseToken: token, job: try Self.job(from: try job.first.orThrow("job")))
         }
     }

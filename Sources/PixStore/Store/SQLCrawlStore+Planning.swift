@@ -49,16 +49,26 @@ extension SQLCrawlStore {
                 inserted = recorded.inserted
                 duplicates = recorded.duplicates
             }
-            try connection.query(
+            // The counters and the progress they imply in one statement, returning the job: the row stays locked
+            // until commit (PostgreSQL), taken in the same order as every other chunk transaction (chunk, images,
+            // job). Completions of one job queue here, and each statement below sees the completions committed
+            // before it, so exactly one of two racing last chunks tops up.
+            let least = dialect == .postgres ? "LEAST" : "MIN"
+            let greatest = dialect == .postgres ? "GREATEST" : "MAX"
+            let jobRow = try connection.query(
                 """
                 UPDATE crawl_jobs SET active_chunks = active_chunks - 1, completed_chunks = completed_chunks + 1,
+                    progress = CASE WHEN status = 'completed' THEN 100 ELSE \(least)(99, \(greatest)(
+                        (valid_images * 100) / max_images,
+                        CASE WHEN total_chunks = 0 THEN 0
+                             ELSE ((completed_chunks + 1 + failed_chunks + cancelled_chunks) * 100) / total_chunks END))
+                        END,
                     updated_at = \(dialect.now)
-                WHERE id = $1
-                """, .int(jobID))
-            // That UPDATE holds the job row until commit (PostgreSQL), taken in the same order as every other
-            // chunk transaction (chunk, images, job). Completions of one job queue here, and each statement below
-            // sees the completions committed before it, so exactly one of two racing last chunks tops up.
-            var shortfalls = try Self.readShortfalls(connection, jobID: jobID)
+                WHERE id = $1 RETURNING \(Self.jobColumns), shortfall
+                """, .int(jobID)
+            ).first.orThrow("job")
+            var job = try Self.job(from: jobRow)
+            var shortfalls = try jobRow.json([String: KeywordShortfall].self, "shortfall") ?? [:]
             var shortfallsChanged = false
             if sourceExhausted {
                 var entry =
@@ -71,10 +81,7 @@ extension SQLCrawlStore {
                 }
             }
             var appended = 0
-            if let topUp,
-                let job = try connection.query("SELECT \(Self.jobColumns) FROM crawl_jobs WHERE id = $1", .int(jobID))
-                    .first.map(Self.job(from:)), !job.status.isFinished
-            {
+            if let topUp, !job.status.isFinished {
                 let open =
                     try connection.query(
                         """
@@ -106,12 +113,21 @@ extension SQLCrawlStore {
                 }
             }
             if shortfallsChanged { try Self.writeShortfalls(connection, jobID: jobID, shortfalls) }
-            try Self.finalizeJobIfDone(connection, jobID: jobID)
-            let status = try connection.query("SELECT status FROM crawl_jobs WHERE id = $1", .int(jobID)).first?
-                .string("status")
+            // The job row returned above is current unless chunks were appended; the common case (more chunks
+            // open, target not reached) needs no further statement: its progress was refreshed with the counters.
+            let counters = job.counters
+            let targetReached = counters.validImages >= job.maxImages
+            let allFinished =
+                counters.totalChunks > 0
+                && counters.completedChunks + counters.failedChunks + counters.cancelledChunks == counters.totalChunks
+            if appended > 0 || targetReached || allFinished || job.status.isFinished {
+                try Self.finalizeJobIfDone(connection, jobID: jobID)
+                let status = try connection.query("SELECT status FROM crawl_jobs WHERE id = $1", .int(jobID)).first?
+                    .string("status")
+                job.status = JobStatus(rawValue: status ?? "") ?? .completed
+            }
             return ChunkCompletion(
-                inserted: inserted, duplicates: duplicates,
-                jobFinished: JobStatus(rawValue: status ?? "")?.isFinished ?? true, appendedChunks: appended)
+                inserted: inserted, duplicates: duplicates, jobFinished: job.status.isFinished, appendedChunks: appended)
         }
     }
 
