@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import re
+import resource
 import shutil
 import socket
 import statistics
@@ -25,6 +26,9 @@ RESULTS = os.path.join(BENCH, "results")
 # Pinned peers from PyPI (bench/.venv).
 IMG2DATASET_VERSION = "1.47.0"
 OPENCV_VERSION = "4.14.0.94"
+
+# zlib level of the corpus PNGs: libpng's default, as most PNGs on the web are written.
+PNG_LEVEL = 6
 
 TARGETS = {
     "default_vs_img2dataset": 2.0,
@@ -44,6 +48,10 @@ def log(message):
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+# User + system CPU seconds of the last command run() waited for (with its waited-for descendants).
+LAST_CPU_SECONDS = 0.0
+
+
 class BenchFailure(Exception):
     pass
 
@@ -53,10 +61,14 @@ def run(command, env=None, cwd=None, check=True, log_name=None):
     merged = dict(os.environ)
     if env:
         merged.update(env)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, env=merged, cwd=cwd or ROOT, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    global LAST_CPU_SECONDS
+    LAST_CPU_SECONDS = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if log_name:
         os.makedirs(os.path.join(WORK, "logs"), exist_ok=True)
         with open(os.path.join(WORK, "logs", log_name + ".log"), "w") as handle:
@@ -269,14 +281,15 @@ def ensure_corpus(bins, name, count, seed, min_side, max_side):
     if os.path.exists(marker):
         with open(marker) as handle:
             info = json.load(handle)
-        if info.get("count") == count and info.get("seed") == seed:
+        if info.get("count") == count and info.get("seed") == seed and info.get("png_level") == PNG_LEVEL:
             return directory, info
     shutil.rmtree(directory, ignore_errors=True)
     log(f"generating corpus {name}: {count} images, seed {seed}, sides {min_side}-{max_side}")
     _, out = run([os.path.join(bins, "pixbench"), "corpus", "--dir", directory, "--count", str(count), "--seed",
-                  str(seed), "--min-side", str(min_side), "--max-side", str(max_side)], log_name=f"corpus-{name}")
+                  str(seed), "--min-side", str(min_side), "--max-side", str(max_side), "--png-level", str(PNG_LEVEL)],
+                 log_name=f"corpus-{name}")
     generated = last_json(out)
-    info = {"count": count, "seed": seed, "min_side": min_side, "max_side": max_side,
+    info = {"count": count, "seed": seed, "png_level": PNG_LEVEL, "min_side": min_side, "max_side": max_side,
             "bytes": generated["bytes"], "mean_bytes": generated["mean_bytes"], "seconds": generated["seconds"]}
     with open(marker, "w") as handle:
         json.dump(info, handle)
@@ -351,6 +364,7 @@ class Bench:
         if valid < count:
             raise BenchFailure(f"crawl {label}: only {valid} of {count} images valid (see bench/work/logs)")
         job = re.search(r"job (\d+)", out)
+        self.add(f"cpu_ms_per_image_{label}", LAST_CPU_SECONDS * 1000 / max(1, valid))
         result = {"seconds": seconds, "valid": valid, "images_per_s": valid / seconds,
                   "directory": directory, "storage": storage, "database_url": database_url,
                   "job": int(job.group(1)) if job else 1}
@@ -376,6 +390,7 @@ class Bench:
                 if file.endswith("_stats.json"):
                     with open(os.path.join(root, file)) as handle:
                         successes += json.load(handle).get("successes", 0)
+        self.add(f"cpu_ms_per_image_{label}", LAST_CPU_SECONDS * 1000 / max(1, successes))
         if successes < count * 0.99:
             raise BenchFailure(f"img2dataset {label}: only {successes} of {count} downloaded")
         return successes / seconds
@@ -385,6 +400,7 @@ class Bench:
         result = last_json(out)
         if result["failures"]:
             raise BenchFailure(f"pixbench decode {mode}: {result['failures']} failures")
+        self.add(f"cpu_ms_per_image_decode_{mode}", result["cpu_ms_per_image"])
         return result["images_per_s"]
 
     def opencv_decode(self, corpus, flag):
@@ -456,9 +472,10 @@ def main():
         sections.add("e2e")
     runs = args.runs or (1 if (args.quick or args.smoke) else 3)
     rss_images = args.rss_images or (200 if args.smoke else 2000 if args.quick else 20000)
-    queue_chunks = 200 if args.smoke else 3000
+    queue_chunks = 200 if args.smoke else 1000
     insert_rows = 2000 if args.smoke else 50000
     started = time.time()
+    load_start = os.getloadavg()
     os.makedirs(WORK, exist_ok=True)
     shutil.rmtree(os.path.join(WORK, "runs"), ignore_errors=True)
     shutil.rmtree(os.path.join(WORK, "logs"), ignore_errors=True)
@@ -560,6 +577,7 @@ def main():
         nginx.stop()
         postgres.stop()
 
+    bench.extra["load_average"] = {"start": load_start, "end": os.getloadavg()}
     report = summarize(bench, args, runs, corpus_info, rss_info, rss_images, time.time() - started)
     os.makedirs(RESULTS, exist_ok=True)
     path = args.output or os.path.join(RESULTS, datetime.datetime.now().strftime("%Y-%m-%d-%H%M%S") + ".json")
@@ -646,6 +664,8 @@ def summarize(bench, args, runs, corpus_info, rss_info, rss_images, elapsed):
         "export_zip_vs_tar": ratio(m("export_zip_mb_s"), m("tar_cf_mb_s")),
         "export_tar_vs_tar": ratio(m("export_tar_mb_s"), m("tar_cf_mb_s")),
         "export_webdataset_vs_tar": ratio(m("export_webdataset_mb_s"), m("tar_cf_mb_s")),
+        "img2dataset_cpu_per_image_vs_default": ratio(m("cpu_ms_per_image_i2d-default"),
+                                                      m("cpu_ms_per_image_default-sqlite")),
         "workers_2_vs_1": ratio(m("workers_2_postgres"), m("workers_1_postgres")),
         "workers_4_vs_1": ratio(m("workers_4_postgres"), m("workers_1_postgres")),
     }
@@ -691,6 +711,13 @@ def fmt(value, digits=2):
     return f"{value:.{digits}f}"
 
 
+def load_text(report):
+    load = report.get("extra", {}).get("load_average")
+    if not load:
+        return "–"
+    return f"{load['start'][0]:.1f} at the start, {load['end'][0]:.1f} at the end"
+
+
 def markdown(report):
     m = report["medians"]
     r = report["ratios"]
@@ -706,7 +733,7 @@ def markdown(report):
     lines = [
         f"Cores: {cores} ({report['machine']['cpu']}); corpus {report['config']['images']} images "
         f"(seed {report['config']['seed']}, mean {report['corpus']['mean_bytes'] / 1000:.0f} KB); "
-        f"median of {report['config']['runs']} run(s).",
+        f"median of {report['config']['runs']} run(s); load average {load_text(report)}.",
         "",
         "| ratio | value | target | status |",
         "|---|---|---|---|",
@@ -733,6 +760,8 @@ def markdown(report):
         f"| PostgreSQL ÷ SQLite (default validation) | {fmt(r['postgres_vs_sqlite_default'])} | | |",
         f"| our full decode ÷ OpenCV full decode | {fmt(r['our_full_decode_vs_opencv_full'])} | | |",
         f"| our 1/8 decode ÷ OpenCV IMREAD_REDUCED_COLOR_8 | {fmt(r['our_entropy_decode_vs_opencv_reduced8'])} | | |",
+        f"| img2dataset CPU per image ÷ ours (default validation; load-independent) | "
+        f"{fmt(r['img2dataset_cpu_per_image_vs_default'])} | | |",
         f"| 2 worker processes ÷ 1 (PostgreSQL job) | {fmt(r['workers_2_vs_1'])} | | |",
         f"| 4 worker processes ÷ 1 (PostgreSQL job) | {fmt(r['workers_4_vs_1'])} | | |",
         "",
@@ -746,6 +775,12 @@ def markdown(report):
              ("pixcrawl_default_postgres", "PixCrawler default validation, PostgreSQL (img/s)"),
              ("img2dataset_default", "img2dataset default re-encoding (img/s)"),
              ("img2dataset_noreencode", "img2dataset --disable_all_reencoding True (img/s)"),
+             ("cpu_ms_per_image_default-sqlite", "PixCrawler default validation: CPU ms per image"),
+             ("cpu_ms_per_image_i2d-default", "img2dataset default: CPU ms per image"),
+             ("cpu_ms_per_image_i2d-noreencode", "img2dataset no re-encoding: CPU ms per image"),
+             ("cpu_ms_per_image_header-sqlite", "PixCrawler --validate header: CPU ms per image"),
+             ("cpu_ms_per_image_decode_entropy", "our 1/8 decode: CPU ms per image"),
+             ("cpu_ms_per_image_decode_full", "our full decode: CPU ms per image"),
              ("decode_ours_entropy", "our decode, 1/8 entropy-complete, all cores (img/s)"),
              ("decode_ours_full", "our decode, full size, all cores (img/s)"),
              ("decode_opencv_full", "OpenCV cv2.imread, 2 processes (img/s)"),

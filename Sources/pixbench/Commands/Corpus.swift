@@ -24,6 +24,9 @@ extension PixBench {
         @Option(name: .customLong("max-side"), help: "Largest side in pixels.")
         var maxSide = 1024
 
+        @Option(name: .customLong("png-level"), help: "zlib level of the PNGs (libpng's default is 6).")
+        var pngLevel = 6
+
         @Option(help: "Threads (default: all cores).")
         var threads: Int?
 
@@ -35,7 +38,7 @@ extension PixBench {
             let bytes = Atomic<Int>(0)
             let failure = Mutex<String?>(nil)
             let next = Atomic<Int>(0)
-            let (count, seed, sides) = (self.count, self.seed, minSide...max(minSide, maxSide))
+            let (count, seed, sides, pngLevel) = (self.count, self.seed, minSide...max(minSide, maxSide), self.pngLevel)
             let width = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
             DispatchQueue.concurrentPerform(iterations: width) { _ in
                 while true {
@@ -44,7 +47,7 @@ extension PixBench {
                     let image = CorpusImage(seed: seed, index: index, sides: sides)
                     let name = String(format: "img%06d.%@", index, image.format.fileExtension)
                     do {
-                        let data = try image.encoded()
+                        let data = try image.encoded(pngLevel: pngLevel)
                         try Data(data).write(to: directory.appendingPathComponent(name))
                         bytes.add(data.count, ordering: .relaxed)
                         names.withLock { $0[index] = name }
