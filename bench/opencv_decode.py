@@ -16,10 +16,11 @@ def decode(arguments):
     cv2.setNumThreads(1)
     mode = cv2.IMREAD_REDUCED_COLOR_8 if flag == "reduced8" else cv2.IMREAD_COLOR
     failures = 0
+    cpu = time.process_time()
     for path in paths:
         if cv2.imread(path, mode) is None:
             failures += 1
-    return failures
+    return failures, time.process_time() - cpu
 
 
 def main():
@@ -31,9 +32,12 @@ def main():
     with multiprocessing.Pool(processes) as pool:
         pool.map(len, [[0]] * processes)  # start the workers before the clock
         start = time.perf_counter()
-        failures = sum(pool.map(decode, slices))
+        results = pool.map(decode, slices)
         elapsed = time.perf_counter() - start
+    failures = sum(result[0] for result in results)
+    cpu = sum(result[1] for result in results)
     print(json.dumps({"mode": flag, "images": len(paths), "failures": failures, "processes": processes,
+                      "cpu_ms_per_image": cpu * 1000 / max(1, len(paths)),
                       "seconds": elapsed, "images_per_s": len(paths) / elapsed}))
 
 
