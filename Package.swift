@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "PixExport",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob", "CZlib",
+                "PixCore", "PixStore", "PixBlob", "CZlib", "CPixShim",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
