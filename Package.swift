@@ -10,7 +10,8 @@ let package = Package(
     name: "PixCrawler",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "pixcrawl", targets: ["pixcrawl"])
+        .executable(name: "pixcrawl", targets: ["pixcrawl"]),
+        .executable(name: "pixbench", targets: ["pixbench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -91,7 +92,7 @@ let package = Package(
         .target(
             name: "PixExport",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob", "PixS3", "CZlib",
+                "PixCore", "PixStore", "PixBlob", "PixS3", "CZlib", "CPixShim",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -130,6 +131,16 @@ let package = Package(
                 "PixValidate", "PixFixtures", "PixServe", "PixS3",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // MARK: Benchmarks (bench/run drives it)
+        .executableTarget(
+            name: "pixbench",
+            dependencies: [
+                "PixCore", "PixStore", "PixValidate", "PixCoordinate", "PixSources", "PixFetch", "CPixShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -201,6 +212,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BenchSmokeTests",
+            dependencies: ["PixTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixStoreOpsTests",

@@ -58,6 +58,11 @@ static void cpix_png_warning(png_structp png, png_const_charp message) { (void)p
 
 int cpix_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels,
                     uint8_t **out, size_t *out_len, cpix_status *status) {
+    return cpix_png_encode_level(pixels, width, height, channels, 6, out, out_len, status);
+}
+
+int cpix_png_encode_level(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int level,
+                          uint8_t **out, size_t *out_len, cpix_status *status) {
     if (!pixels || !out || !out_len || width == 0 || height == 0) {
         cpix_set_status(status, CPIX_ERR_ARGUMENT, "invalid arguments");
         return CPIX_ERR_ARGUMENT;
@@ -89,7 +94,7 @@ int cpix_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int 
     png_set_write_fn(png, &buffer, cpix_png_write, cpix_png_flush);
     png_set_IHDR(png, info, width, height, 8, color_type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
-    png_set_compression_level(png, 6);
+    png_set_compression_level(png, level < 0 ? 0 : (level > 9 ? 9 : level));
     png_write_info(png, info);
     size_t stride = (size_t)width * (size_t)channels;
     for (uint32_t y = 0; y < height; y++) {

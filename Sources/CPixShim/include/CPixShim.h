@@ -3,3 +3,4 @@
 // call directly (variadic functions, setjmp/longjmp error handling).
 #include "cpix_image.h"
 #include "cpix_curl.h"
+#include "cpix_crc32.h"

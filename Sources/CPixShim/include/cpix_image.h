@@ -26,6 +26,10 @@ void cpix_free(void *pointer);
 int cpix_png_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels,
                     uint8_t **out, size_t *out_len, cpix_status *status);
 
+/// Like `cpix_png_encode` with a zlib compression level (0-9) instead of 6.
+int cpix_png_encode_level(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int level,
+                          uint8_t **out, size_t *out_len, cpix_status *status);
+
 /// Encodes 8-bit pixels (channels: 1 gray or 3 RGB) as baseline JPEG at `quality` (1-100).
 int cpix_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int channels, int quality,
                      uint8_t **out, size_t *out_len, cpix_status *status);

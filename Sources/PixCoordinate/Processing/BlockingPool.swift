@@ -1,16 +1,48 @@
 import Dispatch
 import Synchronization
 
-/// A few serial dispatch queues for CPU-heavy or blocking work (decoding, hashing, file writes), so it never
-/// occupies the Swift cooperative pool, where it would starve the downloads and the store.
+/// A few threads for CPU-heavy or blocking work (decoding, hashing, file writes), so it never occupies the Swift
+/// cooperative pool, where it would starve the downloads and the store.
+///
+/// Jobs wait in one shared first-in, first-out queue and every thread takes the next job as soon as it is free
+/// (work sharing): a slow job (a large PNG, a file write waiting for `fsync`) never holds up the jobs queued after
+/// it while another thread is idle.
 public final class BlockingPool: Sendable {
+    private struct State: ~Copyable {
+        var jobs: [@Sendable () -> Void] = []
+        var head = 0
+        /// Indices of the serial queues that are not draining jobs now.
+        var idle: [Int]
+
+        mutating func pop() -> (@Sendable () -> Void)? {
+            guard head < jobs.count else { return nil }
+            let job = jobs[head]
+            head += 1
+            if head == jobs.count {
+                jobs.removeAll(keepingCapacity: true)
+                head = 0
+            } else if head > 256 && head * 2 > jobs.count {
+                jobs.removeFirst(head)
+                head = 0
+            }
+            return job
+        }
+    }
+
+    /// One serial queue per thread: each drains the shared job queue while it has work.
     private let queues: [DispatchQueue]
-    private let next = Atomic<Int>(0)
+    private let state: Mutex<State>
+
+    /// A process-wide pool for blocking file I/O (blob writes that wait for `fsync`): wide, because its threads
+    /// mostly wait, and separate from the decoding pools, so a write never keeps a core from decoding.
+    public static let sharedIO = BlockingPool(threads: 2, label: "pixcrawl.io")
 
     /// Creates a pool.
     /// - Parameter threads: how many jobs may run at once (at least 1).
     public init(threads: Int, label: String = "pixcrawl.blocking") {
-        queues = (0..<max(1, threads)).map { DispatchQueue(label: "\(label).\($0)") }
+        let count = max(1, threads)
+        queues = (0..<count).map { DispatchQueue(label: "\(label).\($0)") }
+        state = Mutex(State(idle: Array((0..<count).reversed())))
     }
 
     /// How many jobs may run at once.
@@ -18,9 +50,26 @@ public final class BlockingPool: Sendable {
 
     /// Runs `body` on one of the pool's threads and returns its result.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        let index = next.add(1, ordering: .relaxed).oldValue % queues.count
-        return try await withCheckedThrowingContinuation { continuation in
-            queues[(index + queues.count) % queues.count].async { continuation.resume(with: Result { try body() }) }
+        try await withCheckedThrowingContinuation { continuation in
+            let job: @Sendable () -> Void = { continuation.resume(with: Result { try body() }) }
+            let wake = state.withLock { state -> Int? in
+                state.jobs.append(job)
+                return state.idle.popLast()
+            }
+            if let wake { queues[wake].async { self.drain(wake) } }
+        }
+    }
+
+    /// Runs queued jobs on queue `index` until none is left, then marks the queue idle.
+    private func drain(_ index: Int) {
+        while true {
+            let job = state.withLock { state -> (@Sendable () -> Void)? in
+                if let job = state.pop() { return job }
+                state.idle.append(index)
+                return nil
+            }
+            guard let job else { return }
+            job()
         }
     }
 }

@@ -51,8 +51,10 @@ public struct ChunkProcessor: Sendable {
     public let blobs: any BlobStore
     /// Plans top-ups and resolves sources.
     public let planner: JobPlanner
-    /// Runs validation and blob writes.
+    /// Runs validation (decoding and hashing).
     public let pool: BlockingPool
+    /// Runs blob writes, which mostly wait for the disk.
+    public let ioPool: BlockingPool
     /// Limits and backoff.
     public let configuration: ChunkProcessorConfiguration
     private let logger: Logger
@@ -63,18 +65,21 @@ public struct ChunkProcessor: Sendable {
     ///   - downloader: fetches candidates (its address policy decides what may be reached).
     ///   - blobs: where accepted files go, before their rows are committed.
     ///   - planner: resolves the chunk's source and decides top-ups.
-    ///   - pool: threads for validation and blob writes (shared by a process's workers).
+    ///   - pool: threads for validation (shared by a process's workers; as many as the cores).
+    ///   - ioPool: threads for blob writes (``BlockingPool/sharedIO`` unless given).
     ///   - configuration: concurrency, lease and backoff.
     ///   - logger: receives page and failure messages.
     public init(
         store: any CrawlStore, downloader: Downloader, blobs: any BlobStore, planner: JobPlanner, pool: BlockingPool,
-        configuration: ChunkProcessorConfiguration = ChunkProcessorConfiguration(), logger: Logger
+        ioPool: BlockingPool = .sharedIO, configuration: ChunkProcessorConfiguration = ChunkProcessorConfiguration(),
+        logger: Logger
     ) {
         self.store = store
         self.downloader = downloader
         self.blobs = blobs
         self.planner = planner
         self.pool = pool
+        self.ioPool = ioPool
         self.configuration = configuration
         self.logger = logger
     }
@@ -304,7 +309,7 @@ public struct ChunkProcessor: Sendable {
             let stored: StoredBlob
             do {
                 let key = try BlobKey(sha256: image.sha256, format: image.format)
-                stored = try await pool.run { try blobs.put(body, for: key) }
+                stored = try await ioPool.run { try blobs.put(body, for: key) }
             } catch {
                 return rejection(.storage, "STORAGE: cannot store the file: \(error)", [:], downloaded: true)
             }

@@ -173,6 +173,9 @@ public final class Worker: Service, Sendable {
         switch outcome {
         case .completed(let appended) where appended > 0:
             await hints.announce()
+        case .completed, .jobFinished:
+            // Idle workers of this process re-check at once: the job may be finished now (no NOTIFY needed).
+            hints.wake.signal()
         case .storeUnavailable:
             try? await Task.sleep(for: configuration.pollInterval)
         default:
