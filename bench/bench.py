@@ -48,6 +48,9 @@ def log(message):
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+# No single measured command may take longer than this (a hung peer fails its measurement, not the run).
+COMMAND_TIMEOUT = 900
+
 # User + system CPU seconds of the last command run() waited for (with its waited-for descendants).
 LAST_CPU_SECONDS = 0.0
 
@@ -63,8 +66,11 @@ def run(command, env=None, cwd=None, check=True, log_name=None):
         merged.update(env)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(command, env=merged, cwd=cwd or ROOT, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        result = subprocess.run(command, env=merged, cwd=cwd or ROOT, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=COMMAND_TIMEOUT)
+    except subprocess.TimeoutExpired as expired:
+        raise BenchFailure(f"{' '.join(command[:4])} … did not finish in {COMMAND_TIMEOUT} s") from expired
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     global LAST_CPU_SECONDS

@@ -29,7 +29,8 @@ def main():
         paths = [os.path.join(directory, line.strip()) for line in handle if line.strip()]
     # Interleaved slices so both processes get the same mix of sizes and formats.
     slices = [(paths[index::processes], flag) for index in range(processes)]
-    with multiprocessing.Pool(processes) as pool:
+    # Fresh interpreters, not forks: a fork of a process whose OpenCV thread pool already exists can deadlock.
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
         pool.map(len, [[0]] * processes)  # start the workers before the clock
         start = time.perf_counter()
         results = pool.map(decode, slices)

@@ -34,11 +34,13 @@ struct BenchSmokeTests {
             directory: Self.repository.path)
         #expect(result.status == 0, "bench/run failed: \(result.stderr.suffix(3000))")
         guard result.status == 0 else { return }
-        #expect(result.stdout.contains("| ratio | value | target | status |"))
+        #expect(result.stdout.contains("| ratio | wall-clock | status | CPU-time | status | target |"))
 
         let data = try Data(contentsOf: output)
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        for key in ["date", "command", "machine", "config", "corpus", "medians", "samples", "ratios", "targets"] {
+        for key in [
+            "date", "command", "machine", "config", "corpus", "medians", "samples", "ratios", "cpu_ratios", "targets",
+        ] {
             #expect(report[key] != nil, "report has \(key)")
         }
         let machine = try #require(report["machine"] as? [String: Any])

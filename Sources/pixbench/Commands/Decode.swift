@@ -75,7 +75,8 @@ extension PixBench {
             let elapsed = seconds(since: start)
             let cpu = processCPUSeconds() - cpuStart
             printJSON([
-                "cpu_ms_per_image": cpu * 1000 / Double(max(1, paths.count)), "mode": mode.rawValue, "images": paths.count, "failures": failures.load(ordering: .relaxed),
+                "cpu_ms_per_image": cpu * 1000 / Double(max(1, paths.count)), "mode": mode.rawValue, "images": paths.count,
+                "failures": failures.load(ordering: .relaxed),
                 "bytes": bytes.load(ordering: .relaxed), "threads": width, "seconds": elapsed,
                 "images_per_s": Double(paths.count) / max(elapsed, 1e-9),
             ])
