@@ -145,7 +145,7 @@ struct ChaosTests {
         print("chaos: fsck after the crawl: \(report["orphans"] ?? 0) orphan(s), \(report["missing"] ?? 0) missing")
         #expect(report["missing"] as? Int == 0, "\(fsck.output)")
         #expect(report["rows_scanned"] as? Int == count)
-        #expect(fsckStatus == ((report["orphans"] as? Int ?? 0) == 0 ? 0 : 3))
+        #expect(fsckStatus == 0, "no row lacks its file: fsck exits 0 (orphans are reclaimable space)")
 
         try await exportAndVerify(cluster, jobID: job.id, expectedImages: count)
         await cluster.close()

@@ -13,10 +13,12 @@ extension PixCrawl {
             discussion: """
                 Lists the blob store and reads the image rows of every job, with bounded memory, and reports:
                 orphans (files no image row refers to: a worker that crashed between storing a file and writing \
-                its row leaves one) and rows whose file is missing (lost data). With --repair, orphans older than \
+                its row leaves one, and so do the last pages of a crawl, whose images beyond max_images are stored \
+                but not recorded) and rows whose file is missing (lost data). With --repair, orphans older than \
                 the grace period are deleted (a younger one may be an upload whose row is being written) and rows \
                 without a file are marked invalid with the reason BLOB_MISSING, valid_images following.
-                Exit status: 0 when clean (or everything found was repaired), 1 on errors, 3 when problems remain.
+                Exit status: 0 when no row lacks its file (orphans are only reclaimable space), 1 on errors, 3 when \
+                rows without a file remain.
                 """)
 
         @OptionGroup var store: StoreOptions
@@ -59,10 +61,7 @@ extension PixCrawl {
                 } else {
                     printHuman(report)
                 }
-                let remaining =
-                    (report.orphanCount - report.orphansDeleted - (repair ? report.orphansInGrace : 0))
-                    + (report.missingCount - report.rowsMarked)
-                if remaining > 0 || (!repair && !report.isClean) { throw ExitCode(3) }
+                if report.missingCount - report.rowsMarked > 0 { throw ExitCode(3) }
             }
         }
 
@@ -80,7 +79,15 @@ extension PixCrawl {
             if repair {
                 print("repaired        \(report.orphansDeleted) orphan(s) deleted, \(report.rowsMarked) row(s) marked")
             }
-            print(report.isClean ? "fsck: clean" : "fsck: \(repair ? "repaired what was old enough" : "problems found")")
+            if report.isClean {
+                print("fsck: clean")
+            } else if report.missingCount - report.rowsMarked > 0 {
+                print("fsck: \(report.missingCount - report.rowsMarked) row(s) without a file; --repair marks them invalid")
+            } else if !repair && report.orphanCount > 0 {
+                print("fsck: no row lacks its file; orphans are reclaimable with --repair once older than \(grace)")
+            } else {
+                print("fsck: repaired what was old enough")
+            }
         }
 
         private func printJSON(_ report: StorageCheck.Report) throws {
