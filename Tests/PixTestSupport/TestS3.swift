@@ -94,24 +94,13 @@ public enum TestS3 {
         let port = try TestPostgres.freePort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("pixcrawl-moto-\(getpid())-\(port).log")
             .path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = [binary, "-H", "127.0.0.1", "-p", String(port)]
-        var merged = ProcessInfo.processInfo.environment
-        for (key, value) in environment { merged[key] = value }
-        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        var cEnvironment: [UnsafeMutablePointer<CChar>?] = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for pointer in cArguments { free(pointer) }
-            for pointer in cEnvironment { free(pointer) }
+        let pid: pid_t
+        do {
+            pid = try TestProcess.spawn(
+                [binary, "-H", "127.0.0.1", "-p", String(port)], environment: environment, output: log)
+        } catch {
+            throw TestSupportError("\(error); \(installHint)")
         }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary, &actions, nil, &cArguments, &cEnvironment)
-        guard spawned == 0 else { throw TestSupportError("cannot start \(binary): errno \(spawned); \(installHint)") }
         let first = children.withLock { pids in
             pids.append(pid)
             return pids.count == 1

@@ -51,24 +51,9 @@ final class WorkerProcess {
             .appendingPathComponent("pixcrawl-worker-\(UUID().uuidString.prefix(8)).log").path
         // Worker processes read URL lists in pages of 10 (set below) so a 30-position chunk commits checkpoints
         // the kill and shutdown tests can wait for.
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = [binary] + arguments
-        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var variables = ProcessInfo.processInfo.environment
-        variables["PIXCRAWL_URLS_PAGE_SIZE"] = "10"
-        for (name, value) in environment { variables[name] = value }
-        var cEnvironment: [UnsafeMutablePointer<CChar>?] = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in cEnvironment { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, binary, &actions, nil, &cArguments, &cEnvironment)
-        guard spawned == 0 else { throw TestSupportError("cannot start pixcrawl: errno \(spawned)") }
-        self.pid = pid
+        self.pid = try TestProcess.spawn(
+            [binary] + arguments, environment: ["PIXCRAWL_URLS_PAGE_SIZE": "10"].merging(environment) { $1 },
+            output: outputPath)
     }
 
     deinit {
