@@ -90,8 +90,20 @@ public enum TestS3 {
     /// `INITIAL_NO_AUTH_ACTION_COUNT`), waits until it accepts connections and stops it when the process exits.
     /// - Returns: the port.
     public static func startMoto(environment: [String: String] = [:]) throws -> Int {
+        // A free port can be taken by another process between our probe and moto's bind: try a few.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try startMoto(port: try TestPostgres.freePort(), environment: environment)
+            } catch let error as TestSupportError where error.description.contains("Address already in use") && attempt < 5 {
+                continue
+            }
+        }
+    }
+
+    private static func startMoto(port: Int, environment: [String: String]) throws -> Int {
         let binary = try motoBinary()
-        let port = try TestPostgres.freePort()
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("pixcrawl-moto-\(getpid())-\(port).log")
             .path
         let pid: pid_t
@@ -138,7 +150,8 @@ public enum TestS3 {
                 let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
                 throw TestSupportError("moto_server exited (status \(status)) before it listened: \(output.suffix(2000))")
             }
-            if canConnect(port: port) { return port }
+            // Listening, and still our moto (not another process that took the port).
+            if canConnect(port: port) && waitpid(pid, &status, WNOHANG) == 0 { return port }
             usleep(100_000)
         }
         throw TestSupportError("moto_server did not listen on 127.0.0.1:\(port) within 90 s (log: \(log))")

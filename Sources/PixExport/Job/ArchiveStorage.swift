@@ -29,7 +29,8 @@ public enum ArchiveStorage: Sendable {
         case .s3(let client):
             let key = client.location.key(for: "exports/job-\(jobID)/\(file.lastPathComponent)")
             do {
-                _ = try client.putObject(key: key, file: file, contentType: Self.contentType(of: file.lastPathComponent))
+                _ = try client.putObject(
+                    key: key, file: file, contentType: ArchiveStorage.mediaType(of: file.lastPathComponent))
             } catch {
                 throw ExportJobError.io("uploading the archive to \(client.location.objectURL(for: key)): \(error)")
             }
@@ -100,12 +101,13 @@ public enum ArchiveStorage: Sendable {
         return try client.deleteObject(key: key)
     }
 
-    static func contentType(of name: String) -> String {
-        if name.hasSuffix(".zip") { return "application/zip" }
-        if name.hasSuffix(".tar") { return "application/x-tar" }
-        if name.hasSuffix(".gz") { return "application/gzip" }
-        if name.hasSuffix(".jsonl") { return "application/x-ndjson" }
-        if name.hasSuffix(".csv") { return "text/csv" }
+    /// The media type an archive named `filename` is served with (`Content-Type`).
+    public static func mediaType(of filename: String) -> String {
+        if filename.hasSuffix(".zip") { return "application/zip" }
+        if filename.hasSuffix(".tar.gz") || filename.hasSuffix(".tgz") { return "application/gzip" }
+        if filename.hasSuffix(".tar") { return "application/x-tar" }
+        if filename.hasSuffix(".csv") { return "text/csv" }
+        if filename.hasSuffix(".jsonl") { return "application/jsonl" }
         return "application/octet-stream"
     }
 }

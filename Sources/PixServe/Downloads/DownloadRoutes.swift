@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Metrics
 import PixCore
+import PixExport
 
 extension PixServer {
     /// `GET /downloads/{token}`: the archive behind a live link, with `Content-Length`, a strong `ETag` and
@@ -44,7 +45,7 @@ extension PixServer {
             var headers = HTTPFields()
             headers[.eTag] = etag
             headers[.acceptRanges] = "bytes"
-            headers[.contentType] = Self.archiveMediaType(archive.filename)
+            headers[.contentType] = ArchiveStorage.mediaType(of: archive.filename)
             headers[.contentDisposition] = "attachment; filename=\"\(archive.filename)\""
             headers[.cacheControl] = "private, no-store"
             headers[.expires] = Date.httpDate(archive.expiresAt)
@@ -90,15 +91,6 @@ extension PixServer {
             Timer(label: "pixcrawl.download.duration").recordInterval(since: start)
             return Response(status: status, headers: headers, body: body)
         }
-    }
-
-    static func archiveMediaType(_ filename: String) -> String {
-        if filename.hasSuffix(".zip") { return "application/zip" }
-        if filename.hasSuffix(".tar.gz") || filename.hasSuffix(".tgz") { return "application/gzip" }
-        if filename.hasSuffix(".tar") { return "application/x-tar" }
-        if filename.hasSuffix(".csv") { return "text/csv" }
-        if filename.hasSuffix(".jsonl") { return "application/jsonl" }
-        return "application/octet-stream"
     }
 }
 
