@@ -93,7 +93,7 @@ struct PlannerTests {
         arguments: [
             BadSubmission("keywords", "none", JobSubmission(projectID: 1, keywords: [], maxImages: 10, sources: ["deep"])),
             BadSubmission(
-                "keywords", "a blank one",
+                "keywords[1]", "a blank one",
                 JobSubmission(projectID: 1, keywords: ["fox", "  "], maxImages: 10, sources: ["deep"])),
             BadSubmission(
                 "keywords", "101 of them",
@@ -103,9 +103,9 @@ struct PlannerTests {
             BadSubmission("chunk_size", "0", fox(chunkSize: 0)),
             BadSubmission("over_fetch", "0.5", fox(overFetch: 0.5)),
             BadSubmission("sources", "none", fox(sources: [])),
-            BadSubmission("sources", "unknown", fox(sources: ["nowhere"])),
-            BadSubmission("max_width", "below min_width", fox(rules: ValidationRules(minWidth: 500, maxWidth: 100))),
-            BadSubmission("formats", "gif", fox(rules: ValidationRules(formats: [.gif]))),
+            BadSubmission("sources[0]", "unknown", fox(sources: ["nowhere"])),
+            BadSubmission("rules.min_width", "above max_width", fox(rules: ValidationRules(minWidth: 500, maxWidth: 100))),
+            BadSubmission("rules.formats", "gif", fox(rules: ValidationRules(formats: [.gif]))),
         ])
     func badInput(_ bad: BadSubmission) {
         #expect {

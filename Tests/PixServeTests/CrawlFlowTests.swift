@@ -17,8 +17,9 @@ struct CrawlFlowTests {
         return logger
     }()
 
-    /// Workers of the server's store and blob folder, fetching only from loopback (the demo source's server).
-    static func runtime(for server: TestServer, demo: DemoSource) throws -> CrawlRuntime {
+    /// Workers of the server's store and blob folder, fetching only from loopback (the demo source's server);
+    /// `notify` makes them listen for PostgreSQL wake-ups.
+    static func runtime(for server: TestServer, demo: DemoSource, notify: Bool = false) throws -> CrawlRuntime {
         var configuration = DownloaderConfiguration()
         configuration.addressPolicy = AddressPolicy(allowedNetworks: DemoSource.requiredNetworkRanges)
         configuration.connectTimeout = .seconds(2)
@@ -34,7 +35,7 @@ struct CrawlFlowTests {
             processing: ChunkProcessorConfiguration(
                 concurrency: 4, lease: .seconds(10), retryBackoffBase: .milliseconds(20),
                 retryBackoffMax: .milliseconds(200)),
-            notify: false, validationThreads: 2, logger: logger)
+            notify: notify, validationThreads: 2, logger: logger)
     }
 
     static func resolver(_ demo: DemoSource) -> SourceResolver {
@@ -64,14 +65,16 @@ struct CrawlFlowTests {
     func crawlFlow(_ backend: Backend) async throws {
         let demo = DemoSource(maxDepth: 200, pageSize: 10, logger: Self.logger)
         defer { demo.shutdown() }
-        try await TestServer.with(backend, planner: CoordinatorJobPlanner(sources: Self.resolver(demo))) { server in
+        try await TestServer.with(backend, planner: JobPlanner(sources: Self.resolver(demo))) { server in
             let alice = try await server.makeUser("alice")
             let projectID = try await server.createProject(as: alice)
             let jobID = try await server.submitJob(
                 as: alice, projectID: projectID, keywords: ["red fox", "arctic fox"], maxImages: 20)
             let planned = try await server.store.chunks(jobID: jobID)
             #expect(!planned.isEmpty && planned.allSatisfy { $0.source == "demo" && $0.status == .pending })
-            #expect(Array(planned.prefix(2).map(\.keyword)) == ["red fox", "arctic fox"], "the coordinator's plan interleaves keywords")
+            #expect(
+                Array(planned.prefix(2).map(\.keyword)) == ["red fox", "arctic fox"],
+                "the coordinator's plan interleaves keywords")
 
             // Two in-process workers crawl the job over loopback until it is finished.
             let runtime = try Self.runtime(for: server, demo: demo)

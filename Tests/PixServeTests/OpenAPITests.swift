@@ -14,6 +14,7 @@ struct OpenAPITests {
         defer { store.close() }
         let server = PixServer(
             store: store, readiness: StoreReadiness(store: store, migrationsDirectory: TestStores.migrationsDirectory),
+            planner: TestServer.planner(),
             exports: StoreExportService(
                 store: store, blobs: LocalBlobStore(root: FileManager.default.temporaryDirectory),
                 exportsDirectory: FileManager.default.temporaryDirectory))

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PixCoordinate
 import PixCore
@@ -7,71 +8,22 @@ import PixStore
 import PixTestSupport
 import Testing
 
-@Suite("Job submission and planning")
+@Suite("Job submission over the API: the coordinator's planner, its limits and its wake-ups")
 struct PlannerTests {
-    @Test("max_images is split over keywords with nothing lost to rounding")
-    func split() throws {
-        let job = try JobSubmission(projectID: 1, keywords: [" cat ", "dog", "Cat", "owl"], maxImages: 10, sources: ["demo"], chunkSize: 2, overFetch: 1)
-            .validated()
-        #expect(job.keywords == ["cat", "dog", "owl"], "trimmed and de-duplicated, case-insensitively")
-        let chunks = try KeywordChunkPlanner().plan(job)
-        let perKeyword = Dictionary(grouping: chunks, by: \.keyword).mapValues { $0.reduce(0) { $0 + $1.rangeEnd - $1.rangeStart } }
-        #expect(perKeyword == ["cat": 4, "dog": 3, "owl": 3])
-        #expect(chunks.allSatisfy { $0.rangeEnd - $0.rangeStart <= 2 })
-    }
-
-    @Test("over-fetch and sources widen the plan")
-    func overFetch() throws {
-        let job = try JobSubmission(
-            projectID: 1, keywords: ["cat"], maxImages: 10, sources: ["demo", "openverse"], chunkSize: 50, overFetch: 1.5
-        ).validated()
-        let chunks = try KeywordChunkPlanner().plan(job)
-        #expect(chunks.map(\.source) == ["demo", "openverse"])
-        #expect(chunks.map { $0.rangeEnd - $0.rangeStart } == [8, 7])
-    }
-
     /// The coordinator's planner over the offline demo source, cut to `depth` results per keyword.
-    static func coordinatorPlanner(demoDepth depth: Int) -> CoordinatorJobPlanner {
-        let demo = DemoSource(maxDepth: depth, logger: Logger(label: "pixcrawl.test.demo"))
-        return CoordinatorJobPlanner(
-            sources: SourceResolver { spec in
+    static func demoPlanner(_ demo: DemoSource) -> JobPlanner {
+        JobPlanner(
+            sources: .api { spec in
                 guard spec == "demo" else { throw PlanningError.invalid("sources", "no such source in this test") }
                 return demo
             })
     }
 
-    @Test("the coordinator's planner never plans past a source's depth and reports the shortfall")
-    func coordinatorDepth() throws {
-        let job = try JobSubmission(
-            projectID: 1, keywords: ["cat", "dog"], maxImages: 40, sources: ["demo"], chunkSize: 4, overFetch: 1.5
-        ).validated()
-        let plan = try Self.coordinatorPlanner(demoDepth: 10).planWithShortfalls(job)
-        let perKeyword = Dictionary(grouping: plan.chunks, by: \.keyword)
-            .mapValues { $0.reduce(0) { $0 + $1.rangeEnd - $1.rangeStart } }
-        #expect(perKeyword == ["cat": 10, "dog": 10], "each keyword's 30 wanted positions stop at the depth of 10")
-        #expect(plan.chunks.allSatisfy { $0.rangeEnd <= 10 && $0.rangeEnd - $0.rangeStart <= 4 })
-        #expect(Array(plan.chunks.prefix(2).map(\.keyword)) == ["cat", "dog"], "keywords interleaved")
-        #expect(Set(plan.shortfalls.keys) == ["cat", "dog"])
-        #expect(plan.shortfalls["cat"]?.quota == 20)
-    }
-
-    @Test("the coordinator's planner refuses a source it cannot resolve with 422 naming sources")
-    func coordinatorUnknownSource() throws {
-        let job = try JobSubmission(projectID: 1, keywords: ["cat"], maxImages: 5, sources: ["openverse"]).validated()
-        do {
-            _ = try Self.coordinatorPlanner(demoDepth: 10).plan(job)
-            Issue.record("an unresolvable source was planned")
-        } catch let error as APIError {
-            #expect(error.description.hasPrefix("422 "), "\(error)")
-            #expect(error.field == "sources")
-            #expect(error.error == "validation_failed")
-        }
-    }
-
-    @Test("POST /v1/jobs with the coordinator's planner stores depth-capped chunks and the shortfalls",
-          arguments: [Backend.sqlite])
-    func coordinatorOverHTTP(_ backend: Backend) async throws {
-        try await TestServer.with(backend, planner: Self.coordinatorPlanner(demoDepth: 10)) { server in
+    @Test("POST /v1/jobs stores depth-capped chunks and the shortfalls", arguments: [Backend.sqlite])
+    func depthCapped(_ backend: Backend) async throws {
+        let demo = DemoSource(maxDepth: 10, logger: CrawlFlowTests.logger)
+        defer { demo.shutdown() }
+        try await TestServer.with(backend, planner: Self.demoPlanner(demo)) { server in
             let alice = try await server.makeUser("alice")
             let projectID = try await server.createProject(as: alice)
             let jobID = try await server.submitJob(as: alice, projectID: projectID, keywords: ["red fox"], maxImages: 40)
@@ -83,6 +35,64 @@ struct PlannerTests {
             let job = try await server.get("/v1/jobs/\(jobID)", as: alice)
             #expect(job.status == 200)
             #expect((job.json["counters"] as? [String: Any])?["total_chunks"] as? Int == 2)
+        }
+    }
+
+    @Test(
+        "a submission past the chunk limit answers 422 naming the limit and creates nothing",
+        arguments: [Backend.sqlite])
+    func chunkLimit(_ backend: Backend) async throws {
+        try await TestServer.with(backend, planner: TestServer.planner(limits: JobPlanner.Limits(maxChunks: 10))) {
+            server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let response = try await server.post(
+                "/v1/jobs", as: alice,
+                json: [
+                    "project_id": projectID, "keywords": ["red fox"], "max_images": 20, "sources": ["demo"],
+                    "chunk_size": 1,
+                ] as [String: Any])
+            #expect(response.status == 422, "\(response.text)")
+            #expect(response.json["field"] as? String == "chunk_size")
+            let reason = try #require(response.json["reason"] as? String)
+            #expect(reason.contains("limit of 10 per job"), "\(reason)")
+            #expect(try await server.store.listJobs(projectID: projectID, status: nil, limit: 10, offset: 0).isEmpty)
+            let activity = try await server.store.activity(userID: alice.profile.id, limit: 10)
+            #expect(!activity.contains { $0.action == "job.submitted" })
+        }
+    }
+
+    @Test("on PostgreSQL, a job submitted over the API wakes an idle worker whose poll interval is an hour")
+    func submissionWakesWorker() async throws {
+        let demo = DemoSource(maxDepth: 50, pageSize: 10, logger: CrawlFlowTests.logger)
+        defer { demo.shutdown() }
+        try await TestServer.with(.postgres, planner: Self.demoPlanner(demo)) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let runtime = try CrawlFlowTests.runtime(for: server, demo: demo, notify: true)
+            try runtime.hints.startListening()
+            let worker = runtime.makeWorker(
+                WorkerConfiguration(
+                    id: "idle-\(UUID().uuidString.prefix(6))", lease: .seconds(10), pollInterval: .seconds(3600),
+                    shutdownTimeout: .seconds(5)))
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await worker.run() }
+                    defer { worker.stop() }
+                    try await eventually("the worker is idle") {
+                        try await server.store.listWorkers().contains { $0.id == worker.configuration.id }
+                    }
+                    let jobID = try await server.submitJob(
+                        as: alice, projectID: projectID, keywords: ["red fox"], maxImages: 5)
+                    try await eventually("the idle worker claims a chunk", timeout: .seconds(1)) {
+                        try await server.store.chunks(jobID: jobID).contains { $0.status != .pending }
+                    }
+                }
+            } catch {
+                await runtime.shutdown()
+                throw error
+            }
+            await runtime.shutdown()
         }
     }
 }

@@ -10,14 +10,30 @@ import PixStore
 /// sources and cut into chunks of `chunk_size` positions, never past a source's ``PixSources/ImageSource/maxDepth``.
 /// A keyword whose sources cannot serve its quota gets a ``PixStore/KeywordShortfall`` saying so.
 public struct JobPlanner: Sendable {
-    /// Most keywords a job may have.
-    public static let maxKeywords = 100
-    /// Largest `max_images`.
-    public static let maxImagesLimit = 1_000_000
-    /// Largest `chunk_size`.
-    public static let maxChunkSize = 10_000
-    /// Largest over-fetch factor.
-    public static let maxOverFetch = 10.0
+    /// What one submission may ask for, wherever it comes from (CLI, API, dashboard).
+    public struct Limits: Sendable, Hashable {
+        /// Most keywords a job may have.
+        public var maxKeywords = 100
+        /// Longest keyword, in characters.
+        public var maxKeywordLength = 200
+        /// Accepted `max_images`.
+        public var maxImages = 1...1_000_000
+        /// Accepted `chunk_size`.
+        public var chunkSize = 1...10_000
+        /// Largest over-fetch factor (the smallest is 1).
+        public var maxOverFetch = 10.0
+        /// Accepted `priority`.
+        public var priority = -1000...1000
+        /// Accepted attempts per chunk.
+        public var maxAttempts = 1...100
+        /// Most chunks one job may have: a submission stays one bounded transaction.
+        public var maxChunks = 100_000
+
+        /// The default limits, with `maxChunks` chunks per job at most.
+        public init(maxChunks: Int = 100_000) {
+            self.maxChunks = maxChunks
+        }
+    }
 
     /// How far top-ups go for a keyword whose candidates keep failing validation.
     public struct TopUpPolicy: Sendable, Hashable {
@@ -38,38 +54,42 @@ public struct JobPlanner: Sendable {
 
     /// Where sources come from (for their depth limits).
     public let sources: SourceResolver
+    /// What a submission may ask for.
+    public var limits: Limits
     /// How far top-ups go.
     public var topUpPolicy: TopUpPolicy
 
     /// Creates a planner.
     /// - Parameters:
     ///   - sources: resolves the submission's source specifications (unknown ones are refused).
+    ///   - limits: what a submission may ask for.
     ///   - topUpPolicy: how far top-ups go.
-    public init(sources: SourceResolver, topUpPolicy: TopUpPolicy = TopUpPolicy()) {
+    public init(sources: SourceResolver, limits: Limits = Limits(), topUpPolicy: TopUpPolicy = TopUpPolicy()) {
         self.sources = sources
+        self.limits = limits
         self.topUpPolicy = topUpPolicy
     }
 
     // MARK: Validation and splitting
 
     /// Keywords trimmed, blank ones refused, duplicates (ignoring case) dropped, order kept.
-    /// - Throws: ``PlanningError`` naming `keywords`.
-    public static func normalizedKeywords(_ keywords: [String]) throws(PlanningError) -> [String] {
+    /// - Throws: ``PlanningError`` naming `keywords` or the keyword at fault (`keywords[INDEX]`).
+    public static func normalizedKeywords(_ keywords: [String], limits: Limits = Limits()) throws(PlanningError)
+        -> [String]
+    {
         var seen = Set<String>()
         var result: [String] = []
         for (index, raw) in keywords.enumerated() {
             let keyword = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !keyword.isEmpty else {
-                throw .invalid("keywords", "keyword \(index + 1) is empty; every keyword needs some text")
-            }
-            guard keyword.count <= 200 else {
-                throw .invalid("keywords", "keyword \(index + 1) is longer than 200 characters")
+            guard !keyword.isEmpty else { throw .invalid("keywords[\(index)]", "must not be empty") }
+            guard keyword.count <= limits.maxKeywordLength else {
+                throw .invalid("keywords[\(index)]", "must be at most \(limits.maxKeywordLength) characters")
             }
             if seen.insert(keyword.lowercased()).inserted { result.append(keyword) }
         }
         guard !result.isEmpty else { throw .invalid("keywords", "give at least one keyword") }
-        guard result.count <= maxKeywords else {
-            throw .invalid("keywords", "at most \(maxKeywords) keywords per job (got \(result.count))")
+        guard result.count <= limits.maxKeywords else {
+            throw .invalid("keywords", "at most \(limits.maxKeywords) keywords per job (got \(result.count))")
         }
         return result
     }
@@ -86,47 +106,55 @@ public struct JobPlanner: Sendable {
     /// Splits `total` over `parts` the same way (equal shares, remainder to the first).
     static func spread(_ total: Int, over parts: Int) -> [Int] { quotas(maxImages: total, keywordCount: parts) }
 
-    /// Checks a submission field by field and plans its chunks.
-    /// - Throws: ``PlanningError`` naming the first field that is wrong.
+    /// Checks a submission field by field against ``limits`` and plans its chunks.
+    /// - Throws: ``PlanningError`` naming the first field that is wrong (rules as `rules.FIELD`, sources as
+    ///   `sources[INDEX]`), or `chunk_size` when the job would need more than ``Limits/maxChunks`` chunks.
     public func plan(_ submission: JobSubmission) throws(PlanningError) -> JobPlan {
-        let keywords = try Self.normalizedKeywords(submission.keywords)
-        guard (1...Self.maxImagesLimit).contains(submission.maxImages) else {
-            throw .invalid("max_images", "must be between 1 and 1,000,000 (got \(submission.maxImages))")
-        }
-        guard (1...Self.maxChunkSize).contains(submission.chunkSize) else {
-            throw .invalid("chunk_size", "must be between 1 and \(Self.maxChunkSize) (got \(submission.chunkSize))")
-        }
-        guard submission.overFetch.isFinite, submission.overFetch >= 1, submission.overFetch <= Self.maxOverFetch
+        let keywords = try Self.normalizedKeywords(submission.keywords, limits: limits)
+        try Self.check(submission.maxImages, "max_images", limits.maxImages)
+        try Self.check(submission.chunkSize, "chunk_size", limits.chunkSize)
+        guard submission.overFetch.isFinite, submission.overFetch >= 1, submission.overFetch <= limits.maxOverFetch
         else {
             throw .invalid(
-                "over_fetch", "must be between 1 and \(Int(Self.maxOverFetch)) (got \(submission.overFetch))")
+                "over_fetch", "must be between 1 and \(Int(limits.maxOverFetch)) (got \(submission.overFetch))")
         }
-        guard submission.maxAttempts >= 1, submission.maxAttempts <= 100 else {
-            throw .invalid("max_attempts", "must be between 1 and 100 (got \(submission.maxAttempts))")
-        }
+        try Self.check(submission.priority, "priority", limits.priority)
+        try Self.check(submission.maxAttempts, "max_attempts", limits.maxAttempts)
         try Self.check(submission.rules)
         var sourceSpecs: [String] = []
-        for spec in submission.sources.map({ $0.trimmingCharacters(in: .whitespaces) }) where !spec.isEmpty {
-            if !sourceSpecs.contains(spec) { sourceSpecs.append(spec) }
-        }
-        guard !sourceSpecs.isEmpty else { throw .invalid("sources", "give at least one source") }
         var depths: [String: Int?] = [:]
-        for spec in sourceSpecs {
+        for (index, raw) in submission.sources.enumerated() {
+            let spec = raw.trimmingCharacters(in: .whitespaces)
+            guard !spec.isEmpty, !sourceSpecs.contains(spec) else { continue }
             do {
                 depths[spec] = try sources.source(for: spec).maxDepth
             } catch {
-                throw .unknownSource(spec, "\(error)")
+                throw .unknownSource(spec, at: index, "\(error)")
             }
+            sourceSpecs.append(spec)
         }
+        guard !sourceSpecs.isEmpty else { throw .invalid("sources", "give at least one source") }
         let name = (submission.name ?? keywords.joined(separator: ", ")).trimmingCharacters(in: .whitespaces)
         let jobName = name.isEmpty ? keywords[0] : String(name.prefix(100))
 
         let quotas = Self.quotas(maxImages: submission.maxImages, keywordCount: keywords.count)
         var perKeyword: [[NewChunk]] = []
         var shortfalls: [String: KeywordShortfall] = [:]
-        for (keyword, quota) in zip(keywords, quotas) {
-            let wanted = Int((Double(quota) * submission.overFetch).rounded(.up))
-            let planned = Self.distribute(wanted, over: sourceSpecs, from: [:], depths: depths)
+        let planned = quotas.map { quota in
+            Self.distribute(
+                Int((Double(quota) * submission.overFetch).rounded(.up)), over: sourceSpecs, from: [:], depths: depths)
+        }
+        // Counted before any chunk is built: a submission past the limit costs no memory.
+        let chunkCount = planned.reduce(0) { sum, shares in
+            shares.values.reduce(sum) { $0 + ($1 + submission.chunkSize - 1) / submission.chunkSize }
+        }
+        guard chunkCount <= limits.maxChunks else {
+            throw .invalid(
+                "chunk_size",
+                "the job would need \(chunkCount) chunks, more than the limit of \(limits.maxChunks) per job; "
+                    + "raise chunk_size or lower max_images")
+        }
+        for (keyword, (quota, planned)) in zip(keywords, zip(quotas, planned)) {
             var chunks: [NewChunk] = []
             for spec in sourceSpecs {
                 chunks += Self.chunks(
@@ -161,35 +189,20 @@ public struct JobPlanner: Sendable {
             shortfalls: shortfalls)
     }
 
-    /// Checks validation rules on their own (for re-validation), naming the field at fault.
-    /// - Throws: ``PlanningError`` naming `formats`, `min_width`, `max_bytes`, `aspect_max`, ….
+    /// Checks validation rules on their own (for re-validation), naming the rule at fault as `rules.FIELD`.
+    /// - Throws: ``PlanningError`` naming `rules.formats`, `rules.min_width`, `rules.max_bytes`, ….
     public static func check(_ rules: ValidationRules) throws(PlanningError) {
-        guard !rules.formats.isEmpty else { throw .invalid("formats", "allow at least one format") }
-        let undecodable = rules.formats.subtracting(ImageFormat.decodable)
-        guard undecodable.isEmpty else {
-            throw .invalid(
-                "formats",
-                "only jpeg and png can be validated (got \(undecodable.map(\.rawValue).sorted().joined(separator: ", ")))"
-            )
+        do throws(RuleError) {
+            try rules.validate()
+        } catch {
+            throw .invalid("rules.\(error.field)", error.reason)
         }
-        guard rules.minWidth >= 1 else { throw .invalid("min_width", "must be at least 1") }
-        guard rules.minHeight >= 1 else { throw .invalid("min_height", "must be at least 1") }
-        guard rules.maxWidth >= rules.minWidth else { throw .invalid("max_width", "must be at least min_width") }
-        guard rules.maxHeight >= rules.minHeight else { throw .invalid("max_height", "must be at least min_height") }
-        guard rules.minBytes >= 0 else { throw .invalid("min_bytes", "must not be negative") }
-        guard rules.maxBytes >= max(rules.minBytes, 1) else {
-            throw .invalid("max_bytes", "must be at least min_bytes")
+    }
+
+    private static func check(_ value: Int, _ field: String, _ range: ClosedRange<Int>) throws(PlanningError) {
+        guard range.contains(value) else {
+            throw .invalid(field, "must be between \(range.lowerBound) and \(range.upperBound) (got \(value))")
         }
-        if let minimum = rules.minAspectRatio, !(minimum > 0 && minimum.isFinite) {
-            throw .invalid("aspect_min", "must be a positive number")
-        }
-        if let maximum = rules.maxAspectRatio {
-            guard maximum > 0, maximum.isFinite else { throw .invalid("aspect_max", "must be a positive number") }
-            if let minimum = rules.minAspectRatio, maximum < minimum {
-                throw .invalid("aspect_max", "must be at least aspect_min")
-            }
-        }
-        guard rules.maxPixels >= 1 else { throw .invalid("max_pixels", "must be at least 1") }
     }
 
     /// Splits `wanted` positions over `specs` (equal shares, remainder to the first), starting each source at
@@ -232,8 +245,8 @@ public struct JobPlanner: Sendable {
 
     // MARK: Submitting
 
-    /// Plans a submission and creates the job with all its chunks in one transaction, records shortfalls,
-    /// logs `job.submitted` and wakes idle workers.
+    /// The one way a job enters the store (CLI, API and dashboard alike): plans a submission and creates the
+    /// job with all its chunks in one transaction, records shortfalls, logs `job.submitted` and wakes idle workers.
     /// - Parameters:
     ///   - submission: what to crawl.
     ///   - store: where the job goes.
@@ -254,7 +267,8 @@ public struct JobPlanner: Sendable {
             NewActivity(
                 userID: actor, action: "job.submitted", resourceType: "crawl_job", resourceID: "\(job.id)",
                 metadata: [
-                    "name": job.name, "keywords": "\(job.keywords.count)", "max_images": "\(job.maxImages)",
+                    "project_id": "\(job.projectID)", "name": job.name, "keywords": "\(job.keywords.count)",
+                    "max_images": "\(job.maxImages)",
                     "chunks": "\(plan.chunks.count)", "sources": job.sources.joined(separator: ","),
                 ]))
         await hints?.announce()

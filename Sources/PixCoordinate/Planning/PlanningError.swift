@@ -22,9 +22,9 @@ public struct PlanningError: Error, Sendable, Hashable, CustomStringConvertible 
         PlanningError(.invalidField, field: field, reason: reason)
     }
 
-    /// A source specification could not be turned into a source.
-    public static func unknownSource(_ spec: String, _ reason: String) -> PlanningError {
-        PlanningError(.unknownSource, field: "sources", reason: "'\(spec)': \(reason)")
+    /// The source specification at `index` of the submission's sources could not be turned into a source.
+    public static func unknownSource(_ spec: String, at index: Int, _ reason: String) -> PlanningError {
+        PlanningError(.unknownSource, field: "sources[\(index)]", reason: "'\(spec)': \(reason)")
     }
 
     /// True when a source specification was refused.

@@ -1,4 +1,5 @@
 import Foundation
+import PixCoordinate
 import PixCore
 
 /// The OpenAPI 3.1 description of the API, rendered from ``APICatalog``.
@@ -55,7 +56,9 @@ public enum OpenAPIDocument {
         for (code, spec) in operation.responses {
             var response: [String: JSONValue] = ["description": .string(spec.description)]
             if let schema = spec.schema {
-                response["content"] = [.init(stringLiteral: spec.mediaType): ["schema": ["$ref": .string("#/components/schemas/\(schema)")]]]
+                response["content"] = [
+                    .init(stringLiteral: spec.mediaType): ["schema": ["$ref": .string("#/components/schemas/\(schema)")]]
+                ]
             } else if !spec.mediaType.isEmpty {
                 response["content"] = [.init(stringLiteral: spec.mediaType): [:]]
             }
@@ -109,7 +112,8 @@ public enum OpenAPIDocument {
     static func enumeration(_ values: [String]) -> JSONValue { ["type": "string", "enum": .array(values.map { .string($0) })] }
 
     static var schemas: [String: JSONValue] {
-        [
+        let limits = JobPlanner.Limits()
+        return [
             "Error": object(
                 ["error": string, "field": nullable("string"), "reason": string], required: ["error", "field", "reason"]),
             "Health": object(["status": string]),
@@ -135,17 +139,28 @@ public enum OpenAPIDocument {
             "JobSubmission": object(
                 [
                     "project_id": integer, "name": string,
-                    "keywords": ["type": "array", "items": string, "minItems": 1, "maxItems": 100],
-                    "max_images": ["type": "integer", "minimum": 1, "maximum": 1_000_000],
-                    "sources": array(enumeration(JobSubmission.apiSources.sorted())),
+                    "keywords": ["type": "array", "items": string, "minItems": 1, "maxItems": .int(limits.maxKeywords)],
+                    "max_images": [
+                        "type": "integer", "minimum": .int(limits.maxImages.lowerBound),
+                        "maximum": .int(limits.maxImages.upperBound),
+                    ],
+                    "sources": array(enumeration(JobRequest.apiSourceNames)),
                     "rules": object([
-                        "formats": array(enumeration(["jpeg", "png"])), "min_width": integer, "min_height": integer,
+                        "formats": array(enumeration(ImageFormat.decodable.map(\.rawValue).sorted())),
+                        "min_width": integer, "min_height": integer,
                         "max_width": integer, "max_height": integer, "min_bytes": integer, "max_bytes": integer,
                         "min_aspect_ratio": number, "max_aspect_ratio": number,
                         "depth": enumeration(ValidationDepth.allCases.map(\.rawValue)),
                     ]),
-                    "chunk_size": ["type": "integer", "minimum": 1, "maximum": 10_000],
-                    "over_fetch": ["type": "number", "minimum": 1, "maximum": 10], "priority": integer,
+                    "chunk_size": [
+                        "type": "integer", "minimum": .int(limits.chunkSize.lowerBound),
+                        "maximum": .int(limits.chunkSize.upperBound),
+                    ],
+                    "over_fetch": ["type": "number", "minimum": 1, "maximum": .int(Int(limits.maxOverFetch))],
+                    "priority": [
+                        "type": "integer", "minimum": .int(limits.priority.lowerBound),
+                        "maximum": .int(limits.priority.upperBound),
+                    ],
                 ], required: ["project_id", "keywords", "max_images"]),
             "ValidationRequest": object([
                 "name": string,

@@ -73,7 +73,7 @@ struct ImageFilter: Sendable {
         default: throw APIError.invalidParameter("valid", reason: "must be true, false or all")
         }
         if let raw = query.get("format") {
-            guard let format = ImageFormat.parse(raw) else {
+            guard let format = ImageFormat(name: raw) else {
                 throw APIError.validation(field: "format", reason: "unknown format \(raw.debugDescription); use jpeg or png")
             }
             self.format = format
@@ -82,7 +82,9 @@ struct ImageFilter: Sendable {
         minHeight = try PixServer.intQuery(request, "min_height", default: 0, range: 0...100_000)
         limit = try PixServer.intQuery(request, "limit", default: 50, range: 1...500)
         if let raw = query.get("after_id") {
-            guard let id = Int64(raw), id >= 0 else { throw APIError.invalidParameter("after_id", reason: "must be an integer ≥ 0") }
+            guard let id = Int64(raw), id >= 0 else {
+                throw APIError.invalidParameter("after_id", reason: "must be an integer ≥ 0")
+            }
             afterID = id
         } else {
             afterID = 0
@@ -115,4 +117,3 @@ struct ImageFilter: Sendable {
         return (result, cursor)
     }
 }
-

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import PixCoordinate
 import PixCore
 import PixStore
 
@@ -15,28 +16,8 @@ extension PixServer {
     func addJobRoutes(to api: RouterGroup<PixRequestContext>) {
         api.post("jobs") { request, context in
             let caller = try context.requireCaller()
-            let submission = try await APIJSON.decode(JobSubmission.self, from: request, limit: configuration.maxBodyBytes)
-            let project = try await ownedProject(submission.projectID, caller: caller)
-            guard project.status == .active else {
-                throw APIError.validation(field: "project_id", reason: "the project is \(project.status.rawValue); only active projects take new jobs")
-            }
-            let newJob = try submission.validated()
-            let plan = try planner.planWithShortfalls(newJob)
-            let chunks = plan.chunks
-            // One transaction: the job and every chunk, or nothing.
-            let job = try await store.createJob(newJob, chunks: chunks)
-            if !plan.shortfalls.isEmpty {
-                do {
-                    try await store.recordShortfalls(jobID: job.id, plan.shortfalls)
-                } catch {
-                    // The job stands without its advisory shortfall notes; workers record them again on top-up.
-                    logger.warning(
-                        "shortfalls not recorded", metadata: ["pixcrawl.job": "\(job.id)", "pixcrawl.error": "\(error)"])
-                }
-            }
-            await audit(
-                caller, "job.submitted", "crawl_job", "\(job.id)",
-                ["project_id": "\(project.id)", "max_images": "\(job.maxImages)", "chunks": "\(chunks.count)"])
+            let body = try await APIJSON.decode(JobRequest.self, from: request, limit: configuration.maxBodyBytes)
+            let job = try await submitJob(try body.submission(), caller: caller)
             return JSONResponse(value: JobView(job), status: .created)
         }
         api.get("jobs") { request, context in
@@ -68,10 +49,9 @@ extension PixServer {
         api.post("jobs/{id}/cancel") { _, context in
             let caller = try context.requireCaller()
             let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
-            guard try await store.cancelJob(id: job.id) else {
+            guard try await jobControl.cancel(jobID: job.id, actor: caller.profile.id) else {
                 throw APIError.conflict("job \(job.id) is already \(job.status.rawValue)")
             }
-            await audit(caller, "job.cancelled", "crawl_job", "\(job.id)")
             guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
             return JSONResponse(value: JobView(updated))
         }
@@ -79,8 +59,7 @@ extension PixServer {
             let caller = try context.requireCaller()
             let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
             guard job.status != .cancelled else { throw APIError.conflict("job \(job.id) is cancelled") }
-            let retried = try await store.retryFailedChunks(jobID: job.id)
-            if retried > 0 { await audit(caller, "job.retried", "crawl_job", "\(job.id)", ["chunks": "\(retried)"]) }
+            let retried = try await jobControl.retryFailed(jobID: job.id, actor: caller.profile.id)
             guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
             return JSONResponse(value: RetryView(retriedChunks: retried, job: JobView(updated)))
         }
@@ -100,6 +79,24 @@ extension PixServer {
                             id: $0.id, category: $0.category.rawValue, severity: $0.severity.rawValue, message: $0.message,
                             url: $0.url, createdAt: $0.createdAt)
                     }))
+        }
+    }
+
+    /// The one submission path of the server (API and dashboard): the caller must own the project and it must
+    /// be active; the coordinator's planner checks, plans and creates the job and wakes idle workers.
+    /// - Throws: ``APIError`` 404 for a project the caller cannot see, 422 for anything the planner refuses.
+    func submitJob(_ submission: JobSubmission, caller: Caller) async throws -> CrawlJob {
+        let project = try await ownedProject(submission.projectID, caller: caller)
+        guard project.status == .active else {
+            throw APIError.validation(
+                field: "project_id", reason: "the project is \(project.status.rawValue); only active projects take new jobs")
+        }
+        do {
+            return try await planner.submit(
+                submission, to: store, actor: caller.profile.id, hints: jobControl.hints
+            ).job
+        } catch let error as PlanningError {
+            throw APIError.planning(error)
         }
     }
 

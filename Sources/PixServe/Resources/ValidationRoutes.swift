@@ -9,9 +9,9 @@ import PixStore
 /// given keep the job's own.
 struct ValidationRequest: Decodable, Sendable {
     var name: String?
-    var rules: JobSubmission.RulesInput?
+    var rules: RulesRequest?
 
-    init(name: String? = nil, rules: JobSubmission.RulesInput? = nil) {
+    init(name: String? = nil, rules: RulesRequest? = nil) {
         self.name = name
         self.rules = rules
     }
@@ -20,7 +20,7 @@ struct ValidationRequest: Decodable, Sendable {
     /// - Throws: ``APIError`` 422 naming the field at fault.
     func validatedRules(base: ValidationRules) throws -> ValidationRules {
         guard let rules else { return base }
-        return try rules.applied(to: base, field: "rules")
+        return try rules.applied(to: base)
     }
 
     /// The run's name, trimmed; `nil` when absent or blank.

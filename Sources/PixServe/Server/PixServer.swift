@@ -22,8 +22,10 @@ public struct PixServer: Sendable {
     public let store: any CrawlStore
     /// Listening address and limits.
     public let configuration: ServeConfiguration
-    /// Splits submitted jobs into chunks.
-    public let planner: any JobPlanning
+    /// Checks and plans submitted jobs, as for every other entry point.
+    public let planner: JobPlanner
+    /// Cancels and retries jobs; wakes idle workers when chunks become claimable.
+    public let jobControl: JobControl
     /// Export jobs and download records, when this build has them.
     public let exports: (any ExportService)?
     /// Stored image files, for `GET /v1/images/{id}/file`.
@@ -41,20 +43,23 @@ public struct PixServer: Sendable {
     ///   - store: the crawl store.
     ///   - configuration: listening address and limits.
     ///   - readiness: what `/readyz` checks (``StoreReadiness`` in production).
-    ///   - planner: how a submitted job is split into chunks.
+    ///   - planner: the coordinator's planner, with the sources clients may name (see ``PixCoordinate/SourceResolver/api(_:)``).
+    ///   - hints: wakes idle workers after a submission or retry; by default `NOTIFY` on PostgreSQL.
     ///   - exports: export jobs and download records; `nil` answers those routes with 501.
     ///   - blobs: the blob store holding image files (local or object storage); `nil` answers image file requests
     ///     with 404.
     ///   - logger: the server's logger; request logs carry `hb.request.id`.
     public init(
         store: any CrawlStore, configuration: ServeConfiguration = ServeConfiguration(), readiness: any ReadinessCheck,
-        planner: any JobPlanning = KeywordChunkPlanner(), exports: (any ExportService)? = nil,
+        planner: JobPlanner, hints: ChunkHints? = nil, exports: (any ExportService)? = nil,
         blobs: (any BlobStore)? = nil, logger: Logger = Logger(label: "pixcrawl.serve")
     ) {
         self.store = store
         self.configuration = configuration
         self.readiness = readiness
         self.planner = planner
+        self.jobControl = JobControl(
+            store: store, hints: hints ?? ChunkHints(store: store, notify: true, logger: logger))
         self.exports = exports
         self.blobs = blobs
         self.logger = logger
@@ -139,7 +144,9 @@ extension PixServer {
     }
 
     /// Records a user action; a failure to record is logged, never fails the request that succeeded.
-    func audit(_ caller: Caller?, _ action: String, _ type: String, _ id: String, _ metadata: [String: String] = [:], userID: UUID? = nil)
+    func audit(
+        _ caller: Caller?, _ action: String, _ type: String, _ id: String, _ metadata: [String: String] = [:], userID: UUID? = nil
+    )
         async
     {
         do {
@@ -158,7 +165,8 @@ extension PixServer {
     {
         guard let raw = request.uri.queryParameters.get(name) else { return defaultValue }
         guard let value = Int(raw), range.contains(value) else {
-            throw APIError.invalidParameter(name, reason: "must be an integer between \(range.lowerBound) and \(range.upperBound)")
+            throw APIError.invalidParameter(
+                name, reason: "must be an integer between \(range.lowerBound) and \(range.upperBound)")
         }
         return value
     }

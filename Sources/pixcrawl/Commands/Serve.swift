@@ -56,8 +56,7 @@ extension PixCrawl {
                 // Jobs are planned as `pixcrawl crawl` plans them, against the sources' depth limits; the
                 // downloader is only there for building sources (the server fetches nothing).
                 let downloader = try Downloader(logger: logger)
-                let planner = CoordinatorJobPlanner(
-                    sources: SourceResolver(makeSourceFactory(downloader: downloader, logger: logger)))
+                let planner = JobPlanner(sources: .api(makeSourceFactory(downloader: downloader, logger: logger)))
                 let server = PixServer(
                     store: crawlStore,
                     configuration: ServeConfiguration(

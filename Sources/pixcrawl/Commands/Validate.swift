@@ -5,21 +5,28 @@ import PixCoordinate
 import PixCore
 import PixStore
 
-/// Validation rules on the command line (`crawl`, `validate`); unset options keep the base rules.
+/// Validation rules on the command line (`crawl`, `validate`); unset options keep the base rules. Parsing only:
+/// ``PixCore/ValidationRules/validate()`` checks the result.
 struct RuleOptions: ParsableArguments {
-    @Option(name: .customLong("min-width"), help: "Smallest accepted width in pixels (default 64).")
+    private static let defaults = ValidationRules()
+
+    @Option(name: .customLong("min-width"), help: "Smallest accepted width in pixels (default \(defaults.minWidth)).")
     var minWidth: Int?
-    @Option(name: .customLong("min-height"), help: "Smallest accepted height in pixels (default 64).")
+    @Option(name: .customLong("min-height"), help: "Smallest accepted height in pixels (default \(defaults.minHeight)).")
     var minHeight: Int?
-    @Option(name: .customLong("max-width"), help: "Largest accepted width in pixels (default 20000).")
+    @Option(name: .customLong("max-width"), help: "Largest accepted width in pixels (default \(defaults.maxWidth)).")
     var maxWidth: Int?
-    @Option(name: .customLong("max-height"), help: "Largest accepted height in pixels (default 20000).")
+    @Option(name: .customLong("max-height"), help: "Largest accepted height in pixels (default \(defaults.maxHeight)).")
     var maxHeight: Int?
-    @Option(help: ArgumentHelp("Accepted formats, comma-separated: jpeg,png (default both).", valueName: "list"))
+    @Option(
+        help: ArgumentHelp(
+            "Accepted formats, comma-separated: \(ImageFormat.decodable.map(\.rawValue).sorted().joined(separator: ",")) "
+                + "(default all of them).",
+            valueName: "list"))
     var formats: String?
-    @Option(name: .customLong("min-bytes"), help: "Smallest accepted file size in bytes (default 0).")
+    @Option(name: .customLong("min-bytes"), help: "Smallest accepted file size in bytes (default \(defaults.minBytes)).")
     var minBytes: Int?
-    @Option(name: .customLong("max-bytes"), help: "Largest accepted file size in bytes (default 25 MiB).")
+    @Option(name: .customLong("max-bytes"), help: "Largest accepted file size in bytes (default \(defaults.maxBytes)).")
     var maxBytes: Int?
     @Option(name: .customLong("aspect-min"), help: "Smallest accepted width/height ratio.")
     var aspectMin: Double?
@@ -36,7 +43,8 @@ struct RuleOptions: ParsableArguments {
             && minBytes == nil && maxBytes == nil && aspectMin == nil && aspectMax == nil && depth == nil
     }
 
-    /// `base` with the given options applied.
+    /// `base` with the given options applied, checked.
+    /// - Throws: ``CLIError`` naming the option at fault.
     func rules(from base: ValidationRules = ValidationRules()) throws -> ValidationRules {
         var rules = base
         if let minWidth { rules.minWidth = minWidth }
@@ -48,18 +56,27 @@ struct RuleOptions: ParsableArguments {
         if let aspectMin { rules.minAspectRatio = aspectMin }
         if let aspectMax { rules.maxAspectRatio = aspectMax }
         if let depth { rules.depth = depth }
-        if let formats {
-            var parsed = Set<ImageFormat>()
-            for name in formats.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
-                let alias = name == "jpg" ? "jpeg" : name
-                guard let format = ImageFormat(rawValue: alias) else {
-                    throw CLIError("--formats: unknown format '\(name)'; use jpeg and/or png")
-                }
-                parsed.insert(format)
+        do throws(RuleError) {
+            if let formats {
+                rules.formats = try ValidationRules.formats(
+                    named: formats.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
             }
-            rules.formats = parsed
+            try rules.validate()
+        } catch {
+            throw CLIError("\(Self.option(naming: error.field)): \(error.reason)")
         }
         return rules
+    }
+
+    /// The option that sets a rule named as ``PixCore/RuleError/field`` names it (`min_width` → `--min-width`).
+    static func option(naming field: String) -> String {
+        let rule = field.split(separator: "[").first.map(String.init) ?? field
+        switch rule {
+        case "min_aspect_ratio": return "--aspect-min"
+        case "max_aspect_ratio": return "--aspect-max"
+        case "depth": return "--validate"
+        default: return "--" + rule.replacingOccurrences(of: "_", with: "-")
+        }
     }
 }
 
@@ -99,11 +116,6 @@ extension PixCrawl {
                 defer { crawlStore.close() }
                 guard let crawlJob = try await crawlStore.job(id: job) else { throw CLIError("job \(job) not found") }
                 let newRules = try rules.rules(from: crawlJob.rules)
-                do {
-                    try JobPlanner.check(newRules)
-                } catch {
-                    throw CLIError("\(error)")
-                }
                 let actor = try await localProfile(crawlStore).id
                 let run = ValidationRun(
                     store: crawlStore, blobs: try StorageSelection.blobStore(storageDirectory),

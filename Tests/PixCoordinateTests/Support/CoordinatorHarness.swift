@@ -245,18 +245,6 @@ struct CoordinatorHarness {
     func image(_ seed: Int, size: Int = 64) -> String { server.url("/img/\(seed).jpg?w=\(size)&h=\(size)") }
 }
 
-/// Waits until `condition` holds, polling every 20 ms, failing after `timeout`.
-func eventually(
-    _ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw TestSupportError("timed out waiting for: \(what)")
-}
-
 /// The invariant every test that touches a job asserts: counters equal the rows.
 func expectInvariant(
     _ store: SQLCrawlStore, jobID: Int64, sourceLocation: SourceLocation = #_sourceLocation

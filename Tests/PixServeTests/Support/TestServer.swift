@@ -2,9 +2,11 @@ import Foundation
 import Hummingbird
 import Logging
 import PixBlob
+import PixCoordinate
 import PixCore
 import PixExport
 import PixServe
+import PixSources
 import PixStore
 import PixTestSupport
 import ServiceLifecycle
@@ -25,10 +27,23 @@ struct TestServer: Sendable {
 
     var port: Int { client.port }
 
+    /// The planner of a test server: the coordinator's, over sources that plan but never fetch (the API's
+    /// openverse, commons and demo, without depth limits).
+    static func planner(limits: JobPlanner.Limits = JobPlanner.Limits()) -> JobPlanner {
+        JobPlanner(
+            sources: .api { spec in
+                guard ["openverse", "commons", "demo"].contains(spec.lowercased()) else {
+                    throw TestSupportError("unknown source '\(spec)'; use openverse, commons or demo")
+                }
+                return PlanningOnlySource(name: spec.lowercased())
+            },
+            limits: limits)
+    }
+
     /// Starts a server on `backend`, runs `body`, then shuts the server down gracefully and closes the store.
     static func with<T: Sendable>(
         _ backend: Backend, maxBodyBytes: Int = 64 * 1024, withExports: Bool = true, logHandler: (any LogHandler)? = nil,
-        planner: any JobPlanning = KeywordChunkPlanner(), archiveStorage: ArchiveStorage = .local,
+        planner: JobPlanner = TestServer.planner(), archiveStorage: ArchiveStorage = .local,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         PixMetrics.bootstrap()
@@ -41,7 +56,8 @@ struct TestServer: Sendable {
         let exportsDirectory = root.appendingPathComponent("storage/exports")
         let exports = StoreExportService(
             store: store, blobs: blobs, exportsDirectory: exportsDirectory, archiveStorage: archiveStorage)
-        var logger = logHandler.map { handler in Logger(label: "pixcrawl.serve.test") { _ in handler } }
+        var logger =
+            logHandler.map { handler in Logger(label: "pixcrawl.serve.test") { _ in handler } }
             ?? Logger(label: "pixcrawl.serve.test")
         logger.logLevel = logHandler == nil ? .warning : .info
         let server = PixServer(
@@ -158,5 +174,15 @@ struct TestServer: Sendable {
         }
         _ = try await store.insertImages(jobID: jobID, images: images)
         return images
+    }
+}
+
+/// A source that only takes part in planning: no depth limit, and no results.
+struct PlanningOnlySource: ImageSource {
+    let name: String
+    var maxDepth: Int? { nil }
+
+    func page(keyword: String, range: Range<Int>, cursor: String?) async throws -> SourcePage {
+        throw TestSupportError("\(name) serves no results in server tests")
     }
 }
