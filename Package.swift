@@ -46,8 +46,13 @@ let package = Package(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
 
-        // MARK: C shim: what Swift cannot call directly (variadic setopt, longjmp error handling)
-        .target(name: "CPixShim", dependencies: ["CCurl", "CLibPNG", "CLibJPEG"]),
+        // MARK: C shims, one per library: what Swift cannot call directly
+        // libcurl's variadic curl_easy_setopt.
+        .target(name: "CPixCurl", dependencies: ["CCurl"]),
+        // libjpeg/libpng decoding and encoding (setjmp/longjmp error handling).
+        .target(name: "CPixImage", dependencies: ["CLibPNG", "CLibJPEG"]),
+        // CRC-32 folded with carry-less multiplication (no library).
+        .target(name: "CPixChecksum"),
 
         // MARK: Pipeline stages
         .target(
@@ -65,7 +70,7 @@ let package = Package(
         .target(
             name: "PixValidate",
             dependencies: [
-                "PixCore", "CPixShim",
+                "PixCore", "CPixImage",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),
@@ -75,24 +80,24 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PixFetch",
-            dependencies: ["PixCore", "CCurl", "CPixShim", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PixCore", "CCurl", "CPixCurl", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "PixS3",
             dependencies: [
-                "PixCore", "PixBlob", "CCurl", "CPixShim",
+                "PixCore", "PixBlob", "CCurl", "CPixCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .target(
             name: "PixFixtures",
-            dependencies: ["PixCore", "CPixShim"],
+            dependencies: ["PixCore", "CPixImage"],
             swiftSettings: swiftSettings),
         .target(
             name: "PixExport",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob", "PixS3", "CZlib", "CPixShim",
+                "PixCore", "PixStore", "PixBlob", "PixS3", "CZlib", "CPixChecksum",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -140,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "pixbench",
             dependencies: [
-                "PixCore", "PixStore", "PixValidate", "PixCoordinate", "PixSources", "PixFetch", "CPixShim",
+                "PixCore", "PixStore", "PixValidate", "PixCoordinate", "PixSources", "PixFetch", "CPixImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -154,7 +159,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CBindingsTests",
-            dependencies: ["CSQLite", "CLibPQ", "CCurl", "CLibPNG", "CLibJPEG", "CPixShim", "PixTestSupport"],
+            dependencies: [
+                "CSQLite", "CLibPQ", "CCurl", "CLibPNG", "CLibJPEG", "CPixCurl", "CPixImage", "PixTestSupport",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixStoreTests",
@@ -162,7 +169,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixValidateTests",
-            dependencies: ["PixValidate", "PixBlob", "PixFixtures", "CPixShim"],
+            dependencies: ["PixValidate", "PixBlob", "PixFixtures", "CPixImage"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixFetchTests",
@@ -208,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "PixS3Tests",
             dependencies: [
-                "PixS3", "PixBlob", "PixCore", "PixTestSupport", "CCurl", "CPixShim",
+                "PixS3", "PixBlob", "PixCore", "PixTestSupport", "CCurl", "CPixCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,4 @@
-import CPixShim
+import CPixImage
 import Synchronization
 
 /// Deterministic test images: photo-like PNG and JPEG files generated from a seed (gradient sky and ground,

@@ -2,7 +2,8 @@ import CCurl
 import CLibJPEG
 import CLibPNG
 import CLibPQ
-import CPixShim
+import CPixCurl
+import CPixImage
 import CSQLite
 import Foundation
 import PixTestSupport

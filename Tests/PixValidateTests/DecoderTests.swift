@@ -1,4 +1,4 @@
-import CPixShim
+import CPixImage
 import PixCore
 import PixValidate
 import Testing

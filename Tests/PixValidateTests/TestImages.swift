@@ -1,4 +1,4 @@
-import CPixShim
+import CPixImage
 import Foundation
 import Testing
 

@@ -1,4 +1,4 @@
-import CPixShim
+import CPixChecksum
 import CZlib
 
 /// CRC-32 (ISO 3309, as ZIP and gzip use it), computed incrementally: by carry-less multiplication folding where

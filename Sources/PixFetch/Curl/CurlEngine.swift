@@ -1,5 +1,5 @@
 import CCurl
-import CPixShim
+import CPixCurl
 import Synchronization
 
 /// Drives every transfer of one ``Downloader`` through a libcurl multi handle on one dedicated thread.

@@ -1,5 +1,5 @@
 import CCurl
-import CPixShim
+import CPixCurl
 
 /// What one libcurl transfer should do; built by the ``Downloader`` from a request and the configuration.
 struct TransferSpec: Sendable {

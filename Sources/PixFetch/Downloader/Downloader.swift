@@ -1,5 +1,5 @@
 import CCurl
-import CPixShim
+import CPixCurl
 import Logging
 import PixCore
 

@@ -1,5 +1,5 @@
 import CCurl
-import CPixShim
+import CPixCurl
 import Synchronization
 
 /// One libcurl easy handle. Its connection cache keeps connections to the endpoint alive between requests.

@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 import CCurl
-import CPixShim
+import CPixCurl
 import Foundation
 import Logging
 

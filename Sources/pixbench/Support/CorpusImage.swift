@@ -1,4 +1,4 @@
-import CPixShim
+import CPixImage
 
 /// One synthetic, photo-like picture of the benchmark corpus: a smooth colour field, soft-edged shapes, a
 /// mid-frequency texture and per-pixel grain, so encoded sizes resemble photographs (JPEG quality 85 at

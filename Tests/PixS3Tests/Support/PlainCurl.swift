@@ -1,5 +1,5 @@
 import CCurl
-import CPixShim
+import CPixCurl
 import Foundation
 import PixTestSupport
 
