@@ -57,7 +57,6 @@ let package = Package(
         // MARK: Pipeline stages
         .target(
             name: "PixCore",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "PixStore",
@@ -91,10 +90,6 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .target(
-            name: "PixFixtures",
-            dependencies: ["PixCore", "CPixImage"],
-            swiftSettings: swiftSettings),
-        .target(
             name: "PixExport",
             dependencies: [
                 "PixCore", "PixStore", "PixBlob", "PixS3", "CZlib", "CPixChecksum",
@@ -104,12 +99,19 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PixSources",
-            dependencies: ["PixCore", "PixFetch", "PixFixtures", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["PixCore", "PixFetch", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        // The offline demo library (`--source demo`): its picture generator and the local server serving it.
+        .target(
+            name: "PixDemo",
+            dependencies: [
+                "PixCore", "PixFetch", "PixSources", "CPixImage", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "PixCoordinate",
             dependencies: [
-                "PixCore", "PixStore", "PixSources", "PixFetch", "PixValidate", "PixBlob", "PixFixtures",
+                "PixCore", "PixStore", "PixSources", "PixFetch", "PixValidate", "PixBlob",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -125,6 +127,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -132,8 +135,9 @@ let package = Package(
         .executableTarget(
             name: "pixcrawl",
             dependencies: [
-                "PixCore", "PixStore", "PixSources", "PixCoordinate", "PixExport", "PixFetch", "PixBlob",
-                "PixValidate", "PixFixtures", "PixServe", "PixS3",
+                "PixCore", "PixStore", "PixSources", "PixDemo", "PixCoordinate", "PixExport", "PixFetch", "PixBlob",
+                "PixServe", "PixS3",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -154,8 +158,14 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "PixTestSupport",
-            dependencies: ["PixCore", "PixStore"],
+            dependencies: ["PixStore"],
             path: "Tests/PixTestSupport",
+            swiftSettings: swiftSettings),
+        // The test internet: Openverse and Commons stand-ins and fault routes on the demo's local server.
+        .target(
+            name: "PixFixtures",
+            dependencies: ["PixDemo"],
+            path: "Tests/PixFixtures",
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CBindingsTests",
@@ -169,30 +179,33 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixValidateTests",
-            dependencies: ["PixValidate", "PixBlob", "PixFixtures", "CPixImage"],
+            dependencies: ["PixValidate", "PixBlob", "PixCore", "CPixImage"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixFetchTests",
-            dependencies: ["PixFetch", "PixFixtures"],
+            dependencies: [
+                "PixFetch", "PixDemo", "PixFixtures", "PixCore", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixExportTests",
             dependencies: [
-                "PixExport", "PixCore", "PixStore", "PixBlob", "PixFixtures", "PixTestSupport", "PixS3",
+                "PixExport", "PixCore", "PixStore", "PixBlob", "PixDemo", "PixFixtures", "PixTestSupport", "PixS3",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixSourcesTests",
-            dependencies: ["PixSources", "PixFetch", "PixFixtures"],
+            dependencies: [
+                "PixSources", "PixDemo", "PixFetch", "PixFixtures", "PixCore", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixCoordinateTests",
             dependencies: [
-                "PixCoordinate", "PixCore", "PixStore", "PixSources", "PixFetch", "PixFixtures", "PixTestSupport",
+                "PixCoordinate", "PixCore", "PixStore", "PixSources", "PixFetch", "PixDemo", "PixFixtures", "PixTestSupport",
                 "PixBlob", .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"), "PixS3",
             ],
             swiftSettings: swiftSettings),
@@ -200,7 +213,7 @@ let package = Package(
             name: "PixServeTests",
             dependencies: [
                 "PixServe", "PixCore", "PixStore", "PixBlob", "PixExport", "PixFixtures", "PixTestSupport", "PixS3",
-                "PixCoordinate", "PixSources", "PixFetch",
+                "PixCoordinate", "PixSources", "PixDemo", "PixFetch",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -210,14 +223,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixCrawlCLITests",
-            dependencies: ["PixTestSupport"],
+            dependencies: ["PixTestSupport", "PixCore", "PixStore"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixS3Tests",
             dependencies: [
                 "PixS3", "PixBlob", "PixCore", "PixTestSupport", "CCurl", "CPixCurl",
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -64,6 +64,9 @@ public struct SourcePage: Sendable, Hashable {
 /// A chunk covers the result positions `range` of one keyword; the worker calls ``page(keyword:range:cursor:)``
 /// repeatedly, passing back `nextCursor` (saved as the chunk's checkpoint) until it is `nil`.
 public protocol ImageSource: Sendable {
+    /// Releases what the source holds; called when the program is done with it.
+    func shutdown()
+
     /// The name stored on chunks and image rows.
     var name: String { get }
     /// The deepest result position the source will serve for one keyword (Openverse: 20 pages × page size),
@@ -71,4 +74,9 @@ public protocol ImageSource: Sendable {
     var maxDepth: Int? { get }
     /// Fetches the next page of candidates within `range`, starting at `cursor` (or `range.lowerBound`).
     func page(keyword: String, range: Range<Int>, cursor: String?) async throws -> SourcePage
+}
+
+extension ImageSource {
+    /// Releases what the source holds (a local server, connections); nothing by default.
+    public func shutdown() {}
 }

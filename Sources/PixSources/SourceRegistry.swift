@@ -75,8 +75,9 @@ public final class SourceRegistry: Sendable {
         public var openverse = OpenverseSource.Configuration()
         /// Commons settings; the environment's base URL is applied on top.
         public var commons = CommonsSource.Configuration()
-        /// Positions per keyword of the demo.
-        public var demoMaxDepth = 10_000
+        /// Builds the offline demo library (`demo`), when the program has one (`PixDemo`); without it `demo`
+        /// is refused.
+        public var demo: (@Sendable (Logger) -> any ImageSource)?
         /// Rows of a URL list per page: a worker checkpoints after each page
         /// (`PIXCRAWL_URLS_PAGE_SIZE` overrides it).
         public var urlListPageSize = 50
@@ -132,7 +133,7 @@ public final class SourceRegistry: Sendable {
             defer { sources.removeAll() }
             return Array(sources.values)
         }
-        for case let demo as DemoSource in all { demo.shutdown() }
+        for source in all { source.shutdown() }
     }
 
     private func make(_ spec: SourceSpec) throws(SourceError) -> any ImageSource {
@@ -160,7 +161,10 @@ public final class SourceRegistry: Sendable {
             let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize
             return try URLListSource(path: path, pageSize: max(1, pageSize), logger: logger)
         case .demo:
-            return DemoSource(maxDepth: options.demoMaxDepth, logger: logger)
+            guard let demo = options.demo else {
+                throw SourceError(.invalidSpec, source: "demo", message: "the offline demo is not part of this program")
+            }
+            return demo(logger)
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import PixBlob
 import PixCoordinate
 import PixCore
+import PixDemo
 import PixFixtures
 import PixS3
 import PixStore
@@ -171,11 +172,12 @@ struct ChaosTests {
         let environment = cluster.storage.environment.merging(["PIXCRAWL_OPENVERSE_URL": server.url("/hang")]) { $1 }
         var workers: [WorkerProcess] = []
         for index in 0..<2 {
-            workers.append(try WorkerProcess(
-                ["worker"] + cluster.storeArguments + cluster.storage.arguments + [
-                    "--allow-network", "127.0.0.1/32", "--id", "poison-\(index)", "--lease", "3s", "--poll", "200ms",
-                    "--retry-backoff", "200ms", "--no-exports", "--fetch-timeout", "1s",
-                ], environment: environment))
+            workers.append(
+                try WorkerProcess(
+                    ["worker"] + cluster.storeArguments + cluster.storage.arguments + [
+                        "--allow-network", "127.0.0.1/32", "--id", "poison-\(index)", "--lease", "3s", "--poll", "200ms",
+                        "--retry-backoff", "200ms", "--no-exports", "--fetch-timeout", "1s",
+                    ], environment: environment))
         }
         let goodFinal = try await cluster.waitForJob(goodJob.id, timeout: .seconds(120))
         #expect(goodFinal.status == .completed)

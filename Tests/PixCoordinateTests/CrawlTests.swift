@@ -2,6 +2,7 @@ import Foundation
 import PixBlob
 import PixCoordinate
 import PixCore
+import PixDemo
 import PixFixtures
 import PixStore
 import PixTestSupport
@@ -68,7 +69,8 @@ struct CrawlTests {
         await harness.close()
     }
 
-    @Test("a 500-image fixture crawl ends with exactly the expected counts of valid and rejected rows",
+    @Test(
+        "a 500-image fixture crawl ends with exactly the expected counts of valid and rejected rows",
         arguments: Backend.allCases)
     func fiveHundredImageCrawl(backend: Backend) async throws {
         let harness = try await CoordinatorHarness.make(backend, concurrency: 8)

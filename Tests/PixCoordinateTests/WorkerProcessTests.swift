@@ -1,6 +1,7 @@
 import Foundation
 import PixCoordinate
 import PixCore
+import PixDemo
 import PixFixtures
 import PixStore
 import PixTestSupport

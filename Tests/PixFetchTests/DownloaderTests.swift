@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import PixCore
+import PixDemo
 import PixFetch
 import PixFixtures
 import Synchronization

@@ -1,4 +1,5 @@
 import Glibc
+import PixDemo
 import PixFixtures
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PixCoordinate
 import PixCore
+import PixDemo
 import PixFetch
 import PixServe
 import PixSources

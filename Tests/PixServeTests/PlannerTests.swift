@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PixCoordinate
 import PixCore
+import PixDemo
 import PixServe
 import PixSources
 import PixStore

@@ -1,6 +1,7 @@
 import Foundation
 import PixBlob
 import PixCore
+import PixDemo
 import PixFixtures
 import PixServe
 import PixStore
@@ -32,8 +33,9 @@ struct ValidationTests {
         _ = try await server.store.insertImages(jobID: jobID, images: images)
     }
 
-    @Test("POST /v1/jobs/{id}/validations re-validates the stored files; GET /v1/validations/{id} shows the run",
-          arguments: Backend.allCases)
+    @Test(
+        "POST /v1/jobs/{id}/validations re-validates the stored files; GET /v1/validations/{id} shows the run",
+        arguments: Backend.allCases)
     func createAndGet(_ backend: Backend) async throws {
         try await TestServer.with(backend) { server in
             let alice = try await server.makeUser("alice")
@@ -121,8 +123,9 @@ struct ValidationTests {
         (#"{"rules": "#, 400, "malformed_json", nil),
     ]
 
-    @Test("bad validation input answers with its status and {error, field, reason}, and records no run",
-          arguments: Backend.allCases)
+    @Test(
+        "bad validation input answers with its status and {error, field, reason}, and records no run",
+        arguments: Backend.allCases)
     func badInput(_ backend: Backend) async throws {
         try await TestServer.with(backend) { server in
             let alice = try await server.makeUser("alice")

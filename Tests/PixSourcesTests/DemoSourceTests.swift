@@ -1,4 +1,5 @@
 import PixCore
+import PixDemo
 import PixFetch
 import PixFixtures
 import PixSources

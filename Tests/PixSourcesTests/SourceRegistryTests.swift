@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixDemo
 import PixFetch
 import PixFixtures
 import PixSources
@@ -32,6 +33,13 @@ import Testing
         #expect(error.description.contains("urls:"))
     }
 
+    /// Registry options with the offline demo, as `pixcrawl` sets them.
+    static var withDemo: SourceRegistry.Options {
+        var options = SourceRegistry.Options()
+        options.demo = { logger in DemoSource(logger: logger) }
+        return options
+    }
+
     @Test func createsEachSourceOnceWithEnvironmentOverrides() async throws {
         let openverse = OpenverseFixture(
             corpus: FixtureSearchCorpus(counts: ["fox": 30]), clientID: "env-id", clientSecret: "env-secret")
@@ -43,7 +51,7 @@ import Testing
                 environment: [
                     "PIXCRAWL_OPENVERSE_URL": server.baseURL, "PIXCRAWL_COMMONS_URL": commons.endpoint(on: server),
                     "PIXCRAWL_OPENVERSE_CLIENT_ID": "env-id", "PIXCRAWL_OPENVERSE_CLIENT_SECRET": "env-secret",
-                ], logger: testLogger)
+                ], options: Self.withDemo, logger: testLogger)
             defer { registry.shutdown() }
 
             let first = try registry.source(for: "openverse")

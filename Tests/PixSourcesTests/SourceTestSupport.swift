@@ -1,4 +1,5 @@
 import Logging
+import PixDemo
 import PixFetch
 import PixFixtures
 import PixSources

@@ -1,8 +1,8 @@
 /// Cursors of the position-based sources: the next result position, as decimal text.
-enum SourceCursor {
+public enum SourceCursor {
     /// The position a call starts at: `range.lowerBound` without a cursor, else the cursor's position.
     /// - Throws: ``SourceError/Code/invalidCursor`` when the cursor is not a position within `range`.
-    static func start(_ cursor: String?, in range: Range<Int>, source: String, keyword: String) throws(SourceError)
+    public static func start(_ cursor: String?, in range: Range<Int>, source: String, keyword: String) throws(SourceError)
         -> Int
     {
         guard let cursor else { return range.lowerBound }

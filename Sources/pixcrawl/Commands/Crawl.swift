@@ -1,9 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PixCoordinate
 import PixBlob
+import PixCoordinate
 import PixCore
+import PixDemo
 import PixExport
 import PixFetch
 import PixSources
@@ -17,7 +18,9 @@ import UnixSignals
 /// The one place the CLI turns a source specification (`openverse`, `commons`, `urls:FILE`, `demo`) into an
 /// ``ImageSource``: the PixSources registry, one instance per specification for the whole process.
 func makeSourceFactory(downloader: Downloader, logger: Logger) -> SourceFactory {
-    let registry = SourceRegistry(downloader: downloader, logger: logger)
+    var options = SourceRegistry.Options()
+    options.demo = { logger in DemoSource(logger: logger) }
+    let registry = SourceRegistry(downloader: downloader, options: options, logger: logger)
     return { spec in try registry.source(for: spec) }
 }
 

@@ -3,6 +3,7 @@ import Logging
 import PixBlob
 import PixCoordinate
 import PixCore
+import PixDemo
 import PixFetch
 import PixFixtures
 import PixSources

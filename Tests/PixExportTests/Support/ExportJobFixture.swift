@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PixBlob
 import PixCore
+import PixDemo
 import PixExport
 import PixFixtures
 import PixStore

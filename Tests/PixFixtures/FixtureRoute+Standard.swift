@@ -1,3 +1,5 @@
+import PixDemo
+
 /// The standard routes: good images and "the bad internet".
 ///
 /// | path | answer |
@@ -126,12 +128,12 @@ extension FixtureRoute {
         return .bytes(
             FixtureImages.jpeg(seed: seed, width: width, height: height, quality: quality), contentType: "image/jpeg")
     }
+}
 
-    /// The seed a path stem names: the number itself, or a stable hash of the text.
-    public static func seed(of stem: String) -> UInt64 {
-        if let number = UInt64(stem) { return number }
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
-        for byte in stem.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return hash
+extension FixtureServer {
+    /// Starts a server with the standard routes.
+    /// - Throws: ``PixDemo/FixtureServerError`` when the address cannot be bound.
+    public convenience init(host: String = "127.0.0.1", port: UInt16 = 0) throws {
+        try self.init(host: host, port: port, routes: FixtureRoute.standard)
     }
 }

@@ -1,3 +1,4 @@
+import PixDemo
 import Synchronization
 
 /// A stand-in for the Openverse API, shaped like the real one: `GET /v1/images/?q=&page=&page_size=` answers the

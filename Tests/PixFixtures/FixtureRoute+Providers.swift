@@ -1,3 +1,5 @@
+import PixDemo
+
 /// Routes of the image providers' stand-ins, to add to a ``FixtureServer`` next to ``FixtureRoute/standard``.
 ///
 /// | path | answer |

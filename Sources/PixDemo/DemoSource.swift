@@ -1,7 +1,7 @@
 import Logging
 import PixCore
 import PixFetch
-import PixFixtures
+import PixSources
 import Synchronization
 
 /// The offline demo: a picture library served from this process, so `pixcrawl crawl … --source demo` runs the

@@ -1,3 +1,5 @@
+import PixDemo
+
 /// The search results the provider fixtures serve: how many results each keyword has, and what result number
 /// `position` looks like. Tests choose the counts (a keyword with 45 results is 3 pages of 20 on Openverse).
 ///

@@ -41,3 +41,13 @@ public struct FixtureRoute: Sendable {
         return method == request.method || (method == "GET" && request.method == "HEAD")
     }
 }
+
+extension FixtureRoute {
+    /// The seed a path stem names: the number itself, or a stable hash of the text.
+    public static func seed(of stem: String) -> UInt64 {
+        if let number = UInt64(stem) { return number }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
+        for byte in stem.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return hash
+    }
+}

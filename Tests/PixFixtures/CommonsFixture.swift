@@ -1,9 +1,10 @@
+import PixDemo
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// A stand-in for the MediaWiki Action API of Wikimedia Commons, shaped like the real one for

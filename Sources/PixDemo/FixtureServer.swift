@@ -1,9 +1,9 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Why a ``FixtureServer`` could not start.
@@ -52,7 +52,7 @@ public final class FixtureServer: Sendable {
     ///   - port: the port, or 0 for a free one.
     ///   - routes: the initial route table.
     /// - Throws: ``FixtureServerError`` when the address cannot be bound.
-    public init(host: String = "127.0.0.1", port: UInt16 = 0, routes: [FixtureRoute] = FixtureRoute.standard) throws {
+    public init(host: String = "127.0.0.1", port: UInt16 = 0, routes: [FixtureRoute]) throws {
         let (listener, boundPort) = try Self.bindListener(host: host, port: port)
         self.host = host
         self.port = boundPort
