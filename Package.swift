@@ -158,7 +158,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "PixTestSupport",
-            dependencies: ["PixStore"],
+            dependencies: ["PixCore", "PixStore", "PixS3", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/PixTestSupport",
             swiftSettings: swiftSettings),
         // The test internet: Openverse and Commons stand-ins and fault routes on the demo's local server.
@@ -178,8 +178,12 @@ let package = Package(
             dependencies: ["PixCore", "PixStore", "PixTestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "PixBlobTests",
+            dependencies: ["PixBlob", "PixS3", "PixCore", "PixTestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "PixValidateTests",
-            dependencies: ["PixValidate", "PixBlob", "PixCore", "CPixImage"],
+            dependencies: ["PixValidate", "PixCore", "CPixImage"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixFetchTests",

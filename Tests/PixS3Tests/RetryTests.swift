@@ -1,5 +1,6 @@
 import Foundation
 import PixS3
+import PixTestSupport
 import Testing
 
 /// Retries after 5xx answers, against a loopback server that answers from a script (moto never fails).

@@ -3,10 +3,11 @@ import Foundation
 import PixBlob
 import PixCore
 import PixS3
+import PixTestSupport
 import Testing
 
-/// The ``BlobStore`` contract (as ``LocalBlobStore``'s tests state it) for ``S3BlobStore`` on a real
-/// S3-compatible server.
+/// What only ``S3BlobStore`` does beyond the ``BlobStoreContractTests`` (PixBlobTests), on a real S3-compatible
+/// server: object keys under its prefix, foreign objects, presigned links, errors of a missing bucket.
 @Suite struct S3BlobStoreTests {
     let bucket: S3TestBucket
     let store: S3BlobStore
@@ -56,38 +57,6 @@ import Testing
         let after = try #require(try store.client.headObject(key: store.objectKey(for: key)))
         #expect(before == after, "the object was not written again")
         #expect(try store.listKeys() == [key])
-    }
-
-    @Test(arguments: [false, true])
-    func storesFiles(consuming: Bool) throws {
-        let scratch = try S3TestBucket.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let spool = scratch.appendingPathComponent("download.part")
-        let bytes = S3TestBucket.pattern(300_000, seed: 9)
-        try Data(bytes).write(to: spool)
-        let key = try key(bytes, .png)
-        let stored = try store.put(contentsOf: spool, for: key, consuming: consuming)
-        #expect(stored.created && stored.byteCount == bytes.count)
-        #expect(try store.get(key) == bytes)
-        #expect(FileManager.default.fileExists(atPath: spool.path) == !consuming)
-        // Idempotent for files too; a consumed spool file is removed even when not needed.
-        try Data(bytes).write(to: spool)
-        #expect(try !store.put(contentsOf: spool, for: key, consuming: consuming).created)
-        #expect(FileManager.default.fileExists(atPath: spool.path) == !consuming)
-    }
-
-    @Test func deletesAndListsKeys() throws {
-        let contents = (0..<5).map { Array("blob \($0)".utf8) }
-        let keys = try contents.map { try key($0) }
-        for (bytes, key) in zip(contents, keys) { _ = try store.put(bytes, for: key) }
-        #expect(try store.listKeys() == keys.sorted())
-        #expect(try store.delete(keys[0]))
-        #expect(try !store.delete(keys[0]))
-        #expect(try !store.exists(keys[0]))
-        #expect(try store.listKeys() == Array(keys.dropFirst()).sorted())
-        #expect {
-            _ = try store.get(keys[0])
-        } throws: { ($0 as? BlobStoreError)?.code == .notFound }
     }
 
     @Test func listsBlobsWithSizesAndTimesAndSkipsForeignObjects() throws {

@@ -18,7 +18,8 @@ func makeFixture(_ store: SQLCrawlStore, chunkCount: Int = 4, maxImages: Int = 1
         NewChunk(keyword: $0 % 2 == 0 ? "red fox" : "arctic fox", source: "demo", rangeStart: $0 * 10, rangeEnd: $0 * 10 + 10)
     }
     let job = try await store.createJob(
-        NewCrawlJob(projectID: project.id, name: "foxes", keywords: ["red fox", "arctic fox"], maxImages: maxImages,
+        NewCrawlJob(
+            projectID: project.id, name: "foxes", keywords: ["red fox", "arctic fox"], maxImages: maxImages,
             sources: ["demo"]), chunks: chunks)
     return Fixture(profile: profile, project: project, job: job)
 }
@@ -30,23 +31,4 @@ func newImage(_ index: Int, keyword: String = "red fox", sha: String? = nil, url
         storageURL: "images/\(digest).jpg", width: 320, height: 240, fileSize: 1000 + index, format: .jpeg,
         sha256: digest, perceptualHash: UInt64.max - UInt64(index), keyword: keyword, source: "demo",
         license: "by", creator: "Zoë \"quoted\"")
-}
-
-/// The invariant every test that touches a job asserts: counters equal the rows.
-func expectInvariant(_ store: SQLCrawlStore, jobID: Int64, sourceLocation: SourceLocation = #_sourceLocation)
-    async throws
-{
-    let job = try #require(try await store.job(id: jobID), sourceLocation: sourceLocation)
-    let counts = try await store.chunkStatusCounts(jobID: jobID)
-    let rows = counts.values.reduce(0, +)
-    #expect(job.counters.totalChunks == rows, "total_chunks equals chunk rows", sourceLocation: sourceLocation)
-    #expect(job.counters.activeChunks == counts[.active, default: 0], sourceLocation: sourceLocation)
-    #expect(job.counters.completedChunks == counts[.completed, default: 0], sourceLocation: sourceLocation)
-    #expect(job.counters.failedChunks == counts[.failed, default: 0], sourceLocation: sourceLocation)
-    #expect(job.counters.cancelledChunks == counts[.cancelled, default: 0], sourceLocation: sourceLocation)
-    #expect(job.counters.pendingChunks == counts[.pending, default: 0], sourceLocation: sourceLocation)
-    let images = try await store.imageCounts(jobID: jobID)
-    #expect(job.counters.totalImages == images.total, "total_images equals image rows", sourceLocation: sourceLocation)
-    #expect(job.counters.validImages == images.valid, "valid_images equals valid rows", sourceLocation: sourceLocation)
-    #expect((0...100).contains(job.progress), sourceLocation: sourceLocation)
 }

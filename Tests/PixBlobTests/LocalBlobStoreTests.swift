@@ -1,9 +1,11 @@
 import Foundation
 import PixBlob
 import PixCore
-import PixValidate
+import PixTestSupport
 import Testing
 
+/// What only a local folder does beyond the ``BlobStoreContractTests``: its file layout, temporary files and
+/// modification times.
 @Suite struct LocalBlobStoreTests {
     let root: URL
     let store: LocalBlobStore
@@ -14,7 +16,7 @@ import Testing
     }
 
     func key(_ bytes: [UInt8], _ format: ImageFormat = .jpeg) throws -> BlobKey {
-        try BlobKey(sha256: SHA256Hasher.hex(of: bytes), format: format)
+        try BlobStoreUnderTest.key(bytes, format)
     }
 
     func filesUnder(_ directory: URL) -> [String] {
@@ -33,7 +35,7 @@ import Testing
 
     @Test func writesContentAddressedFiles() throws {
         defer { try? FileManager.default.removeItem(at: root) }
-        let bytes = try TestImages.wavesJPEG(width: 64, height: 64)
+        let bytes = S3TestBucket.pattern(30_000, seed: 5)
         let key = try key(bytes)
         let stored = try store.put(bytes, for: key)
         let sha = key.sha256
@@ -91,39 +93,6 @@ import Testing
         }
         #expect(!(try verifying.exists(wrong)))
         #expect(filesUnder(root).isEmpty, "the temporary file was removed")
-    }
-
-    @Test(arguments: [false, true])
-    func storesFilesByMovingOrCopying(consuming: Bool) throws {
-        defer { try? FileManager.default.removeItem(at: root) }
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let spool = root.appendingPathComponent("download.part")
-        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
-        try Data(bytes).write(to: spool)
-        let key = try key(bytes, .png)
-        let stored = try store.put(contentsOf: spool, for: key, consuming: consuming)
-        #expect(stored.created && stored.byteCount == bytes.count)
-        #expect(try store.get(key) == bytes)
-        #expect(FileManager.default.fileExists(atPath: spool.path) == !consuming)
-        // Idempotent for files too; a consumed spool file is removed even when not needed.
-        try Data(bytes).write(to: spool)
-        #expect(try !store.put(contentsOf: spool, for: key, consuming: consuming).created)
-        #expect(FileManager.default.fileExists(atPath: spool.path) == !consuming)
-    }
-
-    @Test func deletesAndListsKeys() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
-        let contents = (0..<5).map { Array("blob \($0)".utf8) }
-        let keys = try contents.map { try key($0) }
-        for (bytes, key) in zip(contents, keys) { _ = try store.put(bytes, for: key) }
-        #expect(try store.listKeys() == keys.sorted())
-        #expect(try store.delete(keys[0]))
-        #expect(try !store.delete(keys[0]))
-        #expect(try !store.exists(keys[0]))
-        #expect(try store.listKeys() == Array(keys.dropFirst()).sorted())
-        #expect {
-            _ = try store.get(keys[0])
-        } throws: { ($0 as? BlobStoreError)?.code == .notFound }
     }
 
     @Test func listsBlobsWithSizesAndModificationTimes() throws {
