@@ -174,8 +174,7 @@ struct CrawlFlowTests {
             let expiredToken = APITokenGenerator.generate(scheme: "pxd_").token
             _ = try await server.store.createDownloadRecord(
                 exportID: Int64(exportID),
-                NewDownloadRecord(tokenHash: APITokenGenerator.hash(expiredToken), lifetime: .seconds(1)))
-            try await Task.sleep(for: .milliseconds(1100))
+                NewDownloadRecord(tokenHash: APITokenGenerator.hash(expiredToken), lifetime: .seconds(-1)))
             let expired = try await server.client.get("/downloads/\(expiredToken)", headers: ["Range": "bytes=0-99"])
             #expect(expired.status == 410)
             #expect(expired.json["error"] as? String == "gone")

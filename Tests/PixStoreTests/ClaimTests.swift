@@ -42,15 +42,39 @@ struct ClaimTests {
         let running = try #require(try await store.claimChunk(workerID: "w0", lease: .seconds(60), jobID: fixture.job.id))
         let other = try await SQLDatabase(location: store.database.location, maxConnections: 1)
         defer { other.close() }
-        try await other.withConnection { connection in
+        let holder = try await other.withConnection { connection in
             try connection.executeScript("BEGIN")
             try connection.query("SELECT id FROM crawl_jobs WHERE id = $1 FOR UPDATE", .int(fixture.job.id))
+            return try connection.query("SELECT pg_backend_pid() AS pid").first?.int("pid") ?? 0
         }
+        let observer = try await SQLDatabase(location: store.database.location, maxConnections: 1)
+        defer { observer.close() }
         async let claim = store.claimChunk(workerID: "w1", lease: .seconds(60), jobID: fixture.job.id)
         async let completion = store.completeChunk(
             chunkID: running.chunk.id, token: running.leaseToken, finalProgress: nil)
-        try await Task.sleep(for: .milliseconds(200))
+        // Both wait on the held row (the job row lock is released only after they are seen waiting).
+        var notBlocked: (any Error)?
+        do {
+            try await eventually("the claim and the completion wait for the held job row") {
+                let waiting = try await observer.withConnection { connection in
+                    // Waiting on the holder, or queued behind a session that is.
+                    try connection.query(
+                        """
+                        SELECT count(*) AS waiting FROM pg_stat_activity a
+                        WHERE CAST($1 AS integer) = ANY(pg_blocking_pids(a.pid))
+                           OR EXISTS (SELECT 1 FROM pg_stat_activity b
+                                      WHERE CAST($1 AS integer) = ANY(pg_blocking_pids(b.pid))
+                                        AND b.pid = ANY(pg_blocking_pids(a.pid)))
+                        """, .int(Int64(holder))
+                    ).first?.int("waiting") ?? 0
+                }
+                return waiting >= 2
+            }
+        } catch {
+            notBlocked = error
+        }
         try await other.withConnection { connection in try connection.executeScript("COMMIT") }
+        if let notBlocked { throw notBlocked }
         let claimed = try #require(try await claim)
         #expect(claimed.chunk.id != running.chunk.id)
         #expect(try await completion)
@@ -135,7 +159,8 @@ struct ClaimTests {
         let profile = try await store.createProfile(NewProfile(email: "topup@example.com"))
         let project = try await store.createProject(NewProject(name: "topup", userID: profile.id))
         let job = try await store.createJob(
-            NewCrawlJob(projectID: project.id, name: "topup", keywords: ["fox", "owl"], maxImages: 1000,
+            NewCrawlJob(
+                projectID: project.id, name: "topup", keywords: ["fox", "owl"], maxImages: 1000,
                 sources: ["s"], chunkSize: 10, overFetch: 1),
             chunks: ["fox", "owl"].flatMap { keyword in
                 (0..<12).map { NewChunk(keyword: keyword, source: "s", rangeStart: $0 * 10, rangeEnd: $0 * 10 + 10) }
