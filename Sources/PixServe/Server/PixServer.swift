@@ -6,6 +6,7 @@ import NIOCore
 import PixBlob
 import PixCoordinate
 import PixCore
+import PixExport
 import PixStore
 import ServiceLifecycle
 
@@ -95,7 +96,10 @@ public struct PixServer: Sendable {
     {
         var services: [any Service] = []
         if let exports {
-            services.append(DownloadSweeper(exports: exports, interval: configuration.sweepInterval, logger: logger))
+            services.append(
+                ExpiredExportSweeper(interval: configuration.sweepInterval, logger: logger) {
+                    try await exports.sweepExpired()
+                })
         }
         return Application(
             router: makeRouter(),

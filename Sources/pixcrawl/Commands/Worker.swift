@@ -4,6 +4,7 @@ import Logging
 import PixBlob
 import PixCoordinate
 import PixCore
+import PixExport
 import PixFetch
 import PixServe
 import PixStore
@@ -203,11 +204,15 @@ extension PixCrawl {
                     .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)
                 ]
                 if !noExports {
+                    let storage = try self.runtime.storage()
+                    let runner = try storage.exportRunner(
+                        store: crawlStore, workerID: worker.configuration.id, logger: logger)
+                    services.append(.init(service: ExportWorkerService(runner: runner, interval: .seconds(5), logger: logger)))
                     services.append(
                         .init(
-                            service: try ExportService(
-                                store: crawlStore, storage: try self.runtime.storage(),
-                                workerID: worker.configuration.id, interval: .seconds(5), logger: logger)))
+                            service: ExpiredExportSweeper(
+                                collector: try storage.garbageCollector(store: crawlStore), interval: .seconds(600),
+                                logger: logger)))
                 }
                 if let metricsPort {
                     PixMetrics.bootstrap()
