@@ -59,10 +59,28 @@ let package = Package(
         .target(
             name: "PixCore",
             swiftSettings: swiftSettings),
+        // The SQL layer: SQLite and PostgreSQL connections, the connection pool, migrations, SQLite backups.
+        .target(
+            name: "PixSQL",
+            dependencies: [
+                "CSQLite", "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings),
+        // The crawl store on that layer (re-exports PixSQL).
         .target(
             name: "PixStore",
             dependencies: [
-                "PixCore", "CSQLite", "CLibPQ",
+                "PixCore", "PixSQL",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        // Store operations for the maintenance commands: copy, verify, backup, stats, retention.
+        .target(
+            name: "PixStoreOps",
+            dependencies: [
+                "PixCore", "PixSQL", "PixStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -138,7 +156,8 @@ let package = Package(
         .executableTarget(
             name: "pixcrawl",
             dependencies: [
-                "PixCore", "PixStore", "PixSources", "PixDemo", "PixCoordinate", "PixExport", "PixFetch", "PixBlob",
+                "PixCore", "PixStore", "PixStoreOps", "PixSources", "PixDemo", "PixCoordinate", "PixExport", "PixFetch",
+                "PixBlob",
                 "PixServe", "PixS3",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -245,7 +264,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixStoreOpsTests",
-            dependencies: ["PixStore", "PixTestSupport", "PixCore"],
+            dependencies: ["PixStore", "PixStoreOps", "PixTestSupport", "PixCore"],
             swiftSettings: swiftSettings),
     ]
 )

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import PixStore
+import PixStore
+@testable import PixStoreOps
 
 @Suite("canonical rendering and time spans")
 struct CanonicalRenderingTests {

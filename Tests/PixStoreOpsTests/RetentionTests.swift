@@ -4,7 +4,8 @@ import PixTestSupport
 import Synchronization
 import Testing
 
-@testable import PixStore
+import PixStore
+@testable import PixStoreOps
 
 @Suite("retention")
 struct RetentionTests {

@@ -1,6 +1,7 @@
 import Foundation
 import PixCore
 import PixStore
+import PixStoreOps
 import PixTestSupport
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+@_exported import PixSQL
 
 /// What PixCrawler needs from storage. ``SQLCrawlStore`` implements it over the embedded SQLite store
 /// and over PostgreSQL; both pass one conformance suite.

@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixSQL
 
 /// What the export stage needs from storage: export jobs claimed under a lease, and the expiring download
 /// records that hand their archives out. ``SQLCrawlStore`` implements it over SQLite and PostgreSQL.

@@ -1,4 +1,5 @@
 import PixCore
+import PixSQL
 
 /// Why a keyword of a job cannot (or could not) reach its share of `max_images`, stored per keyword in
 /// `crawl_jobs.shortfall`.

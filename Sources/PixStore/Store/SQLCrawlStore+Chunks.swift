@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixSQL
 
 extension SQLCrawlStore {
     /// Claims the highest-priority, oldest claimable chunk of any running or pending job: a pending chunk

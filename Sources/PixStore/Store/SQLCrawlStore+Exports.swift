@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixSQL
 
 extension SQLCrawlStore: ExportStore {
     /// Attempts an export gets before an expired lease fails it instead of handing it to another process.

@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixSQL
 
 extension SQLCrawlStore {
     static let jobColumns = """

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PixSQL
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixSQL
 
 extension SQLCrawlStore {
     /// Completes a chunk and, when it was the last open chunk of its keyword, lets `topUp` append chunks for the

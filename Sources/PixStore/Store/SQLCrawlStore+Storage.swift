@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixSQL
 
 /// An image row's reference to its stored file, for storage consistency checks (`pixcrawl fsck`).
 public struct ImageBlobReference: Sendable, Hashable {

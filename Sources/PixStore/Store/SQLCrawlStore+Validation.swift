@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixSQL
 
 /// A re-validation of a crawl job's stored images under new rules (a `validation_jobs` row).
 public struct ValidationJobRecord: Sendable, Hashable, Codable, Identifiable {

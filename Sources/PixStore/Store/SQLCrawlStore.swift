@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PixCore
+import PixSQL
 
 /// The one implementation of ``CrawlStore``, over either SQL engine.
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixSQL
 
 /// A profile to create.
 public struct NewProfile: Sendable, Hashable {

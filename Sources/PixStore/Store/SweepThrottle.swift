@@ -1,3 +1,4 @@
+import PixSQL
 import Synchronization
 
 /// Lets a periodic chore run at most once per interval in this process, whichever task asks first.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PixStore
+import PixStoreOps
 
 extension PixCrawl {
     /// `pixcrawl backup`: a consistent copy of the embedded SQLite store, taken while workers run.

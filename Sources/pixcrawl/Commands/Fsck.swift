@@ -3,6 +3,7 @@ import Foundation
 import PixBlob
 import PixCoordinate
 import PixStore
+import PixStoreOps
 
 extension PixCrawl {
     /// `pixcrawl fsck`: the consistency check between stored files and image rows.

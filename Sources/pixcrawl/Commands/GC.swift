@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PixExport
 import PixStore
+import PixStoreOps
 
 extension PixCrawl {
     /// `pixcrawl gc`.

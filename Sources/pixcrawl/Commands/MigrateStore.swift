@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PixStore
+import PixStoreOps
 import Synchronization
 
 extension PixCrawl {

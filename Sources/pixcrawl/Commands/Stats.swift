@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PixStore
+import PixStoreOps
 
 extension PixCrawl {
     /// `pixcrawl stats`: crawl activity in a time window, from either store.

@@ -1,6 +1,7 @@
 import Foundation
 import PixCore
 import PixStore
+import PixStoreOps
 
 /// Everything the application reads from a store, through the store API: two stores that give equal
 /// views look identical to PixCrawler.

@@ -1,6 +1,7 @@
 import Foundation
 import PixCore
 import PixStore
+import PixStoreOps
 import PixTestSupport
 
 /// Awkward values that must survive a store migration exactly.

@@ -1,4 +1,7 @@
 import Foundation
+import PixCore
+import PixSQL
+import PixStore
 
 /// How a column's values travel between the engines and how they are rendered for checksums.
 public enum ColumnKind: String, Sendable, Hashable, Codable {

@@ -1,6 +1,6 @@
 /// An error from the store: constraint violations are typed so callers can react to them.
 public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
-    enum Code: Sendable, Hashable {
+    package enum Code: Sendable, Hashable {
         case uniqueViolation
         case foreignKeyViolation
         case checkViolation
@@ -16,13 +16,13 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         case invalidInput
     }
 
-    let code: Code
+    package let code: Code
     /// The constraint, table, file or field the error is about, when known.
     public let subject: String?
     /// Details a person can act on (never a password or a full connection string).
     public let detail: String
 
-    init(_ code: Code, subject: String? = nil, detail: String) {
+    package init(_ code: Code, subject: String? = nil, detail: String) {
         self.code = code
         self.subject = subject
         self.detail = detail

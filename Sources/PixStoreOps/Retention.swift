@@ -1,4 +1,7 @@
 import Foundation
+import PixCore
+import PixSQL
+import PixStore
 
 /// Deletes old log rows and the jobs of deleted projects in small batches, one short transaction per
 /// batch, so no table is locked for long and crawls keep running meanwhile. The same statements run on

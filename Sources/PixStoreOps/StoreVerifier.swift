@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+import PixCore
+import PixSQL
+import PixStore
 
 /// Compares every application table of an SQLite store with a PostgreSQL store row by row: counts, a
 /// SHA-256 checksum over a canonical rendering of the rows in key order (see ``ColumnKind``), and the first

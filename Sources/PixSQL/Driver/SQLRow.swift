@@ -11,7 +11,7 @@ public struct SQLRow: Sendable {
     }
 
     let columns: [String: Int]
-    let cells: [Cell]
+    package let cells: [Cell]
 
     init(columns: [String: Int], cells: [Cell]) {
         self.columns = columns
@@ -92,7 +92,7 @@ public struct SQLRow: Sendable {
 extension SQLRow {
     /// The columns named `prefix…`, renamed without the prefix: one row of a joined result that carries two
     /// records (`SELECT c.*, j.id AS j_id, …`).
-    func unprefixed(_ prefix: String) -> SQLRow {
+    package func unprefixed(_ prefix: String) -> SQLRow {
         var renamed: [String: Int] = [:]
         for (name, index) in columns where name.hasPrefix(prefix) {
             renamed[String(name.dropFirst(prefix.count))] = index

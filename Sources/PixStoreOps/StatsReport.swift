@@ -1,4 +1,7 @@
 import Foundation
+import PixCore
+import PixSQL
+import PixStore
 
 /// What `pixcrawl stats` shows: crawl activity in a time window, computed the same way on both engines.
 public struct StatsReport: Sendable, Hashable, Codable {

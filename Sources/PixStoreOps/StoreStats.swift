@@ -1,4 +1,7 @@
 import Foundation
+import PixCore
+import PixSQL
+import PixStore
 
 /// Computes a ``StatsReport`` from the store. Every number comes from the queries in ``Query``, one per
 /// dialect side by side; ratios and durations are computed here from exact counts, so both engines give

@@ -3,13 +3,13 @@ import Foundation
 
 /// A libpq connection. Every statement goes through `PQexecParams` with text parameters; the
 /// session's `search_path` is the PixCrawler schema and its time zone is UTC.
-final class PostgresConnection: SQLConnection {
-    let dialect = SQLDialect.postgres
+package final class PostgresConnection: SQLConnection {
+    package let dialect = SQLDialect.postgres
     private var connection: OpaquePointer?
-    private(set) var isBroken = false
+    package private(set) var isBroken = false
 
     /// Connects to `conninfo` (a libpq URL without PixCrawler's own parameters) and selects `schema`.
-    init(conninfo: String, schema: String, connectTimeoutSeconds: Int = 10) throws {
+    package init(conninfo: String, schema: String, connectTimeoutSeconds: Int = 10) throws {
         var info = conninfo
         if !info.contains("connect_timeout") {
             info += (info.contains("?") ? "&" : "?") + "connect_timeout=\(connectTimeoutSeconds)"
@@ -35,15 +35,15 @@ final class PostgresConnection: SQLConnection {
 
     deinit { close() }
 
-    func close() {
+    package func close() {
         if let connection { PQfinish(connection) }
         connection = nil
     }
 
     /// The underlying socket, for waiting on notifications.
-    var socket: Int32 { connection.map { PQsocket($0) } ?? -1 }
+    package var socket: Int32 { connection.map { PQsocket($0) } ?? -1 }
 
-    func executeScript(_ sql: String) throws {
+    package func executeScript(_ sql: String) throws {
         guard let connection else { throw StoreError.connectionFailed("PostgreSQL connection is closed") }
         let result = PQexec(connection, sql)
         defer { PQclear(result) }
@@ -51,14 +51,14 @@ final class PostgresConnection: SQLConnection {
     }
 
     @discardableResult
-    func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
+    package func query(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
         try execute(sql, binds, prepared: false)
     }
 
     /// Like ``query(_:_:)``, through a statement prepared once per connection (`PQprepare`), so the server
     /// parses and plans it once instead of on every call. For the hot statements only: the cache is small.
     @discardableResult
-    func queryPrepared(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
+    package func queryPrepared(_ sql: String, _ binds: [SQLValue]) throws -> [SQLRow] {
         do {
             return try execute(sql, binds, prepared: true)
         } catch let error as StoreError where error.detail.contains("cached plan must not change result type") {
@@ -147,7 +147,7 @@ final class PostgresConnection: SQLConnection {
     }
 
     /// Reads pending `NOTIFY` payloads without blocking: `(channel, payload)` pairs.
-    func drainNotifications() throws -> [(String, String)] {
+    package func drainNotifications() throws -> [(String, String)] {
         guard let connection else { throw StoreError.connectionFailed("PostgreSQL connection is closed") }
         if PQconsumeInput(connection) == 0 {
             isBroken = true

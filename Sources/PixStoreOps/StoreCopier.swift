@@ -1,5 +1,8 @@
 import Foundation
 import Logging
+import PixCore
+import PixSQL
+import PixStore
 
 /// Moves an embedded SQLite store into PostgreSQL: applies the target's migrations, copies every table of
 /// ``StoreTables/copyOrder`` in batches (multi-row `INSERT`s with bound parameters, one transaction per

@@ -1,4 +1,7 @@
 import Foundation
+import PixCore
+import PixSQL
+import PixStore
 
 /// A length of time written the way operators type it: `90s`, `45m`, `24h`, `30d`, `2w`, or a sum such
 /// as `1d12h`. Used by `pixcrawl stats --since` and the retention options.
