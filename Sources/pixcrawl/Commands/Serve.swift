@@ -14,7 +14,7 @@ extension PixCrawl {
         static let configuration = CommandConfiguration(
             commandName: "serve", abstract: "Run the HTTP API, dashboard and metrics.",
             discussion: """
-                Every /v1 route needs an API token: create a user with `pixcrawl user create --email E`.
+                Every /v1 route needs an API token: create a user with `pixcrawl user create --email E`. \
                 SIGTERM or SIGINT stops the server gracefully (requests in flight finish).
                 """)
 
