@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "PixServe",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob", "PixExport", "PixCoordinate",
+                "PixCore", "PixStore", "PixBlob", "PixExport", "PixCoordinate", "CPixShim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -193,7 +193,7 @@ let package = Package(
             name: "PixServeTests",
             dependencies: [
                 "PixServe", "PixCore", "PixStore", "PixBlob", "PixExport", "PixFixtures", "PixTestSupport", "PixS3",
-                "PixCoordinate", "PixSources", "PixFetch",
+                "PixCoordinate", "PixSources", "PixFetch", "CPixShim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,3 +4,4 @@
 #include "cpix_image.h"
 #include "cpix_curl.h"
 #include "cpix_crc32.h"
+#include "cpix_thumbnail.h"

@@ -16,27 +16,7 @@ extension PixServer {
         api.post("jobs") { request, context in
             let caller = try context.requireCaller()
             let submission = try await APIJSON.decode(JobSubmission.self, from: request, limit: configuration.maxBodyBytes)
-            let project = try await ownedProject(submission.projectID, caller: caller)
-            guard project.status == .active else {
-                throw APIError.validation(field: "project_id", reason: "the project is \(project.status.rawValue); only active projects take new jobs")
-            }
-            let newJob = try submission.validated()
-            let plan = try planner.planWithShortfalls(newJob)
-            let chunks = plan.chunks
-            // One transaction: the job and every chunk, or nothing.
-            let job = try await store.createJob(newJob, chunks: chunks)
-            if !plan.shortfalls.isEmpty {
-                do {
-                    try await store.recordShortfalls(jobID: job.id, plan.shortfalls)
-                } catch {
-                    // The job stands without its advisory shortfall notes; workers record them again on top-up.
-                    logger.warning(
-                        "shortfalls not recorded", metadata: ["pixcrawl.job": "\(job.id)", "pixcrawl.error": "\(error)"])
-                }
-            }
-            await audit(
-                caller, "job.submitted", "crawl_job", "\(job.id)",
-                ["project_id": "\(project.id)", "max_images": "\(job.maxImages)", "chunks": "\(chunks.count)"])
+            let job = try await submitJob(submission, caller: caller)
             return JSONResponse(value: JobView(job), status: .created)
         }
         api.get("jobs") { request, context in
@@ -67,21 +47,12 @@ extension PixServer {
         }
         api.post("jobs/{id}/cancel") { _, context in
             let caller = try context.requireCaller()
-            let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
-            guard try await store.cancelJob(id: job.id) else {
-                throw APIError.conflict("job \(job.id) is already \(job.status.rawValue)")
-            }
-            await audit(caller, "job.cancelled", "crawl_job", "\(job.id)")
-            guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
+            let updated = try await cancelJob(try Self.pathID(context, "job"), caller: caller)
             return JSONResponse(value: JobView(updated))
         }
         api.post("jobs/{id}/retry-failed") { _, context in
             let caller = try context.requireCaller()
-            let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
-            guard job.status != .cancelled else { throw APIError.conflict("job \(job.id) is cancelled") }
-            let retried = try await store.retryFailedChunks(jobID: job.id)
-            if retried > 0 { await audit(caller, "job.retried", "crawl_job", "\(job.id)", ["chunks": "\(retried)"]) }
-            guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
+            let (retried, updated) = try await retryFailedChunks(try Self.pathID(context, "job"), caller: caller)
             return JSONResponse(value: RetryView(retriedChunks: retried, job: JobView(updated)))
         }
         api.get("jobs/{id}/errors") { request, context in
@@ -101,6 +72,57 @@ extension PixServer {
                             url: $0.url, createdAt: $0.createdAt)
                     }))
         }
+    }
+
+    /// Plans and stores a submitted job for `caller`: the one path of `POST /v1/jobs` and the dashboard's form.
+    /// - Throws: ``APIError`` naming the field at fault (404 for a project that is not the caller's).
+    func submitJob(_ submission: JobSubmission, caller: Caller) async throws -> CrawlJob {
+        let project = try await ownedProject(submission.projectID, caller: caller)
+        guard project.status == .active else {
+            throw APIError.validation(
+                field: "project_id", reason: "the project is \(project.status.rawValue); only active projects take new jobs")
+        }
+        let newJob = try submission.validated()
+        let plan = try planner.planWithShortfalls(newJob)
+        let chunks = plan.chunks
+        // One transaction: the job and every chunk, or nothing.
+        let job = try await store.createJob(newJob, chunks: chunks)
+        if !plan.shortfalls.isEmpty {
+            do {
+                try await store.recordShortfalls(jobID: job.id, plan.shortfalls)
+            } catch {
+                // The job stands without its advisory shortfall notes; workers record them again on top-up.
+                logger.warning(
+                    "shortfalls not recorded", metadata: ["pixcrawl.job": "\(job.id)", "pixcrawl.error": "\(error)"])
+            }
+        }
+        await audit(
+            caller, "job.submitted", "crawl_job", "\(job.id)",
+            ["project_id": "\(project.id)", "max_images": "\(job.maxImages)", "chunks": "\(chunks.count)"])
+        return job
+    }
+
+    /// Cancels the caller's job (`POST /v1/jobs/{id}/cancel` and the dashboard's button).
+    /// - Returns: the job as it is now.
+    func cancelJob(_ id: Int64, caller: Caller) async throws -> CrawlJob {
+        let (job, _) = try await ownedJob(id, caller: caller)
+        guard try await store.cancelJob(id: job.id) else {
+            throw APIError.conflict("job \(job.id) is already \(job.status.rawValue)")
+        }
+        await audit(caller, "job.cancelled", "crawl_job", "\(job.id)")
+        guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
+        return updated
+    }
+
+    /// Puts the caller's failed chunks back to pending (`POST /v1/jobs/{id}/retry-failed` and the dashboard's button).
+    /// - Returns: how many chunks were retried, and the job as it is now.
+    func retryFailedChunks(_ id: Int64, caller: Caller) async throws -> (Int, CrawlJob) {
+        let (job, _) = try await ownedJob(id, caller: caller)
+        guard job.status != .cancelled else { throw APIError.conflict("job \(job.id) is cancelled") }
+        let retried = try await store.retryFailedChunks(jobID: job.id)
+        if retried > 0 { await audit(caller, "job.retried", "crawl_job", "\(job.id)", ["chunks": "\(retried)"]) }
+        guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
+        return (retried, updated)
     }
 
     /// A page of the jobs the caller may see, newest first. Admins page over every job; others over the

@@ -36,6 +36,8 @@ public struct PixServer: Sendable {
     let authenticator: Authenticator
     /// Decodes stored images for re-validation runs, off the cooperative pool.
     let validationPool: BlockingPool
+    /// Makes and caches the dashboard's thumbnails, when there are image files.
+    let thumbnails: Thumbnails?
 
     /// - Parameters:
     ///   - store: the crawl store.
@@ -61,6 +63,7 @@ public struct PixServer: Sendable {
         self.metrics = ServerMetrics(store: store)
         self.authenticator = Authenticator(store: store)
         self.validationPool = BlockingPool(threads: 2, label: "pixcrawl.serve.validate")
+        self.thumbnails = blobs.map { Thumbnails(blobs: $0, pool: BlockingPool(threads: 2, label: "pixcrawl.serve.thumbnails")) }
     }
 
     /// Every route, with its middleware: request log and metrics outermost, JSON errors innermost, the token
@@ -78,6 +81,7 @@ public struct PixServer: Sendable {
         addProjectRoutes(to: api)
         addJobRoutes(to: api)
         addImageRoutes(to: api)
+        addThumbnailRoutes(to: api)
         addValidationRoutes(to: api)
         addExportRoutes(to: api)
         return router
@@ -139,7 +143,9 @@ extension PixServer {
     }
 
     /// Records a user action; a failure to record is logged, never fails the request that succeeded.
-    func audit(_ caller: Caller?, _ action: String, _ type: String, _ id: String, _ metadata: [String: String] = [:], userID: UUID? = nil)
+    func audit(
+        _ caller: Caller?, _ action: String, _ type: String, _ id: String, _ metadata: [String: String] = [:], userID: UUID? = nil
+    )
         async
     {
         do {
@@ -158,7 +164,8 @@ extension PixServer {
     {
         guard let raw = request.uri.queryParameters.get(name) else { return defaultValue }
         guard let value = Int(raw), range.contains(value) else {
-            throw APIError.invalidParameter(name, reason: "must be an integer between \(range.lowerBound) and \(range.upperBound)")
+            throw APIError.invalidParameter(
+                name, reason: "must be an integer between \(range.lowerBound) and \(range.upperBound)")
         }
         return value
     }
