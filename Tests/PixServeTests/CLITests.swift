@@ -111,7 +111,8 @@ struct CLITests {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
-        let bound = try #require(port, "serve did not report its address: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let bound = try #require(
+            port, "serve did not report its address: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         let client = HTTPTestClient(port: bound)
         #expect(try await client.get("/healthz").status == 200)
         #expect(try await client.get("/readyz").status == 200)
@@ -126,5 +127,59 @@ struct CLITests {
         let text = try String(contentsOf: log, encoding: .utf8)
         #expect(text.contains("http.route=/v1/me"), "structured request log lines")
         #expect(!text.contains(token), "tokens never reach the log")
+    }
+}
+
+@Suite("pixcrawl serve: the local profile signs in")
+struct LocalSignInTests {
+    @Test("serve prints a one-time sign-in link for the local profile, whose CLI crawl the dashboard then shows")
+    func localSignIn() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pixserve-local-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage = directory.appendingPathComponent("storage").path
+        let environment = [
+            "PIXCRAWL_DATABASE_URL": directory.appendingPathComponent("store.sqlite").path,
+            "PIXCRAWL_MIGRATIONS_DIR": TestStores.migrationsDirectory.path, "PIXCRAWL_STORAGE_URL": storage,
+        ]
+        let crawl = try TestProcess.pixcrawl(
+            ["crawl", "arctic hare", "--max-images", "4", "--source", "demo"], environment: environment)
+        try #require(crawl.status == 0, "\(crawl.stderr)")
+
+        let log = directory.appendingPathComponent("serve.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestProcess.pixcrawlPath)
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--storage-dir", storage]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+
+        var link: (port: Int, path: String)?
+        for _ in 0..<600 where link == nil && process.isRunning {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: #"http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+"#, options: .regularExpression) {
+                let url = try #require(URL(string: String(text[range])))
+                link = (url.port ?? 0, url.path)
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        let (port, path) = try #require(link, "no sign-in link: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let client = HTTPTestClient(port: port)
+        let signIn = try await client.get(path)
+        #expect(signIn.status == 303)
+        let cookie = try #require(signIn.cookies.first?.split(separator: ";").first.map(String.init))
+        let page = try await client.get("/", headers: ["Cookie": cookie])
+        #expect(page.text.contains("local@localhost"))
+        #expect(page.text.contains("arctic hare"), "the CLI crawl is on the dashboard")
+        let again = try await client.get(path)
+        #expect(again.status == 401, "the link works once")
+        #expect(again.cookies.isEmpty)
+        process.terminate()
+        for _ in 0..<400 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
     }
 }

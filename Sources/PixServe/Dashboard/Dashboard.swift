@@ -22,12 +22,21 @@ extension PixServer {
                 return Self.html(DashboardPage.signIn(error: "That token is unknown or revoked."), status: .unauthorized)
             }
             await audit(caller, "session.started", "profile", caller.profile.id.uuidString.lowercased())
-            var response = Self.redirect("/")
-            response.setCookie(
-                Cookie(
-                    name: Authenticator.cookieName, value: token, maxAge: 7 * 24 * 3600, path: "/",
-                    secure: configuration.secureCookies, httpOnly: true, sameSite: .strict))
-            return response
+            return signedIn(token: token)
+        }
+        router.get("signin/{code}") { _, context in
+            let code = context.parameters.get("code") ?? ""
+            guard let profileID = signInLinks.redeem(code), let profile = try await store.profile(id: profileID) else {
+                return Self.html(
+                    DashboardPage.signIn(error: "That sign-in link was used already or has expired."), status: .unauthorized)
+            }
+            let generated = APITokenGenerator.generate()
+            _ = try await store.createAPIToken(
+                profileID: profile.id, name: "dashboard sign-in link", tokenHash: generated.hash, prefix: generated.prefix)
+            await audit(
+                nil, "session.started", "profile", profile.id.uuidString.lowercased(), ["via": "sign-in link"], userID: profile.id
+            )
+            return signedIn(token: generated.token)
         }
         router.post("logout") { _, _ in
             var response = Self.redirect("/")
@@ -59,6 +68,16 @@ extension PixServer {
         }
         addDashboardJobRoutes(to: router)
         dashboardLinkRoute(to: router)
+    }
+
+    /// A redirect to the dashboard that sets the session cookie holding `token`.
+    func signedIn(token: String) -> Response {
+        var response = Self.redirect("/")
+        response.setCookie(
+            Cookie(
+                name: Authenticator.cookieName, value: token, maxAge: 7 * 24 * 3600, path: "/",
+                secure: configuration.secureCookies, httpOnly: true, sameSite: .strict))
+        return response
     }
 
     func dashboardLinkRoute(to router: Router<PixRequestContext>) {

@@ -36,6 +36,8 @@ public struct PixServer: Sendable {
     let authenticator: Authenticator
     /// Decodes stored images for re-validation runs, off the cooperative pool.
     let validationPool: BlockingPool
+    /// One-time dashboard sign-in links (``SignInLinks``), e.g. for the local profile that owns CLI crawls.
+    public let signInLinks = SignInLinks()
     /// Makes and caches the dashboard's thumbnails, when there are image files.
     let thumbnails: Thumbnails?
 
