@@ -37,7 +37,7 @@ enum DashboardPage {
         .signin input{width:100%;padding:.4rem;margin:.4rem 0} .error{color:#a3262a;margin:.2rem 0}
         .job-form,.export-form{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:.6rem 1rem;align-items:start}
         .field label,.field legend{display:block;font-weight:600;font-size:.9rem;margin-bottom:.2rem}
-        .field input,.field select,.field textarea{width:100%;box-sizing:border-box;padding:.35rem}
+        .field input,.field select,.field textarea{width:100%;box-sizing:border-box;padding:.35rem} .field input[type=checkbox]{width:auto}
         .wide{grid-column:1/-1} .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:.6rem 1rem;margin-top:.5rem}
         fieldset{border:1px solid #dde1e7;border-radius:4px;margin:0} label.check{display:inline-block;margin-right:1rem;font-weight:400}
         [aria-invalid=true]{border-color:#a3262a;outline:1px solid #a3262a} :focus-visible{outline:2px solid #2f5fd0;outline-offset:2px}

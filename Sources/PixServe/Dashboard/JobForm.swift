@@ -38,7 +38,7 @@ struct JobForm: Sendable {
     /// The submission the form describes, for the project `projectID`.
     /// - Throws: ``APIError`` 422 for a number that is not one, naming its field as the API would.
     func submission(projectID: Int64) throws -> JobSubmission {
-        let keywords = (values["keywords"] ?? "").split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "," })
+        let keywords = (values["keywords"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," })
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var rules = JobSubmission.RulesInput()
         let formats = (values["formats"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
