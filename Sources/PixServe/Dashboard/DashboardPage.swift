@@ -163,7 +163,7 @@ enum DashboardPage {
         if entry.exports.isEmpty { html += "<span class=\"muted\">none</span>" }
         for export in entry.exports {
             html +=
-                "<div class=\"export\" id=\"export-\(export.id)\">\(HTML.escape(export.format)) · \(export.status.rawValue) · \(export.progress)%"
+                "<div class=\"export\" data-export-status=\"\(export.status.rawValue)\" id=\"export-\(export.id)\">\(HTML.escape(export.format)) · \(export.status.rawValue) · \(export.progress)%"
             if let expires = export.expiresAt {
                 let when = HTML.escape(ISO8601DateFormatter().string(from: expires))
                 html +=
@@ -213,6 +213,8 @@ enum DashboardPage {
               if(!done[j.status])setTimeout(function(){poll(el);},2000);
             }).catch(function(){setTimeout(function(){poll(el);},5000);});
           }
+          if(document.querySelector('[data-export-status=pending],[data-export-status=running]'))
+            setTimeout(function(){location.reload();},3000);
           document.querySelectorAll('[data-job-id]').forEach(function(el){
             if(!done[el.querySelector('[data-field="status"]').textContent])poll(el);
           });
