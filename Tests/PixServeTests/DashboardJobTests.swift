@@ -163,6 +163,24 @@ struct DashboardJobTests {
         }
     }
 
+    @Test("the job page lists the workers on the job with their chunk, progress in it and rate")
+    func jobWorkers() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let jobID = try await server.submitJob(as: alice, projectID: projectID)
+            try await server.store.registerWorker(id: "worker-7", hostname: "crawler-b", pid: 77, version: "test")
+            let claimed = try #require(try await server.store.claimChunk(workerID: "worker-7", lease: .seconds(60), jobID: jobID))
+            try await server.store.workerHeartbeat(id: "worker-7", status: .running, currentChunkID: claimed.chunk.id)
+            let html = try await server.get("/jobs/\(jobID)", as: alice).text
+            let table = try #require(html.range(of: "id=\"job-workers\""))
+            let rows = html[table.upperBound...]
+            #expect(rows.contains("worker-7"))
+            #expect(rows.contains("#\(claimed.chunk.id) \(claimed.chunk.keyword) · demo"))
+            #expect(rows.contains("images/s"))
+        }
+    }
+
     @Test("cancel and retry-failed buttons act through the API's paths")
     func buttons() async throws {
         try await TestServer.with(.sqlite) { server in

@@ -50,12 +50,14 @@ enum JobPage {
         if model.workers.isEmpty {
             body += "<p class=\"muted\" id=\"job-workers\">No worker is on this job right now.</p>"
         } else {
-            body += "<table id=\"job-workers\"><tr><th>Worker</th><th>Chunk</th><th>Done in chunk</th><th>Heartbeat</th></tr>"
+            body +=
+                "<table id=\"job-workers\"><tr><th>Worker</th><th>Chunk</th><th>Done in chunk</th><th>Rate</th><th>Heartbeat</th></tr>"
             for (worker, chunk) in model.workers {
                 body += """
                     <tr><td>\(HTML.escape(worker.id)) <span class="muted">\(HTML.escape(worker.hostname))</span></td>
                     <td>#\(chunk.id) \(HTML.escape(chunk.keyword)) · \(HTML.escape(chunk.source)) \(chunk.rangeStart)–\(chunk.rangeEnd)</td>
                     <td>\(chunk.checkpoint.candidatesDone) of \(chunk.rangeEnd - chunk.rangeStart) candidates</td>
+                    <td>\(rate(of: chunk, in: model.images, now: model.now))</td>
                     <td>\(DashboardPage.ago(worker.heartbeatAt, now: model.now))</td></tr>
                     """
             }
@@ -64,6 +66,15 @@ enum JobPage {
         body += "</section>" + gallery(model) + rejects(model) + "</main>"
         return DashboardPage.document(
             title: "\(job.name) — PixCrawler", refresh: true, body: body, script: DashboardPage.script + chartScript)
+    }
+
+    /// A worker's accepted images per second over the last minute, from the newest images of the page that came
+    /// from its chunk (the page holds the newest ``pageSize``, so at high rates the window shrinks to what it covers).
+    static func rate(of chunk: CrawlChunk, in images: [ImageRecord], now: Date) -> String {
+        let recent = images.filter { $0.chunkID == chunk.id && now.timeIntervalSince($0.createdAt) <= 60 }
+        guard let oldest = recent.map(\.createdAt).min() else { return "0 images/s" }
+        let window = images.count == pageSize ? max(1, now.timeIntervalSince(oldest)) : 60
+        return String(format: "%.1f images/s", Double(recent.count) / window)
     }
 
     static func gallery(_ model: JobPageModel) -> String {
