@@ -75,6 +75,30 @@ struct CLITests {
         #expect(bytes.range(of: Data(APITokenGenerator.hash(token).utf8)) != nil)
     }
 
+    /// Starts `pixcrawl serve` on a free loopback port with `arguments` added, its output going to `log`.
+    static func startServe(_ arguments: [String], environment: [String: String], log: URL) throws -> Process {
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestProcess.pixcrawlPath)
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// The first match of `pattern` in `log`, polled every 50 ms for up to 30 s while `process` runs.
+    static func waitForLog(_ log: URL, _ pattern: String, while process: Process) async throws -> String? {
+        for _ in 0..<600 where process.isRunning {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: pattern, options: .regularExpression) { return String(text[range]) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
     @Test("pixcrawl serve answers on loopback and stops gracefully on SIGTERM")
     func serveAndStop() async throws {
         let directory = try Self.scratch()
@@ -88,29 +112,12 @@ struct CLITests {
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
         let log = directory.appendingPathComponent("serve.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestProcess.pixcrawlPath)
-        process.arguments = [
-            "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "info",
-            "--storage-dir", directory.appendingPathComponent("storage").path,
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try Self.startServe(
+            ["--log-level", "info", "--storage-dir", directory.appendingPathComponent("storage").path],
+            environment: environment, log: log)
         defer { if process.isRunning { process.terminate() } }
-
-        var port: Int?
-        for _ in 0..<600 where port == nil && process.isRunning {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"pixcrawl\.address=http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                port = Int(text[range].split(separator: ":").last ?? "")
-            } else {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
+        let address = try await Self.waitForLog(log, #"pixcrawl\.address=http://127\.0\.0\.1:(\d+)"#, while: process)
+        let port = address.flatMap { Int($0.split(separator: ":").last ?? "") }
         let bound = try #require(
             port, "serve did not report its address: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         let client = HTTPTestClient(port: bound)
@@ -147,28 +154,12 @@ struct LocalSignInTests {
         try #require(crawl.status == 0, "\(crawl.stderr)")
 
         let log = directory.appendingPathComponent("serve.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestProcess.pixcrawlPath)
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--storage-dir", storage]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try CLITests.startServe(["--storage-dir", storage], environment: environment, log: log)
         defer { if process.isRunning { process.terminate() } }
-
-        var link: (port: Int, path: String)?
-        for _ in 0..<600 where link == nil && process.isRunning {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+"#, options: .regularExpression) {
-                let url = try #require(URL(string: String(text[range])))
-                link = (url.port ?? 0, url.path)
-            } else {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
-        let (port, path) = try #require(link, "no sign-in link: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let printed = try await CLITests.waitForLog(log, #"http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+"#, while: process)
+        let link = try #require(
+            printed.flatMap(URL.init(string:)), "no sign-in link: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let (port, path) = (link.port ?? 0, link.path)
         let client = HTTPTestClient(port: port)
         let signIn = try await client.get(path)
         #expect(signIn.status == 303)

@@ -17,10 +17,7 @@ struct DashboardBrowserTests {
             Issue.record("chromium is not installed: `apt-get install -y chromium` (CI installs it in .ci/run)")
             return
         }
-        let output = URL(
-            fileURLWithPath: ProcessInfo.processInfo.environment["PIXCRAWL_TEST_OUTPUT_DIR"]
-                ?? FileManager.default.temporaryDirectory.appendingPathComponent("pixcrawl-test-output").path)
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let output = try DashboardTests.outputDirectory()
         let demo = DemoSource(maxDepth: 200, pageSize: 10, logger: CrawlFlowTests.logger)
         defer { demo.shutdown() }
         try await TestServer.with(.sqlite, planner: CoordinatorJobPlanner(sources: CrawlFlowTests.resolver(demo))) {
