@@ -1,6 +1,7 @@
 import Foundation
 import PixBlob
 import PixCore
+import PixExport
 import PixServe
 import PixStore
 import PixTestSupport
@@ -209,12 +210,25 @@ struct DashboardJobTests {
             #expect(bad.status == 422)
             #expect(bad.text.contains("id=\"error-export-dedup_near\""))
             #expect(try await server.store.exports(crawlJobID: jobID).isEmpty)
+            let badSplit = try await Self.post(
+                server, "/dashboard/jobs/\(jobID)/exports", as: alice, [("format", "zip"), ("split", "train=abc")])
+            #expect(badSplit.status == 422)
+            #expect(badSplit.text.contains("id=\"error-export-split\""))
+            #expect(try await server.store.exports(crawlJobID: jobID).isEmpty)
             let good = try await Self.post(
                 server, "/dashboard/jobs/\(jobID)/exports", as: alice,
-                [("format", "tar"), ("layout", "imagefolder"), ("expires_in_hours", "2"), ("min_width", "10")])
+                [
+                    ("format", "tar"), ("layout", "imagefolder"), ("expires_in_hours", "2"), ("min_width", "10"),
+                    ("split", "train=0.5,val=0.5"), ("seed", "7"), ("shard_size", "100"),
+                ])
             #expect(good.status == 303)
             let export = try #require(try await server.store.exports(crawlJobID: jobID).first)
             #expect(export.format == "tar")
+            let options = try ExportOptions(json: export.optionsJSON)
+            #expect(options.split == "train=0.5,val=0.5")
+            #expect(options.seed == 7)
+            #expect(options.shardSize == 100)
+            #expect(options.layout == .imagefolder)
         }
     }
 }

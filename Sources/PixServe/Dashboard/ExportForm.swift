@@ -7,6 +7,7 @@ struct ExportForm: Sendable {
     static let numberFields: [(name: String, label: String)] = [
         ("expires_in_hours", "Link lifetime (hours, 1–720)"), ("min_width", "Only images at least this wide (px)"),
         ("min_height", "Only images at least this high (px)"), ("dedup_near", "Drop near duplicates within (0–64)"),
+        ("split", "Split, e.g. train=0.8,val=0.2"), ("seed", "Split seed"), ("shard_size", "Samples per WebDataset shard"),
     ]
 
     var values: [String: String]
@@ -23,9 +24,17 @@ struct ExportForm: Sendable {
             guard let value = Int(raw) else { throw APIError.validation(field: name, reason: "must be a whole number") }
             return value
         }
+        var seed: UInt64?
+        if let raw = try integer("seed") {
+            guard let value = UInt64(exactly: raw) else {
+                throw APIError.validation(field: "seed", reason: "must be a whole number ≥ 0")
+            }
+            seed = value
+        }
         return ExportRequest(
             format: values["format"] ?? "", layout: values["layout"], expiresInHours: try integer("expires_in_hours"),
-            minWidth: try integer("min_width"), minHeight: try integer("min_height"), dedupNear: try integer("dedup_near"))
+            minWidth: try integer("min_width"), minHeight: try integer("min_height"), dedupNear: try integer("dedup_near"),
+            split: values["split"], seed: seed, shardSize: try integer("shard_size"))
     }
 
     /// The form for job `jobID`, with `error`'s reason beside the input it concerns.
@@ -52,7 +61,7 @@ struct ExportForm: Sendable {
         for (name, label) in Self.numberFields {
             html += """
                 <div class="field"><label for="x-\(name)-\(jobID)">\(label)</label>\
-                <input id="x-\(name)-\(jobID)" name="\(name)" inputmode="numeric" value="\(HTML.escape(values[name] ?? ""))">\
+                <input id="x-\(name)-\(jobID)" name="\(name)"\(name == "split" ? "" : " inputmode=\"numeric\"") value="\(HTML.escape(values[name] ?? ""))">\
                 \(message(name))</div>
                 """
         }

@@ -205,7 +205,7 @@ public enum APICatalog {
             ]),
         op(
             "POST", "/dashboard/jobs/{id}/exports",
-            "Dashboard export form (fields as ExportRequest: format, layout, expires_in_hours, min_width, min_height, dedup_near)",
+            "Dashboard export form (the fields of ExportRequest)",
             tag: "dashboard", auth: false,
             [
                 303: R(description: "Queued, to the job page", schema: nil, mediaType: ""),
