@@ -156,11 +156,14 @@ enum JobPage {
           var NS='http://www.w3.org/2000/svg';
           function line(points,color){var l=document.createElementNS(NS,'polyline');l.setAttribute('points',points.join(' '));
             l.setAttribute('fill','none');l.setAttribute('stroke',color);l.setAttribute('stroke-width','2');svg.appendChild(l);}
+          function label(x,y,text,anchor){var t=document.createElementNS(NS,'text');t.setAttribute('x',x);t.setAttribute('y',y);
+            t.setAttribute('font-size','11');t.setAttribute('fill','#6b7385');t.setAttribute('text-anchor',anchor);t.textContent=text;svg.appendChild(t);}
           function draw(){
             while(svg.firstChild)svg.removeChild(svg.firstChild);
             if(pts.length<1)return;var t0=pts[0][0],t1=Math.max(pts[pts.length-1][0],t0+1);
             var x=function(t){return 5+590*(t-t0)/(t1-t0);};
             line(pts.map(function(p){return x(p[0]).toFixed(1)+','+(155-150*Math.min(1,p[1]/max)).toFixed(1);}),'#2f7d4f');
+            label(8,14,'100 %','start');label(592,152,(t1-t0)+' s','end');label(8,152,'0 s','start');
             var rates=[],top=0;
             for(var i=1;i<pts.length;i++){var dt=pts[i][0]-pts[i-1][0];if(dt<=0)continue;var r=(pts[i][1]-pts[i-1][1])/dt;rates.push([pts[i][0],r]);top=Math.max(top,r);}
             if(rates.length){line(rates.map(function(p){return x(p[0]).toFixed(1)+','+(155-150*(top?p[1]/top:0)).toFixed(1);}),'#2f5fd0');
