@@ -13,8 +13,10 @@ import PixCore
 struct Thumbnails: Sendable {
     /// The longer side of every thumbnail, in pixels.
     static let maxSide: UInt32 = 256
-    /// Images above this many pixels get no thumbnail (the crawl's own pixel budget is far below).
-    static let maxPixels: UInt64 = 100_000_000
+    /// Images above this many pixels get no thumbnail: the crawl's default pixel budget
+    /// (``ValidationRules/maxPixels``). A JPEG decodes at 1/8 scale when it is this large; a PNG is decoded whole
+    /// (3 bytes a pixel), so this also bounds a thumbnail's memory.
+    static let maxPixels = UInt64(ValidationRules().maxPixels)
 
     let blobs: any BlobStore
     let pool: BlockingPool
