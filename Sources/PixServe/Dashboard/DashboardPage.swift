@@ -67,7 +67,8 @@ enum DashboardPage {
             title: "PixCrawler — sign in", refresh: false,
             body: """
                 <main class="signin"><section><h1>PixCrawler</h1>
-                <p class="muted">Sign in with an API token (create one with <code>pixcrawl user create --email …</code>).</p>
+                <p class="muted">Sign in with an API token (create one with <code>pixcrawl user create --email …</code>), \
+                or open the one-time link <code>pixcrawl serve</code> prints for the owner of CLI crawls.</p>
                 \(error.map { "<p class=\"error\" id=\"signin-error\">\(HTML.escape($0))</p>" } ?? "")
                 <form method="post" action="/login">
                 <label for="token">API token</label><input id="token" name="token" type="password" autocomplete="off" required>
