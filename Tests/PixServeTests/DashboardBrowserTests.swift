@@ -99,6 +99,9 @@ struct DashboardBrowserTests {
 
             try Self.save(try await browser.screenshot(width: 1280, height: 900, mobile: false), "job-desktop", in: output)
             try Self.save(try await browser.screenshot(width: 390, height: 844, mobile: true), "job-phone", in: output)
+            #expect(
+                try await browser.evaluate("document.documentElement.scrollWidth") as? Int ?? .max <= 390,
+                "nothing is wider than a phone")
             try await browser.send("Emulation.clearDeviceMetricsOverride")
 
             // Export as zip from the page, then download through the page's link.
@@ -123,6 +126,7 @@ struct DashboardBrowserTests {
             try Self.save(try await browser.screenshot(width: 1280, height: 900, mobile: false), "export-desktop", in: output)
             try await browser.navigate(base + "/")
             try Self.save(try await browser.screenshot(width: 390, height: 844, mobile: true), "dashboard-phone", in: output)
+            #expect(try await browser.evaluate("document.documentElement.scrollWidth") as? Int ?? .max <= 390)
         }
     }
 
