@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "PixServe",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob", "PixExport", "PixCoordinate", "CPixShim",
+                "PixCore", "PixStore", "PixBlob", "PixExport", "PixCoordinate", "PixS3", "CPixShim",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

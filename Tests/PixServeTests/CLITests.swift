@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixS3
 import PixServe
 import PixStore
 import PixTestSupport
@@ -180,6 +181,45 @@ struct LocalSignInTests {
         let again = try await client.get(path)
         #expect(again.status == 401, "the link works once")
         #expect(again.cookies.isEmpty)
+        process.terminate()
+        for _ in 0..<400 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+    }
+
+    @Test("on object storage, a thumbnail is kept in the bucket next to images/")
+    func thumbnailInBucket() async throws {
+        let s3 = try TestS3.server()
+        let credentials = ["AWS_ACCESS_KEY_ID": s3.accessKey, "AWS_SECRET_ACCESS_KEY": s3.secretKey]
+        let storage = "s3://\(TestS3.bucketName("thumbs"))/p?endpoint=\(s3.endpoint)&region=\(s3.region)"
+        let location = try S3Location.parse(storage, environment: credentials)
+        let bucket = S3Client(location: location, credentials: try S3Credentials.fromEnvironment(credentials))
+        _ = try bucket.createBucket()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pixserve-s3-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let environment = credentials.merging([
+            "PIXCRAWL_DATABASE_URL": directory.appendingPathComponent("store.sqlite").path,
+            "PIXCRAWL_MIGRATIONS_DIR": TestStores.migrationsDirectory.path, "PIXCRAWL_STORAGE_URL": storage,
+        ]) { $1 }
+        let crawl = try await CLITests.pixcrawl(
+            ["crawl", "snow owl", "--max-images", "3", "--source", "demo"], environment: environment)
+        try #require(crawl.status == 0, "\(crawl.stderr)")
+
+        let log = directory.appendingPathComponent("serve.log")
+        let process = try CLITests.startServe(["--storage-dir", storage], environment: environment, log: log)
+        defer { if process.isRunning { process.terminate() } }
+        let printed = try await CLITests.waitForLog(log, #"http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+"#, while: process)
+        let link = try #require(printed.flatMap(URL.init(string:)))
+        let client = HTTPTestClient(port: link.port ?? 0)
+        let signIn = try await client.get(link.path)
+        let cookie = try #require(signIn.cookies.first?.split(separator: ";").first.map(String.init))
+        let image = try await client.get("/v1/images/1", headers: ["Cookie": cookie])
+        let sha256 = try #require(image.json["sha256"] as? String)
+        let key = location.key(for: "thumbnails/\(sha256.prefix(2))/\(sha256)-256.jpg")
+        #expect(try bucket.headObject(key: key) == nil)
+        let thumbnail = try await client.get("/v1/images/1/thumbnail", headers: ["Cookie": cookie])
+        #expect(thumbnail.status == 200)
+        #expect(TestServer.decodedJPEGSize(thumbnail.body) != nil)
+        #expect(try bucket.headObject(key: key) != nil, "cached in the bucket")
         process.terminate()
         for _ in 0..<400 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
     }

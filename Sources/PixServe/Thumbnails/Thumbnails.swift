@@ -3,13 +3,13 @@ import Foundation
 import PixBlob
 import PixCoordinate
 import PixCore
+import PixS3
 
 /// Small JPEG previews of stored images for the dashboard's grid.
 ///
 /// A thumbnail is made once per image content (libjpeg's scaled decode keeps a large JPEG cheap) and kept in the
-/// storage directory under `thumbnails/ab/<sha256>-<side>.jpg`, written to a temporary file and renamed into place,
-/// so concurrent requests never see half a file. On object storage nothing is cached on disk; the response's
-/// cache headers still spare repeated requests.
+/// storage next to `images/`, under `thumbnails/ab/<sha256>-<side>.jpg`: a local file written to a temporary name
+/// and renamed into place (so concurrent requests never see half a file), or an object in the same bucket and prefix.
 struct Thumbnails: Sendable {
     /// The longer side of every thumbnail, in pixels.
     static let maxSide: UInt32 = 256
@@ -21,24 +21,50 @@ struct Thumbnails: Sendable {
     let blobs: any BlobStore
     let pool: BlockingPool
 
-    /// Where thumbnails are cached: next to `images/` in a local store.
-    var cacheDirectory: URL? {
-        (blobs as? LocalBlobStore)?.root.appendingPathComponent("thumbnails", isDirectory: true)
+    /// The cache's path of the thumbnail of the content `sha256`, relative to the storage root.
+    static func cachePath(sha256: String) -> String {
+        "thumbnails/\(sha256.prefix(2))/\(sha256)-\(maxSide).jpg"
     }
 
     /// The thumbnail of `image`, from the cache or made now; `nil` when its file is missing or cannot be decoded.
     func thumbnail(of image: ImageRecord) async throws -> [UInt8]? {
         guard let key = try? BlobKey(sha256: image.sha256, format: image.format) else { return nil }
-        let cached = cacheDirectory.map {
-            $0.appendingPathComponent(String(image.sha256.prefix(2)), isDirectory: true)
-                .appendingPathComponent("\(image.sha256)-\(Self.maxSide).jpg")
-        }
+        let path = Self.cachePath(sha256: image.sha256)
         let blobs = self.blobs
         return try await pool.run {
-            if let cached, let bytes = try? Data(contentsOf: cached) { return [UInt8](bytes) }
+            if let cached = Self.cached(path, in: blobs) { return cached }
             guard let original = try? blobs.get(key), let thumbnail = Self.make(from: original) else { return nil }
-            if let cached { Self.store(thumbnail, at: cached) }
+            Self.store(thumbnail, at: path, in: blobs)
             return thumbnail
+        }
+    }
+
+    static func cached(_ path: String, in blobs: any BlobStore) -> [UInt8]? {
+        switch blobs {
+        case let local as LocalBlobStore:
+            return (try? Data(contentsOf: local.root.appendingPathComponent(path))).map { [UInt8]($0) }
+        case let objects as S3BlobStore:
+            return try? objects.client.getObject(key: objects.client.location.key(for: path))
+        default:
+            return nil
+        }
+    }
+
+    /// Keeps `bytes` at `path`; a failure only costs the cache entry.
+    static func store(_ bytes: [UInt8], at path: String, in blobs: any BlobStore) {
+        switch blobs {
+        case let local as LocalBlobStore:
+            let file = local.root.appendingPathComponent(path)
+            let directory = file.deletingLastPathComponent()
+            try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let temporary = directory.appendingPathComponent(".\(file.lastPathComponent).\(UUID().uuidString).tmp")
+            guard (try? Data(bytes).write(to: temporary)) != nil else { return }
+            if rename(temporary.path, file.path) != 0 { try? FileManager.default.removeItem(at: temporary) }
+        case let objects as S3BlobStore:
+            _ = try? objects.client.putObject(
+                key: objects.client.location.key(for: path), bytes: bytes, contentType: "image/jpeg")
+        default:
+            break
         }
     }
 
@@ -56,14 +82,5 @@ struct Thumbnails: Sendable {
         guard code == Int32(CPIX_OK), let output else { return nil }
         defer { cpix_free(output) }
         return Array(UnsafeBufferPointer(start: output, count: length))
-    }
-
-    /// Writes `bytes` to `file` through a temporary file and a rename; a failure only costs the cache entry.
-    static func store(_ bytes: [UInt8], at file: URL) {
-        let directory = file.deletingLastPathComponent()
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let temporary = directory.appendingPathComponent(".\(file.lastPathComponent).\(UUID().uuidString).tmp")
-        guard (try? Data(bytes).write(to: temporary)) != nil else { return }
-        if rename(temporary.path, file.path) != 0 { try? FileManager.default.removeItem(at: temporary) }
     }
 }
