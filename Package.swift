@@ -141,7 +141,7 @@ let package = Package(
         .target(
             name: "PixServe",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob", "PixExport", "PixCoordinate",
+                "PixCore", "PixStore", "PixBlob", "PixExport", "PixCoordinate", "PixS3", "CPixImage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -239,7 +239,7 @@ let package = Package(
             name: "PixServeTests",
             dependencies: [
                 "PixServe", "PixCore", "PixStore", "PixBlob", "PixExport", "PixFixtures", "PixTestSupport", "PixS3",
-                "PixCoordinate", "PixSources", "PixDemo", "PixFetch",
+                "PixCoordinate", "PixSources", "PixDemo", "PixFetch", "CPixImage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

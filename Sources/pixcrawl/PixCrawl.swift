@@ -8,8 +8,9 @@ struct PixCrawl: AsyncParsableCommand {
         commandName: "pixcrawl",
         abstract: "Crawl, validate and export image datasets, on one machine or many.",
         discussion: """
-            The embedded SQLite store (storage/pixcrawl.sqlite) is used unless PIXCRAWL_DATABASE_URL names a
+            The embedded SQLite store (storage/pixcrawl.sqlite) is used unless PIXCRAWL_DATABASE_URL names a \
             PostgreSQL server (postgres://…), which lets workers on many machines share one crawl.
+
             Start with:  pixcrawl crawl "red fox" --max-images 100 --source demo
             """,
         version: PixCrawlVersion.current,

@@ -38,8 +38,10 @@ struct CLITests {
     func migrateTwice(backend: Backend) throws {
         let directory = try Self.scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let environment = ["PIXCRAWL_DATABASE_URL": try Self.databaseURL(backend, directory: directory),
-                           "PIXCRAWL_MIGRATIONS_DIR": TestStores.migrationsDirectory.path]
+        let environment = [
+            "PIXCRAWL_DATABASE_URL": try Self.databaseURL(backend, directory: directory),
+            "PIXCRAWL_MIGRATIONS_DIR": TestStores.migrationsDirectory.path,
+        ]
         let first = try TestProcess.pixcrawl(["migrate"], environment: environment)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("applied 001_initial.sql"))
@@ -88,5 +90,27 @@ struct CLITests {
             ["migrate", "--schema", "bad-name;drop"], environment: ["PIXCRAWL_DATABASE_URL": "postgres://127.0.0.1/x"])
         #expect(schema.status == 1)
         #expect(schema.stderr.contains("schema name"))
+    }
+}
+
+/// Help texts are paragraphs: the argument parser wraps them to the terminal, so a wide terminal shows each
+/// paragraph on one line (a hard line break in the text would split the sentence in the middle).
+@Suite("help texts")
+struct HelpTextTests {
+    @Test(
+        "a discussion reads as one paragraph on a wide terminal",
+        arguments: [
+            (["--help"], "unless PIXCRAWL_DATABASE_URL names a PostgreSQL server"),
+            (["help", "crawl"], "runs --workers workers in this process against the store until the job is finished."),
+            (["help", "worker"], "downloads and validates their candidates"),
+            (["help", "gc"], "marks those exports expired (an archive with a live link is never deleted)"),
+            (["help", "serve"], "`pixcrawl user create --email E`. SIGTERM"),
+            (["help", "validate"], "marks each image valid or invalid"),
+            (["help", "fsck"], "and reports: orphans"),
+        ])
+    func paragraph(arguments: [String], sentence: String) throws {
+        let output = try TestProcess.pixcrawl(arguments, environment: ["COLUMNS": "400"])
+        #expect(output.status == 0, "\(output.stderr)")
+        #expect(output.stdout.contains(sentence), "\(output.stdout)")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixS3
 import PixServe
 import PixStore
 import PixTestSupport
@@ -75,6 +76,39 @@ struct CLITests {
         #expect(bytes.range(of: Data(APITokenGenerator.hash(token).utf8)) != nil)
     }
 
+    /// Runs `pixcrawl` to its end on a dispatch thread, so a long command never holds a cooperative thread.
+    static func pixcrawl(_ arguments: [String], environment: [String: String]) async throws -> TestProcess.Output {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try TestProcess.pixcrawl(arguments, environment: environment) })
+            }
+        }
+    }
+
+    /// Starts `pixcrawl serve` on a free loopback port with `arguments` added, its output going to `log`.
+    static func startServe(_ arguments: [String], environment: [String: String], log: URL) throws -> Process {
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestProcess.pixcrawlPath)
+        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// The first match of `pattern` in `log`, polled every 50 ms for up to 30 s while `process` runs.
+    static func waitForLog(_ log: URL, _ pattern: String, while process: Process) async throws -> String? {
+        for _ in 0..<600 where process.isRunning {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: pattern, options: .regularExpression) { return String(text[range]) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
     @Test("pixcrawl serve answers on loopback and stops gracefully on SIGTERM")
     func serveAndStop() async throws {
         let directory = try Self.scratch()
@@ -88,30 +122,14 @@ struct CLITests {
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
         let log = directory.appendingPathComponent("serve.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestProcess.pixcrawlPath)
-        process.arguments = [
-            "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "info",
-            "--storage-dir", directory.appendingPathComponent("storage").path,
-        ]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try Self.startServe(
+            ["--log-level", "info", "--storage-dir", directory.appendingPathComponent("storage").path],
+            environment: environment, log: log)
         defer { if process.isRunning { process.terminate() } }
-
-        var port: Int?
-        for _ in 0..<600 where port == nil && process.isRunning {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"pixcrawl\.address=http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                port = Int(text[range].split(separator: ":").last ?? "")
-            } else {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
-        let bound = try #require(port, "serve did not report its address: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let address = try await Self.waitForLog(log, #"pixcrawl\.address=http://127\.0\.0\.1:(\d+)"#, while: process)
+        let port = address.flatMap { Int($0.split(separator: ":").last ?? "") }
+        let bound = try #require(
+            port, "serve did not report its address: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         let client = HTTPTestClient(port: bound)
         #expect(try await client.get("/healthz").status == 200)
         #expect(try await client.get("/readyz").status == 200)
@@ -126,5 +144,83 @@ struct CLITests {
         let text = try String(contentsOf: log, encoding: .utf8)
         #expect(text.contains("http.route=/v1/me"), "structured request log lines")
         #expect(!text.contains(token), "tokens never reach the log")
+    }
+}
+
+@Suite("pixcrawl serve: the local profile signs in")
+struct LocalSignInTests {
+    @Test("serve prints a one-time sign-in link for the local profile, whose CLI crawl the dashboard then shows")
+    func localSignIn() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pixserve-local-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage = directory.appendingPathComponent("storage").path
+        let environment = [
+            "PIXCRAWL_DATABASE_URL": directory.appendingPathComponent("store.sqlite").path,
+            "PIXCRAWL_MIGRATIONS_DIR": TestStores.migrationsDirectory.path, "PIXCRAWL_STORAGE_URL": storage,
+        ]
+        // A whole crawl: waited for off the cooperative pool, which the other suites' servers share.
+        let crawl = try await CLITests.pixcrawl(
+            ["crawl", "arctic hare", "--max-images", "4", "--source", "demo"], environment: environment)
+        try #require(crawl.status == 0, "\(crawl.stderr)")
+
+        let log = directory.appendingPathComponent("serve.log")
+        let process = try CLITests.startServe(["--storage-dir", storage], environment: environment, log: log)
+        defer { if process.isRunning { process.terminate() } }
+        let printed = try await CLITests.waitForLog(log, #"http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+"#, while: process)
+        let link = try #require(
+            printed.flatMap(URL.init(string:)), "no sign-in link: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        let (port, path) = (link.port ?? 0, link.path)
+        let client = HTTPTestClient(port: port)
+        let signIn = try await client.get(path)
+        #expect(signIn.status == 303)
+        let cookie = try #require(signIn.cookies.first?.split(separator: ";").first.map(String.init))
+        let page = try await client.get("/", headers: ["Cookie": cookie])
+        #expect(page.text.contains("local@localhost"))
+        #expect(page.text.contains("arctic hare"), "the CLI crawl is on the dashboard")
+        let again = try await client.get(path)
+        #expect(again.status == 401, "the link works once")
+        #expect(again.cookies.isEmpty)
+        process.terminate()
+        for _ in 0..<400 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+    }
+
+    @Test("on object storage, a thumbnail is kept in the bucket next to images/")
+    func thumbnailInBucket() async throws {
+        let s3 = try TestS3.server()
+        let credentials = ["AWS_ACCESS_KEY_ID": s3.accessKey, "AWS_SECRET_ACCESS_KEY": s3.secretKey]
+        let storage = "s3://\(TestS3.bucketName("thumbs"))/p?endpoint=\(s3.endpoint)&region=\(s3.region)"
+        let location = try S3Location.parse(storage, environment: credentials)
+        let bucket = S3Client(location: location, credentials: try S3Credentials.fromEnvironment(credentials))
+        _ = try bucket.createBucket()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pixserve-s3-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let environment = credentials.merging([
+            "PIXCRAWL_DATABASE_URL": directory.appendingPathComponent("store.sqlite").path,
+            "PIXCRAWL_MIGRATIONS_DIR": TestStores.migrationsDirectory.path, "PIXCRAWL_STORAGE_URL": storage,
+        ]) { $1 }
+        let crawl = try await CLITests.pixcrawl(
+            ["crawl", "snow owl", "--max-images", "3", "--source", "demo"], environment: environment)
+        try #require(crawl.status == 0, "\(crawl.stderr)")
+
+        let log = directory.appendingPathComponent("serve.log")
+        let process = try CLITests.startServe(["--storage-dir", storage], environment: environment, log: log)
+        defer { if process.isRunning { process.terminate() } }
+        let printed = try await CLITests.waitForLog(log, #"http://127\.0\.0\.1:\d+/signin/[A-Za-z0-9_-]+"#, while: process)
+        let link = try #require(printed.flatMap(URL.init(string:)))
+        let client = HTTPTestClient(port: link.port ?? 0)
+        let signIn = try await client.get(link.path)
+        let cookie = try #require(signIn.cookies.first?.split(separator: ";").first.map(String.init))
+        let image = try await client.get("/v1/images/1", headers: ["Cookie": cookie])
+        let sha256 = try #require(image.json["sha256"] as? String)
+        let key = location.key(for: "thumbnails/\(sha256.prefix(2))/\(sha256)-256.jpg")
+        #expect(try bucket.headObject(key: key) == nil)
+        let thumbnail = try await client.get("/v1/images/1/thumbnail", headers: ["Cookie": cookie])
+        #expect(thumbnail.status == 200)
+        #expect(TestServer.decodedJPEGSize(thumbnail.body) != nil)
+        #expect(try bucket.headObject(key: key) != nil, "cached in the bucket")
+        process.terminate()
+        for _ in 0..<400 where process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import Logging
+import NIOCore
 import PixCore
 import PixServe
 import PixStore
@@ -80,10 +80,7 @@ struct DashboardTests {
             Issue.record("chromium is not installed: `apt-get install -y chromium` (CI installs it in .ci/run)")
             return
         }
-        let output = URL(
-            fileURLWithPath: ProcessInfo.processInfo.environment["PIXCRAWL_TEST_OUTPUT_DIR"]
-                ?? FileManager.default.temporaryDirectory.appendingPathComponent("pixcrawl-test-output").path)
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let output = try Self.outputDirectory()
         let recorder = RequestLogRecorder()
         try await TestServer.with(.sqlite, logHandler: recorder) { server in
             let alice = try await server.makeUser("alice", role: .admin)
@@ -133,6 +130,15 @@ struct DashboardTests {
                 print("dashboard screenshot: \(screenshot.path)")
             }
         }
+    }
+
+    /// Where screenshots go: `$PIXCRAWL_TEST_OUTPUT_DIR`, else a folder in the temporary directory.
+    static func outputDirectory() throws -> URL {
+        let output = URL(
+            fileURLWithPath: ProcessInfo.processInfo.environment["PIXCRAWL_TEST_OUTPUT_DIR"]
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("pixcrawl-test-output").path)
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        return output
     }
 
     static func findChromium() -> String? {

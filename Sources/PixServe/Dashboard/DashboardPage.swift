@@ -15,6 +15,9 @@ struct DashboardModel: Sendable {
     var workers: [WorkerRecord]?
     var exportsAvailable: Bool
     var now: Date
+    /// The "start a crawl" form as typed, and the API's answer to it when it was refused.
+    var form = JobForm()
+    var formError: APIError?
 }
 
 /// Server-rendered HTML of the dashboard: complete without JavaScript (a meta refresh in `<noscript>`
@@ -31,7 +34,22 @@ enum DashboardPage {
         .fill{display:block;background:#2f7d4f;height:100%}
         .muted{color:#6b7385} .status{font-weight:600} .reject{display:inline-block;margin-right:.6rem}
         button,input,select{font:inherit} form.inline{display:inline} .signin{max-width:420px;margin:4rem auto}
-        .signin input{width:100%;padding:.4rem;margin:.4rem 0} .error{color:#a3262a}
+        .signin input{width:100%;padding:.4rem;margin:.4rem 0} .error{color:#a3262a;margin:.2rem 0}
+        .job-form,.export-form{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:.6rem 1rem;align-items:start}
+        .field label,.field legend{display:block;font-weight:600;font-size:.9rem;margin-bottom:.2rem}
+        .field input,.field select,.field textarea{width:100%;box-sizing:border-box;padding:.35rem} .field input[type=checkbox]{width:auto}
+        .wide{grid-column:1/-1} .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:.6rem 1rem;margin-top:.5rem}
+        fieldset{border:1px solid #dde1e7;border-radius:4px;margin:0} label.check{display:inline-block;margin-right:1rem;font-weight:400}
+        [aria-invalid=true]{border-color:#a3262a;outline:1px solid #a3262a} :focus-visible{outline:2px solid #2f5fd0;outline-offset:2px}
+        .gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.6rem}
+        .gallery figure{margin:0;background:#f0f2f5;border-radius:4px;overflow:hidden} .gallery figure.near{outline:2px dashed #c58a00}
+        .gallery img{width:100%;height:150px;object-fit:cover;display:block}
+        .gallery figcaption{font-size:.78rem;padding:.3rem;color:#4a5263;overflow-wrap:anywhere}
+        .chart{width:100%;height:auto;max-height:220px;background:#fafbfc;border:1px solid #eceef2}
+        .legend-progress{color:#2f7d4f} .legend-rate{color:#2f5fd0} details summary{cursor:pointer} li{overflow-wrap:anywhere}
+        @media (max-width:640px){main{padding:.5rem} header{flex-wrap:wrap;padding:.6rem .8rem} section{padding:.7rem}
+        td,th{display:block;border:0;padding:.15rem 0} tr{display:block;border-bottom:1px solid #eceef2;padding:.3rem 0}
+        .bar{width:120px} .gallery{grid-template-columns:repeat(2,1fr)}}
         """
 
     static func document(title: String, refresh: Bool, body: String, script: String = "") -> String {
@@ -49,7 +67,8 @@ enum DashboardPage {
             title: "PixCrawler — sign in", refresh: false,
             body: """
                 <main class="signin"><section><h1>PixCrawler</h1>
-                <p class="muted">Sign in with an API token (create one with <code>pixcrawl user create --email …</code>).</p>
+                <p class="muted">Sign in with an API token (create one with <code>pixcrawl user create --email …</code>), \
+                or open the one-time link <code>pixcrawl serve</code> prints for the owner of CLI crawls.</p>
                 \(error.map { "<p class=\"error\" id=\"signin-error\">\(HTML.escape($0))</p>" } ?? "")
                 <form method="post" action="/login">
                 <label for="token">API token</label><input id="token" name="token" type="password" autocomplete="off" required>
@@ -63,8 +82,9 @@ enum DashboardPage {
             <span class="muted">(\(model.caller.profile.role.rawValue))</span>
             <form method="post" action="/logout"><button type="submit">Sign out</button></form></div></header><main>
             """
+        body += model.form.render(projects: model.projects.map(\.project), error: model.formError)
         if model.projects.isEmpty {
-            body += "<section><p>No projects yet. Create one with <code>POST /v1/projects</code>.</p></section>"
+            body += "<section><p>No projects yet: the form above creates one with your first crawl.</p></section>"
         }
         for (project, jobs) in model.projects {
             body += """
@@ -99,12 +119,18 @@ enum DashboardPage {
         return document(title: "PixCrawler dashboard", refresh: true, body: body, script: script)
     }
 
-    static func renderJob(_ entry: DashboardJob, exportsAvailable: Bool, now: Date) -> String {
+    /// One job: status, live progress, counters, rejects, actions and exports (with the export form).
+    /// - Parameters:
+    ///   - exportForm: the export form's values; `exportError` is shown beside the input it concerns.
+    static func renderJob(
+        _ entry: DashboardJob, exportsAvailable: Bool, now: Date, exportForm: ExportForm = ExportForm(),
+        exportError: APIError? = nil
+    ) -> String {
         let job = entry.job
         let c = job.counters
         var html = """
             <article class="job" id="job-\(job.id)" data-job-id="\(job.id)" data-progress-history="\(job.progress)">
-            <h3>\(HTML.escape(job.name)) <span class="muted">· job \(job.id)</span></h3>
+            <h3><a href="/jobs/\(job.id)">\(HTML.escape(job.name))</a> <span class="muted">· job \(job.id)</span></h3>
             <table><tr><td>Status</td><td class="status" data-field="status">\(job.status.rawValue)</td></tr>
             <tr><td>Progress</td><td><span class="bar"><span class="fill" data-field="bar" style="width:\(job.progress)%"></span></span>
             <span data-field="progress">\(job.progress)%</span>
@@ -120,10 +146,25 @@ enum DashboardPage {
                 html += "<span class=\"reject\">\(reject.category.rawValue) \(reject.count)</span>"
             }
         }
+        html += "</td></tr><tr><td>Actions</td><td>"
+        if ![.completed, .failed, .cancelled].contains(job.status) {
+            html += """
+                <form class="inline" method="post" action="/dashboard/jobs/\(job.id)/cancel">\
+                <button type="submit">Cancel job</button></form>
+                """
+        }
+        if c.failedChunks > 0 && job.status != .cancelled {
+            html += """
+                <form class="inline" method="post" action="/dashboard/jobs/\(job.id)/retry-failed">\
+                <button type="submit">Retry \(c.failedChunks) failed chunks</button></form>
+                """
+        }
+        html += "<a href=\"/jobs/\(job.id)\">Images and rejects</a>"
         html += "</td></tr><tr><td>Exports</td><td>"
         if entry.exports.isEmpty { html += "<span class=\"muted\">none</span>" }
         for export in entry.exports {
-            html += "<div class=\"export\" id=\"export-\(export.id)\">\(HTML.escape(export.format)) · \(export.status.rawValue) · \(export.progress)%"
+            html +=
+                "<div class=\"export\" data-export-status=\"\(export.status.rawValue)\" id=\"export-\(export.id)\">\(HTML.escape(export.format)) · \(export.status.rawValue) · \(export.progress)%"
             if let expires = export.expiresAt {
                 let when = HTML.escape(ISO8601DateFormatter().string(from: expires))
                 html +=
@@ -139,13 +180,7 @@ enum DashboardPage {
             }
             html += "</div>"
         }
-        if exportsAvailable {
-            html += """
-                <form method="post" action="/dashboard/jobs/\(job.id)/exports">
-                <select name="format" aria-label="format">\(ExportRequest.formats.map { "<option>\($0)</option>" }.joined())</select>
-                <button type="submit">Export</button></form>
-                """
-        }
+        if exportsAvailable { html += exportForm.render(jobID: job.id, error: exportError) }
         html += "</td></tr></table></article>"
         return html
     }
@@ -179,6 +214,8 @@ enum DashboardPage {
               if(!done[j.status])setTimeout(function(){poll(el);},2000);
             }).catch(function(){setTimeout(function(){poll(el);},5000);});
           }
+          if(document.querySelector('[data-export-status=pending],[data-export-status=running]'))
+            setTimeout(function(){location.reload();},3000);
           document.querySelectorAll('[data-job-id]').forEach(function(el){
             if(!done[el.querySelector('[data-field="status"]').textContent])poll(el);
           });

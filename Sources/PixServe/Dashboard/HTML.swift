@@ -19,17 +19,20 @@ enum HTML {
         return result
     }
 
-    /// Decodes an `application/x-www-form-urlencoded` body.
+    /// Decodes an `application/x-www-form-urlencoded` body; of a repeated name the last value wins.
     static func formFields(_ body: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String {
-                String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part)
-            }
-            guard let name = parts.first else { continue }
-            fields[decode(name)] = parts.count > 1 ? decode(parts[1]) : ""
+        formPairs(body).reduce(into: [:]) { $0[$1.name] = $1.value }
+    }
+
+    /// Decodes an `application/x-www-form-urlencoded` body into its pairs, in order (checkboxes repeat a name).
+    static func formPairs(_ body: String) -> [(name: String, value: String)] {
+        func decode(_ part: Substring) -> String {
+            String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part)
         }
-        return fields
+        return body.split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = parts.first else { return nil }
+            return (decode(name), parts.count > 1 ? decode(parts[1]) : "")
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixExport
 
 /// An export job as the API shows it.
 public struct ExportSummary: Codable, Sendable, Hashable {
@@ -60,6 +61,12 @@ public struct ExportRequest: Codable, Sendable, Hashable {
     public var minHeight: Int?
     /// Drop near duplicates within this dHash Hamming distance (0–64).
     public var dedupNear: Int?
+    /// Split weights, e.g. `train=0.8,val=0.2` (as `pixcrawl export --split`).
+    public var split: String?
+    /// Seed of the split assignment (default 0).
+    public var seed: UInt64?
+    /// Samples per WebDataset shard (default 1,000).
+    public var shardSize: Int?
 
     enum CodingKeys: String, CodingKey {
         case format, layout
@@ -67,11 +74,13 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         case minWidth = "min_width"
         case minHeight = "min_height"
         case dedupNear = "dedup_near"
+        case split, seed
+        case shardSize = "shard_size"
     }
 
     public init(
         format: String, layout: String? = nil, expiresInHours: Int? = nil, minWidth: Int? = nil, minHeight: Int? = nil,
-        dedupNear: Int? = nil
+        dedupNear: Int? = nil, split: String? = nil, seed: UInt64? = nil, shardSize: Int? = nil
     ) {
         self.format = format
         self.layout = layout
@@ -79,6 +88,9 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         self.minWidth = minWidth
         self.minHeight = minHeight
         self.dedupNear = dedupNear
+        self.split = split
+        self.seed = seed
+        self.shardSize = shardSize
     }
 
     /// The request with defaults filled in, or the first problem, naming its field.
@@ -87,7 +99,8 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         let format = self.format.lowercased()
         guard Self.formats.contains(format) else {
             throw APIError.validation(
-                field: "format", reason: "unknown format \(self.format.debugDescription); use one of \(Self.formats.joined(separator: ", "))")
+                field: "format",
+                reason: "unknown format \(self.format.debugDescription); use one of \(Self.formats.joined(separator: ", "))")
         }
         let layout = (self.layout ?? "flat").lowercased()
         guard Self.layouts.contains(layout) else {
@@ -105,9 +118,20 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         if let dedupNear, !(0...64).contains(dedupNear) {
             throw APIError.validation(field: "dedup_near", reason: "must be between 0 and 64")
         }
+        if let shardSize, !(1...1_000_000).contains(shardSize) {
+            throw APIError.validation(field: "shard_size", reason: "must be between 1 and 1000000")
+        }
+        let split = self.split?.trimmingCharacters(in: .whitespaces)
+        if let split, !split.isEmpty {
+            do {
+                _ = try ExportOptions(split: split).splitRatios()
+            } catch let error as ExportJobError {
+                throw APIError.validation(field: "split", reason: error.description)
+            }
+        }
         return ExportRequest(
             format: format, layout: layout, expiresInHours: hours, minWidth: minWidth, minHeight: minHeight,
-            dedupNear: dedupNear)
+            dedupNear: dedupNear, split: split?.isEmpty == false ? split : nil, seed: seed, shardSize: shardSize)
     }
 }
 

@@ -50,8 +50,8 @@ public struct StoreExportService: ExportService {
         }
         let options = ExportOptions(
             layout: ExportLayout(rawValue: request.layout ?? "flat") ?? .flat, nearDuplicateDistance: request.dedupNear,
-            minWidth: request.minWidth, minHeight: request.minHeight,
-            linkLifetimeSeconds: (request.expiresInHours ?? 168) * 3600)
+            split: request.split, seed: request.seed ?? 0, minWidth: request.minWidth, minHeight: request.minHeight,
+            linkLifetimeSeconds: (request.expiresInHours ?? 168) * 3600, shardSize: request.shardSize ?? 1000)
         do {
             return Self.summary(try await runner.enqueue(crawlJobID: jobID, format: format, options: options, userID: userID))
         } catch let error as ExportJobError where error.code == .invalidOptions {

@@ -84,7 +84,9 @@ public enum APICatalog {
         op(
             "POST", "/v1/tokens", "Create an API token; the secret is shown once", tag: "account", body: "TokenRequest",
             [201: json("Created", "CreatedToken")]),
-        op("DELETE", "/v1/tokens/{id}", "Revoke a token", tag: "account", [204: R(description: "Revoked", schema: nil, mediaType: "")]),
+        op(
+            "DELETE", "/v1/tokens/{id}", "Revoke a token", tag: "account",
+            [204: R(description: "Revoked", schema: nil, mediaType: "")]),
         op(
             "GET", "/v1/activity", "The caller's own activity, newest first", tag: "account",
             query: [Q(name: "limit", type: "integer", description: "At most 500")], [200: json("Activity", "Page")]),
@@ -138,6 +140,14 @@ public enum APICatalog {
         op(
             "GET", "/v1/images/{id}/file", "The stored image file", tag: "images",
             [200: R(description: "The image bytes", schema: nil, mediaType: "image/*")]),
+        op(
+            "GET", "/v1/images/{id}/thumbnail", "A JPEG thumbnail, at most 256 px on its longer side (cached, ETag)",
+            tag: "images",
+            [
+                200: R(description: "The thumbnail", schema: nil, mediaType: "image/jpeg"),
+                304: R(description: "Not modified (If-None-Match)", schema: nil, mediaType: ""),
+                404: json("Not the caller's image, or its file is missing", "Error"),
+            ]),
 
         op(
             "POST", "/v1/jobs/{id}/validations",
@@ -179,20 +189,62 @@ public enum APICatalog {
         op(
             "POST", "/login", "Dashboard sign-in with a token (form field `token`); sets the session cookie",
             tag: "dashboard", auth: false,
-            [303: R(description: "Signed in, back to /", schema: nil, mediaType: ""),
-             401: R(description: "Unknown token: the form again", schema: nil, mediaType: "text/html")]),
+            [
+                303: R(description: "Signed in, back to /", schema: nil, mediaType: ""),
+                401: R(description: "Unknown token: the form again", schema: nil, mediaType: "text/html"),
+            ]),
         op(
             "POST", "/logout", "Dashboard sign-out", tag: "dashboard", auth: false,
             [303: R(description: "Signed out", schema: nil, mediaType: "")]),
         op(
             "POST", "/dashboard/exports/{id}/link", "Dashboard download button: issues a link and redirects to it",
             tag: "dashboard", auth: false,
-            [303: R(description: "To /downloads/{token}", schema: nil, mediaType: ""),
-             401: json("Not signed in", "Error"), 409: json("No published archive yet", "Error")]),
+            [
+                303: R(description: "To /downloads/{token}", schema: nil, mediaType: ""),
+                401: json("Not signed in", "Error"), 409: json("No published archive yet", "Error"),
+            ]),
         op(
-            "POST", "/dashboard/jobs/{id}/exports", "Dashboard export button (form field `format`)", tag: "dashboard",
-            auth: false,
-            [303: R(description: "Queued, back to /", schema: nil, mediaType: ""),
-             401: json("Not signed in", "Error")]),
+            "POST", "/dashboard/jobs/{id}/exports",
+            "Dashboard export form (the fields of ExportRequest)",
+            tag: "dashboard", auth: false,
+            [
+                303: R(description: "Queued, to the job page", schema: nil, mediaType: ""),
+                401: json("Not signed in", "Error"),
+                422: R(description: "The job page, the reason beside the field", schema: nil, mediaType: "text/html"),
+            ]),
+        op(
+            "GET", "/signin/{code}", "One-time dashboard sign-in link (printed by `pixcrawl serve`); sets the session cookie",
+            tag: "dashboard", auth: false,
+            [
+                303: R(description: "Signed in, to /", schema: nil, mediaType: ""),
+                401: R(description: "Used or expired: the sign-in form", schema: nil, mediaType: "text/html"),
+            ]),
+        op(
+            "GET", "/jobs/{id}", "Dashboard job page: progress chart, workers, thumbnail grid, reject examples, exports",
+            tag: "dashboard", auth: false,
+            query: [Q(name: "before", type: "integer", description: "Gallery cursor: images older than this id")],
+            [
+                200: R(description: "HTML page (the sign-in form without a session)", schema: nil, mediaType: "text/html"),
+                404: json("Not the caller's job", "Error"),
+            ]),
+        op(
+            "POST", "/dashboard/jobs",
+            "Dashboard form starting a crawl (fields: project or project_name, keywords, sources, max_images, rules)",
+            tag: "dashboard", auth: false,
+            [
+                303: R(description: "Submitted, to the job page", schema: nil, mediaType: ""),
+                401: json("Not signed in", "Error"),
+                422: R(description: "The form again, the reason beside the field", schema: nil, mediaType: "text/html"),
+            ]),
+        op(
+            "POST", "/dashboard/jobs/{id}/cancel", "Dashboard cancel button", tag: "dashboard", auth: false,
+            [
+                303: R(description: "Cancelled, to the job page", schema: nil, mediaType: ""),
+                409: json("Already finished", "Error"),
+            ]),
+        op(
+            "POST", "/dashboard/jobs/{id}/retry-failed", "Dashboard retry button: failed chunks back to pending",
+            tag: "dashboard", auth: false,
+            [303: R(description: "To the job page", schema: nil, mediaType: ""), 409: json("Job cancelled", "Error")]),
     ]
 }

@@ -208,6 +208,8 @@ public enum OpenAPIDocument {
                     "format": enumeration(ExportRequest.formats), "layout": enumeration(ExportRequest.layouts),
                     "expires_in_hours": ["type": "integer", "minimum": 1, "maximum": 720],
                     "min_width": integer, "min_height": integer, "dedup_near": ["type": "integer", "minimum": 0, "maximum": 64],
+                    "split": string, "seed": ["type": "integer", "minimum": 0],
+                    "shard_size": ["type": "integer", "minimum": 1, "maximum": 1_000_000],
                 ], required: ["format"]),
             "LinkRequest": object(["expires_in_hours": ["type": "integer", "minimum": 1, "maximum": 720]]),
             "DownloadLink": object(["export_id": integer, "download_url": string, "expires_at": dateTime]),

@@ -48,19 +48,12 @@ extension PixServer {
         }
         api.post("jobs/{id}/cancel") { _, context in
             let caller = try context.requireCaller()
-            let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
-            guard try await jobControl.cancel(jobID: job.id, actor: caller.profile.id) else {
-                throw APIError.conflict("job \(job.id) is already \(job.status.rawValue)")
-            }
-            guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
+            let updated = try await cancelJob(try Self.pathID(context, "job"), caller: caller)
             return JSONResponse(value: JobView(updated))
         }
         api.post("jobs/{id}/retry-failed") { _, context in
             let caller = try context.requireCaller()
-            let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
-            guard job.status != .cancelled else { throw APIError.conflict("job \(job.id) is cancelled") }
-            let retried = try await jobControl.retryFailed(jobID: job.id, actor: caller.profile.id)
-            guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
+            let (retried, updated) = try await retryFailedChunks(try Self.pathID(context, "job"), caller: caller)
             return JSONResponse(value: RetryView(retriedChunks: retried, job: JobView(updated)))
         }
         api.get("jobs/{id}/errors") { request, context in
@@ -98,6 +91,27 @@ extension PixServer {
         } catch let error as PlanningError {
             throw APIError.planning(error)
         }
+    }
+
+    /// Cancels the caller's job (`POST /v1/jobs/{id}/cancel` and the dashboard's button).
+    /// - Returns: the job as it is now.
+    func cancelJob(_ id: Int64, caller: Caller) async throws -> CrawlJob {
+        let (job, _) = try await ownedJob(id, caller: caller)
+        guard try await jobControl.cancel(jobID: job.id, actor: caller.profile.id) else {
+            throw APIError.conflict("job \(job.id) is already \(job.status.rawValue)")
+        }
+        guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
+        return updated
+    }
+
+    /// Puts the caller's failed chunks back to pending (`POST /v1/jobs/{id}/retry-failed` and the dashboard's button).
+    /// - Returns: how many chunks were retried, and the job as it is now.
+    func retryFailedChunks(_ id: Int64, caller: Caller) async throws -> (Int, CrawlJob) {
+        let (job, _) = try await ownedJob(id, caller: caller)
+        guard job.status != .cancelled else { throw APIError.conflict("job \(job.id) is cancelled") }
+        let retried = try await jobControl.retryFailed(jobID: job.id, actor: caller.profile.id)
+        guard let updated = try await store.job(id: job.id) else { throw APIError.notFound("job \(job.id)") }
+        return (retried, updated)
     }
 
     /// A page of the jobs the caller may see, newest first. Admins page over every job; others over the

@@ -17,16 +17,23 @@ struct ProjectUpdate: Decodable, Sendable {
 }
 
 extension PixServer {
+    /// Creates a project owned by `caller`: the one path of `POST /v1/projects` and the dashboard's form.
+    /// - Throws: ``APIError`` 422 naming the field at fault.
+    func createProject(_ body: ProjectCreate, caller: Caller) async throws -> Project {
+        try Self.checkProjectName(body.name)
+        try Self.checkDescription(body.description)
+        let project = try await store.createProject(
+            NewProject(name: body.name, description: body.description, userID: caller.profile.id))
+        await audit(caller, "project.created", "project", "\(project.id)", ["name": project.name])
+        return project
+    }
+
     /// `/v1/projects`.
     func addProjectRoutes(to api: RouterGroup<PixRequestContext>) {
         api.post("projects") { request, context in
             let caller = try context.requireCaller()
             let body = try await APIJSON.decode(ProjectCreate.self, from: request, limit: configuration.maxBodyBytes)
-            try Self.checkProjectName(body.name)
-            try Self.checkDescription(body.description)
-            let project = try await store.createProject(
-                NewProject(name: body.name, description: body.description, userID: caller.profile.id))
-            await audit(caller, "project.created", "project", "\(project.id)", ["name": project.name])
+            let project = try await createProject(body, caller: caller)
             return JSONResponse(value: project, status: .created)
         }
         api.get("projects") { _, context in

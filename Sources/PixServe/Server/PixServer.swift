@@ -39,6 +39,10 @@ public struct PixServer: Sendable {
     let authenticator: Authenticator
     /// Decodes stored images for re-validation runs, off the cooperative pool.
     let validationPool: BlockingPool
+    /// One-time dashboard sign-in links (``SignInLinks``), e.g. for the local profile that owns CLI crawls.
+    public let signInLinks = SignInLinks()
+    /// Makes and caches the dashboard's thumbnails, when there are image files.
+    let thumbnails: Thumbnails?
 
     /// - Parameters:
     ///   - store: the crawl store.
@@ -67,6 +71,7 @@ public struct PixServer: Sendable {
         self.metrics = ServerMetrics(store: store)
         self.authenticator = Authenticator(store: store)
         self.validationPool = BlockingPool(threads: 2, label: "pixcrawl.serve.validate")
+        self.thumbnails = blobs.map { Thumbnails(blobs: $0, pool: BlockingPool(threads: 2, label: "pixcrawl.serve.thumbnails")) }
     }
 
     /// Every route, with its middleware: request log and metrics outermost, JSON errors innermost, the token
@@ -84,6 +89,7 @@ public struct PixServer: Sendable {
         addProjectRoutes(to: api)
         addJobRoutes(to: api)
         addImageRoutes(to: api)
+        addThumbnailRoutes(to: api)
         addValidationRoutes(to: api)
         addExportRoutes(to: api)
         return router

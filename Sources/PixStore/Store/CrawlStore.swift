@@ -56,6 +56,7 @@ public protocol CrawlStore: Sendable {
     // MARK: Images
     func insertImages(jobID: Int64, images: [NewImage]) async throws -> Int
     func images(jobID: Int64, validOnly: Bool, afterID: Int64, limit: Int) async throws -> [ImageRecord]
+    func newestImages(jobID: Int64, beforeID: Int64?, limit: Int) async throws -> [ImageRecord]
     func image(id: Int64) async throws -> ImageRecord?
     func imageCounts(jobID: Int64) async throws -> (total: Int, valid: Int)
     func setImageValidity(imageID: Int64, isValid: Bool, reason: String?) async throws -> Bool
@@ -64,6 +65,7 @@ public protocol CrawlStore: Sendable {
     func recordErrors(_ errors: [NewErrorLog]) async throws
     func errorSummary(jobID: Int64) async throws -> [ErrorCategory: Int]
     func errors(jobID: Int64, limit: Int) async throws -> [ErrorLogEntry]
+    func errors(jobID: Int64, category: ErrorCategory, limit: Int) async throws -> [ErrorLogEntry]
     func logActivity(_ activity: NewActivity) async throws
     func activity(userID: UUID?, limit: Int) async throws -> [ActivityLogEntry]
 

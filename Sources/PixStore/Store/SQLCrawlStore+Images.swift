@@ -136,16 +136,19 @@ extension SQLCrawlStore {
                 SELECT id, job_id, chunk_id, category, severity, message, url, context, created_at FROM error_logs
                 WHERE job_id = $1 ORDER BY id DESC LIMIT $2
                 """, .int(jobID), .int(limit)
-            ).map { row in
-                ErrorLogEntry(
-                    id: try row.require(row.int64("id"), "id"), jobID: row.int64("job_id"), chunkID: row.int64("chunk_id"),
-                    category: ErrorCategory(rawValue: row.string("category") ?? "") ?? .network,
-                    severity: ErrorSeverity(rawValue: row.string("severity") ?? "") ?? .error,
-                    message: row.string("message") ?? "", url: row.string("url"),
-                    context: (try? row.json([String: String].self, "context")) ?? [:],
-                    createdAt: try row.require(row.date("created_at"), "created_at"))
-            }
+            ).map(Self.errorEntry(from:))
         }
+    }
+
+    /// An `error_logs` row (every column `errors(jobID:limit:)` selects).
+    static func errorEntry(from row: SQLRow) throws -> ErrorLogEntry {
+        ErrorLogEntry(
+            id: try row.require(row.int64("id"), "id"), jobID: row.int64("job_id"), chunkID: row.int64("chunk_id"),
+            category: ErrorCategory(rawValue: row.string("category") ?? "") ?? .network,
+            severity: ErrorSeverity(rawValue: row.string("severity") ?? "") ?? .error,
+            message: row.string("message") ?? "", url: row.string("url"),
+            context: (try? row.json([String: String].self, "context")) ?? [:],
+            createdAt: try row.require(row.date("created_at"), "created_at"))
     }
 
     /// Records a user action.

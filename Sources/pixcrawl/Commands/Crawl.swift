@@ -39,8 +39,8 @@ extension PixCrawl {
             commandName: "crawl",
             abstract: "Crawl keywords into a validated image set (one command, local workers).",
             discussion: """
-                Creates a local profile and project if needed, plans the job, and runs --workers workers in this
-                process against the store until the job is finished. Ctrl-C stops gracefully; continue with
+                Creates a local profile and project if needed, plans the job, and runs --workers workers in this \
+                process against the store until the job is finished. Ctrl-C stops gracefully; continue with \
                 `pixcrawl crawl --resume JOB` (or any `pixcrawl worker`).
                 """)
 

@@ -12,12 +12,13 @@ extension PixCrawl {
             commandName: "fsck",
             abstract: "Check that every image row has its file and every stored file has a row.",
             discussion: """
-                Lists the blob store and reads the image rows of every job, with bounded memory, and reports:
+                Lists the blob store and reads the image rows of every job, with bounded memory, and reports: \
                 orphans (files no image row refers to: a worker that crashed between storing a file and writing \
                 its row leaves one, and so do the last pages of a crawl, whose images beyond max_images are stored \
                 but not recorded) and rows whose file is missing (lost data). With --repair, orphans older than \
                 the grace period are deleted (a younger one may be an upload whose row is being written) and rows \
                 without a file are marked invalid with the reason BLOB_MISSING, valid_images following.
+
                 Exit status: 0 when no row lacks its file (orphans are only reclaimable space), 1 on errors, 3 when \
                 rows without a file remain.
                 """)
@@ -69,11 +70,13 @@ extension PixCrawl {
         private func printHuman(_ report: StorageCheck.Report) {
             print("files scanned   \(report.blobsScanned) (\(formatBytes(Int(report.blobBytes))))")
             print("rows scanned    \(report.rowsScanned)")
-            print("orphan files    \(report.orphanCount) (\(formatBytes(Int(report.orphanBytes))))"
-                + (report.orphansInGrace > 0 ? ", \(report.orphansInGrace) younger than \(grace)" : ""))
+            print(
+                "orphan files    \(report.orphanCount) (\(formatBytes(Int(report.orphanBytes))))"
+                    + (report.orphansInGrace > 0 ? ", \(report.orphansInGrace) younger than \(grace)" : ""))
             for orphan in report.orphanExamples { print("  orphan  \(orphan.key.path)") }
-            print("missing files   \(report.missingCount)"
-                + (report.previouslyMarked > 0 ? " (+\(report.previouslyMarked) marked by an earlier repair)" : ""))
+            print(
+                "missing files   \(report.missingCount)"
+                    + (report.previouslyMarked > 0 ? " (+\(report.previouslyMarked) marked by an earlier repair)" : ""))
             for row in report.missingExamples {
                 print("  missing image \(row.imageID) of job \(row.jobID): \(row.storageURL ?? row.sha256)")
             }

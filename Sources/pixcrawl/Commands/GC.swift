@@ -11,10 +11,10 @@ extension PixCrawl {
             commandName: "gc",
             abstract: "Delete expired downloads, and old logs and deleted projects' jobs when asked.",
             discussion: """
-                Always: deletes export archives whose download links have all expired and marks those exports
-                expired (an archive with a live link is never deleted), and removes temporary files of
-                interrupted exports older than a day. With the retention options it also deletes, in small
-                batches so tables are never locked for long, old error and activity records and the jobs of
+                Always: deletes export archives whose download links have all expired and marks those exports \
+                expired (an archive with a live link is never deleted), and removes temporary files of \
+                interrupted exports older than a day. With the retention options it also deletes, in small \
+                batches so tables are never locked for long, old error and activity records and the jobs of \
                 projects marked deleted.
                 """)
 

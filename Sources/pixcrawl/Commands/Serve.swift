@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import PixBlob
 import PixCoordinate
+import PixCore
 import PixFetch
 import PixServe
 import PixStore
@@ -14,8 +15,12 @@ extension PixCrawl {
         static let configuration = CommandConfiguration(
             commandName: "serve", abstract: "Run the HTTP API, dashboard and metrics.",
             discussion: """
-                Every /v1 route needs an API token: create a user with `pixcrawl user create --email E`.
+                Every /v1 route needs an API token: create a user with `pixcrawl user create --email E`. \
                 SIGTERM or SIGINT stops the server gracefully (requests in flight finish).
+
+                When the store holds the local profile that owns `pixcrawl crawl` jobs, the server prints a \
+                one-time sign-in link for it on start (valid for an hour, until the server stops), so those \
+                jobs can be watched and exported in the dashboard; --no-local-sign-in turns this off.
                 """)
 
         @OptionGroup var store: StoreOptions
@@ -43,6 +48,11 @@ extension PixCrawl {
         @Flag(help: "Mark the session cookie Secure (when a TLS proxy fronts the server).")
         var secureCookies = false
 
+        @Flag(
+            inversion: .prefixedNo,
+            help: "Print a one-time dashboard sign-in link for the local profile that owns CLI crawls.")
+        var localSignIn = true
+
         func run() async throws {
             try await reportingErrors {
                 guard (0...65_535).contains(port) else { throw CLIError("--port must be between 0 and 65535") }
@@ -69,8 +79,20 @@ extension PixCrawl {
                     blobs: blobs,
                     logger: logger)
                 let host = self.host
+                let local = localSignIn ? try await crawlStore.profile(email: localProfileEmail) : nil
+                let signInCode = local.map { server.signInLinks.issue(for: $0.id) }
                 let application = server.makeApplication { port in
                     logger.notice("listening", metadata: ["pixcrawl.address": "http://\(host):\(port)"])
+                    if let signInCode {
+                        let linkHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+                        FileHandle.standardOutput.write(
+                            Data(
+                                """
+                                sign in to the dashboard as \(localProfileEmail), the owner of CLI crawls (once, within an hour):
+                                http://\(linkHost):\(port)/signin/\(signInCode)
+
+                                """.utf8))
+                    }
                 }
                 do {
                     try await application.runService()

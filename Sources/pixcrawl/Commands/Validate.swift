@@ -89,7 +89,7 @@ extension PixCrawl {
             commandName: "validate",
             abstract: "Re-validate a job's stored images under new rules (reads stored files, downloads nothing).",
             discussion: """
-                Rules not given keep the job's own. Records a validation run (see `pixcrawl status JOB`), marks each
+                Rules not given keep the job's own. Records a validation run (see `pixcrawl status JOB`), marks each \
                 image valid or invalid with its reason, and keeps the job's valid image count equal to its valid rows.
                 """)
 

@@ -161,8 +161,8 @@ extension PixCrawl {
             commandName: "worker",
             abstract: "Run a worker that claims chunks from the shared store.",
             discussion: """
-                Registers in the store, claims chunks of running jobs (highest priority, then oldest), downloads
-                and validates their candidates, and heartbeats. SIGTERM or SIGINT: stops claiming, gives its chunk
+                Registers in the store, claims chunks of running jobs (highest priority, then oldest), downloads \
+                and validates their candidates, and heartbeats. SIGTERM or SIGINT: stops claiming, gives its chunk \
                 back after the current page (or after --shutdown-timeout), marks itself stopped and exits 0.
                 """)
 
