@@ -26,7 +26,9 @@ struct RuleOptions: ParsableArguments {
     var formats: String?
     @Option(name: .customLong("min-bytes"), help: "Smallest accepted file size in bytes (default \(defaults.minBytes)).")
     var minBytes: Int?
-    @Option(name: .customLong("max-bytes"), help: "Largest accepted file size in bytes (default \(defaults.maxBytes)).")
+    @Option(
+        name: .customLong("max-bytes"),
+        help: "Largest accepted file size in bytes (default \(defaults.maxBytes / 1_048_576) MiB).")
     var maxBytes: Int?
     @Option(name: .customLong("aspect-min"), help: "Smallest accepted width/height ratio.")
     var aspectMin: Double?
