@@ -12,6 +12,7 @@
 #include <string.h>
 #include <jpeglib.h>
 #include <jerror.h>
+#include <limits.h>
 
 static int cpix_decode_status(cpix_status *status, int code, const char *message) {
     if (status) {
@@ -43,6 +44,35 @@ static int cpix_check_limits(uint32_t width, uint32_t height, const cpix_decode_
         return cpix_decode_status(status, CPIX_ERR_TOO_LARGE, message);
     }
     return CPIX_OK;
+}
+
+// MARK: - Memory cap
+//
+// Every decoder estimates its working memory from the header before the library allocates it and
+// calls cpix_decode_check_memory; where the library has an allocator limit of its own (libjpeg's
+// max_memory_to_use, libpng's chunk malloc limit) it is set to the same cap as a backstop.
+
+uint64_t cpix_decode_memory_cap(const cpix_decode_options *options) {
+    if (!options || options->max_memory == 0) return CPIX_DEFAULT_MAX_MEMORY;
+    return options->max_memory;
+}
+
+int cpix_decode_check_memory(uint64_t needed, const char *what, const cpix_decode_options *options,
+                             cpix_status *status) {
+    uint64_t cap = cpix_decode_memory_cap(options);
+    if (needed <= cap) return CPIX_OK;
+    char message[200];
+    snprintf(message, sizeof(message), "%s needs %llu bytes of decoder memory, more than the cap of %llu bytes",
+             what ? what : "image", (unsigned long long)needed, (unsigned long long)cap);
+    return cpix_decode_status(status, CPIX_ERR_MEMORY, message);
+}
+
+/// Bytes the gray grid's per-column tables take for a `width`-pixel row (see cpix_grid_prepare).
+static uint64_t cpix_grid_memory(uint32_t width, const cpix_decode_options *options) {
+    if (!options || !options->grid || !options->grid_width || !options->grid_height) return 0;
+    return (uint64_t)width * 2 * sizeof(uint32_t) +
+           (uint64_t)options->grid_width * (3 * sizeof(uint32_t) + 3 * sizeof(uint64_t)) +
+           (uint64_t)options->grid_width * options->grid_height * sizeof(double);
 }
 
 // MARK: - Gray grid
@@ -308,6 +338,12 @@ int cpix_jpeg_read_header(const uint8_t *data, size_t length, cpix_image_header 
             if (width == 0 || height == 0)
                 return cpix_decode_status(status, CPIX_ERR_CORRUPT, "JPEG frame header declares an empty image");
             if (frame[5] == 0) return cpix_decode_status(status, CPIX_ERR_CORRUPT, "JPEG frame has no components");
+            if (frame[5] > CPIX_JPEG_MAX_COMPONENTS) {
+                char message[120];
+                snprintf(message, sizeof(message), "JPEG frame has %u components (at most %d are decoded)", frame[5],
+                         CPIX_JPEG_MAX_COMPONENTS);
+                return cpix_decode_status(status, CPIX_ERR_CORRUPT, message);
+            }
             header->width = width;
             header->height = height;
             header->components = frame[5];
@@ -382,6 +418,24 @@ static void cpix_jpeg_progress(j_common_ptr cinfo) {
     }
 }
 
+/// Working memory a decode of this frame needs beyond libjpeg's small fixed tables: the whole-image
+/// coefficient buffer of a multi-scan JPEG (64 coefficients of 2 bytes per block, blocks rounded up to
+/// the sampling factors as jdcoefct.c allocates them), a full-width row and the grid.
+static uint64_t cpix_jpeg_memory(j_decompress_ptr cinfo, const cpix_decode_options *options) {
+    uint64_t needed = (uint64_t)cinfo->image_width * (uint64_t)cinfo->num_components + 1;
+    needed += cpix_grid_memory(cinfo->image_width, options);
+    if (!jpeg_has_multiple_scans(cinfo)) return needed;
+    for (int i = 0; i < cinfo->num_components; i++) {
+        const jpeg_component_info *component = cinfo->comp_info + i;
+        uint64_t h = component->h_samp_factor > 0 ? (uint64_t)component->h_samp_factor : 1;
+        uint64_t v = component->v_samp_factor > 0 ? (uint64_t)component->v_samp_factor : 1;
+        uint64_t columns = ((uint64_t)component->width_in_blocks + h - 1) / h * h;
+        uint64_t rows = ((uint64_t)component->height_in_blocks + v - 1) / v * v;
+        needed += columns * rows * DCTSIZE2 * sizeof(JCOEF);
+    }
+    return needed;
+}
+
 int cpix_jpeg_decode(const uint8_t *data, size_t length, int mode, const cpix_decode_options *options,
                      cpix_image_header *header, cpix_status *status) {
     if (!data || length == 0 || (mode != CPIX_JPEG_SCALED && mode != CPIX_JPEG_FULL))
@@ -409,7 +463,8 @@ int cpix_jpeg_decode(const uint8_t *data, size_t length, int mode, const cpix_de
     jpeg_create_decompress(&cinfo);
     context.progress.progress_monitor = cpix_jpeg_progress;
     cinfo.progress = &context.progress;
-    if (options && options->max_memory) cinfo.mem->max_memory_to_use = (long)options->max_memory;
+    uint64_t cap = cpix_decode_memory_cap(options);
+    cinfo.mem->max_memory_to_use = cap > (uint64_t)LONG_MAX ? LONG_MAX : (long)cap;
     jpeg_mem_src(&cinfo, data, (unsigned long)length);
     if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
         snprintf(context.message, sizeof(context.message), "JPEG holds tables but no image");
@@ -418,6 +473,20 @@ int cpix_jpeg_decode(const uint8_t *data, size_t length, int mode, const cpix_de
     }
     // libjpeg's own view of the frame is authoritative; check it again.
     result = cpix_check_limits(cinfo.image_width, cinfo.image_height, options, status);
+    if (result != CPIX_OK) {
+        jpeg_destroy_decompress(&cinfo);
+        return result;
+    }
+    if (cinfo.num_components > CPIX_JPEG_MAX_COMPONENTS) {
+        jpeg_destroy_decompress(&cinfo);
+        char message[120];
+        snprintf(message, sizeof(message), "JPEG frame has %d components (at most %d are decoded)",
+                 cinfo.num_components, CPIX_JPEG_MAX_COMPONENTS);
+        return cpix_decode_status(status, CPIX_ERR_CORRUPT, message);
+    }
+    // A progressive (or multi-scan) JPEG buffers every coefficient of the whole image: refuse it here,
+    // with the exact size, rather than midway through the scans.
+    result = cpix_decode_check_memory(cpix_jpeg_memory(&cinfo, options), "JPEG", options, status);
     if (result != CPIX_OK) {
         jpeg_destroy_decompress(&cinfo);
         return result;
@@ -537,6 +606,13 @@ int cpix_png_decode(const uint8_t *data, size_t length, const cpix_decode_option
     result = cpix_check_limits(probed.width, probed.height, options, status);
     if (result != CPIX_OK) return result;
     if (header) *header = probed;
+    // libpng keeps the current and the previous raw row, our row holds the transformed one (at most
+    // 8 bytes per pixel before png_set_strip_16), plus zlib's 32 KiB window.
+    uint64_t raw_row = ((uint64_t)probed.width * probed.components * probed.bit_depth + 7) / 8 + 1;
+    uint64_t needed = 2 * raw_row + (uint64_t)probed.width * 4 + 1 + (32u << 10) +
+                      cpix_grid_memory(probed.width, options);
+    result = cpix_decode_check_memory(needed, "PNG", options, status);
+    if (result != CPIX_OK) return result;
 
     cpix_png_context context;
     memset(&context, 0, sizeof(context));
@@ -558,6 +634,10 @@ int cpix_png_decode(const uint8_t *data, size_t length, const cpix_decode_option
                                   context.message[0] ? context.message : "libpng error");
     }
     png_set_read_fn(png, &context, cpix_png_read);
+    // Row buffers were checked above; chunk data is capped here too, so no chunk makes libpng allocate
+    // past the cap.
+    uint64_t cap = cpix_decode_memory_cap(options);
+    png_set_chunk_malloc_max(png, cap > (uint64_t)PNG_SIZE_MAX ? PNG_SIZE_MAX : (png_alloc_size_t)cap);
     // A CRC error in any chunk, critical or ancillary, is fatal.
     png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
     // Skip every ancillary chunk except tRNS (no text or ICC inflation); their CRCs are still checked.

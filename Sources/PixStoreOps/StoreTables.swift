@@ -27,8 +27,9 @@ public enum StoreTables {
     public static let progressTable = "store_migration_progress"
 
     /// Tables that belong to the machinery, not to the data: never copied, never verified.
-    /// (`schema_migrations` is written by each store's own migrator; SQLite's `sqlite_*` tables are internal.)
-    public static let bookkeeping: Set<String> = ["schema_migrations", progressTable]
+    /// (`schema_migrations` is written by each store's own migrator, `commit_tokens` by its transactions;
+    /// SQLite's `sqlite_*` tables are internal.)
+    public static let bookkeeping: Set<String> = ["schema_migrations", "commit_tokens", progressTable]
 
     static func isBookkeeping(_ table: String) -> Bool {
         bookkeeping.contains(table) || table.hasPrefix("sqlite_")

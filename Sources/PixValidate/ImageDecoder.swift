@@ -22,11 +22,20 @@ public struct DecodeLimits: Sendable, Hashable {
     public var maxWidth: Int?
     /// Largest height decoded, if any.
     public var maxHeight: Int?
-    /// Cap on libjpeg's working memory in bytes, if any. Progressive JPEGs buffer every coefficient
-    /// (about 2 bytes per sample, so up to 6 bytes per pixel); without a cap the pixel budget bounds it.
+    /// Cap on one decoder's working memory in bytes; `nil` means ``defaultMaxMemory`` (a cap is always on).
+    /// Checked from the header before the library allocates: a progressive JPEG buffers every coefficient
+    /// (2 bytes per sample: 6 bytes per pixel at 4:4:4, 3 at 4:2:0), a PNG two raw rows. Over the cap the
+    /// decode fails with ``ImageDecodeError/Code/outOfMemory``.
     public var maxMemory: Int?
 
-    /// Creates limits; the default pixel budget is 50 megapixels.
+    /// The working-memory cap when none is given: 64 MiB, enough for a progressive JPEG of about
+    /// 11 megapixels at 4:4:4 or 22 megapixels at 4:2:0 (baseline JPEGs and PNGs need only a few rows).
+    public static let defaultMaxMemory = Int(CPIX_DEFAULT_MAX_MEMORY)
+
+    /// The cap in effect.
+    public var effectiveMaxMemory: Int { maxMemory ?? Self.defaultMaxMemory }
+
+    /// Creates limits; the default pixel budget is 50 megapixels, the default memory cap ``defaultMaxMemory``.
     public init(maxPixels: Int = 50_000_000, maxWidth: Int? = nil, maxHeight: Int? = nil, maxMemory: Int? = nil) {
         self.maxPixels = maxPixels
         self.maxWidth = maxWidth
@@ -57,7 +66,7 @@ public struct DecodedImage: Sendable, Hashable {
 ///
 /// Every function is reentrant and may be called from many threads at once. Memory stays bounded:
 /// one row buffer per decode and a tiny grid, never a full frame (a progressive JPEG's coefficient
-/// buffer aside, see ``DecodeLimits/maxMemory``).
+/// buffer aside, capped by ``DecodeLimits/maxMemory``).
 public enum ImageDecoder {
     /// Reads the dimensions from the header (PNG IHDR, JPEG SOF) without decoding any pixel.
     /// - Parameters:
@@ -108,7 +117,7 @@ public enum ImageDecoder {
                 max_pixels: UInt64(clamping: max(limits.maxPixels, 0)),
                 max_width: UInt32(clamping: max(limits.maxWidth ?? 0, 0)),
                 max_height: UInt32(clamping: max(limits.maxHeight ?? 0, 0)),
-                max_memory: UInt64(clamping: max(limits.maxMemory ?? 0, 0)),
+                max_memory: UInt64(clamping: max(limits.effectiveMaxMemory, 1)),
                 grid: grid.baseAddress,
                 grid_width: UInt32(DifferenceHash.gridWidth),
                 grid_height: UInt32(DifferenceHash.gridHeight))

@@ -13,14 +13,14 @@ import PixCore
 public struct ImageValidator: Sendable {
     /// The rules applied.
     public var rules: ValidationRules
-    /// Cap on a single JPEG decoder's working memory in bytes (progressive JPEGs buffer all
-    /// coefficients); `nil` leaves it bounded by the pixel budget alone.
+    /// Cap on a single decoder's working memory in bytes (progressive JPEGs buffer all coefficients);
+    /// `nil` means ``DecodeLimits/defaultMaxMemory``: a cap is always on.
     public var maxDecoderMemory: Int?
 
     /// Creates a validator.
     /// - Parameters:
     ///   - rules: the job's rules.
-    ///   - maxDecoderMemory: optional cap on a JPEG decoder's working memory, in bytes.
+    ///   - maxDecoderMemory: cap on a decoder's working memory in bytes (default ``DecodeLimits/defaultMaxMemory``).
     public init(rules: ValidationRules = ValidationRules(), maxDecoderMemory: Int? = nil) {
         self.rules = rules
         self.maxDecoderMemory = maxDecoderMemory

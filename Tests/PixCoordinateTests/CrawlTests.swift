@@ -167,6 +167,28 @@ struct CrawlTests {
         await harness.close()
     }
 
+    @Test("credentials in candidate URLs are never stored in image rows or error records")
+    func credentialsAreStripped() async throws {
+        let harness = try await CoordinatorHarness.make(.sqlite)
+        let server = harness.server
+        let list = [server.url("/img/3.jpg"), server.url("/status/404")].map {
+            $0.replacingOccurrences(of: "://", with: "://crawler:hunter2@")
+        }
+        let spec = harness.sources.add("secret", maxDepth: list.count) { _, position in
+            position < list.count ? list[position] : nil
+        }
+        let job = try await harness.submit(keywords: ["fox"], maxImages: 10, sources: [spec], chunkSize: 10)
+        try await harness.run([harness.worker("a", jobID: job.id)])
+        let images = try await harness.store.images(jobID: job.id, validOnly: true, afterID: 0, limit: 10)
+        let errors = try await harness.store.errors(jobID: job.id, limit: 10)
+        #expect(images.count == 1)
+        #expect(errors.count == 1)
+        #expect(images.map(\.originalURL) == [server.url("/img/3.jpg")])
+        #expect(errors.compactMap(\.url) == [server.url("/status/404")])
+        #expect(!errors.contains { $0.message.contains("hunter2") })
+        await harness.close()
+    }
+
     @Test("cancelling stops claims and ends the active chunk at its next checkpoint", arguments: Backend.allCases)
     func cancel(backend: Backend) async throws {
         let harness = try await CoordinatorHarness.make(backend, concurrency: 1)

@@ -52,6 +52,18 @@ import Testing
         #expect(rows[0].dhashHex == "00ff00ff1234abcd")
     }
 
+    @Test(arguments: ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"])
+    func csvCellsNeverStartAFormula(creator: String) {
+        let row = ManifestRow(
+            path: "train/0.jpg", imageID: 1, originalURL: "https://example.org/0.jpg", landingURL: nil,
+            source: "openverse", license: "by", creator: creator, keyword: creator, split: .train, width: 10,
+            height: 10, bytes: 100, format: "jpeg", sha256: String(repeating: "0", count: 64), dhash: nil)
+        let record = row.csvRecord()
+        #expect(!record.contains("," + creator))
+        #expect(!record.contains(",\"" + creator))
+        #expect(record.contains("'" + creator.replacingOccurrences(of: "\"", with: "\"\"")))
+    }
+
     @Test func jsonLinesParseAsOneObjectPerLine() throws {
         let directory = try TemporaryDirectory()
         let writer = try ManifestWriter(destination: directory.file("manifest.jsonl"), format: .jsonl)

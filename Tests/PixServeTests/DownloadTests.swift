@@ -1,10 +1,12 @@
 import Foundation
+import Logging
 import PixCore
 import PixExport
 import PixS3
 import PixServe
 import PixStore
 import PixTestSupport
+import Synchronization
 import Testing
 
 @Suite("Downloads")
@@ -118,6 +120,76 @@ struct DownloadTests {
             #expect(export.json["error"] as? String == "not_implemented")
             #expect(try await server.client.get("/downloads/whatever").status == 501)
             #expect(try await server.get("/v1/exports/1", as: alice).status == 501)
+        }
+    }
+}
+
+/// Keeps every log line with its metadata, rendered as text, so a test can search it.
+/// (Handler metadata such as `hb.request.id` is kept too, shared by every logger made from this recorder.)
+final class LogTextRecorder: LogHandler, Sendable {
+    private let lines = Mutex<[String]>([])
+    private let stored = Mutex<Logger.Metadata>([:])
+
+    var metadata: Logger.Metadata {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
+    var logLevel: Logger.Level {
+        get { .trace }
+        set {}
+    }
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { stored.withLock { $0[key] } }
+        set { stored.withLock { $0[key] = newValue } }
+    }
+
+    func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        let metadata = all.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
+        lines.withLock { $0.append("\(event.level) \(event.message) \(metadata)") }
+    }
+
+    /// Everything logged so far, one line per event.
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+}
+
+@Suite("Download secrets")
+struct DownloadSecretTests {
+    @Test("a 500 on a download link logs the route template, never the token")
+    func failedDownloadLogsNoToken() async throws {
+        let recorder = LogTextRecorder()
+        try await TestServer.with(.sqlite, logHandler: recorder) { server in
+            // A store that fails in an unexpected way: the lookup's table is gone.
+            try await server.store.database.withConnection { connection in
+                try connection.executeScript("DROP TABLE download_records")
+            }
+            let token = "secret" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+            let response = try await server.client.get("/downloads/\(token)")
+            #expect(response.status == 500)
+            #expect(recorder.text.contains("request failed"))
+            #expect(recorder.text.contains("/downloads/{token}"))
+            #expect(!recorder.text.contains(token))
+        }
+    }
+
+    @Test("a link for an export whose archive is gone answers 409 without saying where it was stored")
+    func missingArchiveNamesNoLocation() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let jobID = try await server.submitJob(as: alice, projectID: projectID)
+            try await server.insertImages(jobID: jobID, count: 2)
+            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "tar"])
+            let exportID = Int64(try #require(export.json["id"] as? Int))
+            _ = try await server.runExport(exportID)
+            let path = try #require(try await server.store.export(id: exportID)?.filePath)
+            try FileManager.default.removeItem(atPath: path)
+            let link = try await server.post("/v1/exports/\(exportID)/links", as: alice)
+            #expect(link.status == 409)
+            let body = String(decoding: link.body, as: UTF8.self)
+            #expect(body.contains("missing from storage"))
+            #expect(!body.contains(path))
+            #expect(!body.contains(URL(fileURLWithPath: path).lastPathComponent))
         }
     }
 }

@@ -85,6 +85,50 @@ struct ClaimTests {
         try await expectInvariant(store, jobID: fixture.job.id)
     }
 
+    @Test("a failed attempt racing a takeover moves no counter for the chunk the other worker now owns")
+    func failedAttemptLosesToTakeover() async throws {
+        let store = try await TestStores.make(.postgres)
+        defer { store.close() }
+        let fixture = try await makeFixture(store, chunkCount: 1)
+        let stale = try #require(try await store.claimChunk(workerID: "w1", lease: .seconds(60), jobID: fixture.job.id))
+        // Another worker's takeover, in a transaction that holds the chunk's row while w1 ends its attempt.
+        let other = try await SQLDatabase(location: store.database.location, maxConnections: 1)
+        defer { other.close() }
+        let otherPID = try await other.withConnection { connection in
+            try connection.executeScript("BEGIN")
+            try connection.query("SELECT id FROM crawl_chunks WHERE id = $1 FOR UPDATE", .int(stale.chunk.id))
+            return try connection.query("SELECT pg_backend_pid() AS pid").first?.int("pid")
+        }
+        async let failed = store.failChunkAttempt(
+            chunkID: stale.chunk.id, token: stale.leaseToken,
+            error: NewErrorLog(jobID: nil, category: .network, message: "NETWORK: source unreachable"),
+            retryAfter: .seconds(1))
+        // Wait until w1's transaction is queued behind the row lock, then take the chunk over and commit.
+        while try await other.withConnection({ connection in
+            try connection.query(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                .int(try #require(otherPID))
+            ).first?.int("n")
+        }) == 0 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await other.withConnection { connection in
+            try connection.query(
+                """
+                UPDATE crawl_chunks SET lease_token = 'w2-token', lease_owner = 'w2',
+                    lease_expires_at = now() + interval '60 seconds', attempts = attempts + 1
+                WHERE id = $1
+                """, .int(stale.chunk.id))
+            try connection.executeScript("COMMIT")
+        }
+        #expect(try await failed == nil)
+        let chunk = try #require(try await store.chunk(id: stale.chunk.id))
+        #expect(chunk.status == .active)
+        #expect(try await store.errorSummary(jobID: fixture.job.id)[.network] == nil)
+        #expect(try await store.job(id: fixture.job.id)?.counters.activeChunks == 1)
+        try await expectInvariant(store, jobID: fixture.job.id)
+    }
+
     @Test("the expired-lease sweep is throttled, yet runs whenever nothing is claimable", arguments: Backend.allCases)
     func throttledSweep(backend: Backend) async throws {
         let base = try await TestStores.make(backend)

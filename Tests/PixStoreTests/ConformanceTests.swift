@@ -26,8 +26,10 @@ struct ConformanceTests {
         let store = try await TestStores.make(backend)
         defer { store.close() }
         let fixture = try await makeFixture(store)
-        try await store.logActivity(NewActivity(userID: fixture.profile.id, action: "project.created",
-            resourceType: "project", resourceID: "\(fixture.project.id)", metadata: ["name": "Foxes"]))
+        try await store.logActivity(
+            NewActivity(
+                userID: fixture.profile.id, action: "project.created",
+                resourceType: "project", resourceID: "\(fixture.project.id)", metadata: ["name": "Foxes"]))
         #expect(try await store.activity(userID: fixture.profile.id, limit: 10).count == 1)
         #expect(try await store.deleteProfile(id: fixture.profile.id))
         #expect(try await store.project(id: fixture.project.id) == nil)
@@ -96,12 +98,14 @@ struct ConformanceTests {
             newImage(3, sha: newImage(1).sha256),  // same bytes, other URL
             newImage(4, url: newImage(2).originalURL),  // same URL, other bytes
         ]
-        let result = try await store.commitProgress(chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
+        let result = try await store.commitProgress(
+            chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
             progress: ChunkProgress(images: images, downloaded: 4, checkpoint: ChunkCheckpoint(cursor: "p2", candidatesDone: 4)))
         #expect(result.inserted == 2)
         #expect(result.duplicates == 2)
         // Redelivery of the same slice never duplicates.
-        let again = try await store.commitProgress(chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
+        let again = try await store.commitProgress(
+            chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
             progress: ChunkProgress(images: images, downloaded: 0, checkpoint: ChunkCheckpoint(cursor: "p2", candidatesDone: 4)))
         #expect(again.inserted == 0)
         #expect(try await store.errorSummary(jobID: fixture.job.id)[.duplicate] == 6)
@@ -127,8 +131,10 @@ struct ConformanceTests {
             #expect(try await store.job(id: fixture.job.id)?.status == .running)
             let images = (0..<5).map { newImage(index * 10 + $0) }
             index += 1
-            #expect(try await store.completeChunk(chunkID: claim.chunk.id, token: claim.leaseToken,
-                finalProgress: ChunkProgress(images: images, downloaded: 5, checkpoint: ChunkCheckpoint(candidatesDone: 5))))
+            #expect(
+                try await store.completeChunk(
+                    chunkID: claim.chunk.id, token: claim.leaseToken,
+                    finalProgress: ChunkProgress(images: images, downloaded: 5, checkpoint: ChunkCheckpoint(candidatesDone: 5))))
             try await expectInvariant(store, jobID: fixture.job.id)
         }
         let job = try #require(try await store.job(id: fixture.job.id))
@@ -147,15 +153,18 @@ struct ConformanceTests {
         let fixture = try await makeFixture(store, chunkCount: 4, maxImages: 3)
         let first = try #require(try await store.claimChunk(workerID: "w1", lease: .seconds(60), jobID: fixture.job.id))
         let second = try #require(try await store.claimChunk(workerID: "w2", lease: .seconds(60), jobID: fixture.job.id))
-        let result = try await store.commitProgress(chunkID: first.chunk.id, token: first.leaseToken, lease: .seconds(60),
-            progress: ChunkProgress(images: (0..<3).map { newImage($0) }, downloaded: 3, checkpoint: ChunkCheckpoint(candidatesDone: 3)))
+        let result = try await store.commitProgress(
+            chunkID: first.chunk.id, token: first.leaseToken, lease: .seconds(60),
+            progress: ChunkProgress(
+                images: (0..<3).map { newImage($0) }, downloaded: 3, checkpoint: ChunkCheckpoint(candidatesDone: 3)))
         #expect(result.jobFinished)
         let job = try #require(try await store.job(id: fixture.job.id))
         #expect(job.status == .completed)
         #expect(job.progress == 100)
         // The other worker's chunk was cancelled: its next checkpoint reports the lost lease.
         await #expect(throws: StoreError.leaseLost(chunk: second.chunk.id)) {
-            try await store.commitProgress(chunkID: second.chunk.id, token: second.leaseToken, lease: .seconds(60),
+            try await store.commitProgress(
+                chunkID: second.chunk.id, token: second.leaseToken, lease: .seconds(60),
                 progress: ChunkProgress(images: [newImage(9)], checkpoint: ChunkCheckpoint(candidatesDone: 1)))
         }
         #expect(try await store.claimChunk(workerID: "w3", lease: .seconds(60), jobID: fixture.job.id) == nil)
@@ -168,8 +177,10 @@ struct ConformanceTests {
         defer { store.close() }
         let fixture = try await makeFixture(store, chunkCount: 2, maxImages: 3)
         let claim = try #require(try await store.claimChunk(workerID: "w1", lease: .seconds(60), jobID: fixture.job.id))
-        let result = try await store.commitProgress(chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
-            progress: ChunkProgress(images: (0..<5).map { newImage($0) }, downloaded: 5, checkpoint: ChunkCheckpoint(candidatesDone: 5)))
+        let result = try await store.commitProgress(
+            chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
+            progress: ChunkProgress(
+                images: (0..<5).map { newImage($0) }, downloaded: 5, checkpoint: ChunkCheckpoint(candidatesDone: 5)))
         #expect(result.inserted == 3)
         #expect(result.surplus == 2)
         #expect(result.duplicates == 0)
@@ -187,19 +198,27 @@ struct ConformanceTests {
         defer { store.close() }
         let fixture = try await makeFixture(store, chunkCount: 1)
         let zombie = try #require(try await store.claimChunk(workerID: "zombie", lease: .milliseconds(50), jobID: fixture.job.id))
-        _ = try await store.commitProgress(chunkID: zombie.chunk.id, token: zombie.leaseToken, lease: .milliseconds(50),
-            progress: ChunkProgress(images: [newImage(1)], downloaded: 1, checkpoint: ChunkCheckpoint(cursor: "c1", candidatesDone: 1)))
+        _ = try await store.commitProgress(
+            chunkID: zombie.chunk.id, token: zombie.leaseToken, lease: .milliseconds(50),
+            progress: ChunkProgress(
+                images: [newImage(1)], downloaded: 1, checkpoint: ChunkCheckpoint(cursor: "c1", candidatesDone: 1)))
         try await Task.sleep(for: .milliseconds(300))
         #expect(try await store.renewLease(chunkID: zombie.chunk.id, token: zombie.leaseToken, lease: .seconds(60)) == false)
         let rescuer = try #require(try await store.claimChunk(workerID: "rescuer", lease: .seconds(60), jobID: fixture.job.id))
         #expect(rescuer.chunk.id == zombie.chunk.id)
         #expect(rescuer.chunk.attempts == 2)
-        #expect(rescuer.chunk.checkpoint == ChunkCheckpoint(cursor: "c1", candidatesDone: 1), "takeover resumes from the checkpoint")
+        #expect(
+            rescuer.chunk.checkpoint == ChunkCheckpoint(cursor: "c1", candidatesDone: 1), "takeover resumes from the checkpoint")
         let before = try #require(try await store.job(id: fixture.job.id))
-        #expect(try await store.completeChunk(chunkID: zombie.chunk.id, token: zombie.leaseToken,
-            finalProgress: ChunkProgress(images: [newImage(2)], downloaded: 1, checkpoint: ChunkCheckpoint(candidatesDone: 2))) == false)
-        #expect(try await store.failChunkAttempt(chunkID: zombie.chunk.id, token: zombie.leaseToken,
-            error: NewErrorLog(jobID: nil, category: .network, message: "late"), retryAfter: .zero) == nil)
+        #expect(
+            try await store.completeChunk(
+                chunkID: zombie.chunk.id, token: zombie.leaseToken,
+                finalProgress: ChunkProgress(images: [newImage(2)], downloaded: 1, checkpoint: ChunkCheckpoint(candidatesDone: 2))
+            ) == false)
+        #expect(
+            try await store.failChunkAttempt(
+                chunkID: zombie.chunk.id, token: zombie.leaseToken,
+                error: NewErrorLog(jobID: nil, category: .network, message: "late"), retryAfter: .zero) == nil)
         #expect(try await store.releaseChunk(chunkID: zombie.chunk.id, token: zombie.leaseToken) == false)
         let after = try #require(try await store.job(id: fixture.job.id))
         #expect(after.counters == before.counters, "a refused zombie changes no counter")
@@ -217,19 +236,25 @@ struct ConformanceTests {
         let project = try await store.createProject(NewProject(name: "p", userID: profile.id))
         let job = try await store.createJob(
             NewCrawlJob(projectID: project.id, name: "j", keywords: ["a"], maxImages: 50, sources: ["demo"]),
-            chunks: [NewChunk(keyword: "poison", source: "demo", rangeStart: 0, rangeEnd: 10, maxAttempts: 3),
-                     NewChunk(keyword: "good", source: "demo", rangeStart: 0, rangeEnd: 10)])
+            chunks: [
+                NewChunk(keyword: "poison", source: "demo", rangeStart: 0, rangeEnd: 10, maxAttempts: 3),
+                NewChunk(keyword: "good", source: "demo", rangeStart: 0, rangeEnd: 10),
+            ])
         var outcomes: [ChunkFailureOutcome] = []
         var goodDone = false
         for _ in 0..<10 {
             guard let claim = try await store.claimChunk(workerID: "w", lease: .seconds(60), jobID: job.id) else { break }
             if claim.chunk.keyword == "poison" {
-                let outcome = try #require(try await store.failChunkAttempt(chunkID: claim.chunk.id, token: claim.leaseToken,
-                    error: NewErrorLog(jobID: job.id, category: .network, message: "timeout"), retryAfter: .zero))
+                let outcome = try #require(
+                    try await store.failChunkAttempt(
+                        chunkID: claim.chunk.id, token: claim.leaseToken,
+                        error: NewErrorLog(jobID: job.id, category: .network, message: "timeout"), retryAfter: .zero))
                 outcomes.append(outcome)
             } else {
-                goodDone = try await store.completeChunk(chunkID: claim.chunk.id, token: claim.leaseToken,
-                    finalProgress: ChunkProgress(images: [newImage(1)], downloaded: 1, checkpoint: ChunkCheckpoint(candidatesDone: 1)))
+                goodDone = try await store.completeChunk(
+                    chunkID: claim.chunk.id, token: claim.leaseToken,
+                    finalProgress: ChunkProgress(
+                        images: [newImage(1)], downloaded: 1, checkpoint: ChunkCheckpoint(candidatesDone: 1)))
             }
             try await expectInvariant(store, jobID: job.id)
         }
@@ -253,7 +278,8 @@ struct ConformanceTests {
         #expect(try await store.cancelJob(id: fixture.job.id))
         #expect(try await store.claimChunk(workerID: "w2", lease: .seconds(60), jobID: fixture.job.id) == nil)
         await #expect(throws: StoreError.leaseLost(chunk: claim.chunk.id)) {
-            try await store.commitProgress(chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
+            try await store.commitProgress(
+                chunkID: claim.chunk.id, token: claim.leaseToken, lease: .seconds(60),
                 progress: ChunkProgress(checkpoint: ChunkCheckpoint(candidatesDone: 1)))
         }
         let job = try #require(try await store.job(id: fixture.job.id))
@@ -270,8 +296,10 @@ struct ConformanceTests {
         let project = try await store.createProject(NewProject(name: "p", userID: profile.id))
         let chunks = (0..<1200).map { NewChunk(keyword: "k", source: "demo", rangeStart: $0 * 10, rangeEnd: $0 * 10 + 10) }
         await #expect(throws: StoreError.self) {
-            try await store.createJob(NewCrawlJob(projectID: project.id, name: "j", keywords: ["k"], maxImages: 100,
-                sources: ["demo"]), chunks: chunks, failAfterChunks: 700)
+            try await store.createJob(
+                NewCrawlJob(
+                    projectID: project.id, name: "j", keywords: ["k"], maxImages: 100,
+                    sources: ["demo"]), chunks: chunks, failAfterChunks: 700)
         }
         #expect(try await store.listJobs(projectID: project.id, status: nil, limit: 10, offset: 0).isEmpty)
         let leftover = try await store.database.withConnection { connection in
@@ -305,6 +333,36 @@ struct ConformanceTests {
         #expect(found.1.lastUsedAt != nil)
         #expect(try await store.revokeAPIToken(id: token.id, profileID: profile.id))
         #expect(try await store.authenticate(tokenHash: hash) == nil)
+    }
+
+    @Test("authentication reads; last_used_at is refreshed only once it is a minute old", arguments: Backend.allCases)
+    func tokenUseIsThrottled(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let profile = try await store.createProfile(NewProfile(email: "u@example.com"))
+        let hash = String(repeating: "cd", count: 32)
+        let token = try await store.createAPIToken(profileID: profile.id, name: "ci", tokenHash: hash, prefix: "pxc_cd")
+        func setLastUsed(_ date: Date) async throws {
+            try await store.database.withConnection { connection in
+                try connection.query(
+                    "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", .int(token.id), .date(date))
+            }
+        }
+        func lastUsed() async throws -> Date? {
+            try await store.listAPITokens(profileID: profile.id).first?.lastUsedAt
+        }
+        // Used ten seconds ago: a request within the minute writes nothing.
+        try await setLastUsed(Date().addingTimeInterval(-10))
+        let before = try await lastUsed()
+        #expect(try await store.authenticate(tokenHash: hash)?.0.id == profile.id)
+        #expect(try await lastUsed() == before)
+        // An hour ago: the next request records its use.
+        try await setLastUsed(Date().addingTimeInterval(-3600))
+        let used = try #require(try await store.authenticate(tokenHash: hash)?.1.lastUsedAt)
+        #expect(used > Date().addingTimeInterval(-60))
+        #expect(try await lastUsed() == used)
+        // An unknown token finds nothing and writes nothing.
+        #expect(try await store.authenticate(tokenHash: String(repeating: "ef", count: 32)) == nil)
     }
 
     @Test("workers register and heartbeat", arguments: Backend.allCases)

@@ -19,7 +19,7 @@ public enum TestStores {
 
     /// A store location no other test uses.
     public static func freshLocation(_ backend: Backend) throws -> StoreLocation {
-        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        let name = freshName()
         switch backend {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pixcrawl-tests")
@@ -30,9 +30,18 @@ public enum TestStores {
         }
     }
 
+    /// A schema or file name no other test uses.
+    public static func freshName() -> String {
+        "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+    }
+
     /// An open, migrated store on its own database or schema.
     public static func make(_ backend: Backend, maxConnections: Int? = nil) async throws -> SQLCrawlStore {
-        let location = try freshLocation(backend)
+        try await make(at: try freshLocation(backend), maxConnections: maxConnections)
+    }
+
+    /// An open, migrated store at `location`.
+    public static func make(at location: StoreLocation, maxConnections: Int? = nil) async throws -> SQLCrawlStore {
         let store = try await SQLCrawlStore.open(location, maxConnections: maxConnections)
         try await Migrator(database: store.database, directory: migrationsDirectory).migrate()
         return store

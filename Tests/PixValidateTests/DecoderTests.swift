@@ -4,8 +4,10 @@ import PixValidate
 import Testing
 
 @Suite struct DecoderTests {
-    func decode(_ bytes: [UInt8], _ format: ImageFormat, mode: ImageDecodeMode = .entropyComplete,
-                limits: DecodeLimits = DecodeLimits()) throws(ImageDecodeError) -> DecodedImage {
+    func decode(
+        _ bytes: [UInt8], _ format: ImageFormat, mode: ImageDecodeMode = .entropyComplete,
+        limits: DecodeLimits = DecodeLimits()
+    ) throws(ImageDecodeError) -> DecodedImage {
         try ImageDecoder.decode(bytes, format: format, mode: mode, limits: limits)
     }
 
@@ -13,8 +15,10 @@ import Testing
         try ImageDecoder.readHeader(bytes, format: format)
     }
 
-    func decodeError(_ bytes: [UInt8], _ format: ImageFormat, mode: ImageDecodeMode = .entropyComplete,
-                     limits: DecodeLimits = DecodeLimits()) -> ImageDecodeError? {
+    func decodeError(
+        _ bytes: [UInt8], _ format: ImageFormat, mode: ImageDecodeMode = .entropyComplete,
+        limits: DecodeLimits = DecodeLimits()
+    ) -> ImageDecodeError? {
         do {
             _ = try decode(bytes, format, mode: mode, limits: limits)
             return nil
@@ -85,18 +89,35 @@ import Testing
         for index in 0..<256 { palette += [UInt8(index), UInt8(index), UInt8(index)] }
         return [
             ("gray 8", PNGBuilder(width: w, height: h, colorType: .gray, pixel: { [level($0, $1)] })),
-            ("gray 8 interlaced",
-             PNGBuilder(width: w, height: h, colorType: .gray, interlaced: true, pixel: { [level($0, $1)] })),
+            (
+                "gray 8 interlaced",
+                PNGBuilder(width: w, height: h, colorType: .gray, interlaced: true, pixel: { [level($0, $1)] })
+            ),
             ("gray 16", PNGBuilder(width: w, height: h, colorType: .gray, bitDepth: 16, pixel: { [level($0, $1) * 257] })),
             ("gray+alpha", PNGBuilder(width: w, height: h, colorType: .grayAlpha, pixel: { [level($0, $1), 128] })),
-            ("rgb 16 interlaced",
-             PNGBuilder(width: w, height: h, colorType: .rgb, bitDepth: 16, interlaced: true,
-                        pixel: { let v = level($0, $1) * 257; return [v, v, v] })),
-            ("rgba", PNGBuilder(width: w, height: h, colorType: .rgba, pixel: { let v = level($0, $1); return [v, v, v, 9] })),
+            (
+                "rgb 16 interlaced",
+                PNGBuilder(
+                    width: w, height: h, colorType: .rgb, bitDepth: 16, interlaced: true,
+                    pixel: {
+                        let v = level($0, $1) * 257; return [v, v, v]
+                    })
+            ),
+            (
+                "rgba",
+                PNGBuilder(
+                    width: w, height: h, colorType: .rgba,
+                    pixel: {
+                        let v = level($0, $1); return [v, v, v, 9]
+                    })
+            ),
             ("palette", PNGBuilder(width: w, height: h, colorType: .palette, palette: palette, pixel: { [level($0, $1)] })),
-            ("palette interlaced",
-             PNGBuilder(width: w, height: h, colorType: .palette, interlaced: true, palette: palette,
-                        pixel: { [level($0, $1)] })),
+            (
+                "palette interlaced",
+                PNGBuilder(
+                    width: w, height: h, colorType: .palette, interlaced: true, palette: palette,
+                    pixel: { [level($0, $1)] })
+            ),
         ]
     }
 
@@ -288,12 +309,12 @@ import Testing
     }
 
     @Test func progressiveJPEGOverTheMemoryCapIsTooLarge() throws {
-        let limits = DecodeLimits(maxMemory: 1000)
+        let limits = DecodeLimits(maxMemory: 10_000)
         #expect {
             try ImageDecoder.decode(JPEGFixtures.progressive, format: .jpeg, limits: limits)
         } throws: { ($0 as? ImageDecodeError)?.code == .outOfMemory }
         let rejected = ImageValidator(
-            rules: ValidationRules(minWidth: 1, minHeight: 1), maxDecoderMemory: 1000
+            rules: ValidationRules(minWidth: 1, minHeight: 1), maxDecoderMemory: 10_000
         ).validate(JPEGFixtures.progressive).rejection
         #expect(rejected?.category == .tooLarge)
         #expect(rejected?.stage == .decode)
@@ -301,6 +322,51 @@ import Testing
         #expect(throws: Never.self) {
             try ImageDecoder.decode(TestImages.wavesJPEG(), format: .jpeg, limits: limits)
         }
+    }
+
+    /// The progressive fixture with its frame header rewritten to declare `width`×`height` (and, optionally,
+    /// more components): the header is all a decoder reads before it sizes its coefficient buffer.
+    static func progressiveDeclaring(width: Int, height: Int, components: Int? = nil) -> [UInt8] {
+        var bytes = JPEGFixtures.progressive
+        guard let sof = (2..<bytes.count - 1).first(where: { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xC2 }) else {
+            return bytes
+        }
+        bytes[sof + 5] = UInt8(height >> 8)
+        bytes[sof + 6] = UInt8(height & 0xFF)
+        bytes[sof + 7] = UInt8(width >> 8)
+        bytes[sof + 8] = UInt8(width & 0xFF)
+        if let components { bytes[sof + 9] = UInt8(components) }
+        return bytes
+    }
+
+    @Test(arguments: [ImageDecodeMode.entropyComplete, .fullSize])
+    func progressiveJPEGAtThePixelBudgetIsRefusedByTheDefaultMemoryCap(mode: ImageDecodeMode) {
+        // 7000×7000 is under the 50 MP budget, but its coefficients alone would take about 147 MB.
+        let bomb = Self.progressiveDeclaring(width: 7000, height: 7000)
+        let error = #expect(throws: ImageDecodeError.self) {
+            try ImageDecoder.decode(bomb, format: .jpeg, mode: mode)
+        }
+        #expect(error?.code == .outOfMemory)
+        #expect(error?.message.contains("cap of 67108864 bytes") == true)
+        let rejected = ImageValidator(rules: ValidationRules(minWidth: 1, minHeight: 1)).validate(bomb).rejection
+        #expect(rejected?.category == .tooLarge)
+        #expect(rejected?.stage == .decode)
+    }
+
+    @Test func jpegWithMoreThanFourComponentsIsRefusedFromTheHeader() {
+        let fiveComponents = Self.progressiveDeclaring(width: 72, height: 128, components: 5)
+        let error = #expect(throws: ImageDecodeError.self) { try ImageDecoder.readHeader(fiveComponents, format: .jpeg) }
+        #expect(error?.code == .corrupt)
+        #expect(error?.message.contains("5 components") == true)
+    }
+
+    @Test func pngRowsOverTheMemoryCapAreRefusedBeforeDecoding() throws {
+        let png = try TestImages.wavesPNG(width: 4000, height: 2)
+        let error = #expect(throws: ImageDecodeError.self) {
+            try ImageDecoder.decode(png, format: .png, limits: DecodeLimits(maxMemory: 16_000))
+        }
+        #expect(error?.code == .outOfMemory)
+        #expect(throws: Never.self) { try ImageDecoder.decode(png, format: .png) }
     }
 
     @Test(arguments: [ImageDecodeMode.entropyComplete, .fullSize])

@@ -70,13 +70,28 @@ typedef struct {
     uint64_t max_pixels;   // width*height above this: CPIX_ERR_TOO_LARGE before any allocation (0 = none)
     uint32_t max_width;    // 0 = no limit
     uint32_t max_height;   // 0 = no limit
-    uint64_t max_memory;   // libjpeg working-memory cap in bytes (progressive JPEGs buffer every
-                           // coefficient: about 2 bytes per sample); 0 = no cap beyond the pixel budget
+    uint64_t max_memory;   // decoder working-memory cap in bytes (progressive JPEGs buffer every
+                           // coefficient: about 2 bytes per sample); 0 = CPIX_DEFAULT_MAX_MEMORY
     uint8_t *grid;         // optional: receives grid_width*grid_height gray samples (row-major), the
                            // area-weighted average of the whole image, gray = 0.299 R + 0.587 G + 0.114 B
     uint32_t grid_width;
     uint32_t grid_height;
 } cpix_decode_options;
+
+/// The working-memory cap a decode uses when `options` gives none (64 MiB): always on.
+#define CPIX_DEFAULT_MAX_MEMORY ((uint64_t)64 << 20)
+
+/// Most components a JPEG frame may declare (gray 1, YCbCr/RGB 3, CMYK/YCCK 4); more is refused.
+#define CPIX_JPEG_MAX_COMPONENTS 4
+
+/// The working-memory cap of a decode with `options` (CPIX_DEFAULT_MAX_MEMORY when unset).
+uint64_t cpix_decode_memory_cap(const cpix_decode_options *options);
+
+/// The one memory check every decoder makes before its library allocates: `needed` is the working
+/// memory estimated from the header (`what` names the format in the message). CPIX_ERR_MEMORY with
+/// `status` filled when it exceeds the cap, CPIX_OK otherwise.
+int cpix_decode_check_memory(uint64_t needed, const char *what, const cpix_decode_options *options,
+                             cpix_status *status);
 
 /// Decodes a JPEG held in memory. Dimensions are checked against `options` from the frame header
 /// before libjpeg allocates anything (CPIX_ERR_TOO_LARGE). Any libjpeg error or data warning

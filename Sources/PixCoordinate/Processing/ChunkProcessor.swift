@@ -262,6 +262,8 @@ public struct ChunkProcessor: Sendable {
         -> CandidateResult
     {
         let chunk = claim.chunk
+        // What is stored and logged: the URL without `user:password@` (the fetch still uses the original).
+        let url = URLRedaction.redacted(candidate.url)
         func rejection(
             _ category: ErrorCategory, _ message: String, _ context: [String: String], downloaded: Bool
         )
@@ -274,7 +276,7 @@ public struct ChunkProcessor: Sendable {
             return .rejected(
                 NewErrorLog(
                     jobID: chunk.jobID, chunkID: chunk.id, category: category, severity: .warning, message: message,
-                    url: candidate.url, context: context),
+                    url: url, context: context),
                 downloaded: downloaded)
         }
         let response: FetchResponse
@@ -287,7 +289,7 @@ public struct ChunkProcessor: Sendable {
             return rejection(error.category, error.description, context, downloaded: false)
         } catch {
             if Task.isCancelled || error is CancellationError { return .cancelled }
-            return rejection(.network, "NETWORK: \(error) (\(candidate.url))", [:], downloaded: false)
+            return rejection(.network, "NETWORK: \(error) (\(url))", [:], downloaded: false)
         }
         let body = response.body
         Counter(label: "pixcrawl.worker.bytes.downloaded").increment(by: body.count)
@@ -316,7 +318,7 @@ public struct ChunkProcessor: Sendable {
             Counter(label: "pixcrawl.worker.images.accepted").increment()
             return .accepted(
                 NewImage(
-                    originalURL: candidate.url, filename: stored.key.filename, storageURL: stored.storageURL,
+                    originalURL: url, filename: stored.key.filename, storageURL: stored.storageURL,
                     width: image.width, height: image.height, fileSize: image.byteCount, format: image.format,
                     sha256: image.sha256, perceptualHash: image.perceptualHash, keyword: chunk.keyword,
                     source: candidate.source, license: candidate.license, licenseVersion: candidate.licenseVersion,

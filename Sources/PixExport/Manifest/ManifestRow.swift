@@ -103,7 +103,8 @@ public struct ManifestRow: Sendable, Hashable {
     public static var csvHeader: String { columns.joined(separator: ",") + "\r\n" }
 
     /// This row as one CSV record (RFC 4180: fields with a comma, quote, CR or LF are quoted, quotes doubled;
-    /// CRLF-terminated). Missing values are empty fields.
+    /// CRLF-terminated). Missing values are empty fields. Text that a spreadsheet would run as a formula
+    /// (third-party creators and titles starting with `=`, `+`, `-`, `@`, a tab or a CR) gets a leading `'`.
     public func csvRecord() -> String {
         let fields: [String?] = [
             path, String(imageID), originalURL, landingURL, source, license, creator, keyword, split?.rawValue,
@@ -141,9 +142,15 @@ public struct ManifestRow: Sendable, Hashable {
 
 }
 
-/// RFC 4180 field quoting.
+/// RFC 4180 field quoting, made spreadsheet-safe (OWASP's CSV injection advice).
 enum CSVText {
-    static func field(_ value: String) -> String {
+    /// First characters that make Excel, LibreOffice and Google Sheets read a cell as a formula.
+    private static let formulaStarts: Set<UInt8> = [
+        UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D,
+    ]
+
+    static func field(_ text: String) -> String {
+        let value = text.utf8.first.map(formulaStarts.contains) == true ? "'" + text : text
         let needsQuotes = value.utf8.contains {
             $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: "\n")
         }

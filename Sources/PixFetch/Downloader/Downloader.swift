@@ -4,9 +4,9 @@ import Logging
 import PixCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Fetches URLs with libcurl's multi interface: many transfers driven by one dedicated thread, bridged to
@@ -134,7 +134,7 @@ public final class Downloader: Sendable {
                 url: url, address: address, addressClass: addressClass, context: " while fetching robots.txt")
         case .rules(let rules, let note):
             guard !rules.isAllowed(target.pathAndQuery, for: configuration.robotsProductToken) else { return }
-            logger.debug("robots.txt disallows", metadata: ["pixcrawl.url": "\(url)"])
+            logger.debug("robots.txt disallows", metadata: ["pixcrawl.url": "\(URLRedaction.redacted(url))"])
             throw FetchError(
                 .robotsDisallowed, url: url,
                 reason: "robots.txt of \(target.scheme)://\(target.host):\(target.port)\(note) disallows "

@@ -85,7 +85,7 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
         blockedAddressClass: AddressClass? = nil, bytesReceived: Int? = nil, attempts: Int = 1
     ) {
         self.code = code
-        self.url = Self.redacted(url)
+        self.url = URLRedaction.redacted(url)
         self.reason = reason
         self.status = status
         self.blockedAddress = blockedAddress
@@ -115,12 +115,4 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
         return text
     }
 
-    /// Drops `user:password@` from a URL so credentials never reach logs or error records.
-    static func redacted(_ url: String) -> String {
-        guard let separator = url.firstRange(of: "://") else { return url }
-        let rest = url[separator.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<separator.upperBound]) + String(rest[rest.index(after: at)...])
-    }
 }

@@ -17,6 +17,7 @@ public final class SQLDatabase: Sendable {
     private let reconnectTimeout: Duration
     private let state = Mutex(PoolState())
     private let logger: Logger
+    private let transactionCount = Atomic<Int>(0)
 
     private struct PoolState: ~Copyable {
         var idle: [PooledConnection] = []
@@ -101,17 +102,43 @@ public final class SQLDatabase: Sendable {
 
     /// Runs `body` inside one transaction (`BEGIN IMMEDIATE` on SQLite so read-then-write is safe),
     /// committing on return and rolling back on a thrown error. A transaction that fails because the
-    /// connection broke is retried on a fresh connection (it rolled back, so nothing is applied twice).
+    /// connection broke is retried on a fresh connection, and never applied twice: on PostgreSQL each
+    /// transaction first records a token of its own in `commit_tokens`, so when the connection broke after
+    /// COMMIT was sent and that commit did land, the retry finds its token taken and returns the value the
+    /// committed attempt computed instead of running `body` again.
+    /// - Parameters:
+    ///   - guardsReplay: record the commit token (the default); `false` only for work that runs before the
+    ///     `commit_tokens` table exists (migrations, which are idempotent by their own bookkeeping).
+    ///   - body: the transaction's statements.
     @discardableResult
     public func transaction<T: Sendable>(
-        _ body: @escaping @Sendable (any SQLConnection) throws -> T
+        guardsReplay: Bool = true, _ body: @escaping @Sendable (any SQLConnection) throws -> T
     ) async throws -> T {
         let begin = dialect == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
+        // An embedded SQLite commit cannot lose its reply: it returns or the process is gone.
+        let token = guardsReplay && dialect == .postgres ? UUID().uuidString.lowercased() : nil
+        let committing = CommitAttempt<T>()
+        let prune = token != nil && transactionCount.add(1, ordering: .relaxed).newValue % 1024 == 0
         return try await retrying {
             try await self.withConnection { connection in
                 try connection.executeScript(begin)
                 do {
+                    if let token {
+                        do {
+                            try connection.query("INSERT INTO commit_tokens (token) VALUES ($1)", .text(token))
+                        } catch let error as StoreError where error.isUniqueViolation {
+                            // An earlier attempt of this very transaction committed; only its reply was lost.
+                            try? connection.executeScript("ROLLBACK")
+                            guard let value = committing.value else { throw error }
+                            return value
+                        }
+                        if prune {
+                            try connection.query(
+                                "DELETE FROM commit_tokens WHERE committed_at < now() - interval '1 hour'")
+                        }
+                    }
                     let value = try body(connection)
+                    committing.value = value
                     try connection.executeScript("COMMIT")
                     return value
                 } catch {
@@ -255,8 +282,9 @@ public final class SQLDatabase: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw StoreError.connectionFailed("cannot create the directory for the SQLite store \(path): "
-                + "\((error as NSError).localizedDescription)")
+            throw StoreError.connectionFailed(
+                "cannot create the directory for the SQLite store \(path): "
+                    + "\((error as NSError).localizedDescription)")
         }
     }
 }
@@ -301,5 +329,16 @@ final class PooledConnection: @unchecked Sendable {
 
     func close() {
         queue.async { self.connection = nil }
+    }
+}
+
+/// The value an attempt of a transaction computed before it sent COMMIT: what a retry returns when it
+/// learns that commit landed.
+private final class CommitAttempt<T: Sendable>: Sendable {
+    private let box = Mutex<T?>(nil)
+
+    var value: T? {
+        get { box.withLock { $0 } }
+        set { box.withLock { $0 = newValue } }
     }
 }

@@ -38,7 +38,7 @@ public struct Migrator: Sendable {
     public func migrate() async throws -> [MigrationFile] {
         var applied: [MigrationFile] = []
         for file in files {
-            let didApply = try await database.transaction { [lockKey] connection in
+            let didApply = try await database.transaction(guardsReplay: false) { [lockKey] connection in
                 try Self.lockAndPrepare(connection, lockKey: lockKey)
                 let recorded = try Self.recorded(connection)
                 try Self.verify(files: files, recorded: recorded)

@@ -73,7 +73,7 @@ public struct StoreExportService: ExportService {
                 exportID: exportID, lifetime: try LinkLifetime(parsing: "\(max(1, lifetime.components.seconds))s"))
             return IssuedDownload(
                 exportID: exportID, downloadURL: "/downloads/\(link.token.value)", expiresAt: link.record.expiresAt)
-        } catch let error as ExportJobError where error.code == .exportUnavailable || error.code == .archiveMissing {
+        } catch let error as ExportJobError where error.code == .exportUnavailable {
             throw APIError.conflict("export \(exportID) has no downloadable archive (\(error.description))")
         }
     }

@@ -85,6 +85,8 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func conflict(_ reason: String) -> APIError {
         APIError(.conflict, .conflict, reason: reason)
     }
+    /// An export's archive is gone from storage; where it was stays in the server's log.
+    public static let archiveMissing = APIError.conflict("the export's archive is missing from storage; run the export again")
     /// A `Range` header that does not fit the content.
     public static func rangeNotSatisfiable(size: Int) -> APIError {
         APIError(.rangeNotSatisfiable, .rangeNotSatisfiable, field: "Range", reason: "the content is \(size) bytes long")

@@ -18,10 +18,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = Self.map(error, context: context)
+            // The route template only: a raw path may carry a download token.
+            let route = context.endpointPath ?? "unmatched"
             if apiError.status == .internalServerError {
                 context.logger.error(
-                    "request failed",
-                    metadata: ["pixcrawl.error": "\(error)", "hb.request.path": "\(request.uri.path)"])
+                    "request failed", metadata: ["pixcrawl.error": "\(error)", "http.route": "\(route)"])
+            } else if let error = error as? ExportJobError, error.code == .archiveMissing {
+                // Where the archive should be is for the operator's log, not for the caller.
+                context.logger.warning(
+                    "export archive missing", metadata: ["pixcrawl.error": "\(error)", "http.route": "\(route)"])
             }
             var response = try APIJSON.response(APIErrorBody(apiError), status: apiError.status)
             if apiError.status == .unauthorized {
@@ -45,8 +50,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return .validation(field: nil, reason: error.description)
         case let error as ExportJobError where error.code == .notFound:
             return .notFound("export")
-        case let error as ExportJobError
-        where error.code == .exportUnavailable || error.code == .archiveMissing || error.code == .notClaimable:
+        case let error as ExportJobError where error.code == .archiveMissing:
+            return .archiveMissing
+        case let error as ExportJobError where error.code == .exportUnavailable || error.code == .notClaimable:
             return .conflict(error.description)
         case let error as any HTTPResponseError:
             switch error.status {

@@ -22,7 +22,7 @@ public protocol CrawlStore: Sendable {
     /// Deletes a profile: its projects (and everything below) cascade, its activity keeps `user_id = NULL`.
     func deleteProfile(id: UUID) async throws -> Bool
     func createAPIToken(profileID: UUID, name: String, tokenHash: String, prefix: String) async throws -> APIToken
-    /// The live token with this SHA-256 and its profile; updates `last_used_at`.
+    /// The live token with this SHA-256 and its profile: a read; `last_used_at` is refreshed at most once a minute.
     func authenticate(tokenHash: String) async throws -> (Profile, APIToken)?
     func listAPITokens(profileID: UUID) async throws -> [APIToken]
     func revokeAPIToken(id: Int64, profileID: UUID) async throws -> Bool

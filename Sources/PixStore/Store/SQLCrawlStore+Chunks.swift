@@ -193,13 +193,14 @@ extension SQLCrawlStore {
         let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         return try await database.transaction { connection in
             let dialect = connection.dialect
-            return !(try connection.query(
-                """
-                UPDATE crawl_chunks SET lease_expires_at = \(dialect.nowPlus(seconds: 3)), updated_at = \(dialect.now)
-                WHERE id = $1 AND status = 'active' AND lease_token = $2 AND lease_expires_at >= \(dialect.now)
-                RETURNING id
-                """, .int(chunkID), .text(token), .double(seconds)
-            ).isEmpty)
+            return
+                !(try connection.query(
+                    """
+                    UPDATE crawl_chunks SET lease_expires_at = \(dialect.nowPlus(seconds: 3)), updated_at = \(dialect.now)
+                    WHERE id = $1 AND status = 'active' AND lease_token = $2 AND lease_expires_at >= \(dialect.now)
+                    RETURNING id
+                    """, .int(chunkID), .text(token), .double(seconds)
+                ).isEmpty)
         }
     }
 
@@ -385,22 +386,21 @@ extension SQLCrawlStore {
         let delay = Double(retryAfter.components.seconds) + Double(retryAfter.components.attoseconds) / 1e18
         return try await database.transaction { connection in
             let dialect = connection.dialect
-            let current = try connection.query(
+            // The lease is checked by the statement that ends the attempt (PostgreSQL re-checks it after waiting
+            // for a concurrent takeover), and the counters move only when that statement found the chunk.
+            let ended = try connection.query(
                 """
-                SELECT job_id, attempts, max_attempts FROM crawl_chunks
+                UPDATE crawl_chunks SET
+                    status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'pending' END,
+                    lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
+                    last_error = $3, available_at = \(dialect.nowPlus(seconds: 4)), updated_at = \(dialect.now),
+                    completed_at = CASE WHEN attempts >= max_attempts THEN \(dialect.now) ELSE NULL END
                 WHERE id = $1 AND status = 'active' AND lease_token = $2
-                """, .int(chunkID), .text(token))
-            guard let row = current.first, let jobID = row.int64("job_id") else { return nil }
+                RETURNING job_id, attempts, max_attempts
+                """, .int(chunkID), .text(token), .text(error.message), .double(delay))
+            guard let row = ended.first, let jobID = row.int64("job_id") else { return nil }
             let attempts = row.int("attempts") ?? 0
             let exhausted = attempts >= (row.int("max_attempts") ?? 3)
-            try connection.query(
-                """
-                UPDATE crawl_chunks SET status = $3, lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL,
-                    last_error = $4, available_at = \(dialect.nowPlus(seconds: 5)), updated_at = \(dialect.now),
-                    completed_at = CASE WHEN $6 = 1 THEN \(dialect.now) ELSE NULL END
-                WHERE id = $1 AND lease_token = $2
-                """, .int(chunkID), .text(token), .text(exhausted ? "failed" : "pending"), .text(error.message),
-                .double(delay), .int(exhausted ? 1 : 0))
             var record = error
             record.jobID = jobID
             record.chunkID = chunkID

@@ -75,8 +75,7 @@ extension SQLCrawlStore {
             revokedAt: row.date("revoked_at"))
     }
 
-    public func createAPIToken(profileID: UUID, name: String, tokenHash: String, prefix: String) async throws -> APIToken
-    {
+    public func createAPIToken(profileID: UUID, name: String, tokenHash: String, prefix: String) async throws -> APIToken {
         try await database.transaction { connection in
             let rows = try connection.query(
                 """
@@ -88,15 +87,20 @@ extension SQLCrawlStore {
         }
     }
 
+    /// How stale `last_used_at` may get before a request refreshes it: authentication is a read, and at most
+    /// one write per token per interval competes with the workers' commits.
+    public static let tokenUseRecordInterval = 60
+
     public func authenticate(tokenHash: String) async throws -> (Profile, APIToken)? {
-        try await database.transaction { connection in
+        let found = try await database.read { connection -> (Profile, APIToken, Bool)? in
             let dialect = connection.dialect
             let rows = try connection.query(
                 """
-                UPDATE api_tokens SET last_used_at = \(dialect.now)
-                WHERE token_hash = $1 AND revoked_at IS NULL
-                RETURNING id, profile_id, name, token_prefix, created_at, last_used_at, revoked_at
-                """, .text(tokenHash))
+                SELECT id, profile_id, name, token_prefix, created_at, last_used_at, revoked_at,
+                    CASE WHEN last_used_at IS NULL OR last_used_at < \(dialect.nowPlus(seconds: 2)) THEN 1 ELSE 0 END
+                        AS stale
+                FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL
+                """, .text(tokenHash), .double(-Double(Self.tokenUseRecordInterval)))
             guard let row = rows.first else { return nil }
             let token = try Self.token(from: row)
             guard
@@ -104,8 +108,24 @@ extension SQLCrawlStore {
                     "SELECT \(Self.profileColumns) FROM profiles WHERE id = $1", .uuid(token.profileID)
                 ).first
             else { return nil }
-            return (try Self.profile(from: profileRow), token)
+            return (try Self.profile(from: profileRow), token, row.int("stale") == 1)
         }
+        guard let (profile, token, stale) = found else { return nil }
+        guard stale else { return (profile, token) }
+        // One conditional statement: concurrent requests with the same token refresh it once.
+        let refreshed = try await database.autocommit { connection in
+            let dialect = connection.dialect
+            return try connection.query(
+                """
+                UPDATE api_tokens SET last_used_at = \(dialect.now)
+                WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < \(dialect.nowPlus(seconds: 2)))
+                RETURNING last_used_at
+                """, .int(token.id), .double(-Double(Self.tokenUseRecordInterval))
+            ).first?.date("last_used_at")
+        }
+        var used = token
+        if let refreshed { used.lastUsedAt = refreshed }
+        return (profile, used)
     }
 
     public func listAPITokens(profileID: UUID) async throws -> [APIToken] {
