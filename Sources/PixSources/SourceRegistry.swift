@@ -67,7 +67,9 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
 /// rate-limit state, tokens, a URL list's index and the demo server are shared by all chunks of a process).
 ///
 /// Environment: `PIXCRAWL_OPENVERSE_URL` and `PIXCRAWL_COMMONS_URL` override the providers' base URLs (tests and
-/// mirrors); `PIXCRAWL_OPENVERSE_CLIENT_ID` / `PIXCRAWL_OPENVERSE_CLIENT_SECRET` authenticate Openverse.
+/// mirrors); `PIXCRAWL_OPENVERSE_CLIENT_ID` / `PIXCRAWL_OPENVERSE_CLIENT_SECRET` authenticate Openverse;
+/// `PIXCRAWL_OPENVERSE_PAGE_SIZE` / `PIXCRAWL_OPENVERSE_MAX_RESULTS` raise its page size (authenticated) and result
+/// depth for applications Openverse has granted more.
 public final class SourceRegistry: Sendable {
     /// Settings applied to the sources the registry creates.
     public struct Options: Sendable {
@@ -140,6 +142,12 @@ public final class SourceRegistry: Sendable {
         case .openverse:
             var configuration = options.openverse
             if let url = environment["PIXCRAWL_OPENVERSE_URL"], !url.isEmpty { configuration.baseURL = url }
+            if let size = environment["PIXCRAWL_OPENVERSE_PAGE_SIZE"].flatMap(Int.init), size > 0 {
+                configuration.authenticatedPageSize = size
+            }
+            if let depth = environment["PIXCRAWL_OPENVERSE_MAX_RESULTS"].flatMap(Int.init), depth > 0 {
+                configuration.maxResults = depth
+            }
             if let credentials = OpenverseSource.Credentials.fromEnvironment(environment) {
                 configuration.credentials = credentials
             } else if !(environment["PIXCRAWL_OPENVERSE_CLIENT_ID"] ?? "").isEmpty

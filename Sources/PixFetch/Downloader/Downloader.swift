@@ -4,9 +4,9 @@ import Logging
 import PixCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Fetches URLs with libcurl's multi interface: many transfers driven by one dedicated thread, bridged to
@@ -210,12 +210,16 @@ public final class Downloader: Sendable {
                 var wait = retry.backoff(beforeRetry: attempt)
                 if let retryAfter {
                     guard retryAfter <= retry.maxRetryAfter else {
-                        throw FetchError(
+                        var longWait = FetchError(
                             error.code, url: spec.url,
                             reason: "\(error.reason); the server asked to retry after "
                                 + "\(retryAfter.milliseconds / 1000) s, longer than the "
                                 + "\(retry.maxRetryAfter.milliseconds / 1000) s limit",
                             status: error.status, attempts: attempt)
+                        longWait.retryAfter = retryAfter
+                        longWait.responseHeaders = error.responseHeaders
+                        longWait.responseBody = error.responseBody
+                        throw longWait
                     }
                     wait = retryAfter
                 }
@@ -243,15 +247,15 @@ public final class Downloader: Sendable {
                         attempts: 1))
             }
             let retryAfter = Self.retryAfter(result.headers)
-            if status == 429 {
-                return .failure(
-                    FetchError(.rateLimited, url: url, reason: "HTTP 429 Too Many Requests", status: status),
-                    retryable: true, retryAfter: retryAfter)
-            }
-            let retryable = (500..<600).contains(status)
-            return .failure(
-                FetchError(.httpStatus, url: url, reason: "HTTP \(status)", status: status),
-                retryable: retryable, retryAfter: retryable ? retryAfter : nil)
+            let retryable = status == 429 || (500..<600).contains(status)
+            var error =
+                status == 429
+                ? FetchError(.rateLimited, url: url, reason: "HTTP 429 Too Many Requests", status: status)
+                : FetchError(.httpStatus, url: url, reason: "HTTP \(status)", status: status)
+            error.retryAfter = retryable ? retryAfter : nil
+            error.responseHeaders = result.headers
+            error.responseBody = Array(result.body.prefix(4096))
+            return .failure(error, retryable: retryable, retryAfter: error.retryAfter)
         }
         if spec.truncateAtCap && result.capExceeded && result.code == CURLE_WRITE_ERROR {
             return outcome(of: withCode(result, CURLE_OK), spec: spec, retry: retry)

@@ -79,6 +79,12 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
     public internal(set) var attempts: Int
     /// What happened, in words.
     public let reason: String
+    /// The server's `Retry-After` on the last answer (429, 503), when it sent one.
+    public internal(set) var retryAfter: Duration?
+    /// The headers of the last non-2xx answer (rate-limit headers, say); empty otherwise.
+    public internal(set) var responseHeaders: HTTPHeaders = [:]
+    /// The start of the last non-2xx answer's body (at most 4 KiB: an API's error detail); empty otherwise.
+    public internal(set) var responseBody: [UInt8] = []
 
     init(
         _ code: Code, url: String, reason: String, status: Int? = nil, blockedAddress: IPAddress? = nil,
