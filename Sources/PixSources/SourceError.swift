@@ -16,6 +16,7 @@ public struct SourceError: Error, Hashable, Sendable, CustomStringConvertible {
             case apiError = "API error"
             case authenticationFailed = "authentication failed"
             case limitExceeded = "limit exceeded"
+            case contactRequired = "operator contact required"
             case invalidCursor = "invalid cursor"
             case fileUnreadable = "file unreadable"
             case invalidSpec = "invalid source specification"
@@ -38,6 +39,8 @@ public struct SourceError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The provider refused a request past its page size or result depth (Openverse answers those with 401).
         /// Category `SOURCE`.
         public static let limitExceeded = Code(base: .limitExceeded)
+        /// The provider asks crawlers to name their operator and `PIXCRAWL_CONTACT` is not set. Category `SOURCE`.
+        public static let contactRequired = Code(base: .contactRequired)
         /// A checkpoint cursor is not a position inside the chunk's range. Category `SOURCE`.
         public static let invalidCursor = Code(base: .invalidCursor)
         /// A URL list file is missing or cannot be read. Category `SOURCE`.
