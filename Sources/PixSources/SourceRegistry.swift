@@ -73,7 +73,7 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
 /// Environment: `PIXCRAWL_OPENVERSE_URL` and `PIXCRAWL_COMMONS_URL` override the providers' base URLs (tests and
 /// mirrors); `PIXCRAWL_OPENVERSE_CLIENT_ID` / `PIXCRAWL_OPENVERSE_CLIENT_SECRET` authenticate Openverse;
 /// `PIXCRAWL_OPENVERSE_PAGE_SIZE` / `PIXCRAWL_OPENVERSE_MAX_RESULTS` raise its page size (authenticated) and result
-/// depth for applications Openverse has granted more.
+/// depth for applications Openverse has granted more; `PIXCRAWL_COMMONS_THUMBNAIL_WIDTH` crawls Commons' thumbnails.
 public final class SourceRegistry: Sendable {
     /// Settings applied to the sources the registry creates.
     public struct Options: Sendable {
@@ -186,6 +186,9 @@ public final class SourceRegistry: Sendable {
         case .commons:
             var configuration = options.commons
             if let url = environment["PIXCRAWL_COMMONS_URL"], !url.isEmpty { configuration.baseURL = url }
+            if let width = environment["PIXCRAWL_COMMONS_THUMBNAIL_WIDTH"].flatMap(Int.init), width > 0 {
+                configuration.thumbnailWidth = width
+            }
             return CommonsSource(configuration: configuration, downloader: downloader, logger: logger)
         case .urls(let path):
             let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize
