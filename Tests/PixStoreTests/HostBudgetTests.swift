@@ -88,6 +88,19 @@ struct HostBudgetTests {
         #expect(try await store.hostBudgets().first { $0.host == "a.test" }?.currentConnections ?? 4 == 4)
     }
 
+    @Test("a host's rate-limit headers are kept for status", arguments: Backend.allCases)
+    func rateLimitKept(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let lease = try #require(
+            granted(try await store.acquireHostSlot(host: "api.test", holder: "w", limits: Self.two, lease: .seconds(60))))
+        try await store.releaseHostSlot(
+            leaseID: lease, host: "api.test", bytes: 10, outcome: .answered, rateLimit: "anon_burst 19 left of 20/min")
+        let status = try #require(try await store.hostBudgets().first { $0.host == "api.test" })
+        #expect(status.rateLimit == "anon_burst 19 left of 20/min")
+        #expect(status.activeConnections == 0)
+    }
+
     @Test("bytes received are paid for before the next request starts", arguments: Backend.allCases)
     func byteRate(backend: Backend) async throws {
         let store = try await TestStores.make(backend)

@@ -10,6 +10,7 @@ CREATE TABLE host_budgets (
     bytes_paid_until DOUBLE PRECISION NOT NULL DEFAULT 0,
     paused_until DOUBLE PRECISION NOT NULL DEFAULT 0,
     pause_reason TEXT,
+    rate_limit TEXT,
     successes INTEGER NOT NULL DEFAULT 0,
     updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
     CONSTRAINT ck_host_budgets_connections CHECK (max_connections >= 1 AND current_connections >= 1

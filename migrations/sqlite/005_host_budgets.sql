@@ -10,6 +10,7 @@ CREATE TABLE host_budgets (
     bytes_paid_until REAL NOT NULL DEFAULT 0,
     paused_until REAL NOT NULL DEFAULT 0,
     pause_reason TEXT,
+    rate_limit TEXT,
     successes INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     CONSTRAINT ck_host_budgets_connections CHECK (max_connections >= 1 AND current_connections >= 1

@@ -49,10 +49,11 @@ public struct StoreHostBudget: HostBudget {
         }
     }
 
-    public func release(leaseID: Int64, host: String, bytes: Int, outcome: HostOutcome) async {
+    public func release(leaseID: Int64, host: String, bytes: Int, outcome: HostOutcome, rateLimit: String?) async {
         guard leaseID >= 0 else { return }
         do {
-            try await store.releaseHostSlot(leaseID: leaseID, host: host, bytes: bytes, outcome: outcome)
+            try await store.releaseHostSlot(
+                leaseID: leaseID, host: host, bytes: bytes, outcome: outcome, rateLimit: rateLimit)
         } catch {
             logger.warning(
                 "cannot give a host slot back (it expires by itself)",

@@ -63,12 +63,15 @@ public struct HostBudgetStatus: Hashable, Sendable {
     public var pausedFor: Duration?
     /// Why it was paused or lowered (`HTTP 429`).
     public var reason: String?
+    /// The host's last rate-limit headers in a line (`anon_burst 19 left of 20/min`), when it sends them.
+    public var rateLimit: String?
 
     /// Creates a status.
     public init(
         host: String, maxConnections: Int, currentConnections: Int, activeConnections: Int, pausedFor: Duration?,
-        reason: String?
+        reason: String?, rateLimit: String? = nil
     ) {
+        self.rateLimit = rateLimit
         self.host = host
         self.maxConnections = maxConnections
         self.currentConnections = currentConnections

@@ -275,7 +275,7 @@ public final class Downloader: Sendable {
         do {
             result = try await engine.perform(spec)
         } catch {
-            await hostBudget.release(leaseID: lease, host: host, bytes: 0, outcome: .unanswered)
+            await hostBudget.release(leaseID: lease, host: host, bytes: 0, outcome: .unanswered, rateLimit: nil)
             throw error
         }
         let outcome: HostOutcome
@@ -286,7 +286,9 @@ public final class Downloader: Sendable {
         } else {
             outcome = .answered
         }
-        await hostBudget.release(leaseID: lease, host: host, bytes: result.body.count, outcome: outcome)
+        await hostBudget.release(
+            leaseID: lease, host: host, bytes: result.body.count, outcome: outcome,
+            rateLimit: result.headers.rateLimitSummary)
         return result
     }
 

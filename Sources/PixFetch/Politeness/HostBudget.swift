@@ -5,8 +5,9 @@ import PixCore
 public protocol HostBudget: Sendable {
     /// Asks for one connection to `host`.
     func acquire(host: String) async throws -> HostSlotDecision
-    /// Gives a granted connection back, with the bytes received and how the host answered.
-    func release(leaseID: Int64, host: String, bytes: Int, outcome: HostOutcome) async
+    /// Gives a granted connection back, with the bytes received, how the host answered and its rate-limit
+    /// headers in a line (``HTTPHeaders/rateLimitSummary``).
+    func release(leaseID: Int64, host: String, bytes: Int, outcome: HostOutcome, rateLimit: String?) async
     /// The longest a request waits for a paused host before it fails with `RATE_LIMIT`.
     var maxPauseWait: Duration { get }
 }

@@ -41,36 +41,15 @@ final class RateLimitState: Sendable {
     /// Reads a response's rate-limit headers; holds requests back when a scope is used up.
     func record(_ headers: HTTPHeaders, now: ContinuousClock.Instant = .now) {
         if let wait = Self.exhaustedWait(headers) { hold(for: wait, now: now) }
-        let readings = Self.readings(headers)
+        let readings = headers.rateLimitReadings
         guard !readings.isEmpty else { return }
         latest.withLock { latest in
             for reading in readings { latest[reading.scope] = reading }
         }
     }
 
-    /// What each scope of a response's headers has left: `X-RateLimit-Available-SCOPE` (Openverse) or
-    /// `X-RateLimit-Remaining[-SCOPE]`, with the matching `X-RateLimit-Limit…` when present.
-    static func readings(_ headers: HTTPHeaders) -> [RateLimitReading] {
-        var readings: [RateLimitReading] = []
-        for field in headers {
-            let name = field.name.lowercased()
-            let suffix: Substring
-            if name.hasPrefix("x-ratelimit-available") {
-                suffix = name.dropFirst("x-ratelimit-available".count)
-            } else if name.hasPrefix("x-ratelimit-remaining") {
-                suffix = name.dropFirst("x-ratelimit-remaining".count)
-            } else {
-                continue
-            }
-            guard let available = Int(field.value.trimmingWhitespace) else { continue }
-            let scope = suffix.drop { $0 == "-" || $0 == "_" }
-            readings.append(
-                RateLimitReading(
-                    scope: scope.isEmpty ? "default" : String(scope), available: available,
-                    limit: headers["x-ratelimit-limit\(suffix)"]?.trimmingWhitespace))
-        }
-        return readings
-    }
+    /// What each scope of a response's headers has left (``HTTPHeaders/rateLimitReadings``).
+    static func readings(_ headers: HTTPHeaders) -> [RateLimitReading] { headers.rateLimitReadings }
 
     /// The wait the headers ask for when some scope has no requests left, else `nil`.
     static func exhaustedWait(_ headers: HTTPHeaders) -> Duration? {
@@ -133,22 +112,5 @@ extension Duration {
     var wholeSecondsRoundedUp: Int64 {
         let (seconds, attoseconds) = components
         return attoseconds > 0 ? seconds + 1 : seconds
-    }
-}
-
-/// What one rate-limit scope of a provider had left at its last answer.
-public struct RateLimitReading: Hashable, Sendable {
-    /// The scope (`anon_burst`, `anon_sustained`, …; `default` when the header names none).
-    public var scope: String
-    /// Requests left in the current window.
-    public var available: Int
-    /// The scope's limit as the provider states it (`20/min`), when it does.
-    public var limit: String?
-
-    /// Creates a reading.
-    public init(scope: String, available: Int, limit: String?) {
-        self.scope = scope
-        self.available = available
-        self.limit = limit
     }
 }

@@ -92,7 +92,8 @@ public protocol CrawlStore: Sendable {
     // MARK: Fleet-wide host budgets and deferral (SQLCrawlStore+Hosts.swift)
     func acquireHostSlot(host: String, holder: String, limits: HostLimits, lease: Duration) async throws
         -> HostSlotDecision
-    func releaseHostSlot(leaseID: Int64, host: String, bytes: Int, outcome: HostOutcome) async throws
+    func releaseHostSlot(leaseID: Int64, host: String, bytes: Int, outcome: HostOutcome, rateLimit: String?)
+        async throws
     func hostBudgets() async throws -> [HostBudgetStatus]
     func hostPauses(_ hosts: Set<String>) async throws -> [String: Duration]
     func deferChunk(chunkID: Int64, token: String, delay: Duration, reason: NewErrorLog) async throws -> Bool

@@ -76,7 +76,10 @@ extension SQLCrawlStore {
     ///   - host: the host it was held on.
     ///   - bytes: bytes received (paid for against the byte rate).
     ///   - outcome: whether the host answered, throttled or did not answer.
-    public func releaseHostSlot(leaseID: Int64, host: String, bytes: Int, outcome: HostOutcome) async throws {
+    ///   - rateLimit: the answer's rate-limit headers in a line, kept for `status`.
+    public func releaseHostSlot(
+        leaseID: Int64, host: String, bytes: Int, outcome: HostOutcome, rateLimit: String? = nil
+    ) async throws {
         try await database.transaction { connection in
             let dialect = connection.dialect
             try connection.query("DELETE FROM host_leases WHERE id = $1", .int(leaseID))
@@ -116,10 +119,11 @@ extension SQLCrawlStore {
             try connection.query(
                 """
                 UPDATE host_budgets SET current_connections = $2, successes = $3, paused_until = $4,
-                    pause_reason = COALESCE($5, pause_reason), bytes_paid_until = $6, updated_at = \(dialect.now)
+                    pause_reason = COALESCE($5, pause_reason), bytes_paid_until = $6,
+                    rate_limit = COALESCE($7, rate_limit), updated_at = \(dialect.now)
                 WHERE host = $1
                 """, .text(host), .int(current), .int(successes), .double(pausedUntil), reason.map { .text($0) } ?? .null,
-                .double(paidUntil))
+                .double(paidUntil), rateLimit.map { .text($0) } ?? .null)
         }
     }
 
@@ -129,7 +133,7 @@ extension SQLCrawlStore {
             let dialect = connection.dialect
             let rows = try connection.query(
                 """
-                SELECT b.host, b.max_connections, b.current_connections, b.paused_until, b.pause_reason,
+                SELECT b.host, b.max_connections, b.current_connections, b.paused_until, b.pause_reason, b.rate_limit,
                     \(dialect.epochNow) AS now,
                     (SELECT COUNT(*) FROM host_leases l WHERE l.host = b.host
                         AND l.expires_at >= \(dialect.epochNow)) AS held
@@ -142,10 +146,11 @@ extension SQLCrawlStore {
                 let status = HostBudgetStatus(
                     host: host, maxConnections: row.int("max_connections") ?? 1,
                     currentConnections: row.int("current_connections") ?? 1, activeConnections: row.int("held") ?? 0,
-                    pausedFor: until > now ? .seconds(until - now) : nil, reason: row.string("pause_reason"))
+                    pausedFor: until > now ? .seconds(until - now) : nil, reason: row.string("pause_reason"),
+                    rateLimit: row.string("rate_limit"))
                 let notable =
                     status.pausedFor != nil || status.currentConnections < status.maxConnections
-                    || status.activeConnections > 0
+                    || status.activeConnections > 0 || status.rateLimit != nil
                 return notable ? status : nil
             }
         }
