@@ -233,7 +233,7 @@ public final class OpenverseSource: ImageSource {
     /// Remembers a response's rate-limit headers and publishes what is left of each scope.
     private func record(_ headers: HTTPHeaders) {
         rateLimit.record(headers)
-        for reading in RateLimitState.readings(headers) {
+        for reading in headers.rateLimitReadings {
             Gauge(
                 label: "pixcrawl.source.rate_limit.available",
                 dimensions: [("source", name), ("scope", reading.scope)]

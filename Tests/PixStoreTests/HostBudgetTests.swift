@@ -14,6 +14,15 @@ struct HostBudgetTests {
         return nil
     }
 
+    /// Expects a decision to wait longer than `lower` and at most `upper`.
+    func expectWait(_ decision: HostSlotDecision, above lower: Duration, upTo upper: Duration) {
+        guard case .wait(let wait) = decision else {
+            Issue.record("expected a wait, got \(decision)")
+            return
+        }
+        #expect(wait > lower && wait <= upper)
+    }
+
     @Test("a host's connection limit holds across holders", arguments: Backend.allCases)
     func connectionLimit(backend: Backend) async throws {
         let store = try await TestStores.make(backend)
@@ -110,11 +119,7 @@ struct HostBudgetTests {
             granted(try await store.acquireHostSlot(host: "a.test", holder: "w", limits: capped, lease: .seconds(60))))
         try await store.releaseHostSlot(leaseID: lease, host: "a.test", bytes: 3000, outcome: .answered)
         let decision = try await store.acquireHostSlot(host: "a.test", holder: "w", limits: capped, lease: .seconds(60))
-        guard case .wait(let wait) = decision else {
-            Issue.record("expected a wait, got \(decision)")
-            return
-        }
-        #expect(wait > .seconds(2) && wait <= .seconds(3))
+        expectWait(decision, above: .seconds(2), upTo: .seconds(3))
     }
 
     @Test("a request rate spaces the starts of requests", arguments: Backend.allCases)
@@ -124,11 +129,7 @@ struct HostBudgetTests {
         let paced = HostLimits(connections: 8, requestsPerSecond: 0.5)
         #expect(granted(try await store.acquireHostSlot(host: "a.test", holder: "w", limits: paced, lease: .seconds(60))) != nil)
         let decision = try await store.acquireHostSlot(host: "a.test", holder: "w", limits: paced, lease: .seconds(60))
-        guard case .wait(let wait) = decision else {
-            Issue.record("expected a wait, got \(decision)")
-            return
-        }
-        #expect(wait > .seconds(1) && wait <= .seconds(2))
+        expectWait(decision, above: .seconds(1), upTo: .seconds(2))
     }
 
     @Test("a deferred chunk goes back to pending later without counting the attempt", arguments: Backend.allCases)

@@ -6,12 +6,15 @@ public struct RateLimitReading: Hashable, Sendable {
     public var available: Int
     /// The scope's limit as the provider states it (`20/min`), when it does.
     public var limit: String?
+    /// The scope's `X-RateLimit-Reset` (seconds, or a Unix time), when it is sent.
+    public var reset: String?
 
     /// Creates a reading.
-    public init(scope: String, available: Int, limit: String?) {
+    public init(scope: String, available: Int, limit: String?, reset: String? = nil) {
         self.scope = scope
         self.available = available
         self.limit = limit
+        self.reset = reset
     }
 }
 
@@ -35,7 +38,8 @@ extension HTTPHeaders {
             readings.append(
                 RateLimitReading(
                     scope: scope.isEmpty ? "default" : String(scope), available: available,
-                    limit: self["x-ratelimit-limit\(suffix)"]?.trimmingWhitespace()))
+                    limit: self["x-ratelimit-limit\(suffix)"]?.trimmingWhitespace(),
+                    reset: self["x-ratelimit-reset\(suffix)"]?.trimmingWhitespace()))
         }
         return readings
     }

@@ -48,30 +48,12 @@ final class RateLimitState: Sendable {
         }
     }
 
-    /// What each scope of a response's headers has left (``HTTPHeaders/rateLimitReadings``).
-    static func readings(_ headers: HTTPHeaders) -> [RateLimitReading] { headers.rateLimitReadings }
-
-    /// The wait the headers ask for when some scope has no requests left, else `nil`.
+    /// The wait the headers ask for when some scope has no requests left, else `nil`: its reset time when given,
+    /// else one period of its limit, else a minute.
     static func exhaustedWait(_ headers: HTTPHeaders) -> Duration? {
-        var longest: Duration?
-        for field in headers {
-            let name = field.name.lowercased()
-            let suffix: Substring
-            if name.hasPrefix("x-ratelimit-available") {
-                suffix = name.dropFirst("x-ratelimit-available".count)
-            } else if name.hasPrefix("x-ratelimit-remaining") {
-                suffix = name.dropFirst("x-ratelimit-remaining".count)
-            } else {
-                continue
-            }
-            guard let left = Int(field.value.trimmingWhitespace), left <= 0 else { continue }
-            let wait =
-                headers["x-ratelimit-reset\(suffix)"].flatMap(resetWait)
-                ?? headers["x-ratelimit-limit\(suffix)"].flatMap(period)
-                ?? .seconds(60)
-            if longest.map({ wait > $0 }) ?? true { longest = wait }
-        }
-        return longest
+        headers.rateLimitReadings.filter { $0.available <= 0 }.map { reading in
+            reading.reset.flatMap(resetWait) ?? reading.limit.flatMap(period) ?? .seconds(60)
+        }.max()
     }
 
     /// `X-RateLimit-Reset`: seconds to wait, or a Unix time when the number is that large.
