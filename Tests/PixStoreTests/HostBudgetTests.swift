@@ -81,7 +81,7 @@ struct HostBudgetTests {
         #expect(status.pausedFor != nil)
     }
 
-    @Test("connections taken away by a 429 come back as the host answers again", arguments: Backend.allCases)
+    @Test("connections taken away by a 503 or slow answers come back as the host answers again", arguments: Backend.allCases)
     func restore(backend: Backend) async throws {
         let store = try await TestStores.make(backend)
         defer { store.close() }
@@ -93,7 +93,10 @@ struct HostBudgetTests {
         }
         try await once(.throttled(status: 503, retryAfter: nil))
         #expect(try await store.hostBudgets().first?.currentConnections == 2)
-        for _ in 0..<40 { try await once(.answered) }
+        try await once(.slow)
+        #expect(try await store.hostBudgets().first?.currentConnections == 1)
+        #expect(try await store.hostBudgets().first?.reason == "slow answers")
+        for _ in 0..<60 { try await once(.answered) }
         #expect(try await store.hostBudgets().first { $0.host == "a.test" }?.currentConnections ?? 4 == 4)
     }
 

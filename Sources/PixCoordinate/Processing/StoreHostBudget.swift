@@ -36,6 +36,8 @@ public struct StoreHostBudget: HostBudget {
 
     /// ``HostPolicy/maxPauseWait``.
     public var maxPauseWait: Duration { policy.maxPauseWait }
+    /// ``HostPolicy/slowResponse``.
+    public var slowResponse: Duration { policy.slowResponse }
 
     public func acquire(host: String) async throws -> HostSlotDecision {
         do {

@@ -45,6 +45,8 @@ public enum HostOutcome: Hashable, Sendable {
     case answered
     /// 429 or 503: the host is overloaded or throttling; `retryAfter` pauses it for the whole fleet.
     case throttled(status: Int, retryAfter: Duration?)
+    /// Answered, but slowly (the first byte came later than the policy's threshold): one connection fewer.
+    case slow
     /// No answer (connection failure, timeout): the budget is left as it is.
     case unanswered
 }

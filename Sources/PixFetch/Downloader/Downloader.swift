@@ -283,6 +283,8 @@ public final class Downloader: Sendable {
             outcome = .unanswered
         } else if result.status == 429 || result.status == 503 {
             outcome = .throttled(status: result.status, retryAfter: Self.retryAfter(result.headers))
+        } else if result.timing.firstByte > hostBudget.slowResponse {
+            outcome = .slow
         } else {
             outcome = .answered
         }

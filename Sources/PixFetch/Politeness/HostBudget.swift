@@ -10,6 +10,8 @@ public protocol HostBudget: Sendable {
     func release(leaseID: Int64, host: String, bytes: Int, outcome: HostOutcome, rateLimit: String?) async
     /// The longest a request waits for a paused host before it fails with `RATE_LIMIT`.
     var maxPauseWait: Duration { get }
+    /// A first byte later than this counts as a slow answer (one connection fewer for the host).
+    var slowResponse: Duration { get }
 }
 
 /// The per-host limits a fleet keeps: a default for every host, and overrides by host name.
@@ -24,6 +26,8 @@ public struct HostPolicy: Hashable, Sendable {
     public var overrides: [String: HostLimits]
     /// The longest a request waits for a paused host before it fails with `RATE_LIMIT`.
     public var maxPauseWait: Duration
+    /// A first byte later than this counts as a slow answer: the host gets one connection fewer until it recovers.
+    public var slowResponse: Duration = .seconds(5)
 
     /// Wikimedia's upload host: 2 connections, 25 Mbit/s.
     public static let wikimediaUploads = HostLimits(connections: 2, bytesPerSecond: 25_000_000 / 8)

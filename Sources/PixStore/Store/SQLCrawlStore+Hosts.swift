@@ -9,7 +9,7 @@ import PixCore
 /// are paced like a virtual clock: a request may start once `next_request_at` has passed, and a finished transfer
 /// pushes `bytes_paid_until` forward by its bytes over the byte rate, so no new transfer starts while the bytes
 /// already received are not yet paid for. A 429/503 halves the connections in force and, with `Retry-After`, pauses
-/// the host; every `restoreAfter` answered requests give one connection back.
+/// the host; a slow answer takes one connection away; every `restoreAfter` answered requests give one back.
 extension SQLCrawlStore {
     /// Answered requests after which one connection taken away by a 429/503 is given back.
     static let restoreAfter = 20
@@ -113,6 +113,10 @@ extension SQLCrawlStore {
                 successes = 0
                 reason = "HTTP \(status)"
                 if let retryAfter { pausedUntil = max(pausedUntil, now + retryAfter.seconds) }
+            case .slow:
+                current = max(1, current - 1)
+                successes = 0
+                reason = "slow answers"
             case .unanswered:
                 break
             }
