@@ -38,20 +38,7 @@ final class ScriptedBudget: HostBudget {
     func withBudget<Result>(
         _ budget: ScriptedBudget, _ body: (Downloader, FixtureServer) async throws -> Result
     ) async throws -> Result {
-        let server = try FixtureServer()
-        defer { server.stop() }
-        var configuration = testConfiguration()
-        configuration.respectRobotsTxt = false
-        let downloader = try Downloader(
-            configuration: configuration, hostBudget: budget, logger: Logger(label: "pixcrawl.fetch.test"))
-        do {
-            let result = try await body(downloader, server)
-            await downloader.shutdown()
-            return result
-        } catch {
-            await downloader.shutdown()
-            throw error
-        }
+        try await withDownloader(configure: { $0.respectRobotsTxt = false }, hostBudget: budget, body)
     }
 
     @Test func everyRequestHoldsASlotAndReportsItsBytes() async throws {
