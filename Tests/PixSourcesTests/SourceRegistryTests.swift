@@ -87,6 +87,22 @@ import Testing
         }
     }
 
+    @Test func privilegedOpenverseLimitsAndCommonsThumbnailsComeFromTheEnvironment() async throws {
+        try await withFixtureServer { _, downloader in
+            let registry = SourceRegistry(
+                downloader: downloader,
+                environment: [
+                    "PIXCRAWL_CONTACT": "ops@example.org", "PIXCRAWL_OPENVERSE_CLIENT_ID": "id",
+                    "PIXCRAWL_OPENVERSE_CLIENT_SECRET": "secret", "PIXCRAWL_OPENVERSE_PAGE_SIZE": "200",
+                    "PIXCRAWL_OPENVERSE_MAX_RESULTS": "1000", "PIXCRAWL_COMMONS_THUMBNAIL_WIDTH": "1024",
+                ], logger: testLogger)
+            let openverse = try #require(try registry.source(for: "openverse") as? OpenverseSource)
+            #expect(openverse.pageSize == 200 && openverse.maxDepth == 1000)
+            let commons = try #require(try registry.source(for: "commons") as? CommonsSource)
+            #expect(commons.configuration.thumbnailWidth == 1024)
+        }
+    }
+
     @Test func theDemoOnlyWarnsWithoutAContact() async throws {
         try await withFixtureServer { _, downloader in
             let registry = SourceRegistry(downloader: downloader, environment: [:], logger: testLogger)
