@@ -46,10 +46,10 @@ struct HostBudgetTests {
         let store = try await TestStores.make(backend)
         defer { store.close() }
         let one = HostLimits(connections: 1)
-        let crashed = try await store.acquireHostSlot(host: "a.test", holder: "w1", limits: one, lease: .milliseconds(200))
+        // The slot expires almost at once (a live slot blocks others: see the connection limit test).
+        let crashed = try await store.acquireHostSlot(host: "a.test", holder: "w1", limits: one, lease: .milliseconds(1))
         #expect(granted(crashed) != nil)
         var decision = try await store.acquireHostSlot(host: "a.test", holder: "w2", limits: one, lease: .seconds(60))
-        #expect(granted(decision) == nil)
         let deadline = ContinuousClock.now + .seconds(10)
         while granted(decision) == nil && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
@@ -120,19 +120,19 @@ struct HostBudgetTests {
         let capped = HostLimits(connections: 2, bytesPerSecond: 1000)
         let lease = try #require(
             granted(try await store.acquireHostSlot(host: "a.test", holder: "w", limits: capped, lease: .seconds(60))))
-        try await store.releaseHostSlot(leaseID: lease, host: "a.test", bytes: 3000, outcome: .answered)
+        try await store.releaseHostSlot(leaseID: lease, host: "a.test", bytes: 30_000, outcome: .answered)
         let decision = try await store.acquireHostSlot(host: "a.test", holder: "w", limits: capped, lease: .seconds(60))
-        expectWait(decision, above: .seconds(2), upTo: .seconds(3))
+        expectWait(decision, above: .seconds(20), upTo: .seconds(30))
     }
 
     @Test("a request rate spaces the starts of requests", arguments: Backend.allCases)
     func requestRate(backend: Backend) async throws {
         let store = try await TestStores.make(backend)
         defer { store.close() }
-        let paced = HostLimits(connections: 8, requestsPerSecond: 0.5)
+        let paced = HostLimits(connections: 8, requestsPerSecond: 0.05)
         #expect(granted(try await store.acquireHostSlot(host: "a.test", holder: "w", limits: paced, lease: .seconds(60))) != nil)
         let decision = try await store.acquireHostSlot(host: "a.test", holder: "w", limits: paced, lease: .seconds(60))
-        expectWait(decision, above: .seconds(1), upTo: .seconds(2))
+        expectWait(decision, above: .seconds(10), upTo: .seconds(20))
     }
 
     @Test("a deferred chunk goes back to pending later without counting the attempt", arguments: Backend.allCases)
