@@ -120,7 +120,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PixSources",
-            dependencies: ["PixCore", "PixFetch", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PixCore", "PixFetch", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings),
         // The offline demo library (`--source demo`): its picture generator and the local server serving it.
         .target(

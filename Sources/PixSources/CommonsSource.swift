@@ -8,7 +8,12 @@ import PixFetch
 /// One request is `action=query&generator=search&gsrsearch=KEYWORD&gsrnamespace=6&gsrlimit=M&gsroffset=K`
 /// `&prop=imageinfo&iiprop=url|size|mime|extmetadata&format=json&formatversion=2&maxlag=5`. Position `p` is
 /// search offset `p`; the answer's `continue.gsroffset` is the next call's cursor, and its absence means the keyword
-/// ran dry. `query.pages` comes back in page-id order, so results are put back in search order by their `index`.
+/// ran dry. `query.pages` comes back in page-id order; each page's `index` (1-based, from the search) is its
+/// position, so a result the API leaves out (a redirect merged into another) shifts nothing after it.
+///
+/// With ``Configuration/thumbnailWidth`` (`PIXCRAWL_COMMONS_THUMBNAIL_WIDTH`) the request adds `iiurlwidth` and the
+/// candidates are Wikimedia's thumbnails of at most that width (the original when it is narrower): far fewer bytes
+/// from upload.wikimedia.org when a dataset only needs bounded sizes.
 /// License comes from `extmetadata.LicenseShortName`, creator from `extmetadata.Artist` (HTML removed), the landing
 /// page is the file's description page.
 ///
@@ -38,6 +43,8 @@ public final class CommonsSource: ImageSource {
         /// Appended to the keyword in `gsrsearch`; `filetype:bitmap` keeps videos, PDFs, audio and drawings (which
         /// could never pass validation) out of the results. `nil` searches the keyword alone.
         public var searchFilter: String? = "filetype:bitmap"
+        /// When set, candidates are thumbnails of at most this width (`iiurlwidth`) instead of the originals.
+        public var thumbnailWidth: Int?
         /// Retries of API requests (429 and 5xx honour `Retry-After`; network errors back off).
         public var retryPolicy = RetryPolicy(
             maxAttempts: 4, baseDelay: .seconds(1), maxDelay: .seconds(30), maxRetryAfter: .seconds(120))
@@ -94,8 +101,10 @@ public final class CommonsSource: ImageSource {
         let ordered = batch.pages.sorted { ($0.index ?? .max, $0.pageid ?? 0) < ($1.index ?? .max, $1.pageid ?? 0) }
         var candidates: [ImageCandidate] = []
         for (rank, page) in ordered.enumerated() {
-            let position = offset + rank
-            guard position < upper, let info = page.imageinfo?.first, let url = info.url, !url.isEmpty else {
+            let position = page.index.map { $0 - 1 } ?? offset + rank
+            guard position >= offset, position < upper, let info = page.imageinfo?.first,
+                let url = info.thumburl ?? info.url, !url.isEmpty
+            else {
                 continue
             }
             let metadata = info.extmetadata ?? [:]
@@ -107,8 +116,10 @@ public final class CommonsSource: ImageSource {
                     url: url, keyword: keyword, source: name, position: position,
                     license: license.flatMap { $0.isEmpty ? nil : $0 },
                     creator: creator.flatMap { $0.isEmpty ? nil : $0 },
-                    landingURL: info.descriptionurl, title: title, declaredWidth: info.width,
-                    declaredHeight: info.height, declaredBytes: info.size))
+                    landingURL: info.descriptionurl, title: title,
+                    declaredWidth: info.thumburl == nil ? info.width : info.thumbwidth,
+                    declaredHeight: info.thumburl == nil ? info.height : info.thumbheight,
+                    declaredBytes: info.thumburl == nil ? info.size : nil))
         }
         let continueOffset = batch.nextOffset
         let exhausted = continueOffset == nil || (continueOffset ?? 0) >= (maxDepth ?? .max)
@@ -132,13 +143,14 @@ public final class CommonsSource: ImageSource {
         pages: [CommonsPage], nextOffset: Int?
     ) {
         let search = configuration.searchFilter.map { "\(keyword) \($0)" } ?? keyword
-        let parameters: [(String, String)] = [
+        var parameters: [(String, String)] = [
             ("action", "query"), ("format", "json"), ("formatversion", "2"), ("generator", "search"),
             ("gsrsearch", search), ("gsrnamespace", "6"), ("gsrlimit", String(limit)),
             ("gsroffset", String(offset)), ("prop", "imageinfo"), ("iiprop", "url|size|mime|extmetadata"),
             ("iiextmetadatafilter", "LicenseShortName|Artist|ObjectName|LicenseUrl"),
             ("maxlag", String(configuration.maxlag)),
         ]
+        if let width = configuration.thumbnailWidth, width > 0 { parameters.append(("iiurlwidth", String(width))) }
         var pages: [Int: CommonsPage] = [:]
         var unnumbered: [CommonsPage] = []
         var continuation: [(String, String)] = []
@@ -263,6 +275,9 @@ struct CommonsImageInfo: Decodable {
     }
 
     var url: String?
+    var thumburl: String?
+    var thumbwidth: Int?
+    var thumbheight: Int?
     var descriptionurl: String?
     var width: Int?
     var height: Int?

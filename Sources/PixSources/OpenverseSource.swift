@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import PixCore
 import PixFetch
 
@@ -7,17 +8,24 @@ import PixFetch
 ///
 /// Result position `p` lives on page `p / pageSize + 1`; a chunk's range is served page by page, and the cursor is
 /// the next position, so a resumed chunk asks for exactly the pages it has not finished. Openverse serves at most
-/// ``Configuration/maxPages`` pages per query (20), so ``maxDepth`` is `pageSize × maxPages`: 400 anonymously.
+/// ``Configuration/maxResults`` results per query (240, for every client) and answers 401 to a page reaching past
+/// them, so ``maxDepth`` is 240 and a last page that would cross it is asked for with a smaller page size that ends
+/// on it.
 ///
 /// Without credentials requests are anonymous (page size at most 20, tight rate limits). With OAuth2 client
 /// credentials (`PIXCRAWL_OPENVERSE_CLIENT_ID` / `PIXCRAWL_OPENVERSE_CLIENT_SECRET`) the source obtains a bearer
-/// token from `POST {base}/v1/auth_tokens/token/`, reuses it until shortly before it expires, replaces it when the
-/// API answers 401, and asks for larger pages.
+/// token from `POST {base}/v1/auth_tokens/token/`, reuses it until shortly before it expires, and asks for pages of
+/// 50. Openverse answers 401 both to a refused token and to a request past a limit: the answer's `detail` tells them
+/// apart; only a refused token is replaced (once).
 ///
-/// Rate limits: 429 responses are retried after their `Retry-After` (by the ``Downloader``'s retry policy); the
-/// `X-RateLimit-*` headers of every response are read, and when a window has no requests left the next request
-/// waits for it, or fails with ``SourceError/Code/rateLimited`` when that wait is longer than
-/// ``Configuration/maxRateLimitWait``. The state is shared by all chunks using this instance.
+/// Rate limits: a 429's `Retry-After` is waited for in the request only when it is short
+/// (``Configuration/retryPolicy``); a longer one (hourly limits ask for up to an hour) fails the page with
+/// ``SourceError/Code/rateLimited`` carrying ``SourceError/retryAfter`` (bounded by ``Configuration/maxRetryAfter``),
+/// so the chunk is rescheduled instead of a worker sleeping, and later pages fail at once until the time has passed.
+/// The `X-RateLimit-*` headers of every response are read and published as the gauge
+/// `pixcrawl.source.rate_limit.available{source, scope}`; when a window has no requests left the next request waits
+/// for it, or fails the same way when that wait is longer than ``Configuration/maxRateLimitWait``. The state is
+/// shared by all chunks using this instance.
 ///
 /// Search API requests skip robots.txt (an API the provider invites clients to call) and `X-Robots-Tag`.
 public final class OpenverseSource: ImageSource {
@@ -58,20 +66,23 @@ public final class OpenverseSource: ImageSource {
         public var credentials: Credentials?
         /// Results per page without credentials (Openverse allows at most 20).
         public var anonymousPageSize: Int = 20
-        /// Results per page with credentials (Openverse allows up to 500; deep pages of large sizes run into its
-        /// 10,000-result search window, so 100 keeps all 20 pages reachable).
-        public var authenticatedPageSize: Int = 100
-        /// Pages Openverse serves per query (its `MAX_PAGINATION_DEPTH`).
-        public var maxPages: Int = 20
-        /// The deepest position planned for a keyword; `nil` means `pageSize × maxPages`.
-        public var maxDepth: Int?
-        /// The longest wait for a used-up rate-limit window; a longer one fails the page with `RATE_LIMIT`.
+        /// Results per page with credentials (Openverse allows 50; privileged applications more,
+        /// `PIXCRAWL_OPENVERSE_PAGE_SIZE`).
+        public var authenticatedPageSize: Int = 50
+        /// Results Openverse serves per query (240 for every client; privileged applications may be granted more,
+        /// `PIXCRAWL_OPENVERSE_MAX_RESULTS`). Planning never goes deeper.
+        public var maxResults: Int = 240
+        /// The longest wait for a used-up rate-limit window; a longer one fails the page with `RATE_LIMIT` and the
+        /// chunk is rescheduled.
         public var maxRateLimitWait: Duration = .seconds(120)
+        /// The longest `Retry-After` honoured; a server asking for more is retried after this long.
+        public var maxRetryAfter: Duration = .seconds(3600)
         /// A token is replaced this long before it expires.
         public var tokenRefreshMargin: Duration = .seconds(60)
-        /// Retries of API requests (429 honours `Retry-After` up to `maxRetryAfter`; 5xx and network errors back off).
+        /// Retries of API requests: a 429 is waited for here only up to `maxRetryAfter` of this policy (longer
+        /// waits reschedule the chunk); 5xx and network errors back off.
         public var retryPolicy = RetryPolicy(
-            maxAttempts: 4, baseDelay: .seconds(1), maxDelay: .seconds(30), maxRetryAfter: .seconds(120))
+            maxAttempts: 4, baseDelay: .seconds(1), maxDelay: .seconds(30), maxRetryAfter: .seconds(10))
         /// Largest API response accepted.
         public var maxResponseBytes: Int = 16 * 1024 * 1024
 
@@ -87,9 +98,9 @@ public final class OpenverseSource: ImageSource {
 
     /// `openverse`.
     public let name = "openverse"
-    /// `pageSize × maxPages` unless configured otherwise (400 anonymously).
+    /// ``Configuration/maxResults`` (240).
     public let maxDepth: Int?
-    /// Results asked for per request.
+    /// Results asked for per request (a last page ending on ``maxDepth`` may ask for fewer).
     public let pageSize: Int
     /// What this source was created with.
     public let configuration: Configuration
@@ -103,21 +114,34 @@ public final class OpenverseSource: ImageSource {
     /// Creates the source.
     /// - Parameters:
     ///   - configuration: base URL, credentials, page sizes and limits.
-    ///   - downloader: performs the HTTP requests (its User-Agent names PixCrawler).
+    ///   - downloader: performs the HTTP requests (its User-Agent names PixCrawler and the operator's contact).
     ///   - logger: receives rate-limit waits and token refreshes.
     public init(configuration: Configuration = Configuration(), downloader: Downloader, logger: Logger) {
         self.configuration = configuration
         self.downloader = downloader
         self.logger = logger
         base = QueryString.trimmedBase(configuration.baseURL)
-        pageSize = max(
-            1, configuration.credentials == nil ? configuration.anonymousPageSize : configuration.authenticatedPageSize)
-        maxDepth = configuration.maxDepth ?? pageSize * max(1, configuration.maxPages)
+        let depth = max(1, configuration.maxResults)
+        pageSize = min(
+            depth,
+            max(1, configuration.credentials == nil ? configuration.anonymousPageSize : configuration.authenticatedPageSize))
+        maxDepth = depth
         tokens = BearerTokenStore(refreshMargin: configuration.tokenRefreshMargin)
     }
 
     /// Whether requests carry a bearer token.
     public var isAuthenticated: Bool { configuration.credentials != nil }
+
+    /// The latest `X-RateLimit-*` readings, by scope (`anon_burst`, …).
+    public var rateLimitReadings: [RateLimitReading] { rateLimit.readings }
+
+    /// The page number and size that serve position `start` without reaching past `depth`: the configured size,
+    /// or for the last page the largest smaller size whose page ends on or before `depth`.
+    static func page(for start: Int, pageSize: Int, depth: Int) -> (number: Int, size: Int) {
+        var size = max(1, pageSize)
+        while size > 1 && (start / size + 1) * size > depth { size -= 1 }
+        return (start / size + 1, size)
+    }
 
     /// Fetches the page holding position `cursor` (or `range.lowerBound`) and returns its candidates inside `range`.
     /// - Parameters:
@@ -127,14 +151,14 @@ public final class OpenverseSource: ImageSource {
     /// - Throws: ``SourceError``.
     public func page(keyword: String, range: Range<Int>, cursor: String?) async throws -> SourcePage {
         let start = try SourceCursor.start(cursor, in: range, source: name, keyword: keyword)
-        let upper = min(range.upperBound, maxDepth ?? range.upperBound)
+        let depth = maxDepth ?? .max
+        let upper = min(range.upperBound, depth)
         guard start < upper else {
-            let beyondDepth = start >= (maxDepth ?? .max)
-            return SourcePage(candidates: [], nextCursor: nil, exhausted: beyondDepth)
+            return SourcePage(candidates: [], nextCursor: nil, exhausted: start >= depth)
         }
-        let pageNumber = start / pageSize + 1
-        let envelope = try await search(keyword: keyword, page: pageNumber)
-        let firstPosition = (pageNumber - 1) * pageSize
+        let (pageNumber, size) = Self.page(for: start, pageSize: pageSize, depth: depth)
+        let envelope = try await search(keyword: keyword, page: pageNumber, size: size)
+        let firstPosition = (pageNumber - 1) * size
         var candidates: [ImageCandidate] = []
         for (offset, result) in envelope.results.enumerated() {
             let position = firstPosition + offset
@@ -146,10 +170,10 @@ public final class OpenverseSource: ImageSource {
                     landingURL: result.foreignLandingURL, title: result.title, declaredWidth: result.width,
                     declaredHeight: result.height, declaredBytes: result.filesize))
         }
+        let end = firstPosition + size
         let exhausted =
-            envelope.results.isEmpty || pageNumber >= (envelope.pageCount ?? .max)
-            || firstPosition + pageSize >= (maxDepth ?? .max)
-        let next = min(firstPosition + pageSize, upper)
+            envelope.results.isEmpty || end >= (envelope.resultCount ?? .max) || end >= depth
+        let next = min(end, upper)
         let nextCursor = exhausted || next >= upper ? nil : String(next)
         return SourcePage(
             candidates: candidates, nextCursor: nextCursor, exhausted: exhausted, totalAvailable: envelope.resultCount)
@@ -157,9 +181,9 @@ public final class OpenverseSource: ImageSource {
 
     // MARK: - Requests
 
-    private func search(keyword: String, page: Int) async throws -> OpenverseEnvelope {
+    private func search(keyword: String, page: Int, size: Int) async throws -> OpenverseEnvelope {
         let url = QueryString.url(
-            base + "/v1/images/", [("q", keyword), ("page", String(page)), ("page_size", String(pageSize))])
+            base + "/v1/images/", [("q", keyword), ("page", String(page)), ("page_size", String(size))])
         var refreshedToken = false
         while true {
             try await waitForRateLimit(keyword: keyword)
@@ -173,31 +197,80 @@ public final class OpenverseSource: ImageSource {
                         url: url, headers: headers, maxBodyBytes: configuration.maxResponseBytes,
                         respectRobotsTxt: false, respectRobotsTag: false, retryPolicy: configuration.retryPolicy))
             } catch let error as FetchError {
-                if error.status == 401, let token {
-                    guard refreshedToken else {
-                        logger.debug("Openverse refused the bearer token; obtaining a new one")
-                        tokens.invalidate(token)
-                        refreshedToken = true
-                        continue
-                    }
-                    throw SourceError(
-                        .authenticationFailed, source: name, keyword: keyword, status: 401,
-                        message: "Openverse refused a freshly issued bearer token (HTTP 401); check the "
-                            + "application's status for \(configuration.credentials?.description ?? "the client")")
-                }
+                record(error.responseHeaders)
                 if error.status == 401 {
-                    throw SourceError(
-                        .authenticationFailed, source: name, keyword: keyword, status: 401,
-                        message: "Openverse refused an anonymous search (HTTP 401); anonymous requests may ask for "
-                            + "at most 20 results per page (this source asks for \(pageSize)); set "
-                            + "PIXCRAWL_OPENVERSE_CLIENT_ID and PIXCRAWL_OPENVERSE_CLIENT_SECRET for larger pages")
+                    let detail = Self.detail(error.responseBody)
+                    if let token, Self.isCredentialProblem(detail) {
+                        guard refreshedToken else {
+                            logger.debug("Openverse refused the bearer token; obtaining a new one")
+                            tokens.invalidate(token)
+                            refreshedToken = true
+                            continue
+                        }
+                        throw SourceError(
+                            .authenticationFailed, source: name, keyword: keyword, status: 401,
+                            message: "Openverse refused a freshly issued bearer token (HTTP 401: \(detail)); check "
+                                + "the application's status for \(configuration.credentials?.description ?? "the client")")
+                    }
+                    throw limitError(keyword: keyword, page: page, size: size, detail: detail)
                 }
-                if error.code == .rateLimited { rateLimit.hold(for: .seconds(60)) }
+                if error.code == .rateLimited {
+                    let wait = min(error.retryAfter ?? .seconds(60), configuration.maxRetryAfter)
+                    rateLimit.hold(for: wait)
+                    let failure = SourceError.fetch(
+                        error, source: name, keyword: keyword, what: "Openverse search page \(page)")
+                    throw SourceError(
+                        failure.code, source: name, keyword: keyword, status: failure.status,
+                        message: failure.message, retryAfter: wait)
+                }
                 throw SourceError.fetch(error, source: name, keyword: keyword, what: "Openverse search page \(page)")
             }
-            rateLimit.record(response.headers)
+            record(response.headers)
             return try decode(OpenverseEnvelope.self, response, keyword: keyword, what: "search page \(page)")
         }
+    }
+
+    /// Remembers a response's rate-limit headers and publishes what is left of each scope.
+    private func record(_ headers: HTTPHeaders) {
+        rateLimit.record(headers)
+        for reading in headers.rateLimitReadings {
+            Gauge(
+                label: "pixcrawl.source.rate_limit.available",
+                dimensions: [("source", name), ("scope", reading.scope)]
+            ).record(reading.available)
+        }
+    }
+
+    /// The error for a 401 that is about a limit, not the token: page size or result depth.
+    private func limitError(keyword: String, page: Int, size: Int, detail: String) -> SourceError {
+        let pageLimit = isAuthenticated ? "50 results per page (20 anonymously)" : "20 results per page"
+        var advice =
+            "Openverse serves at most \(pageLimit) and \(configuration.maxResults) results per query; "
+            + "PIXCRAWL_OPENVERSE_PAGE_SIZE and PIXCRAWL_OPENVERSE_MAX_RESULTS raise them only for applications "
+            + "Openverse has granted more"
+        if !isAuthenticated {
+            advice += "; set PIXCRAWL_OPENVERSE_CLIENT_ID and PIXCRAWL_OPENVERSE_CLIENT_SECRET for larger pages"
+        }
+        return SourceError(
+            .limitExceeded, source: name, keyword: keyword, status: 401,
+            message: "Openverse refused page \(page) of \(size) results (HTTP 401: \(detail)); this is a limit, "
+                + "not a credential problem: \(advice)")
+    }
+
+    /// The `detail` of an Openverse error body, or the body's start.
+    static func detail(_ body: [UInt8]) -> String {
+        struct ErrorBody: Decodable { var detail: String? }
+        if let decoded = try? JSONDecoder().decode(ErrorBody.self, from: Data(body)), let detail = decoded.detail {
+            return detail
+        }
+        let text = String(decoding: body.prefix(200), as: UTF8.self)
+        return text.isEmpty ? "no details" : text
+    }
+
+    /// Whether a 401's detail is about the credentials (a refused or expired token) rather than a limit.
+    static func isCredentialProblem(_ detail: String) -> Bool {
+        let lowered = detail.lowercased()
+        return lowered.contains("credential") || lowered.contains("token")
     }
 
     private func waitForRateLimit(keyword: String) async throws {
@@ -208,9 +281,10 @@ public final class OpenverseSource: ImageSource {
                 message: "Openverse's rate limit has no requests left for the next \(wait.wholeSecondsRoundedUp) s "
                     + "(longer than the \(configuration.maxRateLimitWait.wholeSecondsRoundedUp) s this source waits); "
                     + (isAuthenticated
-                        ? "retry later"
-                        : "retry later, or set PIXCRAWL_OPENVERSE_CLIENT_ID and PIXCRAWL_OPENVERSE_CLIENT_SECRET "
-                            + "for higher limits"))
+                        ? "the chunk is retried after it"
+                        : "the chunk is retried after it; set PIXCRAWL_OPENVERSE_CLIENT_ID and "
+                            + "PIXCRAWL_OPENVERSE_CLIENT_SECRET for higher limits"),
+                retryAfter: wait)
         }
         logger.info(
             "waiting for Openverse's rate limit",

@@ -15,6 +15,8 @@ public struct SourceError: Error, Hashable, Sendable, CustomStringConvertible {
             case malformedResponse = "malformed response"
             case apiError = "API error"
             case authenticationFailed = "authentication failed"
+            case limitExceeded = "limit exceeded"
+            case contactRequired = "operator contact required"
             case invalidCursor = "invalid cursor"
             case fileUnreadable = "file unreadable"
             case invalidSpec = "invalid source specification"
@@ -34,6 +36,11 @@ public struct SourceError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let apiError = Code(base: .apiError)
         /// Credentials were refused or a token could not be obtained. Category `SOURCE`.
         public static let authenticationFailed = Code(base: .authenticationFailed)
+        /// The provider refused a request past its page size or result depth (Openverse answers those with 401).
+        /// Category `SOURCE`.
+        public static let limitExceeded = Code(base: .limitExceeded)
+        /// The provider asks crawlers to name their operator and `PIXCRAWL_CONTACT` is not set. Category `SOURCE`.
+        public static let contactRequired = Code(base: .contactRequired)
         /// A checkpoint cursor is not a position inside the chunk's range. Category `SOURCE`.
         public static let invalidCursor = Code(base: .invalidCursor)
         /// A URL list file is missing or cannot be read. Category `SOURCE`.
@@ -57,6 +64,9 @@ public struct SourceError: Error, Hashable, Sendable, CustomStringConvertible {
     public let status: Int?
     /// What happened and what to do about it.
     public let message: String
+    /// How long the provider asked to be left alone (`Retry-After`, or a used-up rate-limit window): the chunk is
+    /// rescheduled after it instead of a worker waiting.
+    public let retryAfter: Duration?
 
     /// Creates an error.
     /// - Parameters:
@@ -65,12 +75,17 @@ public struct SourceError: Error, Hashable, Sendable, CustomStringConvertible {
     ///   - keyword: the keyword being searched, if any.
     ///   - status: the HTTP status involved, if any.
     ///   - message: what happened and what to do about it; never a secret.
-    public init(_ code: Code, source: String, keyword: String? = nil, status: Int? = nil, message: String) {
+    ///   - retryAfter: how long the provider asked to be left alone, if it said.
+    public init(
+        _ code: Code, source: String, keyword: String? = nil, status: Int? = nil, message: String,
+        retryAfter: Duration? = nil
+    ) {
         self.code = code
         self.source = source
         self.keyword = keyword
         self.status = status
         self.message = message
+        self.retryAfter = retryAfter
     }
 
     /// The PixCore category a failed chunk is recorded under.
@@ -88,10 +103,12 @@ public struct SourceError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Wraps a failed API request in a source error, keeping `RATE_LIMIT` for 429s.
     static func fetch(_ error: FetchError, source: String, keyword: String?, what: String) -> SourceError {
         if error.code == .rateLimited {
+            let wait = error.retryAfter.map { "; it asked to wait \($0.wholeSecondsRoundedUp) s" } ?? ""
             return SourceError(
                 .rateLimited, source: source, keyword: keyword, status: error.status,
-                message: "\(what) was rate limited (HTTP 429) after \(error.attempts) attempt(s); "
-                    + "the provider's limit is used up, try again later")
+                message: "\(what) was rate limited (HTTP 429) after \(error.attempts) attempt(s)\(wait); "
+                    + "the provider's limit is used up, try again later",
+                retryAfter: error.retryAfter)
         }
         return SourceError(
             .requestFailed, source: source, keyword: keyword, status: error.status,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PixCore
 import PixFetch
 import Synchronization
 
@@ -66,8 +67,13 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
 /// Turns source specifications into ready sources sharing one ``Downloader``, each created once and reused (so
 /// rate-limit state, tokens, a URL list's index and the demo server are shared by all chunks of a process).
 ///
+/// Openverse and Commons are refused without the operator's contact (`PIXCRAWL_CONTACT`, sent in the User-Agent);
+/// the demo and URL lists only warn.
+///
 /// Environment: `PIXCRAWL_OPENVERSE_URL` and `PIXCRAWL_COMMONS_URL` override the providers' base URLs (tests and
-/// mirrors); `PIXCRAWL_OPENVERSE_CLIENT_ID` / `PIXCRAWL_OPENVERSE_CLIENT_SECRET` authenticate Openverse.
+/// mirrors); `PIXCRAWL_OPENVERSE_CLIENT_ID` / `PIXCRAWL_OPENVERSE_CLIENT_SECRET` authenticate Openverse;
+/// `PIXCRAWL_OPENVERSE_PAGE_SIZE` / `PIXCRAWL_OPENVERSE_MAX_RESULTS` raise its page size (authenticated) and result
+/// depth for applications Openverse has granted more; `PIXCRAWL_COMMONS_THUMBNAIL_WIDTH` crawls Commons' thumbnails.
 public final class SourceRegistry: Sendable {
     /// Settings applied to the sources the registry creates.
     public struct Options: Sendable {
@@ -136,11 +142,36 @@ public final class SourceRegistry: Sendable {
         for source in all { source.shutdown() }
     }
 
+    /// Refuses a provider that asks crawlers to name their operator when no contact is set; warns for the others.
+    private func checkContact(_ spec: SourceSpec) throws(SourceError) {
+        guard PixCrawlVersion.operatorContact(environment) == nil else { return }
+        switch spec {
+        case .openverse, .commons:
+            let provider = spec == .openverse ? "Openverse" : "Wikimedia Commons"
+            throw SourceError(
+                .contactRequired, source: spec.name,
+                message: "\(provider) asks crawlers to identify who runs them, and PixCrawler sends the operator's "
+                    + "contact in its User-Agent: set PIXCRAWL_CONTACT to a URL or e-mail address where you can be "
+                    + "reached (export PIXCRAWL_CONTACT=you@example.org) and run again")
+        case .urls, .demo:
+            logger.warning(
+                "PIXCRAWL_CONTACT is not set; site operators cannot reach you through the User-Agent",
+                metadata: ["pixcrawl.source": "\(spec.name)"])
+        }
+    }
+
     private func make(_ spec: SourceSpec) throws(SourceError) -> any ImageSource {
+        try checkContact(spec)
         switch spec {
         case .openverse:
             var configuration = options.openverse
             if let url = environment["PIXCRAWL_OPENVERSE_URL"], !url.isEmpty { configuration.baseURL = url }
+            if let size = environment["PIXCRAWL_OPENVERSE_PAGE_SIZE"].flatMap(Int.init), size > 0 {
+                configuration.authenticatedPageSize = size
+            }
+            if let depth = environment["PIXCRAWL_OPENVERSE_MAX_RESULTS"].flatMap(Int.init), depth > 0 {
+                configuration.maxResults = depth
+            }
             if let credentials = OpenverseSource.Credentials.fromEnvironment(environment) {
                 configuration.credentials = credentials
             } else if !(environment["PIXCRAWL_OPENVERSE_CLIENT_ID"] ?? "").isEmpty
@@ -156,6 +187,9 @@ public final class SourceRegistry: Sendable {
         case .commons:
             var configuration = options.commons
             if let url = environment["PIXCRAWL_COMMONS_URL"], !url.isEmpty { configuration.baseURL = url }
+            if let width = environment["PIXCRAWL_COMMONS_THUMBNAIL_WIDTH"].flatMap(Int.init), width > 0 {
+                configuration.thumbnailWidth = width
+            }
             return CommonsSource(configuration: configuration, downloader: downloader, logger: logger)
         case .urls(let path):
             let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize

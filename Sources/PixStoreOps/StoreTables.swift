@@ -28,8 +28,11 @@ public enum StoreTables {
 
     /// Tables that belong to the machinery, not to the data: never copied, never verified.
     /// (`schema_migrations` is written by each store's own migrator, `commit_tokens` by its transactions;
-    /// SQLite's `sqlite_*` tables are internal.)
-    public static let bookkeeping: Set<String> = ["schema_migrations", "commit_tokens", progressTable]
+    /// SQLite's `sqlite_*` tables are internal; `host_budgets` and `host_leases` hold the running fleet's
+    /// connections and pauses, which a new store starts without.)
+    public static let bookkeeping: Set<String> = [
+        "schema_migrations", "commit_tokens", progressTable, "host_budgets", "host_leases",
+    ]
 
     static func isBookkeeping(_ table: String) -> Bool {
         bookkeeping.contains(table) || table.hasPrefix("sqlite_")

@@ -169,7 +169,9 @@ struct ChaosTests {
             keywords: ["fox"], maxImages: 60, sources: [good], chunkSize: 10, maxAttempts: 3)
         let poisonJob = try await cluster.harness.submit(
             keywords: ["hang"], maxImages: 10, sources: [poison], chunkSize: 10, maxAttempts: 3)
-        let environment = cluster.storage.environment.merging(["PIXCRAWL_OPENVERSE_URL": server.url("/hang")]) { $1 }
+        let environment = cluster.storage.environment.merging([
+            "PIXCRAWL_OPENVERSE_URL": server.url("/hang"), "PIXCRAWL_CONTACT": "crawler-ops@example.org",
+        ]) { $1 }
         var workers: [WorkerProcess] = []
         for index in 0..<2 {
             workers.append(

@@ -23,14 +23,15 @@ func testConfiguration() -> DownloaderConfiguration {
 
 /// Runs `body` with a fresh fixture server on 127.0.0.1 and a downloader allowed to reach only that address.
 func withDownloader<Result>(
-    configure: (inout DownloaderConfiguration) -> Void = { _ in },
+    configure: (inout DownloaderConfiguration) -> Void = { _ in }, hostBudget: (any HostBudget)? = nil,
     _ body: (Downloader, FixtureServer) async throws -> Result
 ) async throws -> Result {
     let server = try FixtureServer()
     defer { server.stop() }
     var configuration = testConfiguration()
     configure(&configuration)
-    let downloader = try Downloader(configuration: configuration, logger: Logger(label: "pixcrawl.fetch.test"))
+    let downloader = try Downloader(
+        configuration: configuration, hostBudget: hostBudget, logger: Logger(label: "pixcrawl.fetch.test"))
     do {
         let result = try await body(downloader, server)
         await downloader.shutdown()

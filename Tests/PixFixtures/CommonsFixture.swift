@@ -28,6 +28,7 @@ public final class CommonsFixture: Sendable {
         var imageInfoPerResponse: Int?
         var active = 0
         var peakActive = 0
+        var mergedPositions: Set<Int> = []
     }
 
     /// The results served.
@@ -79,16 +80,22 @@ public final class CommonsFixture: Sendable {
         state.withLock { $0.imageInfoPerResponse = count }
     }
 
+    /// Leaves the results at these positions out of `pages`, as MediaWiki does when a search result is a redirect
+    /// merged into another page of the batch; the other pages keep their `index`.
+    public func setMergedPositions(_ positions: Set<Int>) {
+        state.withLock { $0.mergedPositions = positions }
+    }
+
     /// The most requests that were being handled at the same moment.
     public var peakConcurrentRequests: Int { state.withLock { $0.peakActive } }
 
     // MARK: - Handler
 
     private func answer(_ request: FixtureRequest) -> FixtureResponse {
-        let (delay, perResponse) = state.withLock { state -> (Duration, Int?) in
+        let (delay, perResponse, merged) = state.withLock { state -> (Duration, Int?, Set<Int>) in
             state.active += 1
             state.peakActive = max(state.peakActive, state.active)
-            return (state.responseDelay, state.imageInfoPerResponse)
+            return (state.responseDelay, state.imageInfoPerResponse, state.mergedPositions)
         }
         defer { state.withLock { $0.active -= 1 } }
         if delay > .zero { FixtureServerClock.sleep(delay) }
@@ -154,7 +161,8 @@ public final class CommonsFixture: Sendable {
         let infoStart = query["iicontinue"].flatMap { Int($0) } ?? 0
         let infoEnd = perResponse.map { min(end - offset, infoStart + $0) } ?? (end - offset)
         var pages: [[String: Any]] = []
-        for position in offset..<end {
+        let thumbnailWidth = query["iiurlwidth"].flatMap { Int($0) }
+        for position in offset..<end where !merged.contains(position) {
             let item = corpus.item(keyword: keyword, position: position, baseURL: request.baseURL)
             let pageID = Self.pageID(keyword: keyword, position: position)
             var page: [String: Any] = [
@@ -162,7 +170,9 @@ public final class CommonsFixture: Sendable {
                 "imagerepository": "local",
             ]
             let rank = position - offset
-            if rank >= infoStart && rank < infoEnd { page["imageinfo"] = [imageInfo(item, pageID: pageID, request)] }
+            if rank >= infoStart && rank < infoEnd {
+                page["imageinfo"] = [imageInfo(item, pageID: pageID, thumbnailWidth: thumbnailWidth, request)]
+            }
             pages.append(page)
         }
         pages.sort { ($0["pageid"] as? Int ?? 0) < ($1["pageid"] as? Int ?? 0) }
@@ -176,12 +186,14 @@ public final class CommonsFixture: Sendable {
         return FixtureJSON.response(body)
     }
 
-    private func imageInfo(_ item: FixtureSearchItem, pageID: Int, _ request: FixtureRequest) -> [String: Any] {
+    private func imageInfo(
+        _ item: FixtureSearchItem, pageID: Int, thumbnailWidth: Int?, _ request: FixtureRequest
+    ) -> [String: Any] {
         let user = "Photographer_\(item.position % 7)"
         let artist =
             "<a href=\"//commons.wikimedia.org/wiki/User:\(user)\" title=\"User:\(user)\">"
             + "Photographer \(item.position % 7) &amp; Friends</a>"
-        return [
+        var info: [String: Any] = [
             "size": item.fileSize, "width": item.width, "height": item.height, "url": item.imageURL,
             "descriptionurl": "\(request.baseURL)/wiki/File:\(Self.fileName(item).replacingSpaces)",
             "descriptionshorturl": "\(request.baseURL)/w/index.php?curid=\(pageID)",
@@ -196,6 +208,17 @@ public final class CommonsFixture: Sendable {
                 ],
             ],
         ]
+        // MediaWiki's thumbnail: scaled to the width asked for, or the original when it is not wider.
+        if let thumbnailWidth, thumbnailWidth > 0 {
+            let width = min(thumbnailWidth, item.width)
+            let height = max(1, (item.height * width + item.width / 2) / item.width)
+            info["thumburl"] =
+                width == item.width
+                ? item.imageURL : "\(request.baseURL)/img/\(item.seed).\(item.fileType)?w=\(width)&h=\(height)"
+            info["thumbwidth"] = width
+            info["thumbheight"] = height
+        }
+        return info
     }
 
     /// `Keyword 12.jpg`.

@@ -5,10 +5,13 @@ import Synchronization
 /// envelope `{result_count, page_count, page_size, page, results[]}` with full result objects, and
 /// `POST /v1/auth_tokens/token/` issues client-credentials bearer tokens.
 ///
-/// Like Openverse it refuses anonymous `page_size` above 20 with 401, pages beyond ``maxPages`` with 400, unknown
-/// or expired tokens with 401, and reports `page_count` capped at ``maxPages``; pages past the last one answer
-/// an empty `results`. Tests switch on the misbehaviour they need: 429s with `Retry-After`, malformed JSON,
-/// revoked tokens, particular `X-RateLimit-*` headers.
+/// Like Openverse it answers **401** to a `page_size` above 20 anonymously or 50 authenticated (``privilegedPageSize``
+/// for a privileged application), to a page reaching past ``maxResults`` (240) results, and to unknown or expired
+/// tokens, each with its own `detail`; `result_count` is capped at ``maxResults`` and `page_count` follows it;
+/// pages past the last one answer an empty `results`. Every search answer carries the `X-RateLimit-*` headers of
+/// its client's scopes (anonymous or client credentials). Tests switch on the misbehaviour they need: 429s with
+/// `Retry-After` (at least 5 s, as Openverse's throttles send), malformed JSON, revoked tokens, particular
+/// `X-RateLimit-*` headers. Every search is timestamped (``searchTimes``).
 public final class OpenverseFixture: Sendable {
     private struct State {
         var tooManyRequests: (remaining: Int, retryAfter: Int) = (0, 0)
@@ -20,7 +23,17 @@ public final class OpenverseFixture: Sendable {
             .init("X-RateLimit-Limit-anon_sustained", "200/day"),
             .init("X-RateLimit-Available-anon_sustained", "199"),
         ]
+        var authenticatedRateLimitHeaders: [FixtureResponse.Header] = [
+            .init("X-RateLimit-Limit-oauth2_client_credentials_burst", "100/min"),
+            .init("X-RateLimit-Available-oauth2_client_credentials_burst", "99"),
+            .init("X-RateLimit-Limit-oauth2_client_credentials_sustained", "10000/day"),
+            .init("X-RateLimit-Available-oauth2_client_credentials_sustained", "9999"),
+        ]
+        var searchTimes: [ContinuousClock.Instant] = []
     }
+
+    /// The shortest `Retry-After` Openverse's throttles send, in seconds.
+    public static let minimumRetryAfter = 5
 
     /// The results served.
     public let corpus: FixtureSearchCorpus
@@ -32,10 +45,10 @@ public final class OpenverseFixture: Sendable {
     public let tokenLifetime: Int
     /// Largest anonymous `page_size` (Openverse: 20).
     public let anonymousMaxPageSize: Int
-    /// Largest authenticated `page_size` (Openverse: 500).
+    /// Largest authenticated `page_size` (Openverse: 50).
     public let authenticatedMaxPageSize: Int
-    /// Deepest page served (Openverse: 20).
-    public let maxPages: Int
+    /// Results served per query, for every client (Openverse: 240); a page reaching past them is refused.
+    public let maxResults: Int
     private let state = Mutex(State())
 
     /// Creates the fixture.
@@ -45,12 +58,12 @@ public final class OpenverseFixture: Sendable {
     ///   - clientSecret: the accepted client secret.
     ///   - tokenLifetime: `expires_in` of issued tokens, in seconds.
     ///   - anonymousMaxPageSize: largest anonymous page size.
-    ///   - authenticatedMaxPageSize: largest authenticated page size.
-    ///   - maxPages: deepest page served.
+    ///   - authenticatedMaxPageSize: largest authenticated page size (a privileged application's grant).
+    ///   - maxResults: results served per query (a privileged application's grant).
     public init(
         corpus: FixtureSearchCorpus, clientID: String? = nil, clientSecret: String? = nil,
-        tokenLifetime: Int = 43_200, anonymousMaxPageSize: Int = 20, authenticatedMaxPageSize: Int = 500,
-        maxPages: Int = 20
+        tokenLifetime: Int = 43_200, anonymousMaxPageSize: Int = 20, authenticatedMaxPageSize: Int = 50,
+        maxResults: Int = 240
     ) {
         self.corpus = corpus
         self.clientID = clientID
@@ -58,7 +71,7 @@ public final class OpenverseFixture: Sendable {
         self.tokenLifetime = tokenLifetime
         self.anonymousMaxPageSize = anonymousMaxPageSize
         self.authenticatedMaxPageSize = authenticatedMaxPageSize
-        self.maxPages = maxPages
+        self.maxResults = maxResults
     }
 
     /// The search and token routes; add them to a ``FixtureServer`` that also serves the standard routes, so the
@@ -70,19 +83,28 @@ public final class OpenverseFixture: Sendable {
         ]
     }
 
-    /// Answers the next `count` searches with 429 and `Retry-After: retryAfter`.
-    public func respondTooManyRequests(times count: Int, retryAfter: Int = 1) {
-        state.withLock { $0.tooManyRequests = (count, retryAfter) }
+    /// Answers the next `count` searches with 429 and `Retry-After: retryAfter` (never below
+    /// ``minimumRetryAfter``, as Openverse).
+    public func respondTooManyRequests(times count: Int, retryAfter: Int = minimumRetryAfter) {
+        state.withLock { $0.tooManyRequests = (count, max(Self.minimumRetryAfter, retryAfter)) }
     }
+
+    /// When each search request arrived.
+    public var searchTimes: [ContinuousClock.Instant] { state.withLock { $0.searchTimes } }
 
     /// Answers the next `count` searches with a body that is not valid JSON.
     public func respondMalformed(times count: Int) {
         state.withLock { $0.malformed = count }
     }
 
-    /// Sets the `X-RateLimit-*` headers every later search response carries.
+    /// Sets the `X-RateLimit-*` headers every later anonymous search response carries.
     public func setRateLimitHeaders(_ headers: [FixtureResponse.Header]) {
         state.withLock { $0.rateLimitHeaders = headers }
+    }
+
+    /// Sets the `X-RateLimit-*` headers every later authenticated search response carries.
+    public func setAuthenticatedRateLimitHeaders(_ headers: [FixtureResponse.Header]) {
+        state.withLock { $0.authenticatedRateLimitHeaders = headers }
     }
 
     /// Makes every token issued so far invalid (the API then answers 401 to requests that carry one).
@@ -96,26 +118,28 @@ public final class OpenverseFixture: Sendable {
     // MARK: - Handlers
 
     private func search(_ request: FixtureRequest) -> FixtureResponse {
-        let (tooMany, malformed, rateHeaders, authorized) = state.withLock {
-            state -> ((Int, Int), Bool, [FixtureResponse.Header], Bool?) in
+        let (tooMany, malformed, anonymousHeaders, authenticatedHeaders, authorized) = state.withLock {
+            state -> ((Int, Int), Bool, [FixtureResponse.Header], [FixtureResponse.Header], Bool?) in
+            state.searchTimes.append(.now)
             var authorized: Bool?
             if let header = request.headers["authorization"] {
                 let token = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
                 authorized = state.tokens[token].map { ContinuousClock.now < $0 } ?? false
             }
+            var trouble = ((0, 0), false)
             if state.tooManyRequests.remaining > 0 {
                 state.tooManyRequests.remaining -= 1
-                return ((1, state.tooManyRequests.retryAfter), false, state.rateLimitHeaders, authorized)
-            }
-            if state.malformed > 0 {
+                trouble = ((1, state.tooManyRequests.retryAfter), false)
+            } else if state.malformed > 0 {
                 state.malformed -= 1
-                return ((0, 0), true, state.rateLimitHeaders, authorized)
+                trouble = ((0, 0), true)
             }
-            return ((0, 0), false, state.rateLimitHeaders, authorized)
+            return (trouble.0, trouble.1, state.rateLimitHeaders, state.authenticatedRateLimitHeaders, authorized)
         }
         if authorized == false {
             return FixtureJSON.response(["detail": "Authentication credentials were not valid."], status: 401)
         }
+        let rateHeaders = authorized == true ? authenticatedHeaders : anonymousHeaders
         if tooMany.0 > 0 {
             return FixtureJSON.response(
                 ["detail": "Request was throttled. Expected available in \(tooMany.1) seconds."], status: 429,
@@ -128,24 +152,33 @@ public final class OpenverseFixture: Sendable {
         let pageSize = request.intQuery("page_size", default: 20)
         let page = request.intQuery("page", default: 1)
         let limit = authorized == true ? authenticatedMaxPageSize : anonymousMaxPageSize
-        guard pageSize >= 1, pageSize <= limit else {
-            let detail = "Ensure this value is less than or equal to \(limit)."
-            return FixtureJSON.response(["detail": detail], status: authorized == true ? 400 : 401)
+        guard pageSize >= 1, page >= 1 else {
+            return FixtureJSON.response(["detail": "Page and page size must be positive."], status: 400)
         }
-        guard page >= 1, page <= maxPages else {
-            return FixtureJSON.response(
-                ["page": ["Ensure this value is less than or equal to \(maxPages)."]], status: 400)
+        guard pageSize <= limit else {
+            let detail =
+                "Page size must be between 1 & \(limit). Larger pages need an authenticated or privileged "
+                + "application."
+            return FixtureJSON.response(["detail": detail], status: 401, headers: rateHeaders)
+        }
+        guard page * pageSize <= maxResults else {
+            let detail =
+                "Pagination depth is limited to \(maxResults) results; page \(page) of \(pageSize) reaches "
+                + "\(page * pageSize). Deeper pages need a privileged application."
+            return FixtureJSON.response(["detail": detail], status: 401, headers: rateHeaders)
         }
         let total = max(0, corpus.resultCount(keyword))
-        let pageCount = min(maxPages, (total + pageSize - 1) / pageSize)
+        let resultCount = min(total, maxResults)
+        let pageCount = (resultCount + pageSize - 1) / pageSize
         let first = (page - 1) * pageSize
-        let results = (first..<max(first, min(first + pageSize, total))).map { position in
+        let results = (first..<max(first, min(first + pageSize, resultCount))).map { position in
             result(corpus.item(keyword: keyword, position: position, baseURL: request.baseURL), request.baseURL)
         }
         let envelope: [String: Any] = [
-            "result_count": total, "page_count": pageCount, "page_size": pageSize, "page": page, "results": results,
+            "result_count": resultCount, "page_count": pageCount, "page_size": pageSize, "page": page,
+            "results": results,
         ]
-        return FixtureJSON.response(envelope, headers: authorized == true ? [] : rateHeaders)
+        return FixtureJSON.response(envelope, headers: rateHeaders)
     }
 
     private func result(_ item: FixtureSearchItem, _ baseURL: String) -> [String: Any] {

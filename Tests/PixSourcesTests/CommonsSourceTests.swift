@@ -52,6 +52,37 @@ import Testing
         }
     }
 
+    @Test func positionsComeFromTheAPIsIndexSoALeftOutResultShiftsNothing() async throws {
+        try await withCommons { source, fixture, _ in
+            fixture.setMergedPositions([3])
+            let page = try await source.page(keyword: "red fox", range: 0..<20, cursor: nil)
+            #expect(page.candidates.map(\.position) == [0, 1, 2] + Array(4..<20))
+            #expect(page.candidates.map(\.title) == ([0, 1, 2] + Array(4..<20)).map { "red fox \($0)" })
+        }
+    }
+
+    @Test func thumbnailsAreCrawledWhenABoundedWidthIsEnough() async throws {
+        try await withCommons(configure: { $0.thumbnailWidth = 80 }) { source, _, server in
+            let page = try await source.page(keyword: "red fox", range: 0..<20, cursor: nil)
+            #expect(requests(server, path: "/w/api.php").allSatisfy { $0.query["iiurlwidth"] == "80" })
+            for candidate in page.candidates {
+                let item = FixtureSearchItem(keyword: "red fox", position: candidate.position, baseURL: server.baseURL)
+                let width = try #require(candidate.declaredWidth)
+                #expect(width == min(80, item.width))
+                if item.width > 80 {
+                    #expect(candidate.url != item.imageURL && candidate.url.contains("w=80&"))
+                    #expect(candidate.declaredBytes == nil)
+                } else {
+                    #expect(candidate.url == item.imageURL)
+                }
+            }
+            #expect(
+                page.candidates.contains {
+                    $0.url != FixtureSearchItem(keyword: "red fox", position: $0.position, baseURL: server.baseURL).imageURL
+                })
+        }
+    }
+
     @Test func theSearchFilterCanBeTurnedOff() async throws {
         try await withCommons(configure: { $0.searchFilter = nil }) { source, _, server in
             _ = try await source.page(keyword: "red fox", range: 0..<20, cursor: nil)

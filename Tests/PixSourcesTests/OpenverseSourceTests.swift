@@ -70,14 +70,14 @@ import Testing
     @Test func pageDepthLimitsPlanningAndEndsTheKeyword() async throws {
         try await withOpenverse { source, _, server in
             #expect(source.pageSize == 20)
-            #expect(source.maxDepth == 400)
-            let last = try await source.page(keyword: "arctic fox", range: 380..<500, cursor: nil)
-            #expect(last.candidates.map(\.position) == Array(380..<400))
+            #expect(source.maxDepth == 240)
+            let last = try await source.page(keyword: "arctic fox", range: 220..<500, cursor: nil)
+            #expect(last.candidates.map(\.position) == Array(220..<240))
             #expect(last.exhausted)
             #expect(last.nextCursor == nil)
 
             let before = server.totalRequestCount
-            let beyond = try await source.page(keyword: "arctic fox", range: 400..<420, cursor: nil)
+            let beyond = try await source.page(keyword: "arctic fox", range: 240..<260, cursor: nil)
             #expect(beyond.candidates.isEmpty && beyond.exhausted && beyond.nextCursor == nil)
             #expect(server.totalRequestCount == before)
         }
@@ -145,10 +145,10 @@ import Testing
     @Test func obtainsATokenOnceAndReusesIt() async throws {
         try await withOpenverse(clientID: "pixcrawl-test", clientSecret: "s3cret-value") { source, fixture, server in
             #expect(source.isAuthenticated)
-            #expect(source.pageSize == 100)
-            #expect(source.maxDepth == 2000)
-            _ = try await source.page(keyword: "arctic fox", range: 0..<300, cursor: nil)
-            _ = try await source.page(keyword: "arctic fox", range: 0..<300, cursor: "100")
+            #expect(source.pageSize == 50)
+            #expect(source.maxDepth == 240)
+            _ = try await source.page(keyword: "arctic fox", range: 0..<240, cursor: nil)
+            _ = try await source.page(keyword: "arctic fox", range: 0..<240, cursor: "50")
             #expect(fixture.tokensIssued == 1)
 
             let tokenRequest = try #require(requests(server, path: "/v1/auth_tokens/token/").first)
@@ -161,22 +161,22 @@ import Testing
             let searches = requests(server, path: "/v1/images/")
             #expect(searches.count == 2)
             #expect(searches.allSatisfy { $0.headers["authorization"] == "Bearer fixture-token-1" })
-            #expect(searches.allSatisfy { $0.query["page_size"] == "100" })
+            #expect(searches.allSatisfy { $0.query["page_size"] == "50" })
         }
     }
 
     @Test func concurrentPagesShareOneTokenRequest() async throws {
         try await withOpenverse(clientID: "pixcrawl-test", clientSecret: "s3cret-value") { source, fixture, _ in
             try await withThrowingTaskGroup(of: Int.self) { group in
-                for index in 0..<6 {
+                for index in 0..<4 {
                     group.addTask {
                         try await source.page(
-                            keyword: "arctic fox", range: index * 100..<(index + 1) * 100, cursor: nil
+                            keyword: "arctic fox", range: index * 50..<(index + 1) * 50, cursor: nil
                         )
                         .candidates.count
                     }
                 }
-                for try await count in group { #expect(count == 100) }
+                for try await count in group { #expect(count == 50) }
             }
             #expect(fixture.tokensIssued == 1)
         }
@@ -230,35 +230,118 @@ import Testing
             let error = try await #require(throws: SourceError.self) {
                 try await source.page(keyword: "red fox", range: 0..<50, cursor: nil)
             }
-            #expect(error.code == .authenticationFailed)
+            #expect(error.code == .limitExceeded)
             #expect(error.keyword == "red fox")
             #expect(error.description.contains("at most 20 results per page"))
         }
     }
 
-    // MARK: - Rate limits and bad answers
+    // MARK: - Limits of the real API
 
-    @Test func waitsOutA429AndContinues() async throws {
-        try await withOpenverse { source, fixture, server in
-            fixture.respondTooManyRequests(times: 1, retryAfter: 1)
-            let page = try await source.page(keyword: "red fox", range: 0..<20, cursor: nil)
-            #expect(page.candidates.count == 20)
-            #expect(requests(server, path: "/v1/images/").count == 2)
+    @Test func anAuthenticatedCrawlReachesTheLastOfTheResultsServed() async throws {
+        try await withOpenverse(clientID: "id", clientSecret: "secret") { source, _, server in
+            let pages = try await allPages(of: source, keyword: "arctic fox", range: 0..<240)
+            #expect(pages.flatMap(\.candidates).map(\.position) == Array(0..<240))
+            #expect(pages.last?.exhausted == true)
+            let sent = requests(server, path: "/v1/images/").map { "\($0.query["page"] ?? "")x\($0.query["page_size"] ?? "")" }
+            #expect(sent == ["1x50", "2x50", "3x50", "4x50", "5x48"])
         }
     }
 
-    @Test func persistent429sFailWithTheRateLimitCategory() async throws {
+    @Test func theResultCountIsCappedLikeTheRealAPI() async throws {
+        try await withOpenverse { source, _, _ in
+            let page = try await source.page(keyword: "arctic fox", range: 0..<20, cursor: nil)
+            #expect(page.totalAvailable == 240)
+        }
+    }
+
+    @Test func a401ForALimitIsNotTakenForARefusedToken() async throws {
+        try await withOpenverse(
+            clientID: "id", clientSecret: "secret", configure: { $0.authenticatedPageSize = 100 }
+        ) { source, fixture, server in
+            let error = try await #require(throws: SourceError.self) {
+                try await source.page(keyword: "arctic fox", range: 0..<100, cursor: nil)
+            }
+            #expect(error.code == .limitExceeded)
+            #expect(error.status == 401)
+            #expect(error.description.contains("not a credential problem"))
+            #expect(error.description.contains("PIXCRAWL_OPENVERSE_PAGE_SIZE"))
+            #expect(fixture.tokensIssued == 1)
+            #expect(requests(server, path: "/v1/images/").count == 1)
+        }
+    }
+
+    @Test func aPageReachingPastTheDepthIsALimitError() async throws {
+        try await withOpenverse(configure: { $0.maxResults = 400 }) { source, _, _ in
+            let error = try await #require(throws: SourceError.self) {
+                try await source.page(keyword: "arctic fox", range: 240..<260, cursor: nil)
+            }
+            #expect(error.code == .limitExceeded)
+            #expect(error.description.contains("240"))
+        }
+    }
+
+    @Test func aPrivilegedApplicationCanRaiseTheLimits() async throws {
+        let fixture = OpenverseFixture(
+            corpus: Self.corpus, clientID: "id", clientSecret: "secret", authenticatedMaxPageSize: 240,
+            maxResults: 1000)
+        try await withFixtureServer(routes: FixtureRoute.openverse(fixture)) { server, downloader in
+            var configuration = OpenverseSource.Configuration(
+                baseURL: server.baseURL, credentials: .init(clientID: "id", clientSecret: "secret"))
+            configuration.authenticatedPageSize = 200
+            configuration.maxResults = 1000
+            let source = OpenverseSource(configuration: configuration, downloader: downloader, logger: testLogger)
+            #expect(source.maxDepth == 1000)
+            let page = try await source.page(keyword: "arctic fox", range: 800..<1000, cursor: nil)
+            #expect(page.candidates.map(\.position) == Array(800..<1000))
+        }
+    }
+
+    @Test func authenticatedAnswersReportTheirRateLimits() async throws {
+        try await withOpenverse(clientID: "id", clientSecret: "secret") { source, _, _ in
+            _ = try await source.page(keyword: "red fox", range: 0..<20, cursor: nil)
+            let burst = source.rateLimitReadings.first { $0.scope == "oauth2_client_credentials_burst" }
+            #expect(burst == RateLimitReading(scope: "oauth2_client_credentials_burst", available: 99, limit: "100/min"))
+        }
+    }
+
+    // MARK: - Rate limits and bad answers
+
+    @Test func a429HandsItsRetryAfterBackInsteadOfSleeping() async throws {
         try await withOpenverse { source, fixture, server in
-            fixture.respondTooManyRequests(times: 100, retryAfter: 0)
+            fixture.respondTooManyRequests(times: 1, retryAfter: 3600)
             let error = try await #require(throws: SourceError.self) {
                 try await source.page(keyword: "red fox", range: 0..<20, cursor: nil)
             }
             #expect(error.code == .rateLimited)
             #expect(error.category == .rateLimit)
             #expect(error.status == 429)
-            #expect(error.description.contains("openverse"))
-            #expect(error.description.contains("red fox"))
-            #expect(requests(server, path: "/v1/images/").count == fastRetries.maxAttempts)
+            #expect(error.retryAfter == .seconds(3600))
+            #expect(error.description.contains("openverse") && error.description.contains("red fox"))
+            #expect(requests(server, path: "/v1/images/").count == 1)
+        }
+    }
+
+    @Test func aRetryAfterHoldsLaterPagesWithoutARequest() async throws {
+        try await withOpenverse(configure: { $0.maxRateLimitWait = .seconds(1) }) { source, fixture, server in
+            fixture.respondTooManyRequests(times: 1)
+            _ = try? await source.page(keyword: "red fox", range: 0..<20, cursor: nil)
+            let error = try await #require(throws: SourceError.self) {
+                try await source.page(keyword: "red fox", range: 20..<40, cursor: nil)
+            }
+            #expect(error.code == .rateLimited)
+            #expect(error.retryAfter.map { $0 > .zero && $0 <= .seconds(5) } == true)
+            #expect(requests(server, path: "/v1/images/").count == 1)
+        }
+    }
+
+    @Test func aLongRetryAfterIsBounded() async throws {
+        try await withOpenverse(configure: { $0.maxRetryAfter = .seconds(600) }) { source, fixture, _ in
+            fixture.respondTooManyRequests(times: 1, retryAfter: 86_400)
+            let error = try await #require(throws: SourceError.self) {
+                try await source.page(keyword: "red fox", range: 0..<20, cursor: nil)
+            }
+            #expect(error.retryAfter == .seconds(600))
         }
     }
 
@@ -276,6 +359,7 @@ import Testing
             #expect(error.code == .rateLimited)
             #expect(error.category == .rateLimit)
             #expect(error.description.contains("PIXCRAWL_OPENVERSE_CLIENT_ID"))
+            #expect(error.retryAfter.map { $0 > .seconds(86_000) } == true)
             #expect(requests(server, path: "/v1/images/").count == 1)
         }
     }

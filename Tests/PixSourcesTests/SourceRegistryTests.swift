@@ -50,6 +50,7 @@ import Testing
                 downloader: downloader,
                 environment: [
                     "PIXCRAWL_OPENVERSE_URL": server.baseURL, "PIXCRAWL_COMMONS_URL": commons.endpoint(on: server),
+                    "PIXCRAWL_CONTACT": "crawler-ops@example.org",
                     "PIXCRAWL_OPENVERSE_CLIENT_ID": "env-id", "PIXCRAWL_OPENVERSE_CLIENT_SECRET": "env-secret",
                 ], options: Self.withDemo, logger: testLogger)
             defer { registry.shutdown() }
@@ -81,6 +82,51 @@ import Testing
             #expect(error.code == .fileUnreadable)
             #expect(error.description.contains("/nonexistent/pixcrawl/list.csv"))
         }
+    }
+
+    @Test(arguments: ["openverse", "commons"])
+    func providersAreRefusedWithoutTheOperatorsContact(spec: String) async throws {
+        try await withFixtureServer { _, downloader in
+            let registry = SourceRegistry(downloader: downloader, environment: [:], logger: testLogger)
+            let error = try #require(throws: SourceError.self) { try registry.source(for: spec) }
+            #expect(error.code == .contactRequired)
+            #expect(error.description.contains("PIXCRAWL_CONTACT"))
+            #expect(error.description.contains("User-Agent"))
+        }
+    }
+
+    @Test func privilegedOpenverseLimitsAndCommonsThumbnailsComeFromTheEnvironment() async throws {
+        try await withFixtureServer { _, downloader in
+            let registry = SourceRegistry(
+                downloader: downloader,
+                environment: [
+                    "PIXCRAWL_CONTACT": "ops@example.org", "PIXCRAWL_OPENVERSE_CLIENT_ID": "id",
+                    "PIXCRAWL_OPENVERSE_CLIENT_SECRET": "secret", "PIXCRAWL_OPENVERSE_PAGE_SIZE": "200",
+                    "PIXCRAWL_OPENVERSE_MAX_RESULTS": "1000", "PIXCRAWL_COMMONS_THUMBNAIL_WIDTH": "1024",
+                ], logger: testLogger)
+            let openverse = try #require(try registry.source(for: "openverse") as? OpenverseSource)
+            #expect(openverse.pageSize == 200 && openverse.maxDepth == 1000)
+            let commons = try #require(try registry.source(for: "commons") as? CommonsSource)
+            #expect(commons.configuration.thumbnailWidth == 1024)
+        }
+    }
+
+    @Test func theDemoOnlyWarnsWithoutAContact() async throws {
+        try await withFixtureServer { _, downloader in
+            let registry = SourceRegistry(downloader: downloader, environment: [:], logger: testLogger)
+            defer { registry.shutdown() }
+            let demo = try registry.source(for: "demo")
+            #expect(demo.name == "demo")
+        }
+    }
+
+    @Test func theUserAgentNamesTheOperatorsContact() {
+        #expect(PixCrawlVersion.operatorContact(["PIXCRAWL_CONTACT": " ops@example.org "]) == "ops@example.org")
+        #expect(PixCrawlVersion.operatorContact(["PIXCRAWL_CONTACT_URL": "https://example.org/bot"]) != nil)
+        #expect(PixCrawlVersion.operatorContact([:]) == nil)
+        #expect(
+            PixCrawlVersion.userAgent(contact: "ops@example.org")
+                == "PixCrawler/\(PixCrawlVersion.current) (+https://github.com/pixcrawler/pixcrawler; ops@example.org)")
     }
 
     @Test func credentialsComeFromTheEnvironmentOnlyWhenBothAreSet() {

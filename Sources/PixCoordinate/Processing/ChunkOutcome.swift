@@ -12,6 +12,9 @@ public enum ChunkOutcome: Sendable, Hashable {
     case stopped
     /// The attempt failed (the source failed); the chunk retries after a backoff or has failed for good.
     case failedAttempt(ChunkFailureOutcome)
+    /// The provider or every candidate's host asked to be left alone: the chunk was given back to be claimed after
+    /// this long, the attempt not counted.
+    case deferred(Duration)
     /// The processing task was cancelled before it could commit its page.
     case cancelled
     /// The store could not be reached to record the page; the lease will expire and the chunk be retried.

@@ -121,7 +121,16 @@ public struct ChunkProcessor: Sendable {
                 return .cancelled
             } catch {
                 if Task.isCancelled { return .cancelled }
+                if let error = error as? SourceError, let wait = error.retryAfter {
+                    return await deferChunk(claim, delay: wait, message: "\(error)", logger)
+                }
                 return await failAttempt(claim, message: "SOURCE: \(source.name) failed: \(error)", logger)
+            }
+            if let wait = await pauseOfAllHosts(page.candidates) {
+                return await deferChunk(
+                    claim, delay: wait,
+                    message: "RATE_LIMIT: every candidate of the page is on a paused host; retrying in "
+                        + "\(wait.milliseconds / 1000 + 1) s", logger)
             }
             if page.candidates.isEmpty, page.nextCursor != nil, page.nextCursor == cursor, !page.exhausted {
                 return await failAttempt(
@@ -178,6 +187,35 @@ public struct ChunkProcessor: Sendable {
             return .completed(appendedChunks: completion.appendedChunks)
         } catch {
             logger.error("cannot complete the chunk", metadata: ["pixcrawl.error": "\(error)"])
+            return .storeUnavailable("\(error)")
+        }
+    }
+
+    /// How long until a host of `candidates` is available again, when every one of them is on a paused host.
+    private func pauseOfAllHosts(_ candidates: [ImageCandidate]) async -> Duration? {
+        let hosts = Set(candidates.compactMap { URL(string: $0.url)?.host?.lowercased() })
+        guard !hosts.isEmpty, let pauses = try? await store.hostPauses(hosts), pauses.count == hosts.count else {
+            return nil
+        }
+        return pauses.values.min()
+    }
+
+    /// Gives the chunk back to be claimed after `delay`, the attempt not counted, so the worker takes other work.
+    private func deferChunk(_ claim: ClaimedChunk, delay: Duration, message: String, _ logger: Logger) async
+        -> ChunkOutcome
+    {
+        logger.info(
+            "chunk deferred", metadata: ["pixcrawl.reason": "\(message)", "pixcrawl.retry_ms": "\(delay.milliseconds)"])
+        do {
+            let deferred = try await store.deferChunk(
+                chunkID: claim.chunk.id, token: claim.leaseToken, delay: delay,
+                reason: NewErrorLog(
+                    jobID: claim.chunk.jobID, chunkID: claim.chunk.id, category: .rateLimit, severity: .info,
+                    message: message, context: ["source": claim.chunk.source, "retry_s": "\(delay.milliseconds / 1000)"]))
+            guard deferred else { return .leaseLost }
+            Counter(label: "pixcrawl.worker.chunks", dimensions: [("status", "deferred")]).increment()
+            return .deferred(delay)
+        } catch {
             return .storeUnavailable("\(error)")
         }
     }

@@ -24,15 +24,22 @@ public final class Downloader: Sendable {
     public let configuration: DownloaderConfiguration
     private let engine: CurlEngine
     private let robots = RobotsCache()
+    private let hostBudget: (any HostBudget)?
     private let logger: Logger
 
     /// Creates a downloader and starts its libcurl thread.
     /// - Parameters:
     ///   - configuration: limits, timeouts, retry policy, address policy and robots settings.
+    ///   - hostBudget: asked for a connection before every request and told how it went (fleet-wide per-host
+    ///     limits and pauses); `nil` keeps only the process's own per-host limit.
     ///   - logger: receives retries, refusals and robots decisions at debug level.
     /// - Throws: ``FetchError`` when libcurl cannot be initialised.
-    public init(configuration: DownloaderConfiguration = DownloaderConfiguration(), logger: Logger) throws {
+    public init(
+        configuration: DownloaderConfiguration = DownloaderConfiguration(), hostBudget: (any HostBudget)? = nil,
+        logger: Logger
+    ) throws {
         self.configuration = configuration
+        self.hostBudget = hostBudget
         self.logger = logger
         engine = try CurlEngine(
             maxConcurrent: configuration.maxConcurrentTransfers, maxPerHost: configuration.maxTransfersPerHost)
@@ -199,7 +206,7 @@ public final class Downloader: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let result = try await engine.perform(spec)
+            let result = try await performWithinBudget(spec)
             switch outcome(of: result, spec: spec, retry: retry) {
             case .success(var response):
                 response.attempts = attempt
@@ -210,12 +217,16 @@ public final class Downloader: Sendable {
                 var wait = retry.backoff(beforeRetry: attempt)
                 if let retryAfter {
                     guard retryAfter <= retry.maxRetryAfter else {
-                        throw FetchError(
+                        var longWait = FetchError(
                             error.code, url: spec.url,
                             reason: "\(error.reason); the server asked to retry after "
                                 + "\(retryAfter.milliseconds / 1000) s, longer than the "
                                 + "\(retry.maxRetryAfter.milliseconds / 1000) s limit",
                             status: error.status, attempts: attempt)
+                        longWait.retryAfter = retryAfter
+                        longWait.responseHeaders = error.responseHeaders
+                        longWait.responseBody = error.responseBody
+                        throw longWait
                     }
                     wait = retryAfter
                 }
@@ -228,6 +239,59 @@ public final class Downloader: Sendable {
                 try await Task.sleep(for: wait)
             }
         }
+    }
+
+    /// Performs one attempt inside the host's budget: waits for a connection (or fails with
+    /// ``FetchError/Code/hostPaused`` when the host is paused for longer than the budget waits), then reports the
+    /// bytes and whether the host answered, throttled (429/503) or did not answer.
+    private func performWithinBudget(_ spec: TransferSpec) async throws -> TransferResult {
+        guard let hostBudget, let host = (try? ParsedURL(spec.url))?.host.lowercased() else {
+            return try await engine.perform(spec)
+        }
+        var paused = Duration.zero
+        var leaseID: Int64?
+        while leaseID == nil {
+            try Task.checkCancellation()
+            switch try await hostBudget.acquire(host: host) {
+            case .granted(let id):
+                leaseID = id
+            case .wait(let wait):
+                try await Task.sleep(for: min(max(wait, .milliseconds(5)), .milliseconds(250)))
+            case .paused(let wait, let reason):
+                paused += wait
+                guard paused <= hostBudget.maxPauseWait else {
+                    var error = FetchError(
+                        .hostPaused, url: spec.url,
+                        reason: "\(host) asked every worker to stay away (\(reason ?? "paused")) for another "
+                            + "\(wait.milliseconds / 1000) s, longer than a request waits")
+                    error.retryAfter = wait
+                    throw error
+                }
+                try await Task.sleep(for: wait)
+            }
+        }
+        let lease = leaseID ?? 0
+        let result: TransferResult
+        do {
+            result = try await engine.perform(spec)
+        } catch {
+            await hostBudget.release(leaseID: lease, host: host, bytes: 0, outcome: .unanswered, rateLimit: nil)
+            throw error
+        }
+        let outcome: HostOutcome
+        if !result.succeeded {
+            outcome = .unanswered
+        } else if result.status == 429 || result.status == 503 {
+            outcome = .throttled(status: result.status, retryAfter: Self.retryAfter(result.headers))
+        } else if result.timing.firstByte > hostBudget.slowResponse {
+            outcome = .slow
+        } else {
+            outcome = .answered
+        }
+        await hostBudget.release(
+            leaseID: lease, host: host, bytes: result.body.count, outcome: outcome,
+            rateLimit: result.headers.rateLimitSummary)
+        return result
     }
 
     private func outcome(of result: TransferResult, spec: TransferSpec, retry: RetryPolicy) -> Outcome {
@@ -243,15 +307,15 @@ public final class Downloader: Sendable {
                         attempts: 1))
             }
             let retryAfter = Self.retryAfter(result.headers)
-            if status == 429 {
-                return .failure(
-                    FetchError(.rateLimited, url: url, reason: "HTTP 429 Too Many Requests", status: status),
-                    retryable: true, retryAfter: retryAfter)
-            }
-            let retryable = (500..<600).contains(status)
-            return .failure(
-                FetchError(.httpStatus, url: url, reason: "HTTP \(status)", status: status),
-                retryable: retryable, retryAfter: retryable ? retryAfter : nil)
+            let retryable = status == 429 || (500..<600).contains(status)
+            var error =
+                status == 429
+                ? FetchError(.rateLimited, url: url, reason: "HTTP 429 Too Many Requests", status: status)
+                : FetchError(.httpStatus, url: url, reason: "HTTP \(status)", status: status)
+            error.retryAfter = retryable ? retryAfter : nil
+            error.responseHeaders = result.headers
+            error.responseBody = Array(result.body.prefix(4096))
+            return .failure(error, retryable: retryable, retryAfter: error.retryAfter)
         }
         if spec.truncateAtCap && result.capExceeded && result.code == CURLE_WRITE_ERROR {
             return outcome(of: withCode(result, CURLE_OK), spec: spec, retry: retry)

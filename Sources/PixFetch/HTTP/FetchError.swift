@@ -20,6 +20,7 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
             case bodyTooLarge = "body too large"
             case robotsDisallowed = "disallowed by robots.txt"
             case robotsTag = "opted out by X-Robots-Tag"
+            case hostPaused = "host paused"
             case shutDown = "downloader shut down"
         }
 
@@ -55,6 +56,9 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let robotsDisallowed = Code(base: .robotsDisallowed)
         /// The response carries an `X-Robots-Tag` opt-out (`noai`, `noimageai`, `none`, `noindex`). Category `ROBOTS`.
         public static let robotsTag = Code(base: .robotsTag)
+        /// The host asked the whole fleet to stay away (429/503 with `Retry-After`) for longer than a request waits.
+        /// Category `RATE_LIMIT`.
+        public static let hostPaused = Code(base: .hostPaused)
         /// The ``Downloader`` was shut down before the transfer finished. Category `NETWORK`.
         public static let shutDown = Code(base: .shutDown)
 
@@ -79,6 +83,12 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
     public internal(set) var attempts: Int
     /// What happened, in words.
     public let reason: String
+    /// The server's `Retry-After` on the last answer (429, 503), when it sent one.
+    public internal(set) var retryAfter: Duration?
+    /// The headers of the last non-2xx answer (rate-limit headers, say); empty otherwise.
+    public internal(set) var responseHeaders: HTTPHeaders = [:]
+    /// The start of the last non-2xx answer's body (at most 4 KiB: an API's error detail); empty otherwise.
+    public internal(set) var responseBody: [UInt8] = []
 
     init(
         _ code: Code, url: String, reason: String, status: Int? = nil, blockedAddress: IPAddress? = nil,
@@ -102,7 +112,7 @@ public struct FetchError: Error, Hashable, Sendable, CustomStringConvertible {
             .shutDown:
             .network
         case .tooManyRedirects, .httpStatus: .httpStatus
-        case .rateLimited: .rateLimit
+        case .rateLimited, .hostPaused: .rateLimit
         case .bodyTooLarge: .tooLarge
         case .robotsDisallowed, .robotsTag: .robots
         }

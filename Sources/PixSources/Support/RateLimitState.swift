@@ -2,9 +2,9 @@ import PixFetch
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// What a provider's rate-limit headers say about the next request: shared by every request of one source.
@@ -15,6 +15,12 @@ import Musl
 /// period of the limit.
 final class RateLimitState: Sendable {
     private let notBefore = Mutex<ContinuousClock.Instant?>(nil)
+    private let latest = Mutex<[String: RateLimitReading]>([:])
+
+    /// The latest reading of every scope seen so far, by scope name.
+    var readings: [RateLimitReading] {
+        latest.withLock { $0.values.sorted { $0.scope < $1.scope } }
+    }
 
     /// How long to wait before the next request, or `nil` to go now.
     func pendingDelay(now: ContinuousClock.Instant = .now) -> Duration? {
@@ -35,29 +41,19 @@ final class RateLimitState: Sendable {
     /// Reads a response's rate-limit headers; holds requests back when a scope is used up.
     func record(_ headers: HTTPHeaders, now: ContinuousClock.Instant = .now) {
         if let wait = Self.exhaustedWait(headers) { hold(for: wait, now: now) }
+        let readings = headers.rateLimitReadings
+        guard !readings.isEmpty else { return }
+        latest.withLock { latest in
+            for reading in readings { latest[reading.scope] = reading }
+        }
     }
 
-    /// The wait the headers ask for when some scope has no requests left, else `nil`.
+    /// The wait the headers ask for when some scope has no requests left, else `nil`: its reset time when given,
+    /// else one period of its limit, else a minute.
     static func exhaustedWait(_ headers: HTTPHeaders) -> Duration? {
-        var longest: Duration?
-        for field in headers {
-            let name = field.name.lowercased()
-            let suffix: Substring
-            if name.hasPrefix("x-ratelimit-available") {
-                suffix = name.dropFirst("x-ratelimit-available".count)
-            } else if name.hasPrefix("x-ratelimit-remaining") {
-                suffix = name.dropFirst("x-ratelimit-remaining".count)
-            } else {
-                continue
-            }
-            guard let left = Int(field.value.trimmingWhitespace), left <= 0 else { continue }
-            let wait =
-                headers["x-ratelimit-reset\(suffix)"].flatMap(resetWait)
-                ?? headers["x-ratelimit-limit\(suffix)"].flatMap(period)
-                ?? .seconds(60)
-            if longest.map({ wait > $0 }) ?? true { longest = wait }
-        }
-        return longest
+        headers.rateLimitReadings.filter { $0.available <= 0 }.map { reading in
+            reading.reset.flatMap(resetWait) ?? reading.limit.flatMap(period) ?? .seconds(60)
+        }.max()
     }
 
     /// `X-RateLimit-Reset`: seconds to wait, or a Unix time when the number is that large.

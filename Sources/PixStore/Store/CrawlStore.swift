@@ -92,6 +92,15 @@ public protocol CrawlStore: Sendable {
     func validationJob(id: Int64) async throws -> ValidationJobRecord?
     func validationJobs(crawlJobID: Int64) async throws -> [ValidationJobRecord]
 
+    // MARK: Fleet-wide host budgets and deferral (SQLCrawlStore+Hosts.swift)
+    func acquireHostSlot(host: String, holder: String, limits: HostLimits, lease: Duration) async throws
+        -> HostSlotDecision
+    func releaseHostSlot(leaseID: Int64, host: String, bytes: Int, outcome: HostOutcome, rateLimit: String?)
+        async throws
+    func hostBudgets() async throws -> [HostBudgetStatus]
+    func hostPauses(_ hosts: Set<String>) async throws -> [String: Duration]
+    func deferChunk(chunkID: Int64, token: String, delay: Duration, reason: NewErrorLog) async throws -> Bool
+
     // MARK: Wake-up hints (SQLCrawlStore+Notify.swift)
     func notifyChunksAvailable() async throws
     func listenForChunks(onNotify: @escaping @Sendable () -> Void) throws -> ChunkNotificationListener?

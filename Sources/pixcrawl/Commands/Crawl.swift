@@ -56,7 +56,9 @@ extension PixCrawl {
 
         @Option(
             name: .customLong("source"),
-            help: ArgumentHelp("Image source (repeatable): openverse, commons, urls:FILE, demo.", valueName: "source"))
+            help: ArgumentHelp(
+                "Image source (repeatable): openverse, commons, urls:FILE, demo. Openverse and commons need "
+                    + "$PIXCRAWL_CONTACT (your URL or e-mail, sent in the User-Agent).", valueName: "source"))
         var sources: [String] = []
 
         @Option(help: "In-process workers.")

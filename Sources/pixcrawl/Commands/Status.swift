@@ -58,6 +58,27 @@ extension PixCrawl {
                             c.completedChunks,
                             c.failedChunks, c.cancelledChunks) + "  \(job.name)")
                 }
+                Self.printHosts(try await store.hostBudgets())
+            }
+        }
+
+        /// The fleet's host budgets that say something: paused, throttled, in use, or reporting rate limits.
+        static func printHosts(_ hosts: [HostBudgetStatus]) {
+            guard !hosts.isEmpty else { return }
+            print("\nHOST                          CONNECTIONS in use/limit/max  STATE")
+            for host in hosts {
+                var state: [String] = []
+                if let paused = host.pausedFor {
+                    state.append("paused \(paused.components.seconds + 1)s (\(host.reason ?? "asked to wait"))")
+                } else if host.currentConnections < host.maxConnections {
+                    state.append("lowered after \(host.reason ?? "throttling")")
+                }
+                if let rateLimit = host.rateLimit { state.append("rate limit: \(rateLimit)") }
+                print(
+                    String(
+                        format: "%-29@ %4d/%d/%d", host.host as NSString, host.activeConnections,
+                        host.currentConnections, host.maxConnections)
+                        + "                 " + (state.isEmpty ? "ok" : state.joined(separator: "; ")))
             }
         }
 

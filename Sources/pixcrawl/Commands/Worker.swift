@@ -109,24 +109,39 @@ struct RuntimeOptions: ParsableArguments {
     /// The downloader every worker of this process shares.
     /// - Parameter extraNetworks: ranges allowed besides `--allow-network` (e.g. the offline demo's own
     ///   loopback server).
-    func makeDownloader(workers: Int, extraNetworks: [String] = [], logger: Logger) throws -> Downloader {
+    /// - Parameter store: holds the fleet-wide per-host budgets (`PIXCRAWL_HOST_LIMITS` overrides their limits).
+    func makeDownloader(
+        store: any CrawlStore, workers: Int, extraNetworks: [String] = [], logger: Logger
+    ) throws -> Downloader {
         var configuration = DownloaderConfiguration()
         configuration.addressPolicy = AddressPolicy(
             allowedNetworks: (allowedCIDRs + extraNetworks).compactMap { NetworkRange($0) })
         configuration.maxConcurrentTransfers = max(4, concurrency * max(1, workers))
         configuration.totalTimeout = fetchTimeout.duration
         configuration.connectTimeout = min(configuration.connectTimeout, fetchTimeout.duration)
-        if let contact = ProcessInfo.processInfo.environment["PIXCRAWL_CONTACT_URL"], !contact.isEmpty {
-            configuration.userAgent = PixCrawlVersion.userAgent(contact: contact)
+        let environment = ProcessInfo.processInfo.environment
+        configuration.userAgent = PixCrawlVersion.userAgent(contact: PixCrawlVersion.operatorContact(environment))
+        var policy = HostPolicy()
+        if let overrides = environment["PIXCRAWL_HOST_LIMITS"], !overrides.isEmpty {
+            guard let applied = policy.applying(overrides) else {
+                throw ValidationError(
+                    "PIXCRAWL_HOST_LIMITS: '\(overrides)' is not a list of HOST=CONNECTIONS[:RATE] "
+                        + "(e.g. upload.wikimedia.org=2:3M,*=8)")
+            }
+            policy = applied
         }
-        return try Downloader(configuration: configuration, logger: logger)
+        let budget = StoreHostBudget(
+            store: store, policy: policy, holder: "\(ProcessInfo.processInfo.hostName)-\(getpid())",
+            lease: configuration.totalTimeout + .seconds(30), logger: logger)
+        return try Downloader(configuration: configuration, hostBudget: budget, logger: logger)
     }
 
     /// The runtime shared by this process's workers.
     func makeRuntime(store: SQLCrawlStore, workers: Int, extraNetworks: [String] = [], logger: Logger) throws
         -> CrawlRuntime
     {
-        let downloader = try makeDownloader(workers: workers, extraNetworks: extraNetworks, logger: logger)
+        let downloader = try makeDownloader(
+            store: store, workers: workers, extraNetworks: extraNetworks, logger: logger)
         let sources = SourceResolver(makeSourceFactory(downloader: downloader, logger: logger))
         let runtime = CrawlRuntime(
             store: store, blobs: try storage().blobStore(logger: logger), sources: sources, downloader: downloader,
