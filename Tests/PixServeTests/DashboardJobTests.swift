@@ -60,7 +60,7 @@ struct DashboardJobTests {
     @Test(
         "bad input shows the API's reason beside the field and creates nothing",
         arguments: [
-            ("keywords", "", "max_images", "20", "formats", "jpeg", "must list 1 to 100 keywords"),
+            ("keywords", "", "max_images", "20", "formats", "jpeg", "give at least one keyword"),
             ("max_images", "red fox", "max_images", "0", "formats", "jpeg", "must be between 1 and 1000000"),
             ("formats", "red fox", "max_images", "20", "formats", "gif", "unknown format \"gif\""),
         ])

@@ -113,7 +113,9 @@ import Testing
 
     @Test func theDemoOnlyWarnsWithoutAContact() async throws {
         try await withFixtureServer { _, downloader in
-            let registry = SourceRegistry(downloader: downloader, environment: [:], logger: testLogger)
+            var options = SourceRegistry.Options()
+            options.demo = { logger in DemoSource(logger: logger) }
+            let registry = SourceRegistry(downloader: downloader, environment: [:], options: options, logger: testLogger)
             defer { registry.shutdown() }
             let demo = try registry.source(for: "demo")
             #expect(demo.name == "demo")
