@@ -50,3 +50,11 @@ func expectInvariant(_ store: SQLCrawlStore, jobID: Int64, sourceLocation: Sourc
     #expect(job.counters.validImages == images.valid, "valid_images equals valid rows", sourceLocation: sourceLocation)
     #expect((0...100).contains(job.progress), sourceLocation: sourceLocation)
 }
+
+/// A profile with one API token whose SHA-256 is `digest` repeated (two hex digits).
+func makeToken(_ store: SQLCrawlStore, email: String, digest: String) async throws -> (Profile, APIToken, String) {
+    let profile = try await store.createProfile(NewProfile(email: email))
+    let hash = String(repeating: digest, count: 32)
+    let token = try await store.createAPIToken(profileID: profile.id, name: "ci", tokenHash: hash, prefix: "pxc_\(digest)")
+    return (profile, token, hash)
+}
