@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Crypto
 import Foundation
 import PixCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A ``BlobStore`` on the local file system: `ROOT/images/ab/cd/<sha256>.<ext>`.
 ///
@@ -138,9 +139,9 @@ public struct LocalBlobStore: BlobStore {
                 throw Self.ioError(errno, "cannot stat \(relativePath)")
             }
             #if canImport(Darwin)
-            let time = info.st_mtimespec
+                let time = info.st_mtimespec
             #else
-            let time = info.st_mtim
+                let time = info.st_mtim
             #endif
             let modified = Date(timeIntervalSince1970: TimeInterval(time.tv_sec) + TimeInterval(time.tv_nsec) / 1e9)
             try body(BlobListing(key: key, size: Int64(info.st_size), modified: modified))
@@ -192,9 +193,17 @@ public struct LocalBlobStore: BlobStore {
     }
 
     /// The size of the blob under `key`, or nil when there is none.
+    /// The size of a blob already stored under `key`, or `nil`. A dedup hit refreshes the file's modification
+    /// time first: an old orphan about to be referenced again is young again, so `fsck --repair` (which only
+    /// deletes orphans older than its grace period) cannot remove it before the row that needs it commits.
     private func existingSize(_ key: BlobKey) throws -> Int? {
+        let path = filePath(key)
+        if utimensat(AT_FDCWD, path, nil, 0) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw Self.ioError(errno, "cannot refresh \(key.path)")
+        }
         var info = stat()
-        if stat(filePath(key), &info) == 0 { return Int(info.st_size) }
+        if stat(path, &info) == 0 { return Int(info.st_size) }
         if errno == ENOENT || errno == ENOTDIR { return nil }
         throw Self.ioError(errno, "cannot stat \(key.path)")
     }

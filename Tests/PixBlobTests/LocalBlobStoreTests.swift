@@ -64,6 +64,20 @@ import Testing
         #expect(try store.listKeys() == [key])
     }
 
+    @Test func aDedupHitMakesAnOldFileYoungAgain() throws {
+        let bytes: [UInt8] = Array("an orphan about to be referenced again".utf8)
+        let key = try BlobKey(sha256: SHA256Hasher.hex(of: bytes), format: .jpeg)
+        _ = try store.put(bytes, for: key)
+        let path = root.appendingPathComponent(key.path).path
+        let old = Date().addingTimeInterval(-7 * 86_400)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: path)
+        let again = try store.put(bytes, for: key)
+        #expect(!again.created)
+        let modified = try #require(
+            try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+        #expect(modified > Date().addingTimeInterval(-3600), "fsck's one-hour grace must cover the reused file")
+    }
+
     @Test func refusesKeysThatAreNotContentAddresses() throws {
         let invalid = [
             "", "../../etc/passwd", String(repeating: "a", count: 63), String(repeating: "a", count: 65),

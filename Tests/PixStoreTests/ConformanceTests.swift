@@ -325,9 +325,7 @@ struct ConformanceTests {
     func tokens(backend: Backend) async throws {
         let store = try await TestStores.make(backend)
         defer { store.close() }
-        let profile = try await store.createProfile(NewProfile(email: "t@example.com"))
-        let hash = String(repeating: "ab", count: 32)
-        let token = try await store.createAPIToken(profileID: profile.id, name: "ci", tokenHash: hash, prefix: "pxc_ab")
+        let (profile, token, hash) = try await makeToken(store, email: "t@example.com", digest: "ab")
         let found = try #require(try await store.authenticate(tokenHash: hash))
         #expect(found.0.id == profile.id)
         #expect(found.1.lastUsedAt != nil)
@@ -339,9 +337,7 @@ struct ConformanceTests {
     func tokenUseIsThrottled(backend: Backend) async throws {
         let store = try await TestStores.make(backend)
         defer { store.close() }
-        let profile = try await store.createProfile(NewProfile(email: "u@example.com"))
-        let hash = String(repeating: "cd", count: 32)
-        let token = try await store.createAPIToken(profileID: profile.id, name: "ci", tokenHash: hash, prefix: "pxc_cd")
+        let (profile, token, hash) = try await makeToken(store, email: "u@example.com", digest: "cd")
         func setLastUsed(_ date: Date) async throws {
             try await store.database.withConnection { connection in
                 try connection.query(

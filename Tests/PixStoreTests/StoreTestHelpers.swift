@@ -32,3 +32,11 @@ func newImage(_ index: Int, keyword: String = "red fox", sha: String? = nil, url
         sha256: digest, perceptualHash: UInt64.max - UInt64(index), keyword: keyword, source: "demo",
         license: "by", creator: "Zoë \"quoted\"")
 }
+
+/// A profile with one API token whose SHA-256 is `digest` repeated (two hex digits).
+func makeToken(_ store: SQLCrawlStore, email: String, digest: String) async throws -> (Profile, APIToken, String) {
+    let profile = try await store.createProfile(NewProfile(email: email))
+    let hash = String(repeating: digest, count: 32)
+    let token = try await store.createAPIToken(profileID: profile.id, name: "ci", tokenHash: hash, prefix: "pxc_\(digest)")
+    return (profile, token, hash)
+}
