@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PixBlob
 import PixCore
@@ -66,7 +67,7 @@ import Testing
 
     @Test func aDedupHitMakesAnOldFileYoungAgain() throws {
         let bytes: [UInt8] = Array("an orphan about to be referenced again".utf8)
-        let key = try BlobKey(sha256: SHA256Hasher.hex(of: bytes), format: .jpeg)
+        let key = try BlobKey(sha256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(), format: .jpeg)
         _ = try store.put(bytes, for: key)
         let path = root.appendingPathComponent(key.path).path
         let old = Date().addingTimeInterval(-7 * 86_400)
