@@ -45,9 +45,12 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CLibWebP", path: "Sources/CLibWebP", pkgConfig: "libwebp",
+            providers: [.apt(["libwebp-dev"])]),
 
         // MARK: C shim: what Swift cannot call directly (variadic setopt, longjmp error handling)
-        .target(name: "CPixShim", dependencies: ["CCurl", "CLibPNG", "CLibJPEG"]),
+        .target(name: "CPixShim", dependencies: ["CCurl", "CLibPNG", "CLibJPEG", "CLibWebP"]),
 
         // MARK: Pipeline stages
         .target(

@@ -169,7 +169,7 @@ public struct JobPlanner: Sendable {
         guard undecodable.isEmpty else {
             throw .invalid(
                 "formats",
-                "only jpeg and png can be validated (got \(undecodable.map(\.rawValue).sorted().joined(separator: ", ")))"
+                "only jpeg, png and webp can be validated (got \(undecodable.map(\.rawValue).sorted().joined(separator: ", ")))"
             )
         }
         guard rules.minWidth >= 1 else { throw .invalid("min_width", "must be at least 1") }

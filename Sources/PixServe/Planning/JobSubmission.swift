@@ -146,7 +146,7 @@ extension JobSubmission.RulesInput {
                 guard let format = ImageFormat.parse(name), ImageFormat.decodable.contains(format) else {
                     throw APIError.validation(
                         field: "\(prefix).formats[\(index)]",
-                        reason: "unknown format \(name.debugDescription); use jpeg or png")
+                        reason: "unknown format \(name.debugDescription); use jpeg, png or webp")
                 }
                 parsed.insert(format)
             }

@@ -15,7 +15,7 @@ struct RuleOptions: ParsableArguments {
     var maxWidth: Int?
     @Option(name: .customLong("max-height"), help: "Largest accepted height in pixels (default 20000).")
     var maxHeight: Int?
-    @Option(help: ArgumentHelp("Accepted formats, comma-separated: jpeg,png (default both).", valueName: "list"))
+    @Option(help: ArgumentHelp("Accepted formats, comma-separated: jpeg,png,webp (default all three).", valueName: "list"))
     var formats: String?
     @Option(name: .customLong("min-bytes"), help: "Smallest accepted file size in bytes (default 0).")
     var minBytes: Int?
@@ -53,7 +53,7 @@ struct RuleOptions: ParsableArguments {
             for name in formats.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
                 let alias = name == "jpg" ? "jpeg" : name
                 guard let format = ImageFormat(rawValue: alias) else {
-                    throw CLIError("--formats: unknown format '\(name)'; use jpeg and/or png")
+                    throw CLIError("--formats: unknown format '\(name)'; use jpeg, png and/or webp")
                 }
                 parsed.insert(format)
             }
