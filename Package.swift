@@ -174,7 +174,7 @@ let package = Package(
         .testTarget(
             name: "PixExportTests",
             dependencies: [
-                "PixExport", "PixCore", "PixStore", "PixBlob", "PixFixtures", "PixTestSupport", "PixS3",
+                "PixExport", "PixCore", "PixStore", "PixBlob", "PixFixtures", "PixTestSupport", "PixS3", "PixValidate",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixExport
 
 /// An export job as the API shows it.
 public struct ExportSummary: Codable, Sendable, Hashable {
@@ -60,6 +61,9 @@ public struct ExportRequest: Codable, Sendable, Hashable {
     public var minHeight: Int?
     /// Drop near duplicates within this dHash Hamming distance (0–64).
     public var dedupNear: Int?
+    /// Resize and re-encode every image: `{"size": N, "mode": "center_crop", "only_if_bigger": false,
+    /// "encode": "jpeg", "quality": 95}` (modes and encodings in ``ResizeMode`` and ``ResizeEncoding``).
+    public var resize: ResizeOptions?
 
     enum CodingKeys: String, CodingKey {
         case format, layout
@@ -67,6 +71,7 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         case minWidth = "min_width"
         case minHeight = "min_height"
         case dedupNear = "dedup_near"
+        case resize
     }
 
     public init(
@@ -105,9 +110,22 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         if let dedupNear, !(0...64).contains(dedupNear) {
             throw APIError.validation(field: "dedup_near", reason: "must be between 0 and 64")
         }
-        return ExportRequest(
+        if let resize {
+            guard (1...ResizeOptions.maximumSize).contains(resize.size) else {
+                throw APIError.validation(field: "resize.size", reason: "must be between 1 and 16384")
+            }
+            guard (1...100).contains(resize.quality) else {
+                throw APIError.validation(field: "resize.quality", reason: "must be between 1 and 100")
+            }
+            guard format != "csv" && format != "jsonl" else {
+                throw APIError.validation(field: "resize", reason: "applies to zip, tar, tar.gz and webdataset")
+            }
+        }
+        var request = ExportRequest(
             format: format, layout: layout, expiresInHours: hours, minWidth: minWidth, minHeight: minHeight,
             dedupNear: dedupNear)
+        request.resize = resize
+        return request
     }
 }
 

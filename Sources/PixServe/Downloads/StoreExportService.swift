@@ -48,10 +48,11 @@ public struct StoreExportService: ExportService {
         guard let format = ExportFormat(rawValue: request.format) else {
             throw APIError.validation(field: "format", reason: "unknown format \(request.format.debugDescription)")
         }
-        let options = ExportOptions(
+        var options = ExportOptions(
             layout: ExportLayout(rawValue: request.layout ?? "flat") ?? .flat, nearDuplicateDistance: request.dedupNear,
             minWidth: request.minWidth, minHeight: request.minHeight,
             linkLifetimeSeconds: (request.expiresInHours ?? 168) * 3600)
+        options.resize = request.resize
         do {
             return Self.summary(try await runner.enqueue(crawlJobID: jobID, format: format, options: options, userID: userID))
         } catch let error as ExportJobError where error.code == .invalidOptions {
