@@ -83,6 +83,11 @@ public struct ExportDownloads: Sendable {
             guard let path = export.filePath, let size = export.fileSize, let sha256 = export.sha256 else {
                 throw ExportJobError.exportUnavailable(exportID: export.id, status: "missing its archive record")
             }
+            if path.hasSuffix(ExportFormat.webdataset.fileSuffix) {
+                return try await unpackWebDataset(
+                    export: export, path: path, size: size, sha256: sha256, record: record,
+                    into: destination.standardizedFileURL)
+            }
             var target = destination.standardizedFileURL
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: target.path, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -108,6 +113,31 @@ public struct ExportDownloads: Sendable {
             return DownloadedArchive(
                 exportID: export.id, file: output, size: size, sha256: sha256, record: record)
         }
+    }
+
+    /// A WebDataset export: its shards, indexes and manifests into `directory`, each shard checked against its index.
+    private func unpackWebDataset(
+        export: ExportJobRecord, path: String, size: Int64, sha256: String, record: DownloadRecord, into directory: URL
+    ) async throws -> DownloadedArchive {
+        let storage = archiveStorage
+        let executor = BlockingExecutor(label: "pixcrawl.export.download")
+        let files = try await executor.run {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let staged = directory.appendingPathComponent(".export-\(export.id).fetch")
+            defer { POSIXFile.removeFile(staged.path) }
+            let source: URL
+            do {
+                source = try storage.fetch(path, to: staged) ? staged : URL(fileURLWithPath: path)
+            } catch let error as ExportJobError {
+                throw error
+            } catch {
+                throw ExportJobError.archiveMissing(
+                    exportID: export.id, path: path, reason: "cannot be fetched (\(error))")
+            }
+            return try WebDatasetUnpacker.unpack(exportID: export.id, archive: source, into: directory)
+        }
+        return DownloadedArchive(
+            exportID: export.id, file: directory, size: size, sha256: sha256, record: record, files: files)
     }
 
     static func checkArchive(of export: ExportJobRecord, path: String, storage: ArchiveStorage) throws {
@@ -161,6 +191,9 @@ public struct DownloadedArchive: Sendable {
     public var sha256: String
     /// The download record after counting this download.
     public var record: DownloadRecord
+    /// For a WebDataset export: the shards, indexes and manifests written into ``file`` (a directory), each
+    /// shard verified against its index; empty for a single-file archive.
+    public var files: [String] = []
 }
 
 /// Copies a file under a temporary name, then verifies the copy before renaming it into place.

@@ -1,0 +1,52 @@
+import Crypto
+import Foundation
+import PixCore
+import PixExport
+import PixServe
+import PixStore
+import PixTestSupport
+import Testing
+
+@Suite("WebDataset shard downloads")
+struct ShardDownloadTests {
+    @Test("GET /downloads/TOKEN/shard-000000.tar serves one shard (Range too); the index names it with its sha256")
+    func servesShards() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let jobID = try await server.submitJob(as: alice, projectID: projectID)
+            try await server.insertImages(jobID: jobID, count: 3)
+            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "webdataset"])
+            let exportID = Int64(try #require(export.json["id"] as? Int))
+            let archive = try await server.runExport(exportID)
+            let link = try await server.post("/v1/exports/\(exportID)/links", as: alice)
+            let base = try #require(link.json["download_url"] as? String)
+
+            let shard = try await server.client.get("\(base)/shard-000000.tar")
+            #expect(shard.status == 200)
+            #expect(shard.headers["content-type"] == "application/x-tar")
+            let members = try TarMembers(
+                path: {
+                    let url = FileManager.default.temporaryDirectory.appendingPathComponent("outer-\(UUID().uuidString).tar")
+                    try Data(archive).write(to: url)
+                    return url.path
+                }())
+            let member = try #require(members.member(named: "shard-000000.tar"))
+            #expect(shard.body == Array(archive[Int(member.offset)..<Int(member.offset + member.size)]))
+
+            let index = try await server.client.get("\(base)/shard-index.json")
+            #expect(index.status == 200)
+            let decoded = try JSONDecoder().decode(WebDatasetIndex.self, from: Data(index.body))
+            #expect(decoded.shards.map(\.url) == ["shard-000000.tar"])
+            #expect(decoded.shards.first?.sha256 == SHA256.hash(data: shard.body).map { String(format: "%02x", $0) }.joined())
+
+            let partial = try await server.client.get("\(base)/shard-000000.tar", headers: ["Range": "bytes=0-99"])
+            #expect(partial.status == 206)
+            #expect(partial.body == Array(shard.body.prefix(100)))
+            #expect(partial.headers["content-range"] == "bytes 0-99/\(shard.body.count)")
+
+            #expect(try await server.client.get("\(base)/shard-000009.tar").status == 404)
+            #expect(try await server.client.get("\(base)/manifest.csv").status == 404)
+        }
+    }
+}
