@@ -99,15 +99,7 @@ public struct ExportDownloads: Sendable {
             try await executor.run {
                 let staged = POSIXFile.temporarySibling(of: output).appendingPathExtension("fetch")
                 defer { POSIXFile.removeFile(staged.path) }
-                let source: URL
-                do {
-                    source = try storage.fetch(path, to: staged) ? staged : URL(fileURLWithPath: path)
-                } catch let error as ExportJobError {
-                    throw error
-                } catch {
-                    throw ExportJobError.archiveMissing(
-                        exportID: export.id, path: path, reason: "cannot be fetched (\(error))")
-                }
+                let source = try storage.localCopy(of: path, exportID: export.id, staging: staged)
                 try ArchiveCopy.copyVerified(exportID: export.id, from: source, to: output, size: size, sha256: sha256)
             }
             return DownloadedArchive(
@@ -125,15 +117,7 @@ public struct ExportDownloads: Sendable {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let staged = directory.appendingPathComponent(".export-\(export.id).fetch")
             defer { POSIXFile.removeFile(staged.path) }
-            let source: URL
-            do {
-                source = try storage.fetch(path, to: staged) ? staged : URL(fileURLWithPath: path)
-            } catch let error as ExportJobError {
-                throw error
-            } catch {
-                throw ExportJobError.archiveMissing(
-                    exportID: export.id, path: path, reason: "cannot be fetched (\(error))")
-            }
+            let source = try storage.localCopy(of: path, exportID: export.id, staging: staged)
             return try WebDatasetUnpacker.unpack(exportID: export.id, archive: source, into: directory)
         }
         return DownloadedArchive(
@@ -167,6 +151,19 @@ public struct ExportDownloads: Sendable {
         if let size = export.fileSize, Int64(info.st_size) != size {
             throw ExportJobError.archiveMissing(
                 exportID: export.id, path: path, reason: "has \(info.st_size) bytes, not the recorded \(size)")
+        }
+    }
+}
+
+extension ArchiveStorage {
+    /// The archive at `location` as a local file: itself for a local path, else fetched to `staging`.
+    func localCopy(of location: String, exportID: Int64, staging: URL) throws -> URL {
+        do {
+            return try fetch(location, to: staging) ? staging : URL(fileURLWithPath: location)
+        } catch let error as ExportJobError {
+            throw error
+        } catch {
+            throw ExportJobError.archiveMissing(exportID: exportID, path: location, reason: "cannot be fetched (\(error))")
         }
     }
 }
