@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import PixCore
 import PixExport
+import PixS3
 import PixServe
 import PixStore
 import PixTestSupport
@@ -47,6 +48,48 @@ struct ShardDownloadTests {
 
             #expect(try await server.client.get("\(base)/shard-000009.tar").status == 404)
             #expect(try await server.client.get("\(base)/manifest.csv").status == 404)
+        }
+    }
+
+    @Test("in object storage each shard and index redirects to its own presigned object, expiring with the link")
+    func objectStorageShards() async throws {
+        let s3 = try TestS3.server()
+        let environment = ["AWS_ACCESS_KEY_ID": s3.accessKey, "AWS_SECRET_ACCESS_KEY": s3.secretKey]
+        let location = try S3Location.parse(
+            "s3://\(TestS3.bucketName("shards"))/p?endpoint=\(s3.endpoint)&region=\(s3.region)", environment: environment)
+        let bucket = S3Client(location: location, credentials: try S3Credentials.fromEnvironment(environment))
+        _ = try bucket.createBucket()
+        try await TestServer.with(.sqlite, archiveStorage: .s3(bucket)) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let jobID = try await server.submitJob(as: alice, projectID: projectID)
+            try await server.insertImages(jobID: jobID, count: 3)
+            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "webdataset"])
+            let exportID = Int64(try #require(export.json["id"] as? Int))
+            _ = try await server.runExport(exportID)
+            let link = try await server.post("/v1/exports/\(exportID)/links", as: alice, json: ["expires_in_hours": 2])
+            let base = try #require(link.json["download_url"] as? String)
+
+            func fetched(_ name: String) async throws -> [UInt8] {
+                let redirect = try await server.client.get("\(base)/\(name)")
+                #expect(redirect.status == 302, "\(name)")
+                let target = try #require(redirect.headers["location"])
+                #expect(!target.contains(String(base.dropFirst("/downloads/".count))))
+                let expires = URLComponents(string: target)?.queryItems?.first { $0.name == "X-Amz-Expires" }?.value
+                #expect(expires.flatMap(Int.init).map { (7_190...7_200).contains($0) } == true, "\(String(describing: expires))")
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("shard-\(UUID().uuidString)")
+                defer { try? FileManager.default.removeItem(at: file) }
+                let curl = try TestProcess.run(["curl", "-sS", "-f", "-o", file.path, target])
+                #expect(curl.status == 0, "\(curl.stderr)")
+                return Array(try Data(contentsOf: file))
+            }
+            let index = try JSONDecoder().decode(WebDatasetIndex.self, from: Data(try await fetched("shard-index.json")))
+            #expect(index.shards.map(\.url) == ["shard-000000.tar"])
+            for shard in index.shards {
+                let bytes = try await fetched(shard.url)
+                #expect(SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() == shard.sha256)
+            }
+            #expect(try await server.client.get("\(base)/shard-000009.tar").status == 404)
         }
     }
 }

@@ -21,6 +21,33 @@ public struct TarMembers: Sendable, Hashable {
     /// The member named `name`, if any.
     public func member(named name: String) -> Member? { members.first { $0.name == name } }
 
+    /// True for the members of a WebDataset export that are served on their own: a top-level shard (`.tar`) or
+    /// shard index (`-index.json`).
+    public static func isServedShard(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("/") && (name.hasSuffix(".tar") || name.hasSuffix("-index.json"))
+    }
+
+    /// Copies the bytes of `member` of the archive at `path` into a new file `destination`.
+    static func extract(_ member: Member, of path: String, to destination: URL) throws {
+        let input = try POSIXFile.openFile(path, flags: O_RDONLY, operation: "open the archive")
+        defer { POSIXFile.closeFile(input) }
+        let output = try POSIXFile.openFile(
+            destination.path, flags: O_WRONLY | O_CREAT | O_TRUNC, operation: "create a shard file")
+        defer { POSIXFile.closeFile(output) }
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { block.deallocate() }
+        var copied: Int64 = 0
+        while copied < member.size {
+            let want = Int(min(Int64(block.count), member.size - copied))
+            let got = try POSIXFile.readFully(
+                input, into: UnsafeMutableRawBufferPointer(rebasing: block[0..<want]),
+                at: UInt64(member.offset + copied), path: path)
+            guard got == want else { throw ExportError.fileSystem("read a shard of", path, errno: EIO) }
+            try POSIXFile.writeAll(output, UnsafeRawBufferPointer(rebasing: block[0..<got]), path: destination.path)
+            copied += Int64(got)
+        }
+    }
+
     /// Reads the headers of the tar archive at `path`.
     /// - Throws: ``ExportError`` when the file cannot be read or a header is malformed.
     public init(path: String) throws {

@@ -12,14 +12,15 @@ extension PixServer {
     /// `GET /downloads/{token}/{name}` serves one shard (`shard-000000.tar`, `train-000000.tar`) or shard index
     /// (`shard-index.json`, whose relative shard URLs resolve to these routes) of a WebDataset export, with the
     /// same `Range` support, so `webdataset.WebDataset("http://HOST/downloads/TOKEN/shard-{000000..000009}.tar")`
-    /// streams it without unpacking.
+    /// streams it without unpacking. For an export in object storage each shard and index is an object of its own,
+    /// and the route redirects (302) to its presigned URL, which expires with the link.
     func addDownloadRoutes(to router: Router<PixRequestContext>) {
         router.get("downloads/{token}") { request, context in
             try await download(request, context, member: nil)
         }
         router.get("downloads/{token}/{member}") { request, context in
             guard let member = context.parameters.get("member"),
-                member.hasSuffix(".tar") || member.hasSuffix("-index.json"), !member.contains("/")
+                TarMembers.isServedShard(member)
             else { throw APIError.notFound("shard") }
             return try await download(request, context, member: member)
         }
@@ -38,9 +39,16 @@ extension PixServer {
         case .expired: throw APIError.gone("this download link has expired; request a new export")
         case .ready(let found): archive = found
         }
-        if member != nil, archive.redirectURL != nil || !archive.filename.hasSuffix(ExportFormat.webdataset.fileSuffix) {
-            throw APIError.notFound(
-                archive.redirectURL == nil ? "shard (this export is not a WebDataset)" : "shard in object storage")
+        if let member {
+            guard archive.filename.hasSuffix(ExportFormat.webdataset.fileSuffix) else {
+                throw APIError.notFound("shard (this export is not a WebDataset)")
+            }
+            if archive.redirectURL != nil {
+                guard let shard = try await exports.shardRedirectURL(archive, member: member) else {
+                    throw APIError.notFound("shard \(member)")
+                }
+                archive.redirectURL = shard
+            }
         }
         if let redirect = archive.redirectURL {
             // The archive is in object storage: count the download, then send the client to a presigned URL

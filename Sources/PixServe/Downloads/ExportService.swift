@@ -92,7 +92,8 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         let format = self.format.lowercased()
         guard Self.formats.contains(format) else {
             throw APIError.validation(
-                field: "format", reason: "unknown format \(self.format.debugDescription); use one of \(Self.formats.joined(separator: ", "))")
+                field: "format",
+                reason: "unknown format \(self.format.debugDescription); use one of \(Self.formats.joined(separator: ", "))")
         }
         let layout = (self.layout ?? "flat").lowercased()
         guard Self.layouts.contains(layout) else {
@@ -205,4 +206,11 @@ public protocol ExportService: Sendable {
     func recordDownload(tokenHash: String) async throws -> DownloadLookup
     /// Marks exports whose links all expired and removes their archives; returns how many were swept.
     func sweepExpired() async throws -> Int
+    /// For a WebDataset archive in object storage: a presigned URL, expiring with the link, of its shard or index
+    /// `member`; `nil` when there is no such shard object.
+    func shardRedirectURL(_ archive: DownloadableArchive, member: String) async throws -> String?
+}
+
+extension ExportService {
+    public func shardRedirectURL(_ archive: DownloadableArchive, member: String) async throws -> String? { nil }
 }

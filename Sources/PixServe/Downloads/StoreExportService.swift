@@ -107,6 +107,10 @@ public struct StoreExportService: ExportService {
         }
     }
 
+    public func shardRedirectURL(_ archive: DownloadableArchive, member: String) async throws -> String? {
+        try await archiveStorage.presignedShardURL(location: archive.path, member: member, until: archive.expiresAt)
+    }
+
     public func sweepExpired() async throws -> Int {
         try await collector.collect().archives.count
     }

@@ -179,6 +179,9 @@ public enum APICatalog {
             [
                 200: R(description: "The shard or index", schema: nil, mediaType: "application/x-tar"),
                 206: R(description: "The requested range", schema: nil, mediaType: "application/x-tar"),
+                302: R(
+                    description: "In object storage: redirect to the shard object's presigned URL, expiring with the link",
+                    schema: nil, mediaType: ""),
                 404: json("Unknown token, not a WebDataset export, or no such shard", "Error"),
                 410: json("Link expired", "Error"),
                 416: json("Range not satisfiable", "Error"),
