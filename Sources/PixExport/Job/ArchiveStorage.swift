@@ -37,6 +37,7 @@ public enum ArchiveStorage: Sendable {
                 _ = try client.putObject(
                     key: key, file: file, contentType: ArchiveStorage.mediaType(of: file.lastPathComponent))
             } catch {
+                _ = try? removeObject(client.location.objectURL(for: key))  // the shard objects uploaded before it
                 throw ExportJobError.io("uploading the archive to \(client.location.objectURL(for: key)): \(error)")
             }
             try? FileManager.default.removeItem(at: file)
