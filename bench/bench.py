@@ -29,6 +29,8 @@ OPENCV_VERSION = "4.14.0.94"
 
 # zlib level of the corpus PNGs: libpng's default, as most PNGs on the web are written.
 PNG_LEVEL = 6
+# Every tenth corpus image is a WebP (lossy, quality 85); of the others every fourth is a PNG, the rest JPEG.
+CORPUS_MIX = "webp10-png4"
 
 TARGETS = {
     "default_vs_img2dataset": 2.0,
@@ -290,7 +292,8 @@ def ensure_corpus(bins, name, count, seed, min_side, max_side):
     if os.path.exists(marker):
         with open(marker) as handle:
             info = json.load(handle)
-        if info.get("count") == count and info.get("seed") == seed and info.get("png_level") == PNG_LEVEL:
+        if (info.get("count") == count and info.get("seed") == seed and info.get("png_level") == PNG_LEVEL
+                and info.get("mix") == CORPUS_MIX):
             return directory, info
     shutil.rmtree(directory, ignore_errors=True)
     log(f"generating corpus {name}: {count} images, seed {seed}, sides {min_side}-{max_side}")
@@ -298,7 +301,8 @@ def ensure_corpus(bins, name, count, seed, min_side, max_side):
                   str(seed), "--min-side", str(min_side), "--max-side", str(max_side), "--png-level", str(PNG_LEVEL)],
                  log_name=f"corpus-{name}")
     generated = last_json(out)
-    info = {"count": count, "seed": seed, "png_level": PNG_LEVEL, "min_side": min_side, "max_side": max_side,
+    info = {"count": count, "seed": seed, "png_level": PNG_LEVEL, "mix": CORPUS_MIX,
+            "min_side": min_side, "max_side": max_side,
             "bytes": generated["bytes"], "mean_bytes": generated["mean_bytes"], "seconds": generated["seconds"]}
     with open(marker, "w") as handle:
         json.dump(info, handle)
