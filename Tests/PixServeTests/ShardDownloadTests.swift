@@ -53,12 +53,7 @@ struct ShardDownloadTests {
 
     @Test("in object storage each shard and index redirects to its own presigned object, expiring with the link")
     func objectStorageShards() async throws {
-        let s3 = try TestS3.server()
-        let environment = ["AWS_ACCESS_KEY_ID": s3.accessKey, "AWS_SECRET_ACCESS_KEY": s3.secretKey]
-        let location = try S3Location.parse(
-            "s3://\(TestS3.bucketName("shards"))/p?endpoint=\(s3.endpoint)&region=\(s3.region)", environment: environment)
-        let bucket = S3Client(location: location, credentials: try S3Credentials.fromEnvironment(environment))
-        _ = try bucket.createBucket()
+        let bucket = try TestBucket.make("shards")
         try await TestServer.with(.sqlite, archiveStorage: .s3(bucket)) { server in
             let alice = try await server.makeUser("alice")
             let projectID = try await server.createProject(as: alice)
