@@ -10,18 +10,25 @@ import Testing
 
 @Suite("WebDataset shard downloads")
 struct ShardDownloadTests {
+    /// A written WebDataset export of a 3-image job (its archive's bytes when stored locally, else empty) and a
+    /// download link to it, `/downloads/TOKEN`, live for `hours`.
+    static func webDatasetLink(_ server: TestServer, hours: Int) async throws -> (archive: [UInt8], base: String) {
+        let alice = try await server.makeUser("alice")
+        let projectID = try await server.createProject(as: alice)
+        let jobID = try await server.submitJob(as: alice, projectID: projectID)
+        try await server.insertImages(jobID: jobID, count: 3)
+        let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "webdataset"])
+        let exportID = Int64(try #require(export.json["id"] as? Int))
+        let archive = try await server.runExport(exportID)
+        let link = try await server.post(
+            "/v1/exports/\(exportID)/links", as: alice, json: ["expires_in_hours": hours])
+        return (archive, try #require(link.json["download_url"] as? String))
+    }
+
     @Test("GET /downloads/TOKEN/shard-000000.tar serves one shard (Range too); the index names it with its sha256")
     func servesShards() async throws {
         try await TestServer.with(.sqlite) { server in
-            let alice = try await server.makeUser("alice")
-            let projectID = try await server.createProject(as: alice)
-            let jobID = try await server.submitJob(as: alice, projectID: projectID)
-            try await server.insertImages(jobID: jobID, count: 3)
-            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "webdataset"])
-            let exportID = Int64(try #require(export.json["id"] as? Int))
-            let archive = try await server.runExport(exportID)
-            let link = try await server.post("/v1/exports/\(exportID)/links", as: alice)
-            let base = try #require(link.json["download_url"] as? String)
+            let (archive, base) = try await Self.webDatasetLink(server, hours: 1)
 
             let shard = try await server.client.get("\(base)/shard-000000.tar")
             #expect(shard.status == 200)
@@ -55,15 +62,7 @@ struct ShardDownloadTests {
     func objectStorageShards() async throws {
         let bucket = try TestBucket.make("shards")
         try await TestServer.with(.sqlite, archiveStorage: .s3(bucket)) { server in
-            let alice = try await server.makeUser("alice")
-            let projectID = try await server.createProject(as: alice)
-            let jobID = try await server.submitJob(as: alice, projectID: projectID)
-            try await server.insertImages(jobID: jobID, count: 3)
-            let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "webdataset"])
-            let exportID = Int64(try #require(export.json["id"] as? Int))
-            _ = try await server.runExport(exportID)
-            let link = try await server.post("/v1/exports/\(exportID)/links", as: alice, json: ["expires_in_hours": 2])
-            let base = try #require(link.json["download_url"] as? String)
+            let (_, base) = try await Self.webDatasetLink(server, hours: 2)
 
             func fetched(_ name: String) async throws -> [UInt8] {
                 let redirect = try await server.client.get("\(base)/\(name)")
