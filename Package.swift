@@ -46,12 +46,15 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CLibWebP", path: "Sources/CLibWebP", pkgConfig: "libwebp",
+            providers: [.apt(["libwebp-dev"])]),
 
         // MARK: C shims, one per library: what Swift cannot call directly
         // libcurl's variadic curl_easy_setopt.
         .target(name: "CPixCurl", dependencies: ["CCurl"]),
-        // libjpeg/libpng decoding and encoding (setjmp/longjmp error handling).
-        .target(name: "CPixImage", dependencies: ["CLibPNG", "CLibJPEG"]),
+        // libjpeg/libpng/libwebp decoding, encoding and resizing (setjmp/longjmp error handling).
+        .target(name: "CPixImage", dependencies: ["CLibPNG", "CLibJPEG", "CLibWebP"]),
         // CRC-32 folded with carry-less multiplication (no library).
         .target(name: "CPixChecksum"),
 
@@ -111,7 +114,7 @@ let package = Package(
         .target(
             name: "PixExport",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob", "PixS3", "CZlib", "CPixChecksum",
+                "PixCore", "PixStore", "PixBlob", "PixS3", "CZlib", "CPixChecksum", "CPixImage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -208,7 +211,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixValidateTests",
-            dependencies: ["PixValidate", "PixCore", "CPixImage"],
+            dependencies: ["PixValidate", "PixCore", "CPixImage", "PixDemo"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixFetchTests",
@@ -220,6 +223,7 @@ let package = Package(
             name: "PixExportTests",
             dependencies: [
                 "PixExport", "PixCore", "PixStore", "PixBlob", "PixDemo", "PixFixtures", "PixTestSupport", "PixS3",
+                "PixValidate",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -248,6 +252,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

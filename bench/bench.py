@@ -29,6 +29,8 @@ OPENCV_VERSION = "4.14.0.94"
 
 # zlib level of the corpus PNGs: libpng's default, as most PNGs on the web are written.
 PNG_LEVEL = 6
+# Every tenth corpus image is a WebP (lossy, quality 85); of the others every fourth is a PNG, the rest JPEG.
+CORPUS_MIX = "webp10-png4"
 
 TARGETS = {
     "default_vs_img2dataset": 2.0,
@@ -38,6 +40,9 @@ TARGETS = {
     "export_zip_vs_tar": 0.8,
     "export_tar_vs_tar": 0.8,
     "export_webdataset_vs_tar": 0.8,
+    "resize_crawl_export_vs_img2dataset": 2.0,
+    "resize_export_vs_img2dataset": 3.0,
+    "resize_min_psnr_db": 35.0,
     "worker_rss_mb": 150,
     "export_rss_mb": 100,
     "postgres_claim_complete_32": 5000,
@@ -287,7 +292,8 @@ def ensure_corpus(bins, name, count, seed, min_side, max_side):
     if os.path.exists(marker):
         with open(marker) as handle:
             info = json.load(handle)
-        if info.get("count") == count and info.get("seed") == seed and info.get("png_level") == PNG_LEVEL:
+        if (info.get("count") == count and info.get("seed") == seed and info.get("png_level") == PNG_LEVEL
+                and info.get("mix") == CORPUS_MIX):
             return directory, info
     shutil.rmtree(directory, ignore_errors=True)
     log(f"generating corpus {name}: {count} images, seed {seed}, sides {min_side}-{max_side}")
@@ -295,7 +301,8 @@ def ensure_corpus(bins, name, count, seed, min_side, max_side):
                   str(seed), "--min-side", str(min_side), "--max-side", str(max_side), "--png-level", str(PNG_LEVEL)],
                  log_name=f"corpus-{name}")
     generated = last_json(out)
-    info = {"count": count, "seed": seed, "png_level": PNG_LEVEL, "min_side": min_side, "max_side": max_side,
+    info = {"count": count, "seed": seed, "png_level": PNG_LEVEL, "mix": CORPUS_MIX,
+            "min_side": min_side, "max_side": max_side,
             "bytes": generated["bytes"], "mean_bytes": generated["mean_bytes"], "seconds": generated["seconds"]}
     with open(marker, "w") as handle:
         json.dump(info, handle)
@@ -378,14 +385,19 @@ class Bench:
             self.last_crawl = result
         return result["images_per_s"]
 
-    def img2dataset(self, label, urls, count, reencode):
+    def img2dataset(self, label, urls, count, reencode, resize=None):
         directory = self.fresh_dir(label)
         processes = 2
         shard = max(10, count // (4 * processes))
         command = [os.path.join(VENV, "bin", "img2dataset"), "--url_list", urls, "--input_format", "txt",
                    "--output_folder", os.path.join(directory, "out"), "--output_format", "files",
-                   "--resize_mode", "no", "--processes_count", str(processes), "--thread_count", "32",
+                   "--processes_count", str(processes), "--thread_count", "32",
                    "--number_sample_per_shard", str(shard), "--enable_wandb", "False"]
+        if resize:
+            command += ["--resize_mode", "center_crop", "--image_size", str(resize), "--encode_format", "jpg",
+                        "--encode_quality", "95"]
+        else:
+            command += ["--resize_mode", "no"]
         if not reencode:
             command += ["--disable_all_reencoding", "True"]
         settle()
@@ -437,6 +449,43 @@ class Bench:
         shutil.rmtree(output, ignore_errors=True)
         return size / seconds / 1e6
 
+    def resized_export(self, crawl, size, keep=None):
+        """A center_crop SIZE JPEG (quality 95) tar export of a crawl; returns its images/s."""
+        output = os.path.join(crawl["directory"], "exports-resized")
+        command = [self.pixcrawl, "export", str(crawl["job"]), "--format", "tar", "--resize", str(size),
+                   "--resize-mode", "center_crop", "--encode", "jpeg", "--quality", "95", "--database-url",
+                   crawl["database_url"], "--storage", crawl["storage"], "--output-dir", output]
+        settle()
+        seconds, _ = run(command, log_name="export-resized")
+        self.add("cpu_ms_per_image_export_resized", LAST_CPU_SECONDS * 1000 / max(1, crawl["valid"]))
+        archives = [os.path.join(root, f) for root, _, files in os.walk(output) for f in files if f.endswith(".tar")]
+        if keep is not None and archives:
+            keep.append(archives[0])
+        else:
+            shutil.rmtree(output, ignore_errors=True)
+        return crawl["valid"] / seconds, seconds
+
+    def crawl_and_resize(self, label, urls, count, database_url, size):
+        """Our crawl followed by a center_crop SIZE export: images/s over both, wall and CPU."""
+        self.crawl(label, urls, count, "full", database_url, keep=True)
+        crawl = self.last_crawl
+        crawl_cpu = LAST_CPU_SECONDS
+        export_rate, export_seconds = self.resized_export(crawl, size)
+        self.add("export_resized_images_per_s", export_rate)
+        self.add(f"cpu_ms_per_image_{label}", (crawl_cpu + LAST_CPU_SECONDS) * 1000 / max(1, crawl["valid"]))
+        return crawl["valid"] / (crawl["seconds"] + export_seconds)
+
+    def resize_psnr(self, crawl, corpus, size):
+        kept = []
+        self.resized_export(crawl, size, keep=kept)
+        if not kept:
+            raise BenchFailure("resized export wrote no tar")
+        _, out = run([self.venv_python, os.path.join(BENCH, "resize_psnr.py"), kept[0], corpus, str(size)],
+                     log_name="resize-psnr")
+        result = last_json(out)
+        self.extra["resize_psnr"] = result
+        return result["min_psnr_db"]
+
     def tar(self, crawl):
         target = os.path.join(crawl["directory"], "plain.tar")
         settle()
@@ -472,12 +521,12 @@ def main():
     parser.add_argument("--skip-peers", action="store_true", help="skip img2dataset and OpenCV")
     parser.add_argument("--bin-dir", help="use pixcrawl and pixbench from this directory instead of building")
     parser.add_argument("--only", help="comma-separated sections to run: ceiling,e2e,decode,queue,inserts,export,"
-                        "rss,scale (default: all; export needs e2e)")
+                        "rss,scale,resize (default: all; export needs e2e)")
     parser.add_argument("--output", help="write the JSON here instead of bench/results/DATE.json")
     parser.add_argument("--no-results-md", action="store_true", help="do not rewrite bench/RESULTS.md")
     args = parser.parse_args()
 
-    sections = set((args.only or "ceiling,e2e,decode,queue,inserts,export,rss,scale").split(","))
+    sections = set((args.only or "ceiling,e2e,decode,queue,inserts,export,rss,scale,resize").split(","))
     if "export" in sections or "decode" in sections:
         sections.add("e2e")
     runs = args.runs or (1 if (args.quick or args.smoke) else 3)
@@ -554,6 +603,19 @@ def main():
                     bench.attempt("decode_opencv_reduced8", lambda: bench.opencv_decode(corpus, "reduced8"))
             bench.attempt("pixcrawl_default_postgres",
                           lambda: bench.crawl("default-postgres", urls, count, "full", pg_url("crawl")))
+
+        # Resized datasets, alternating: img2dataset center_crop 256 (download + resize) against our crawl followed by
+        # a center_crop 256 export of the same corpus; the export alone is recorded too.
+        resize_source = None
+        for index in range(runs if "resize" in sections and bench.venv_python else 0):
+            log(f"resize round {index + 1}/{runs}: img2dataset center_crop 256 vs crawl + resized export")
+            bench.attempt("img2dataset_center_crop_256",
+                          lambda: bench.img2dataset("i2d-resize", urls, count, True, resize=256))
+            bench.attempt("pixcrawl_crawl_resize_256",
+                          lambda: bench.crawl_and_resize("crawl-resize", urls, count, sqlite_url("resize"), 256))
+            resize_source = getattr(bench, "last_crawl", None)
+        if resize_source:
+            bench.attempt("resize_min_psnr_db", lambda: bench.resize_psnr(resize_source, corpus, 256))
 
         log("queue: claim+complete")
         for _ in range(runs if "queue" in sections else 0):
@@ -680,6 +742,8 @@ def summarize(bench, args, runs, corpus_info, rss_info, rss_images, elapsed):
         "export_webdataset_vs_tar": ratio(m("export_webdataset_mb_s"), m("tar_cf_mb_s")),
         "img2dataset_cpu_per_image_vs_default": ratio(m("cpu_ms_per_image_i2d-default"),
                                                       m("cpu_ms_per_image_default-sqlite")),
+        "resize_crawl_export_vs_img2dataset": ratio(m("pixcrawl_crawl_resize_256"), m("img2dataset_center_crop_256")),
+        "resize_export_vs_img2dataset": ratio(m("export_resized_images_per_s"), m("img2dataset_center_crop_256")),
         "workers_2_vs_1": ratio(m("workers_2_postgres"), m("workers_1_postgres")),
         "workers_4_vs_1": ratio(m("workers_4_postgres"), m("workers_1_postgres")),
     }
@@ -693,9 +757,12 @@ def summarize(bench, args, runs, corpus_info, rss_info, rss_images, elapsed):
         "export_zip_vs_tar": ratio(m("cpu_s_per_gb_tar"), m("cpu_s_per_gb_export_zip")),
         "export_tar_vs_tar": ratio(m("cpu_s_per_gb_tar"), m("cpu_s_per_gb_export_tar")),
         "export_webdataset_vs_tar": ratio(m("cpu_s_per_gb_tar"), m("cpu_s_per_gb_export_webdataset")),
+        "resize_crawl_export_vs_img2dataset": ratio(m("cpu_ms_per_image_i2d-resize"),
+                                                    m("cpu_ms_per_image_crawl-resize")),
+        "resize_export_vs_img2dataset": ratio(m("cpu_ms_per_image_i2d-resize"), m("cpu_ms_per_image_export_resized")),
     }
     absolute = {"worker_rss_mb": m("worker_rss_mb"), "export_rss_mb": m("export_rss_mb"),
-                "postgres_claim_complete_32": m("queue_postgres_32")}
+                "postgres_claim_complete_32": m("queue_postgres_32"), "resize_min_psnr_db": m("resize_min_psnr_db")}
     targets = {}
     for key, goal in TARGETS.items():
         value = ratios.get(key) if key in ratios else absolute.get(key)

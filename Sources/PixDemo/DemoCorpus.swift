@@ -1,8 +1,9 @@
 /// The offline demo's picture library: for every keyword an endless, deterministic list of photo-like images,
 /// with the realistic bad apples a crawl meets mixed in.
 ///
-/// Result `position` of a keyword lives at `/demo/SLUG/POSITION.jpg` (or `.png`). About nine in ten are good
-/// images (¾ JPEG, ¼ PNG, sides 256–1024 px, generated with libjpeg/libpng); the rest, chosen by a hash of the
+/// Result `position` of a keyword lives at `/demo/SLUG/POSITION.jpg` (or `.png`, `.webp`). About nine in ten are
+/// good images (¼ PNG, about a tenth WebP, the rest JPEG, sides 256–1024 px, generated with libjpeg/libpng/libwebp);
+/// the rest, chosen by a hash of the
 /// slug and position, are in equal shares a truncated JPEG, an HTML page served as `image/jpeg`, an image too
 /// small for the default rules (48×36), a 404, and the exact bytes of an earlier good position (a duplicate).
 /// Everything is a function of slug and position, so a demo crawl gives the same summary every time.
@@ -13,6 +14,8 @@ public enum DemoCorpus {
         case jpeg
         /// A good PNG.
         case png
+        /// A good (lossy) WebP.
+        case webp
         /// A JPEG cut off before its end.
         case truncatedJPEG
         /// An HTML error page with `Content-Type: image/jpeg`.
@@ -25,7 +28,7 @@ public enum DemoCorpus {
         case duplicate
 
         /// Whether the image passes validation with the default rules.
-        public var isGood: Bool { self == .jpeg || self == .png }
+        public var isGood: Bool { self == .jpeg || self == .png || self == .webp }
     }
 
     /// One demo result.
@@ -44,7 +47,7 @@ public enum DemoCorpus {
         public var height: Int
         /// For ``Kind/duplicate``: the position whose bytes are served.
         public var duplicateOf: Int?
-        /// `/demo/SLUG/POSITION.jpg` or `.png`.
+        /// `/demo/SLUG/POSITION.jpg`, `.png` or `.webp`.
         public var path: String
         /// `/demo/SLUG/POSITION.html`, the landing page.
         public var landingPath: String
@@ -92,7 +95,9 @@ public enum DemoCorpus {
         case 4..<6: kind = .tooSmall
         case 6..<8: kind = .notFound
         case 8..<10: kind = .duplicate
-        default: kind = random.next() % 4 == 0 ? .png : .jpeg
+        default:
+            let pick = random.next()
+            kind = pick % 4 == 0 ? .png : (pick / 4) % 7 == 0 ? .webp : .jpeg
         }
         var duplicateOf: Int?
         if kind == .duplicate {
@@ -112,7 +117,8 @@ public enum DemoCorpus {
         let base = "/demo/\(slug)/\(position)"
         return Entry(
             slug: slug, position: position, kind: kind, seed: seed, width: width, height: height,
-            duplicateOf: duplicateOf, path: base + (kind == .png ? ".png" : ".jpg"), landingPath: base + ".html",
+            duplicateOf: duplicateOf, path: base + (kind == .png ? ".png" : kind == .webp ? ".webp" : ".jpg"),
+            landingPath: base + ".html",
             license: license.0, licenseVersion: license.1, creator: "Demo Photographer \(1 + random.next() % 40)")
     }
 
@@ -123,6 +129,8 @@ public enum DemoCorpus {
             return FixtureImages.jpeg(seed: entry.seed, width: entry.width, height: entry.height)
         case .png:
             return FixtureImages.png(seed: entry.seed, width: entry.width, height: entry.height)
+        case .webp:
+            return FixtureImages.webp(seed: entry.seed, width: entry.width, height: entry.height)
         case .duplicate:
             return entry.duplicateOf.flatMap { imageBytes(DemoCorpus.entry(slug: entry.slug, position: $0)) }
         case .truncatedJPEG, .htmlAsJPEG, .notFound:
@@ -167,10 +175,12 @@ public enum DemoCorpus {
             return .bytes(
                 FixtureImages.truncatedJPEG(seed: entry.seed, width: entry.width, height: entry.height),
                 contentType: "image/jpeg")
-        case .jpeg, .png, .tooSmall, .duplicate:
+        case .jpeg, .png, .webp, .tooSmall, .duplicate:
             guard let bytes = imageBytes(entry) else { return .status(404) }
-            let isPNG = bytes.starts(with: [0x89, 0x50, 0x4E, 0x47])
-            return .bytes(bytes, contentType: isPNG ? "image/png" : "image/jpeg")
+            let contentType =
+                bytes.starts(with: [0x89, 0x50, 0x4E, 0x47])
+                ? "image/png" : bytes.starts(with: Array("RIFF".utf8)) ? "image/webp" : "image/jpeg"
+            return .bytes(bytes, contentType: contentType)
         }
     }
 }

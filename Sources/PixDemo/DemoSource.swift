@@ -8,7 +8,7 @@ import Synchronization
 /// whole data path (fetch, validate, store, export) on a machine without internet.
 ///
 /// On first use it starts an in-process ``FixtureServer`` on `127.0.0.1` (a free port) serving ``DemoCorpus``:
-/// for keyword `K` and position `p` it proposes `http://127.0.0.1:PORT/demo/SLUG/p.jpg` (or `.png`), a real
+/// for keyword `K` and position `p` it proposes `http://127.0.0.1:PORT/demo/SLUG/p.jpg` (or `.png`, `.webp`), a real
 /// generated photo-like image, with about one in ten a realistic bad apple (truncated JPEG, HTML served as
 /// `image/jpeg`, too small, 404, duplicate bytes), so the demo's summary shows rejections by category.
 /// Candidates carry demo licence, creator and landing page.

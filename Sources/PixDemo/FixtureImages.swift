@@ -7,7 +7,7 @@ import Synchronization
 /// The same seed and size always give the same bytes, so tests can compare downloads with
 /// `FixtureImages.jpeg(seed:…)` directly.
 public enum FixtureImages {
-    private struct Key: Hashable {
+    struct Key: Hashable {
         var kind: UInt8
         var seed: UInt64
         var width: Int
@@ -198,7 +198,7 @@ public enum FixtureImages {
 
     // MARK: - Helpers
 
-    private static func cached(_ key: Key, make: () -> [UInt8]) -> [UInt8] {
+    static func cached(_ key: Key, make: () -> [UInt8]) -> [UInt8] {
         if let hit = cache.withLock({ $0[key] }) { return hit }
         let bytes = make()
         cache.withLock { cache in
@@ -208,7 +208,7 @@ public enum FixtureImages {
         return bytes
     }
 
-    private static func encode(
+    static func encode(
         _ body: (
             UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int>,
             UnsafeMutablePointer<cpix_status>

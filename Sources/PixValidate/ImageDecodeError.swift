@@ -15,7 +15,7 @@ public struct ImageDecodeError: Error, Sendable, Hashable, CustomStringConvertib
         public static let tooLarge = Code(.tooLarge)
         /// The decoder needed more memory than it was allowed or could get.
         public static let outOfMemory = Code(.outOfMemory)
-        /// The format is not one PixCrawler decodes (only JPEG and PNG are).
+        /// The format is not one PixCrawler decodes (only JPEG, PNG and WebP are).
         public static let unsupportedFormat = Code(.unsupportedFormat)
         /// The call itself was wrong (an empty buffer, a zero-sized grid).
         public static let invalidArgument = Code(.invalidArgument)

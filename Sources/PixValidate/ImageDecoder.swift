@@ -62,16 +62,20 @@ public struct DecodedImage: Sendable, Hashable {
     public var differenceHash: UInt64 { DifferenceHash.hash(grid: hashGrid) }
 }
 
-/// Reads and decodes PNG and JPEG with libpng and libjpeg through the C shim.
+/// Reads and decodes PNG, JPEG and WebP with libpng, libjpeg and libwebp through the C shim.
+///
+/// WebP has no reduced-scale shortcut: both modes reconstruct every pixel at full size and let libwebp's
+/// rescaler area-average the rows into the hash grid. Animated WebP is refused with
+/// ``ImageDecodeError/Code/unsupportedFormat`` (validating a first frame only would accept damaged later frames).
 ///
 /// Every function is reentrant and may be called from many threads at once. Memory stays bounded:
 /// one row buffer per decode and a tiny grid, never a full frame (a progressive JPEG's coefficient
 /// buffer aside, capped by ``DecodeLimits/maxMemory``).
 public enum ImageDecoder {
-    /// Reads the dimensions from the header (PNG IHDR, JPEG SOF) without decoding any pixel.
+    /// Reads the dimensions from the header (PNG IHDR, JPEG SOF, WebP VP8/VP8L/VP8X) without decoding any pixel.
     /// - Parameters:
     ///   - bytes: the whole file, or at least its header.
-    ///   - format: ``ImageFormat/jpeg`` or ``ImageFormat/png``.
+    ///   - format: ``ImageFormat/jpeg``, ``ImageFormat/png`` or ``ImageFormat/webp``.
     /// - Throws: ``ImageDecodeError`` with code `.corrupt` when no valid header is found, or
     ///   `.unsupportedFormat` for any other format.
     public static func readHeader(_ bytes: UnsafeRawBufferPointer, format: ImageFormat) throws(ImageDecodeError)
@@ -86,6 +90,7 @@ public enum ImageDecoder {
         switch format {
         case .png: result = cpix_png_read_header(base, bytes.count, &header, &status)
         case .jpeg: result = cpix_jpeg_read_header(base, bytes.count, &header, &status)
+        case .webp: result = cpix_webp_read_header(base, bytes.count, &header, &status)
         default: throw unsupported(format)
         }
         try check(result, status)
@@ -95,7 +100,7 @@ public enum ImageDecoder {
     /// Decodes an image held in memory, checking every compressed byte, and summarises its pixels.
     /// - Parameters:
     ///   - bytes: the whole file.
-    ///   - format: ``ImageFormat/jpeg`` or ``ImageFormat/png``.
+    ///   - format: ``ImageFormat/jpeg``, ``ImageFormat/png`` or ``ImageFormat/webp``.
     ///   - mode: ``ImageDecodeMode/entropyComplete`` (fast, the default validation) or
     ///     ``ImageDecodeMode/fullSize``.
     ///   - limits: dimension and memory bounds, checked from the header before any allocation.
@@ -108,7 +113,7 @@ public enum ImageDecoder {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), !bytes.isEmpty else {
             throw ImageDecodeError(code: .corrupt, message: "empty content")
         }
-        guard format == .png || format == .jpeg else { throw unsupported(format) }
+        guard ImageFormat.decodable.contains(format) else { throw unsupported(format) }
         var grid = [UInt8](repeating: 0, count: DifferenceHash.gridWidth * DifferenceHash.gridHeight)
         var header = cpix_image_header()
         var status = cpix_status()
@@ -121,8 +126,10 @@ public enum ImageDecoder {
                 grid: grid.baseAddress,
                 grid_width: UInt32(DifferenceHash.gridWidth),
                 grid_height: UInt32(DifferenceHash.gridHeight))
-            if format == .png {
-                return cpix_png_decode(base, bytes.count, &options, &header, &status)
+            switch format {
+            case .png: return cpix_png_decode(base, bytes.count, &options, &header, &status)
+            case .webp: return cpix_webp_decode(base, bytes.count, &options, &header, &status)
+            default: break
             }
             let jpegMode = mode == .entropyComplete ? CPIX_JPEG_SCALED : CPIX_JPEG_FULL
             return cpix_jpeg_decode(base, bytes.count, Int32(jpegMode), &options, &header, &status)
@@ -151,7 +158,7 @@ public enum ImageDecoder {
     }
 
     private static func unsupported(_ format: ImageFormat) -> ImageDecodeError {
-        ImageDecodeError(code: .unsupportedFormat, message: "\(format.rawValue) is not decoded (only jpeg and png are)")
+        ImageDecodeError(code: .unsupportedFormat, message: "\(format.rawValue) is not decoded (only jpeg, png and webp are)")
     }
 
     private static func check(_ result: Int32, _ status: cpix_status) throws(ImageDecodeError) {
@@ -164,6 +171,7 @@ public enum ImageDecoder {
             case Int(CPIX_ERR_TOO_LARGE): .tooLarge
             case Int(CPIX_ERR_MEMORY): .outOfMemory
             case Int(CPIX_ERR_ARGUMENT): .invalidArgument
+            case Int(CPIX_ERR_UNSUPPORTED): .unsupportedFormat
             default: .corrupt
             }
         throw ImageDecodeError(code: code, message: message.isEmpty ? "decoder error \(result)" : message)

@@ -65,7 +65,8 @@ public struct ImageValidator: Sendable {
         } catch {
             return .rejected(
                 ValidationRejection(
-                    category: .decode, detail: Self.sentence(error.message), stage: .header, format: format))
+                    category: error.code == .unsupportedFormat ? .format : .decode, detail: Self.sentence(error.message),
+                    stage: .header, format: format))
         }
         if let rejection = checkDimensions(of: header) { return .rejected(rejection) }
 
@@ -106,7 +107,7 @@ public struct ImageValidator: Sendable {
         }
         guard ImageFormat.decodable.contains(format) else {
             return ValidationRejection(
-                category: .format, detail: "\(format.rawValue) cannot be validated (only jpeg and png are decoded)",
+                category: .format, detail: "\(format.rawValue) cannot be validated (only jpeg, png and webp are decoded)",
                 stage: .content, format: format)
         }
         return nil

@@ -42,7 +42,8 @@ struct ObjectStorageExportTests {
         try TestProcess.run(["curl", "-sS", "-f", "-o", file.path, url]).status
     }
 
-    @Test("the archive is uploaded, its link is a presigned URL expiring with the record, and it downloads verified",
+    @Test(
+        "the archive is uploaded, its link is a presigned URL expiring with the record, and it downloads verified",
         arguments: Backend.allCases)
     func uploadedAndPresigned(backend: Backend) async throws {
         let fixture = try await ExportJobFixture(backend)
@@ -115,5 +116,44 @@ struct ObjectStorageExportTests {
             _ = try await downloads.issueLink(exportID: second.id)
         }
         #expect(error?.code == .archiveMissing)
+    }
+
+    @Test(
+        "a WebDataset export stores each shard and index as its own object; download -o DIR verifies the shards; expiry deletes them all"
+    )
+    func webDatasetShardObjects() async throws {
+        let fixture = try await ExportJobFixture(.sqlite)
+        try await fixture.addImages((1...5).map { ImageSpec(seed: UInt64($0)) })
+        let client = try Self.bucket()
+        let runner = Self.runner(fixture, client: client)
+        let queued = try await runner.enqueue(
+            crawlJobID: fixture.job.id, format: .webdataset, options: ExportOptions(shardSize: 2))
+        let outcome = try await runner.run(exportID: queued.id)
+        let key = "datasets/exports/job-\(fixture.job.id)/export-\(queued.id)\(ExportFormat.webdataset.fileSuffix)"
+        var objects: [String] = []
+        try client.listObjects(prefix: "\(key).shards/") { objects.append(String($0.key.dropFirst(key.count + 8))) }
+        #expect(objects.sorted() == ["shard-000000.tar", "shard-000001.tar", "shard-000002.tar", "shard-index.json"])
+
+        let directory = fixture.directory.url.appendingPathComponent("dataset", isDirectory: true)
+        let downloaded = try await ExportDownloads(store: fixture.store, archiveStorage: .s3(client))
+            .download(token: outcome.downloadToken.value, to: directory)
+        #expect(downloaded.files.filter { $0.hasSuffix(".tar") } == ["shard-000000.tar", "shard-000001.tar", "shard-000002.tar"])
+        let index = try JSONDecoder().decode(
+            WebDatasetIndex.self, from: Data(contentsOf: directory.appendingPathComponent("shard-index.json")))
+        for shard in index.shards {
+            let local = try Data(contentsOf: directory.appendingPathComponent(shard.url))
+            #expect(SHA256.hash(data: local).map { String(format: "%02x", $0) }.joined() == shard.sha256)
+            #expect(try client.getObject(key: "\(key).shards/\(shard.url)") == Array(local), "the shard object is the shard")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).allSatisfy { !$0.hasPrefix(".") })
+
+        _ = try await fixture.query(
+            "UPDATE download_records SET expires_at = \(fixture.anHourAgo) WHERE export_id = $1", [.int(queued.id)])
+        _ = try await fixture.query(
+            "UPDATE export_jobs SET expires_at = \(fixture.anHourAgo) WHERE id = $1", [.int(queued.id)])
+        _ = try await ExportGarbageCollector(store: fixture.store, archiveStorage: .s3(client)).collect()
+        var left: [String] = []
+        try client.listObjects(prefix: key) { left.append($0.key) }
+        #expect(left.isEmpty, "the archive and its shard objects are deleted: \(left)")
     }
 }

@@ -5,7 +5,7 @@ import PixDemo
 /// | path | answer |
 /// |---|---|
 /// | `/robots.txt` | ``FixtureRoute/robotsTxt`` (PixCrawler may not fetch `/private/`) |
-/// | `/img/SEED.jpg`, `/img/SEED.png` `?w=&h=&q=` | a generated photo-like image (default 320×240) |
+/// | `/img/SEED.jpg`, `/img/SEED.png`, `/img/SEED.webp` `?w=&h=&q=` | a generated photo-like image (default 320×240) |
 /// | `/private/SEED.jpg` | an image robots.txt disallows for PixCrawler |
 /// | `/noai/SEED.jpg` | an image with `X-Robots-Tag: noai` |
 /// | `/robots-tag/SEED.jpg?tag=VALUE` | an image with `X-Robots-Tag: VALUE` |
@@ -15,6 +15,10 @@ import PixDemo
 /// | `/bad/html.jpg` | an HTML page served as `image/jpeg` |
 /// | `/bad/image.svg`, `/bad/image.gif` | an SVG and a GIF |
 /// | `/bad/bomb.png` | a tiny PNG declaring 100000×100000 |
+/// | `/bad/truncated.webp` | a WebP cut inside its bitstream (200, short body) |
+/// | `/bad/corrupt.webp` | a WebP with damaged bitstream bytes (valid RIFF framing) |
+/// | `/bad/webp-as.jpg` | a valid WebP served as `image/jpeg` under a `.jpg` name (sniffed as WebP) |
+/// | `/bad/bomb.webp` | a tiny lossless WebP declaring 16384×16384 |
 /// | `/big?bytes=N&length=1` | N filler bytes; `length=0` omits `Content-Length` (ends by closing) |
 /// | `/drip?interval_ms=200` | declares 200000 bytes, trickles one per interval, never finishes |
 /// | `/status/CODE` | that status |
@@ -74,6 +78,18 @@ extension FixtureRoute {
             FixtureRoute(.exact("/bad/bomb.png")) { _ in
                 .bytes(FixtureImages.pngDeclaring(width: 100_000, height: 100_000), contentType: "image/png")
             },
+            FixtureRoute(.exact("/bad/truncated.webp")) { _ in
+                .bytes(FixtureImages.truncatedWebP(seed: 13), contentType: "image/webp")
+            },
+            FixtureRoute(.exact("/bad/corrupt.webp")) { _ in
+                .bytes(FixtureImages.corruptWebP(seed: 14), contentType: "image/webp")
+            },
+            FixtureRoute(.exact("/bad/webp-as.jpg")) { _ in
+                .bytes(FixtureImages.webp(seed: 15), contentType: "image/jpeg")
+            },
+            FixtureRoute(.exact("/bad/bomb.webp")) { _ in
+                .bytes(FixtureImages.webpDeclaring(width: 16_384, height: 16_384), contentType: "image/webp")
+            },
             FixtureRoute(.exact("/big")) { request in
                 FixtureResponse(
                     headers: [.init("Content-Type", "image/jpeg")],
@@ -116,7 +132,7 @@ extension FixtureRoute {
         ]
     }
 
-    /// A generated image for `/…/SEED.jpg|png?w=&h=&q=`; the extension picks the format.
+    /// A generated image for `/…/SEED.jpg|png|webp?w=&h=&q=`; the extension picks the format.
     public static func image(_ request: FixtureRequest, seed explicitSeed: UInt64? = nil) -> FixtureResponse {
         let seed = explicitSeed ?? seed(of: request.stem)
         let width = min(max(request.intQuery("w", default: 320), 1), 4096)
@@ -125,6 +141,10 @@ extension FixtureRoute {
             return .bytes(FixtureImages.png(seed: seed, width: width, height: height), contentType: "image/png")
         }
         let quality = min(max(request.intQuery("q", default: 85), 1), 100)
+        if request.path.hasSuffix(".webp") {
+            return .bytes(
+                FixtureImages.webp(seed: seed, width: width, height: height, quality: quality), contentType: "image/webp")
+        }
         return .bytes(
             FixtureImages.jpeg(seed: seed, width: width, height: height, quality: quality), contentType: "image/jpeg")
     }

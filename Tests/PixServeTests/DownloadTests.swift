@@ -67,12 +67,7 @@ struct DownloadTests {
 
     @Test("an archive in object storage: the link redirects to a presigned URL expiring with it; 410 after expiry")
     func objectStorageRedirect() async throws {
-        let s3 = try TestS3.server()
-        let environment = ["AWS_ACCESS_KEY_ID": s3.accessKey, "AWS_SECRET_ACCESS_KEY": s3.secretKey]
-        let location = try S3Location.parse(
-            "s3://\(TestS3.bucketName("serve"))/p?endpoint=\(s3.endpoint)&region=\(s3.region)", environment: environment)
-        let bucket = S3Client(location: location, credentials: try S3Credentials.fromEnvironment(environment))
-        _ = try bucket.createBucket()
+        let bucket = try TestBucket.make("serve")
         try await TestServer.with(.sqlite, archiveStorage: .s3(bucket)) { server in
             let alice = try await server.makeUser("alice")
             let projectID = try await server.createProject(as: alice)
@@ -82,7 +77,7 @@ struct DownloadTests {
             let exportID = Int64(try #require(export.json["id"] as? Int))
             _ = try await server.runExport(exportID)
             let record = try #require(try await server.store.export(id: exportID))
-            #expect(record.filePath?.hasPrefix("s3://\(location.bucket)/p/exports/") == true)
+            #expect(record.filePath?.hasPrefix("s3://\(bucket.location.bucket)/p/exports/") == true)
             let link = try await server.post("/v1/exports/\(exportID)/links", as: alice, json: ["expires_in_hours": 2])
             let token = String(try #require(link.json["download_url"] as? String).dropFirst("/downloads/".count))
 

@@ -53,7 +53,7 @@ import Testing
     @Test func rejectsAllowedFormatsItCannotDecode() {
         let rules = ValidationRules(formats: [.jpeg, .png, .gif])
         let reason = rejection(Array("GIF89a".utf8) + [1, 0, 1, 0, 0, 0, 0], rules)?.reason
-        #expect(reason == "FORMAT: gif cannot be validated (only jpeg and png are decoded)")
+        #expect(reason == "FORMAT: gif cannot be validated (only jpeg, png and webp are decoded)")
     }
 
     @Test func appliesTheAllowedFormatsToJPEGAndPNGToo() throws {

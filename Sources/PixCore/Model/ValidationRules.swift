@@ -35,7 +35,7 @@ public enum ImageFormat: String, Sendable, Codable, CaseIterable, Hashable {
     }
 
     /// Formats PixCrawler can fully decode and therefore accept.
-    public static let decodable: Set<ImageFormat> = [.jpeg, .png]
+    public static let decodable: Set<ImageFormat> = [.jpeg, .png, .webp]
 }
 
 /// How deeply a candidate is validated.
@@ -65,9 +65,9 @@ public struct ValidationRules: Sendable, Codable, Hashable {
     public var maxPixels: Int
     public var depth: ValidationDepth
 
-    /// Default rules: JPEG and PNG, at least 64×64, at most 20,000 px a side, 50 MP, 25 MiB.
+    /// Default rules: JPEG, PNG and WebP, at least 64×64, at most 20,000 px a side, 50 MP, 25 MiB.
     public init(
-        formats: Set<ImageFormat> = [.jpeg, .png],
+        formats: Set<ImageFormat> = [.jpeg, .png, .webp],
         minWidth: Int = 64, minHeight: Int = 64,
         maxWidth: Int = 20_000, maxHeight: Int = 20_000,
         minBytes: Int = 0, maxBytes: Int = 25 * 1024 * 1024,

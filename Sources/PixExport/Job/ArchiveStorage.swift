@@ -1,4 +1,5 @@
 import Foundation
+import PixCore
 import PixS3
 
 /// Where finished export archives live.
@@ -8,7 +9,8 @@ import PixS3
 /// - ``s3(_:)``: the archive is written to a local staging folder, uploaded (multipart when large) to
 ///   `<prefix>/exports/job-N/<name>` in the bucket, and the local copy removed; its recorded `file_path` is the
 ///   object's `s3://bucket/key` URL, and each download record's `download_url` is a presigned GET URL that
-///   expires with the record (at most 7 days, SigV4's limit).
+///   expires with the record (at most 7 days, SigV4's limit). A WebDataset export's shards and shard indexes are
+///   also uploaded as objects of their own under `<name>.shards/`, so each can be presigned on its own.
 public enum ArchiveStorage: Sendable {
     /// Archives stay in the local exports directory.
     case local
@@ -28,15 +30,49 @@ public enum ArchiveStorage: Sendable {
             return file.path
         case .s3(let client):
             let key = client.location.key(for: "exports/job-\(jobID)/\(file.lastPathComponent)")
+            if file.lastPathComponent.hasSuffix(ExportFormat.webdataset.fileSuffix) {
+                try publishShards(of: file, key: key, client: client)
+            }
             do {
                 _ = try client.putObject(
                     key: key, file: file, contentType: ArchiveStorage.mediaType(of: file.lastPathComponent))
             } catch {
+                _ = try? removeObject(client.location.objectURL(for: key))  // the shard objects uploaded before it
                 throw ExportJobError.io("uploading the archive to \(client.location.objectURL(for: key)): \(error)")
             }
             try? FileManager.default.removeItem(at: file)
             return client.location.objectURL(for: key)
         }
+    }
+
+    /// Uploads every served shard and index of the WebDataset archive `file` as `<key>.shards/<member>`.
+    private func publishShards(of file: URL, key: String, client: S3Client) throws {
+        let staged = POSIXFile.temporarySibling(of: file, suffix: "shard")
+        defer { POSIXFile.removeFile(staged.path) }
+        for member in try TarMembers(path: file.path).members where TarMembers.isServedShard(member.name) {
+            try TarMembers.extract(member, of: file.path, to: staged)
+            let shardKey = Self.shardLocation(of: key, member: member.name)
+            do {
+                _ = try client.putObject(key: shardKey, file: staged, contentType: Self.mediaType(of: member.name))
+            } catch {
+                throw ExportJobError.io("uploading the shard to \(client.location.objectURL(for: shardKey)): \(error)")
+            }
+        }
+    }
+
+    /// Where the shard or index `member` of the WebDataset archive at `location` (a key or `s3://` URL) is stored.
+    static func shardLocation(of location: String, member: String) -> String { "\(location).shards/\(member)" }
+
+    /// A presigned URL, valid until `expiresAt`, of the shard or index `member` of the WebDataset archive at the
+    /// object-storage `location`; `nil` when that shard object does not exist or the archive is not in object
+    /// storage.
+    public func presignedShardURL(location: String, member: String, until expiresAt: Date) async throws -> String? {
+        let shard = Self.shardLocation(of: location, member: member)
+        guard TarMembers.isServedShard(member), case .s3(let client) = self, let key = objectKey(of: shard) else {
+            return nil
+        }
+        let exists = try await BlockingExecutor(label: "pixcrawl.export.shard").run { try client.headObject(key: key) != nil }
+        return exists ? try presignedURL(location: shard, until: expiresAt) : nil
     }
 
     /// The object key of a recorded `s3://bucket/key` location in this storage's bucket, or `nil` for a local
@@ -95,9 +131,13 @@ public enum ArchiveStorage: Sendable {
         return true
     }
 
-    /// Deletes the archive at an object-storage `location`; `nil` for a local path (the caller deletes it).
+    /// Deletes the archive at an object-storage `location`, and the shard objects of a WebDataset archive; `nil`
+    /// for a local path (the caller deletes it).
     func removeObject(_ location: String) throws -> Bool? {
         guard let key = objectKey(of: location), case .s3(let client) = self else { return nil }
+        var shards: [String] = []
+        try client.listObjects(prefix: Self.shardLocation(of: key, member: "")) { shards.append($0.key) }
+        for shard in shards { _ = try client.deleteObject(key: shard) }
         return try client.deleteObject(key: key)
     }
 
@@ -108,6 +148,7 @@ public enum ArchiveStorage: Sendable {
         if filename.hasSuffix(".tar") { return "application/x-tar" }
         if filename.hasSuffix(".csv") { return "text/csv" }
         if filename.hasSuffix(".jsonl") { return "application/jsonl" }
+        if filename.hasSuffix(".json") { return "application/json" }
         return "application/octet-stream"
     }
 }

@@ -83,6 +83,11 @@ public struct ExportDownloads: Sendable {
             guard let path = export.filePath, let size = export.fileSize, let sha256 = export.sha256 else {
                 throw ExportJobError.exportUnavailable(exportID: export.id, status: "missing its archive record")
             }
+            if path.hasSuffix(ExportFormat.webdataset.fileSuffix) {
+                return try await unpackWebDataset(
+                    export: export, path: path, size: size, sha256: sha256, record: record,
+                    into: destination.standardizedFileURL)
+            }
             var target = destination.standardizedFileURL
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: target.path, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -94,20 +99,29 @@ public struct ExportDownloads: Sendable {
             try await executor.run {
                 let staged = POSIXFile.temporarySibling(of: output).appendingPathExtension("fetch")
                 defer { POSIXFile.removeFile(staged.path) }
-                let source: URL
-                do {
-                    source = try storage.fetch(path, to: staged) ? staged : URL(fileURLWithPath: path)
-                } catch let error as ExportJobError {
-                    throw error
-                } catch {
-                    throw ExportJobError.archiveMissing(
-                        exportID: export.id, path: path, reason: "cannot be fetched (\(error))")
-                }
+                let source = try storage.localCopy(of: path, exportID: export.id, staging: staged)
                 try ArchiveCopy.copyVerified(exportID: export.id, from: source, to: output, size: size, sha256: sha256)
             }
             return DownloadedArchive(
                 exportID: export.id, file: output, size: size, sha256: sha256, record: record)
         }
+    }
+
+    /// A WebDataset export: its shards, indexes and manifests into `directory`, each shard checked against its index.
+    private func unpackWebDataset(
+        export: ExportJobRecord, path: String, size: Int64, sha256: String, record: DownloadRecord, into directory: URL
+    ) async throws -> DownloadedArchive {
+        let storage = archiveStorage
+        let executor = BlockingExecutor(label: "pixcrawl.export.download")
+        let files = try await executor.run {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let staged = directory.appendingPathComponent(".export-\(export.id).fetch")
+            defer { POSIXFile.removeFile(staged.path) }
+            let source = try storage.localCopy(of: path, exportID: export.id, staging: staged)
+            return try WebDatasetUnpacker.unpack(exportID: export.id, archive: source, into: directory)
+        }
+        return DownloadedArchive(
+            exportID: export.id, file: directory, size: size, sha256: sha256, record: record, files: files)
     }
 
     static func checkArchive(of export: ExportJobRecord, path: String, storage: ArchiveStorage) throws {
@@ -141,6 +155,19 @@ public struct ExportDownloads: Sendable {
     }
 }
 
+extension ArchiveStorage {
+    /// The archive at `location` as a local file: itself for a local path, else fetched to `staging`.
+    func localCopy(of location: String, exportID: Int64, staging: URL) throws -> URL {
+        do {
+            return try fetch(location, to: staging) ? staging : URL(fileURLWithPath: location)
+        } catch let error as ExportJobError {
+            throw error
+        } catch {
+            throw ExportJobError.archiveMissing(exportID: exportID, path: location, reason: "cannot be fetched (\(error))")
+        }
+    }
+}
+
 /// A freshly issued download link.
 public struct IssuedLink: Sendable {
     /// The token: show it once, it is not stored.
@@ -161,6 +188,9 @@ public struct DownloadedArchive: Sendable {
     public var sha256: String
     /// The download record after counting this download.
     public var record: DownloadRecord
+    /// For a WebDataset export: the shards, indexes and manifests written into ``file`` (a directory), each
+    /// shard verified against its index; empty for a single-file archive.
+    public var files: [String] = []
 }
 
 /// Copies a file under a temporary name, then verifies the copy before renaming it into place.

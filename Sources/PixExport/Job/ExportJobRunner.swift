@@ -207,7 +207,7 @@ public struct ExportJobRunner: Sendable {
             try ExportPipeline(
                 format: format, destination: destination, layout: options.layout, keywords: keywords,
                 shardSize: options.shardSize, blobs: blobs, options: writerOptions, modified: export.createdAt,
-                cancellation: cancellation)
+                cancellation: cancellation, resize: options.resize)
         }
         pipelineSlot = pipeline
 
@@ -240,6 +240,12 @@ public struct ExportJobRunner: Sendable {
         try Task.checkCancellation()
 
         let summary = try await executor.run(cancelling: cancellation) { try pipeline.finish() }
+        let skipped = try await executor.run { pipeline.skipped }
+        for (imageID, reason) in skipped {
+            logger.warning(
+                "image left out: it could not be re-encoded",
+                metadata: ["pixcrawl.image": "\(imageID)", "pixcrawl.error": "\(reason)"])
+        }
         pipelineSlot = nil
         published = summary.url.path
         let storage = configuration.archiveStorage
@@ -250,7 +256,7 @@ public struct ExportJobRunner: Sendable {
         let token = DownloadToken.generate()
         let archive = CompletedArchive(
             filePath: location, fileSize: Int64(summary.size), sha256: summary.sha256,
-            exportedImages: position, totalImages: max(selection.count, position))
+            exportedImages: summary.entryCount, totalImages: max(selection.count, position))
         let lifetime = Duration.seconds(options.linkLifetimeSeconds)
         let link = NewDownloadRecord(
             tokenHash: token.hash, lifetime: lifetime,
@@ -268,7 +274,7 @@ public struct ExportJobRunner: Sendable {
             export: completed,
             archive: ArchiveStorage.isObjectURL(location) ? (URL(string: location) ?? summary.url) : summary.url,
             fileSize: summary.size, sha256: summary.sha256,
-            exportedImages: position, downloadToken: token)
+            exportedImages: summary.entryCount, skippedImages: skipped.count, downloadToken: token)
     }
 
     /// `export-ID.EXT`; later attempts get their own name (`export-ID-2.EXT`), so a process that lost its lease
@@ -361,6 +367,8 @@ public struct ExportOutcome: Sendable {
     public var sha256: String
     /// Images in it.
     public var exportedImages: Int
+    /// Images left out because they could not be resized or re-encoded (logged with their reasons).
+    public var skippedImages: Int = 0
     /// The first download token: shown once, only its hash is stored.
     public var downloadToken: DownloadToken
 }

@@ -69,6 +69,8 @@ public struct ExportOptions: Sendable, Hashable, Codable {
     public var linkLifetimeSeconds: Int
     /// Samples per WebDataset shard.
     public var shardSize: Int
+    /// Resize and re-encode every image; `nil` exports the originals.
+    public var resize: ResizeOptions?
 
     /// Seven days: the default lifetime of a download link.
     public static let defaultLinkLifetimeSeconds = 7 * 86_400
@@ -96,6 +98,7 @@ public struct ExportOptions: Sendable, Hashable, Codable {
         self.minHeight = minHeight
         self.linkLifetimeSeconds = linkLifetimeSeconds
         self.shardSize = shardSize
+        self.resize = nil
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -107,6 +110,7 @@ public struct ExportOptions: Sendable, Hashable, Codable {
         case minHeight = "min_height"
         case linkLifetimeSeconds = "expires_seconds"
         case shardSize = "shard_size"
+        case resize
     }
 
     /// Decodes options; missing keys take their defaults.
@@ -122,6 +126,7 @@ public struct ExportOptions: Sendable, Hashable, Codable {
             linkLifetimeSeconds: try container.decodeIfPresent(Int.self, forKey: .linkLifetimeSeconds)
                 ?? Self.defaultLinkLifetimeSeconds,
             shardSize: try container.decodeIfPresent(Int.self, forKey: .shardSize) ?? 1000)
+        resize = try container.decodeIfPresent(ResizeOptions.self, forKey: .resize)
     }
 
     /// Encodes the options, leaving out unset optional values.
@@ -135,6 +140,7 @@ public struct ExportOptions: Sendable, Hashable, Codable {
         try container.encodeIfPresent(minHeight, forKey: .minHeight)
         try container.encode(linkLifetimeSeconds, forKey: .linkLifetimeSeconds)
         try container.encode(shardSize, forKey: .shardSize)
+        try container.encodeIfPresent(resize, forKey: .resize)
     }
 
     /// The options as a compact JSON object with sorted keys, as stored in `export_jobs.export_options`.
@@ -187,6 +193,10 @@ public struct ExportOptions: Sendable, Hashable, Codable {
         if format == .webdataset && layout == .imagefolder {
             throw ExportJobError.invalidOptions(
                 "--layout imagefolder applies to zip, tar and tar.gz; a WebDataset groups samples by key instead")
+        }
+        try resize?.validate()
+        if resize != nil, format.manifestFormat != nil {
+            throw ExportJobError.invalidOptions("--resize applies to zip, tar, tar.gz and webdataset exports")
         }
         _ = try splitRatios()
     }

@@ -1,6 +1,8 @@
+import Dispatch
 import Foundation
 import PixBlob
 import PixCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -35,6 +37,8 @@ final class ExportPipeline: @unchecked Sendable {
     let destination: URL
     /// Images written so far.
     private(set) var writtenCount = 0
+    /// Images left out because they could not be resized or re-encoded, with the reason.
+    private(set) var skipped: [(imageID: Int64, reason: String)] = []
 
     private let format: ExportFormat
     private let layout: ExportLayout
@@ -43,6 +47,7 @@ final class ExportPipeline: @unchecked Sendable {
     private let cancellation: CancellationFlag
     private let modified: Date
     private let workDirectory: URL?
+    private let resize: ResizeOptions?
     private var output: Output?
     private var csv: ManifestWriter?
     private var jsonl: ManifestWriter?
@@ -60,10 +65,13 @@ final class ExportPipeline: @unchecked Sendable {
     ///   - options: Block size and durability of the archive.
     ///   - modified: Modification time of the manifest entries.
     ///   - cancellation: Checked between images.
+    ///   - resize: Resize and re-encode every image, or `nil` for the originals.
     init(
         format: ExportFormat, destination: URL, layout: ExportLayout, keywords: Set<String>, shardSize: Int,
-        blobs: any BlobStore, options: ArchiveWriterOptions, modified: Date, cancellation: CancellationFlag
+        blobs: any BlobStore, options: ArchiveWriterOptions, modified: Date, cancellation: CancellationFlag,
+        resize: ResizeOptions? = nil
     ) throws {
+        self.resize = resize
         self.format = format
         self.destination = destination
         self.layout = layout
@@ -86,10 +94,10 @@ final class ExportPipeline: @unchecked Sendable {
             let scratch = ArchiveWriterOptions(blockSize: 64 << 10, synchronizeOnFinish: false)
             csv = try ManifestWriter(
                 destination: work.appendingPathComponent(ManifestWriter.Format.csv.fileName), format: .csv,
-                options: scratch)
+                options: scratch, resized: resize != nil)
             jsonl = try ManifestWriter(
                 destination: work.appendingPathComponent(ManifestWriter.Format.jsonl.fileName), format: .jsonl,
-                options: scratch)
+                options: scratch, resized: resize != nil)
             if let archiveFormat = format.archiveFormat {
                 output = .archive(try archiveFormat.makeWriter(destination: destination, options: options))
             } else {
@@ -109,13 +117,14 @@ final class ExportPipeline: @unchecked Sendable {
     }
 
     /// The name of the image at `position`: `000000042_1234.jpg`.
-    static func fileName(position: Int, image: ImageRecord) -> String {
-        WebDatasetKey.make(position: position, imageID: image.id) + "." + image.format.fileExtension
+    static func fileName(position: Int, image: ImageRecord, fileExtension: String? = nil) -> String {
+        WebDatasetKey.make(position: position, imageID: image.id) + "." + (fileExtension ?? image.format.fileExtension)
     }
 
     /// The image's path inside the archive (for a manifest-only export: the path it would have).
     func entryPath(for planned: PlannedImage) throws -> String {
-        let name = Self.fileName(position: planned.position, image: planned.image)
+        let name = Self.fileName(
+            position: planned.position, image: planned.image, fileExtension: resize?.encoding.fileExtension)
         switch (format, layout) {
         case (.webdataset, _): return name
         case (_, .flat): return "images/" + name
@@ -126,9 +135,16 @@ final class ExportPipeline: @unchecked Sendable {
     /// Writes a batch of images, in order.
     func add(_ batch: [PlannedImage]) throws {
         do {
-            for planned in batch {
+            let resized = try resize.map { try resizeAll(batch, options: $0) }
+            for (index, planned) in batch.enumerated() {
                 try cancellation.check()
-                try add(planned)
+                switch resized?[index] {
+                case nil: try add(planned)
+                case .success(let output): try add(planned, resized: output)
+                case .failure(let error):
+                    skipped.append((planned.image.id, error.message))
+                    continue
+                }
                 writtenCount += 1
             }
         } catch {
@@ -137,16 +153,48 @@ final class ExportPipeline: @unchecked Sendable {
         }
     }
 
-    private func add(_ planned: PlannedImage) throws {
+    /// Resizes a batch on every core; a blob that cannot be read fails the export, an image that cannot be
+    /// resized is reported in its slot.
+    private func resizeAll(_ batch: [PlannedImage], options: ResizeOptions) throws -> [Result<
+        ResizedImage, ImageResizeError
+    >] {
+        typealias Slot = Result<Result<ResizedImage, ImageResizeError>, any Error>
+        let slots = Mutex<[Slot?]>(Array(repeating: nil, count: batch.count))
+        DispatchQueue.concurrentPerform(iterations: batch.count) { index in
+            let image = batch[index].image
+            let slot = Slot {
+                let bytes: [UInt8] =
+                    switch try blobContent(of: image) {
+                    case .file(let url): [UInt8](try Data(contentsOf: url))
+                    case .bytes(let bytes): bytes
+                    }
+                return Result { () throws(ImageResizeError) in
+                    try ImageResizer.resize(bytes, format: image.format, options: options)
+                }
+            }
+            slots.withLock { $0[index] = slot }
+        }
+        return try slots.withLock { $0 }.map { try $0!.get() }
+    }
+
+    private func add(_ planned: PlannedImage, resized: ResizedImage? = nil) throws {
         guard let output else { throw ExportError.writerClosed("export") }
         let image = planned.image
-        let row = ManifestRow(image: image, path: try entryPath(for: planned), split: planned.split)
-        switch output {
-        case .manifest(let writer):
+        var row = ManifestRow(image: image, path: try entryPath(for: planned), split: planned.split)
+        if let resized {
+            row.resized = ManifestRow.ResizedOutput(
+                originalWidth: resized.originalWidth, originalHeight: resized.originalHeight, width: resized.width,
+                height: resized.height, bytes: resized.bytes.count, sha256: resized.sha256)
+        }
+        if case .manifest(let writer) = output {
             try writer.append(row)
             return
+        }
+        let content = try resized.map { BlobContent.bytes($0.bytes) } ?? blobContent(of: image)
+        switch output {
+        case .manifest: return
         case .archive(let writer):
-            switch try blobContent(of: image) {
+            switch content {
             case .file(let url):
                 try writer.addFile(path: row.path, from: url, size: image.fileSize, modified: image.createdAt)
             case .bytes(let bytes):
@@ -154,14 +202,14 @@ final class ExportPipeline: @unchecked Sendable {
             }
         case .webDataset(_, let packer):
             let sampleImage: WebDatasetSample.Image =
-                switch try blobContent(of: image) {
+                switch content {
                 case .file(let url): .file(url, size: image.fileSize)
                 case .bytes(let bytes): .bytes(bytes)
                 }
             let sample = WebDatasetSample(
                 key: WebDatasetKey.make(position: planned.position, imageID: image.id), image: sampleImage,
-                imageExtension: image.format.fileExtension, metadataJSON: row.jsonObject(), caption: image.keyword,
-                modified: image.createdAt)
+                imageExtension: resize?.encoding.fileExtension ?? image.format.fileExtension,
+                metadataJSON: row.jsonObject(), caption: image.keyword, modified: image.createdAt)
             try packer.add(sample, prefix: planned.split?.rawValue ?? "shard")
         }
         try csv?.append(row)

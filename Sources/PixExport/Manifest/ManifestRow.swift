@@ -33,6 +33,39 @@ public struct ManifestRow: Sendable, Hashable {
     public var sha256: String
     /// 64-bit difference hash, when computed.
     public var dhash: UInt64?
+    /// What a resized export wrote instead of the original; `nil` for originals.
+    public var resized: ResizedOutput?
+
+    /// The output of a resized export: the original's dimensions (as displayed) and the output's.
+    public struct ResizedOutput: Sendable, Hashable {
+        /// The original's width, after EXIF orientation.
+        public var originalWidth: Int
+        /// The original's height, after EXIF orientation.
+        public var originalHeight: Int
+        /// The output's width.
+        public var width: Int
+        /// The output's height.
+        public var height: Int
+        /// The output's size in bytes.
+        public var bytes: Int
+        /// SHA-256 of the output, lowercase hex.
+        public var sha256: String
+
+        /// Creates the description of a resized output.
+        public init(originalWidth: Int, originalHeight: Int, width: Int, height: Int, bytes: Int, sha256: String) {
+            self.originalWidth = originalWidth
+            self.originalHeight = originalHeight
+            self.width = width
+            self.height = height
+            self.bytes = bytes
+            self.sha256 = sha256
+        }
+    }
+
+    /// The extra columns of a resized export, after ``columns``.
+    public static let resizedColumns = [
+        "original_width", "original_height", "output_width", "output_height", "output_bytes", "output_sha256",
+    ]
 
     /// The column names, in order, as they appear in the CSV header and the JSON objects.
     public static let columns = [
@@ -102,6 +135,9 @@ public struct ManifestRow: Sendable, Hashable {
     /// The CSV header line (RFC 4180, CRLF-terminated).
     public static var csvHeader: String { columns.joined(separator: ",") + "\r\n" }
 
+    /// The CSV header line of a resized export: ``columns`` then ``resizedColumns``.
+    public static var resizedCSVHeader: String { (columns + resizedColumns).joined(separator: ",") + "\r\n" }
+
     /// This row as one CSV record (RFC 4180: fields with a comma, quote, CR or LF are quoted, quotes doubled;
     /// CRLF-terminated). Missing values are empty fields. Text that a spreadsheet would run as a formula
     /// (third-party creators and titles starting with `=`, `+`, `-`, `@`, a tab or a CR) gets a leading `'`.
@@ -110,7 +146,14 @@ public struct ManifestRow: Sendable, Hashable {
             path, String(imageID), originalURL, landingURL, source, license, creator, keyword, split?.rawValue,
             String(width), String(height), String(bytes), format, sha256, dhashHex,
         ]
-        return fields.map { CSVText.field($0 ?? "") }.joined(separator: ",") + "\r\n"
+        let resizedFields: [String?] =
+            resized.map {
+                [
+                    String($0.originalWidth), String($0.originalHeight), String($0.width), String($0.height),
+                    String($0.bytes), $0.sha256,
+                ]
+            } ?? []
+        return (fields + resizedFields).map { CSVText.field($0 ?? "") }.joined(separator: ",") + "\r\n"
     }
 
     /// This row as one JSON object on one line (no trailing newline), keys in ``columns`` order,
@@ -137,6 +180,14 @@ public struct ManifestRow: Sendable, Hashable {
         add("format", text(format))
         add("sha256", text(sha256))
         add("dhash", text(dhashHex))
+        if let resized {
+            add("original_width", String(resized.originalWidth))
+            add("original_height", String(resized.originalHeight))
+            add("output_width", String(resized.width))
+            add("output_height", String(resized.height))
+            add("output_bytes", String(resized.bytes))
+            add("output_sha256", text(resized.sha256))
+        }
         return out + "}"
     }
 

@@ -32,12 +32,15 @@ public final class ManifestWriter {
     ///   - destination: Where the manifest appears when finished; an existing file there is replaced.
     ///   - format: CSV or JSON Lines.
     ///   - options: Buffer size and durability.
-    public init(destination: URL, format: Format, options: ArchiveWriterOptions = .init()) throws {
+    ///   - resized: The rows describe resized outputs (CSV: the header adds ``ManifestRow/resizedColumns``).
+    public init(
+        destination: URL, format: Format, options: ArchiveWriterOptions = .init(), resized: Bool = false
+    ) throws {
         self.destination = destination
         self.format = format
         output = try AtomicFileOutput(
             destination: destination, bufferSize: options.effectiveBlockSize, synchronize: options.synchronizeOnFinish)
-        if format == .csv { try write(ManifestRow.csvHeader) }
+        if format == .csv { try write(resized ? ManifestRow.resizedCSVHeader : ManifestRow.csvHeader) }
     }
 
     /// Appends one row.

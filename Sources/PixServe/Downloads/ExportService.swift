@@ -67,6 +67,9 @@ public struct ExportRequest: Codable, Sendable, Hashable {
     public var seed: UInt64?
     /// Samples per WebDataset shard (default 1,000).
     public var shardSize: Int?
+    /// Resize and re-encode every image: `{"size": N, "mode": "center_crop", "only_if_bigger": false,
+    /// "encode": "jpeg", "quality": 95}` (modes and encodings in ``ResizeMode`` and ``ResizeEncoding``).
+    public var resize: ResizeOptions?
 
     enum CodingKeys: String, CodingKey {
         case format, layout
@@ -76,6 +79,7 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         case dedupNear = "dedup_near"
         case split, seed
         case shardSize = "shard_size"
+        case resize
     }
 
     public init(
@@ -118,6 +122,17 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         if let dedupNear, !(0...64).contains(dedupNear) {
             throw APIError.validation(field: "dedup_near", reason: "must be between 0 and 64")
         }
+        if let resize {
+            guard (1...ResizeOptions.maximumSize).contains(resize.size) else {
+                throw APIError.validation(field: "resize.size", reason: "must be between 1 and 16384")
+            }
+            guard (1...100).contains(resize.quality) else {
+                throw APIError.validation(field: "resize.quality", reason: "must be between 1 and 100")
+            }
+            guard format != "csv" && format != "jsonl" else {
+                throw APIError.validation(field: "resize", reason: "applies to zip, tar, tar.gz and webdataset")
+            }
+        }
         if let shardSize, !(1...1_000_000).contains(shardSize) {
             throw APIError.validation(field: "shard_size", reason: "must be between 1 and 1000000")
         }
@@ -129,9 +144,11 @@ public struct ExportRequest: Codable, Sendable, Hashable {
                 throw APIError.validation(field: "split", reason: error.description)
             }
         }
-        return ExportRequest(
+        var request = ExportRequest(
             format: format, layout: layout, expiresInHours: hours, minWidth: minWidth, minHeight: minHeight,
             dedupNear: dedupNear, split: split?.isEmpty == false ? split : nil, seed: seed, shardSize: shardSize)
+        request.resize = resize
+        return request
     }
 }
 
@@ -211,4 +228,11 @@ public protocol ExportService: Sendable {
     func recordDownload(tokenHash: String) async throws -> DownloadLookup
     /// Marks exports whose links all expired and removes their archives; returns how many were swept.
     func sweepExpired() async throws -> Int
+    /// For a WebDataset archive in object storage: a presigned URL, expiring with the link, of its shard or index
+    /// `member`; `nil` when there is no such shard object.
+    func shardRedirectURL(_ archive: DownloadableArchive, member: String) async throws -> String?
+}
+
+extension ExportService {
+    public func shardRedirectURL(_ archive: DownloadableArchive, member: String) async throws -> String? { nil }
 }

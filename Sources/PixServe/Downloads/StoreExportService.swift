@@ -48,10 +48,11 @@ public struct StoreExportService: ExportService {
         guard let format = ExportFormat(rawValue: request.format) else {
             throw APIError.validation(field: "format", reason: "unknown format \(request.format.debugDescription)")
         }
-        let options = ExportOptions(
+        var options = ExportOptions(
             layout: ExportLayout(rawValue: request.layout ?? "flat") ?? .flat, nearDuplicateDistance: request.dedupNear,
             split: request.split, seed: request.seed ?? 0, minWidth: request.minWidth, minHeight: request.minHeight,
             linkLifetimeSeconds: (request.expiresInHours ?? 168) * 3600, shardSize: request.shardSize ?? 1000)
+        options.resize = request.resize
         do {
             return Self.summary(try await runner.enqueue(crawlJobID: jobID, format: format, options: options, userID: userID))
         } catch let error as ExportJobError where error.code == .invalidOptions {
@@ -104,6 +105,10 @@ public struct StoreExportService: ExportService {
         case .expired, .unavailable: return .expired
         case .granted(let record, let export): return lookup(record: record, export: export)
         }
+    }
+
+    public func shardRedirectURL(_ archive: DownloadableArchive, member: String) async throws -> String? {
+        try await archiveStorage.presignedShardURL(location: archive.path, member: member, until: archive.expiresAt)
     }
 
     public func sweepExpired() async throws -> Int {

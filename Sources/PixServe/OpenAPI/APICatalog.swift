@@ -182,6 +182,20 @@ public enum APICatalog {
                 410: json("Link expired", "Error"),
                 416: json("Range not satisfiable", "Error"),
             ]),
+        op(
+            "GET", "/downloads/{token}/{member}",
+            "One shard (`shard-000000.tar`) or shard index (`shard-index.json`) of a WebDataset export (Range supported)",
+            tag: "exports", auth: false,
+            [
+                200: R(description: "The shard or index", schema: nil, mediaType: "application/x-tar"),
+                206: R(description: "The requested range", schema: nil, mediaType: "application/x-tar"),
+                302: R(
+                    description: "In object storage: redirect to the shard object's presigned URL, expiring with the link",
+                    schema: nil, mediaType: ""),
+                404: json("Unknown token, not a WebDataset export, or no such shard", "Error"),
+                410: json("Link expired", "Error"),
+                416: json("Range not satisfiable", "Error"),
+            ]),
 
         op(
             "GET", "/", "Dashboard (sign-in form without a session)", tag: "dashboard", auth: false,

@@ -1,6 +1,7 @@
 import Foundation
 import PixCoordinate
 import PixCore
+import PixExport
 
 /// The OpenAPI 3.1 description of the API, rendered from ``APICatalog``.
 public enum OpenAPIDocument {
@@ -165,7 +166,7 @@ public enum OpenAPIDocument {
             "ValidationRequest": object([
                 "name": string,
                 "rules": object([
-                    "formats": array(enumeration(["jpeg", "png"])), "min_width": integer, "min_height": integer,
+                    "formats": array(enumeration(["jpeg", "png", "webp"])), "min_width": integer, "min_height": integer,
                     "max_width": integer, "max_height": integer, "min_bytes": integer, "max_bytes": integer,
                     "min_aspect_ratio": number, "max_aspect_ratio": number,
                     "depth": enumeration(ValidationDepth.allCases.map(\.rawValue)),
@@ -210,6 +211,13 @@ public enum OpenAPIDocument {
                     "min_width": integer, "min_height": integer, "dedup_near": ["type": "integer", "minimum": 0, "maximum": 64],
                     "split": string, "seed": ["type": "integer", "minimum": 0],
                     "shard_size": ["type": "integer", "minimum": 1, "maximum": 1_000_000],
+                    "resize": object(
+                        [
+                            "size": ["type": "integer", "minimum": 1, "maximum": 16384],
+                            "mode": enumeration(ResizeMode.allCases.map(\.rawValue)),
+                            "only_if_bigger": boolean, "encode": enumeration(ResizeEncoding.allCases.map(\.rawValue)),
+                            "quality": ["type": "integer", "minimum": 1, "maximum": 100],
+                        ], required: ["size"]),
                 ], required: ["format"]),
             "LinkRequest": object(["expires_in_hours": ["type": "integer", "minimum": 1, "maximum": 720]]),
             "DownloadLink": object(["export_id": integer, "download_url": string, "expires_at": dateTime]),

@@ -60,7 +60,8 @@ extension PixBench {
                     case .validator:
                         if case .accepted = validator.validate(data) { ok = true } else { ok = false }
                     case .entropy, .full:
-                        let format: ImageFormat = paths[index].hasSuffix(".png") ? .png : .jpeg
+                        let format: ImageFormat =
+                            paths[index].hasSuffix(".png") ? .png : paths[index].hasSuffix(".webp") ? .webp : .jpeg
                         do {
                             _ = try ImageDecoder.decode(
                                 data, format: format, mode: mode == .full ? .fullSize : .entropyComplete)

@@ -5,9 +5,9 @@ import CPixImage
 /// 256–1,024 px a side lands around 50–400 KB) rather than flat test cards.
 struct CorpusImage {
     enum Format: String {
-        case jpeg, png
+        case jpeg, png, webp
 
-        var fileExtension: String { self == .jpeg ? "jpg" : "png" }
+        var fileExtension: String { self == .jpeg ? "jpg" : rawValue }
     }
 
     let width: Int
@@ -15,22 +15,23 @@ struct CorpusImage {
     let format: Format
     private(set) var pixels: [UInt8]
 
-    /// Synthesises image number `index` of the corpus with seed `seed`: every fourth image is a PNG, the rest
-    /// JPEG; sides are uniform in `sides`.
+    /// Synthesises image number `index` of the corpus with seed `seed`: every tenth image is a WebP, every fourth
+    /// of the others a PNG, the rest JPEG; sides are uniform in `sides`.
     init(seed: UInt64, index: Int, sides: ClosedRange<Int>) {
         var random = BenchRandom(seed: seed, stream: UInt64(index))
         width = random.int(in: sides)
         height = random.int(in: sides)
-        format = index % 4 == 3 ? .png : .jpeg
+        format = index % 10 == 9 ? .webp : index % 4 == 3 ? .png : .jpeg
         pixels = [UInt8](repeating: 0, count: width * height * 3)
-        let grainAmplitude = format == .jpeg ? random.int(in: 8...18) : random.int(in: 1...3)
+        let grainAmplitude = format != .png ? random.int(in: 8...18) : random.int(in: 1...3)
         let textureAmplitude = Float(random.int(in: 12...40))
         paintBackground(&random, textureAmplitude: textureAmplitude)
         for _ in 0..<random.int(in: 6...24) { paintDisc(&random) }
         addGrain(&random, amplitude: grainAmplitude)
     }
 
-    /// Encodes with the project's own encoders: libjpeg at quality 85, libpng at zlib level `pngLevel`.
+    /// Encodes with the project's own encoders: libjpeg at quality 85, libpng at zlib level `pngLevel`, libwebp
+    /// (lossy) at quality 85.
     func encoded(pngLevel: Int = 6) throws -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>?
         var length = 0
@@ -42,6 +43,8 @@ struct CorpusImage {
             case .png:
                 cpix_png_encode_level(
                     buffer.baseAddress, UInt32(width), UInt32(height), 3, Int32(pngLevel), &out, &length, &status)
+            case .webp:
+                cpix_webp_encode(buffer.baseAddress, UInt32(width), UInt32(height), 85, &out, &length, &status)
             }
         }
         guard result == Int32(CPIX_OK), let out else {

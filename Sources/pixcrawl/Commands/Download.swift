@@ -19,7 +19,9 @@ extension PixCrawl {
 
         @Option(
             name: [.customShort("o"), .customLong("output")],
-            help: ArgumentHelp("The file to write (or a directory to write the archive's own name into).",
+            help: ArgumentHelp(
+                "The file to write (or a directory to write the archive's own name into); for a WebDataset export, "
+                    + "the directory that receives its shards, indexes and manifests.",
                 valueName: "file"))
         var output: String
 
@@ -35,8 +37,14 @@ extension PixCrawl {
                 defer { store.close() }
                 let downloaded = try await StorageSelection(storage).exportDownloads(store: store)
                     .download(token: token, to: URL(fileURLWithPath: output))
-                print("wrote \(downloaded.file.path) (\(downloaded.size) bytes, \(formatBytes(downloaded.size)))")
-                print("sha256 verified: \(downloaded.sha256)")
+                if downloaded.files.isEmpty {
+                    print("wrote \(downloaded.file.path) (\(downloaded.size) bytes, \(formatBytes(downloaded.size)))")
+                    print("sha256 verified: \(downloaded.sha256)")
+                } else {
+                    let shards = downloaded.files.filter { $0.hasSuffix(".tar") }
+                    print("wrote \(downloaded.files.count) files into \(downloaded.file.path)")
+                    print("\(shards.count) shards, each verified against its index's sha256")
+                }
                 print(
                     "export \(downloaded.exportID); link expires \(formatDate(downloaded.record.expiresAt)), "
                         + "downloads so far: \(downloaded.record.downloadCount)")

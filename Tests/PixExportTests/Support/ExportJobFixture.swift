@@ -20,6 +20,8 @@ struct ImageSpec {
     var license: String? = "by-sa"
     var licenseVersion: String? = "4.0"
     var creator: String? = "Zoë \"quoted\", photographer"
+    /// The stored bytes, when not the generated picture (a damaged file, a WebP).
+    var bytes: [UInt8]?
 }
 
 /// A migrated store with a profile, project and crawl job, a blob store under a temporary directory, and an
@@ -53,9 +55,10 @@ final class ExportJobFixture {
         var rows: [NewImage] = []
         for spec in specs {
             let bytes =
-                spec.format == .png
-                ? FixtureImages.png(seed: spec.seed, width: spec.width, height: spec.height)
-                : FixtureImages.jpeg(seed: spec.seed, width: spec.width, height: spec.height)
+                spec.bytes
+                ?? (spec.format == .png
+                    ? FixtureImages.png(seed: spec.seed, width: spec.width, height: spec.height)
+                    : FixtureImages.jpeg(seed: spec.seed, width: spec.width, height: spec.height))
             let sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
             let stored = try blobs.put(bytes, for: try BlobKey(sha256: sha256, format: spec.format))
             rows.append(

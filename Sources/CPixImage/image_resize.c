@@ -1,0 +1,625 @@
+// Resized exports: decode (JPEG at the smallest DCT scale still at least the target), stream the rows
+// through a separable area resampler, orient, pad or crop, and re-encode. Deterministic: no threads, no
+// floating-point reductions whose order depends on anything but the input.
+#include "cpix_resize.h"
+#include "cpix_webp.h"
+
+#include <math.h>
+#include <png.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jpeglib.h>
+#include <jerror.h>
+#include <webp/decode.h>
+
+static int cpix_resize_status(cpix_status *status, int code, const char *message) {
+    if (status) {
+        status->code = code;
+        snprintf(status->message, sizeof(status->message), "%s", message ? message : "");
+    }
+    return code;
+}
+
+// MARK: - EXIF orientation
+
+static uint32_t cpix_exif_read(const uint8_t *p, int little, int bytes) {
+    uint32_t value = 0;
+    for (int i = 0; i < bytes; i++) value |= (uint32_t)p[little ? i : bytes - 1 - i] << (8 * i);
+    return value;
+}
+
+uint32_t cpix_jpeg_exif_orientation(const uint8_t *data, size_t length) {
+    if (!data || length < 4 || data[0] != 0xFF || data[1] != 0xD8) return 1;
+    size_t offset = 2;
+    while (offset + 4 <= length && data[offset] == 0xFF) {
+        uint8_t marker = data[offset + 1];
+        if (marker == 0xDA || marker == 0xD9) break;  // start of scan: no more metadata
+        size_t segment = ((size_t)data[offset + 2] << 8) | data[offset + 3];
+        if (segment < 2 || offset + 2 + segment > length) break;
+        const uint8_t *body = data + offset + 4;
+        size_t size = segment - 2;
+        if (marker == 0xE1 && size >= 14 && memcmp(body, "Exif\0\0", 6) == 0) {
+            const uint8_t *tiff = body + 6;
+            size_t tiff_size = size - 6;
+            int little = tiff[0] == 'I' && tiff[1] == 'I';
+            if (!little && !(tiff[0] == 'M' && tiff[1] == 'M')) return 1;
+            uint32_t ifd = cpix_exif_read(tiff + 4, little, 4);
+            if ((size_t)ifd + 2 > tiff_size) return 1;
+            uint32_t entries = cpix_exif_read(tiff + ifd, little, 2);
+            for (uint32_t i = 0; i < entries; i++) {
+                size_t entry = (size_t)ifd + 2 + (size_t)i * 12;
+                if (entry + 12 > tiff_size) return 1;
+                if (cpix_exif_read(tiff + entry, little, 2) == 0x0112) {
+                    uint32_t value = cpix_exif_read(tiff + entry + 8, little, 2);
+                    return value >= 1 && value <= 8 ? value : 1;
+                }
+            }
+            return 1;
+        }
+        offset += 2 + segment;
+    }
+    return 1;
+}
+
+// MARK: - Resampler
+//
+// Output sample i covers the source interval [x0 + i*s, x0 + (i+1)*s) with s = window / target. Shrinking
+// (s >= 1) weighs every source pixel by its overlap with that interval (exact area averaging, OpenCV's
+// INTER_AREA); enlarging interpolates linearly between the two nearest source pixels.
+
+typedef struct {
+    uint32_t count;   // taps per output sample (max)
+    int32_t *index;   // target × count source indices
+    float *weight;    // target × count weights (normalised)
+} cpix_taps;
+
+static void cpix_taps_release(cpix_taps *taps) {
+    free(taps->index);
+    free(taps->weight);
+    memset(taps, 0, sizeof(*taps));
+}
+
+static int cpix_taps_prepare(cpix_taps *taps, uint32_t source, double x0, double window, uint32_t target) {
+    double s = window / target;
+    uint32_t count = s >= 1 ? (uint32_t)ceil(s) + 1 : 2;
+    taps->count = count;
+    taps->index = calloc((size_t)target * count, sizeof(int32_t));
+    taps->weight = calloc((size_t)target * count, sizeof(float));
+    if (!taps->index || !taps->weight) return CPIX_ERR_MEMORY;
+    for (uint32_t i = 0; i < target; i++) {
+        int32_t *index = taps->index + (size_t)i * count;
+        float *weight = taps->weight + (size_t)i * count;
+        if (s >= 1) {
+            double a = x0 + i * s, b = x0 + (i + 1) * s;
+            int64_t k = (int64_t)floor(a);
+            double total = 0;
+            for (uint32_t t = 0; t < count && k < b; t++, k++) {
+                double w = fmin(b, (double)k + 1) - fmax(a, (double)k);
+                int64_t clamped = k < 0 ? 0 : k >= source ? source - 1 : k;
+                index[t] = (int32_t)clamped;
+                weight[t] = (float)w;
+                total += w;
+            }
+            for (uint32_t t = 0; t < count; t++) weight[t] = (float)(weight[t] / total);
+        } else {
+            double center = x0 + (i + 0.5) * s - 0.5;
+            int64_t k = (int64_t)floor(center);
+            double f = center - k;
+            int64_t k0 = k < 0 ? 0 : k >= source ? source - 1 : k;
+            int64_t k1 = k + 1 < 0 ? 0 : k + 1 >= source ? source - 1 : k + 1;
+            index[0] = (int32_t)k0;
+            index[1] = (int32_t)k1;
+            weight[0] = (float)(1 - f);
+            weight[1] = (float)f;
+        }
+        // Lowest index first, so the first tap is the earliest row a vertical sample needs.
+        for (uint32_t t = 1; t < count; t++)
+            if (weight[t] == 0) index[t] = index[0];
+    }
+    return CPIX_OK;
+}
+
+/// First and last source index an output sample reads.
+static void cpix_taps_range(const cpix_taps *taps, uint32_t i, int32_t *low, int32_t *high) {
+    const int32_t *index = taps->index + (size_t)i * taps->count;
+    *low = index[0];
+    *high = index[0];
+    for (uint32_t t = 1; t < taps->count; t++) {
+        if (index[t] < *low) *low = index[t];
+        if (index[t] > *high) *high = index[t];
+    }
+}
+
+typedef struct {
+    uint32_t source_width, source_height, width, height;  // source frame and output size
+    cpix_taps columns, rows;
+    uint32_t ring_size;
+    float *ring;          // ring_size rows of width × 3 horizontally resampled samples
+    uint32_t next_output; // next output row to emit
+    uint8_t *output;      // width × height × 3
+} cpix_resampler;
+
+static void cpix_resampler_release(cpix_resampler *r) {
+    cpix_taps_release(&r->columns);
+    cpix_taps_release(&r->rows);
+    free(r->ring);
+    free(r->output);
+    memset(r, 0, sizeof(*r));
+}
+
+/// Prepares resampling of the window (x0, y0, w, h) of a source_width × source_height frame to width × height.
+static int cpix_resampler_prepare(cpix_resampler *r, uint32_t source_width, uint32_t source_height, double x0,
+                                  double y0, double w, double h, uint32_t width, uint32_t height) {
+    memset(r, 0, sizeof(*r));
+    r->source_width = source_width;
+    r->source_height = source_height;
+    r->width = width;
+    r->height = height;
+    if (cpix_taps_prepare(&r->columns, source_width, x0, w, width) != CPIX_OK ||
+        cpix_taps_prepare(&r->rows, source_height, y0, h, height) != CPIX_OK)
+        return CPIX_ERR_MEMORY;
+    uint32_t span = 1;
+    for (uint32_t j = 0; j < height; j++) {
+        int32_t low, high;
+        cpix_taps_range(&r->rows, j, &low, &high);
+        if ((uint32_t)(high - low + 1) > span) span = (uint32_t)(high - low + 1);
+    }
+    r->ring_size = span + 1;
+    r->ring = calloc((size_t)r->ring_size * width * 3, sizeof(float));
+    r->output = malloc((size_t)width * height * 3);
+    if (!r->ring || !r->output) return CPIX_ERR_MEMORY;
+    return CPIX_OK;
+}
+
+/// Whether source row `y` is read by any output row not yet emitted.
+static int cpix_resampler_needs(const cpix_resampler *r, uint32_t y) {
+    if (r->next_output >= r->height) return 0;
+    int32_t low, high;
+    cpix_taps_range(&r->rows, r->next_output, &low, &high);
+    (void)high;
+    return (int32_t)y >= low - 1;
+}
+
+/// Feeds source row `y` (RGB, source_width pixels) and emits every output row it completes.
+static void cpix_resampler_push(cpix_resampler *r, const uint8_t *row, uint32_t y) {
+    float *slot = r->ring + (size_t)(y % r->ring_size) * r->width * 3;
+    uint32_t count = r->columns.count;
+    for (uint32_t i = 0; i < r->width; i++) {
+        const int32_t *index = r->columns.index + (size_t)i * count;
+        const float *weight = r->columns.weight + (size_t)i * count;
+        float red = 0, green = 0, blue = 0;
+        for (uint32_t t = 0; t < count; t++) {
+            const uint8_t *pixel = row + (size_t)index[t] * 3;
+            red += weight[t] * pixel[0];
+            green += weight[t] * pixel[1];
+            blue += weight[t] * pixel[2];
+        }
+        slot[i * 3] = red;
+        slot[i * 3 + 1] = green;
+        slot[i * 3 + 2] = blue;
+    }
+    while (r->next_output < r->height) {
+        uint32_t j = r->next_output;
+        int32_t low, high;
+        cpix_taps_range(&r->rows, j, &low, &high);
+        if ((int32_t)y < high) break;
+        const int32_t *index = r->rows.index + (size_t)j * r->rows.count;
+        const float *weight = r->rows.weight + (size_t)j * r->rows.count;
+        uint8_t *out = r->output + (size_t)j * r->width * 3;
+        for (uint32_t i = 0; i < r->width * 3; i++) {
+            float value = 0;
+            for (uint32_t t = 0; t < r->rows.count; t++)
+                value += weight[t] * r->ring[(size_t)((uint32_t)index[t] % r->ring_size) * r->width * 3 + i];
+            long rounded = lroundf(value);
+            out[i] = (uint8_t)(rounded < 0 ? 0 : rounded > 255 ? 255 : rounded);
+        }
+        r->next_output++;
+    }
+}
+
+// MARK: - Geometry
+
+typedef struct {
+    double x0, y0, w, h;          // source window, in full-size stored coordinates
+    uint32_t width, height;       // resampled size, stored orientation
+    uint32_t canvas;              // border mode: the square side; 0 otherwise
+} cpix_plan;
+
+static uint32_t cpix_round_side(double value) {
+    long rounded = lround(value);
+    return rounded < 1 ? 1 : (uint32_t)rounded;
+}
+
+/// Plans the resize in display orientation, then maps the window and size back to stored orientation.
+static void cpix_plan_resize(uint32_t stored_width, uint32_t stored_height, uint32_t orientation,
+                             const cpix_resize_options *options, cpix_plan *plan) {
+    int transposed = orientation >= 5;
+    double width = transposed ? stored_height : stored_width, height = transposed ? stored_width : stored_height;
+    double x0 = 0, y0 = 0, w = width, h = height, n = options->size;
+    double target_width = width, target_height = height;
+    plan->canvas = 0;
+    switch (options->mode) {
+    case CPIX_RESIZE_KEEP_RATIO: {
+        double scale = n / fmin(width, height);
+        if (options->only_if_bigger && scale > 1) scale = 1;
+        target_width = width * scale;
+        target_height = height * scale;
+        break;
+    }
+    case CPIX_RESIZE_KEEP_RATIO_LARGEST:
+    case CPIX_RESIZE_BORDER: {
+        double scale = n / fmax(width, height);
+        if (options->only_if_bigger && scale > 1) scale = 1;
+        target_width = width * scale;
+        target_height = height * scale;
+        if (options->mode == CPIX_RESIZE_BORDER) plan->canvas = options->size;
+        break;
+    }
+    case CPIX_RESIZE_CENTER_CROP: {
+        double side = fmin(width, height);
+        x0 = floor((width - side) / 2);
+        y0 = floor((height - side) / 2);
+        w = h = side;
+        target_width = target_height = options->only_if_bigger && side < n ? side : n;
+        break;
+    }
+    default: break;
+    }
+    uint32_t out_width = cpix_round_side(target_width), out_height = cpix_round_side(target_height);
+    if (plan->canvas) {
+        if (out_width > plan->canvas) out_width = plan->canvas;
+        if (out_height > plan->canvas) out_height = plan->canvas;
+        if (options->only_if_bigger && (out_width > plan->canvas || out_height > plan->canvas)) plan->canvas = 0;
+    }
+    // Centred windows are symmetric: in stored orientation they only swap axes.
+    plan->x0 = transposed ? y0 : x0;
+    plan->y0 = transposed ? x0 : y0;
+    plan->w = transposed ? h : w;
+    plan->h = transposed ? w : h;
+    plan->width = transposed ? out_height : out_width;
+    plan->height = transposed ? out_width : out_height;
+}
+
+// MARK: - JPEG
+
+typedef struct {
+    struct jpeg_error_mgr manager;
+    jmp_buf jump;
+    char message[JMSG_LENGTH_MAX];
+} cpix_resize_jpeg_error;
+
+static void cpix_resize_jpeg_exit(j_common_ptr cinfo) {
+    cpix_resize_jpeg_error *error = (cpix_resize_jpeg_error *)cinfo->err;
+    (*cinfo->err->format_message)(cinfo, error->message);
+    longjmp(error->jump, 1);
+}
+
+static void cpix_resize_jpeg_message(j_common_ptr cinfo, int level) {
+    (void)cinfo;
+    (void)level;  // warnings on validated images are not fatal for a re-encode
+}
+
+static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan, cpix_resampler *r,
+                            uint32_t *scale_used, cpix_status *status) {
+    struct jpeg_decompress_struct cinfo;
+    cpix_resize_jpeg_error error;
+    uint8_t *volatile row = NULL;
+    uint8_t *volatile converted = NULL;
+    memset(&error, 0, sizeof(error));
+    cinfo.err = jpeg_std_error(&error.manager);
+    error.manager.error_exit = cpix_resize_jpeg_exit;
+    error.manager.emit_message = cpix_resize_jpeg_message;
+    if (setjmp(error.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        free(row);
+        free(converted);
+        return cpix_resize_status(status, CPIX_ERR_CORRUPT, error.message[0] ? error.message : "libjpeg error");
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)length);
+    jpeg_read_header(&cinfo, TRUE);
+    // The smallest DCT scale k/8 whose window is still at least the target on both axes.
+    uint32_t k = 8;
+    for (uint32_t candidate = 1; candidate <= 8; candidate++) {
+        if (plan->w * candidate / 8 >= plan->width && plan->h * candidate / 8 >= plan->height) {
+            k = candidate;
+            break;
+        }
+    }
+    cinfo.scale_num = k;
+    cinfo.scale_denom = 8;
+    int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+    cinfo.dct_method = JDCT_ISLOW;
+    jpeg_start_decompress(&cinfo);
+    *scale_used = k;
+    double fx = (double)cinfo.output_width / cinfo.image_width, fy = (double)cinfo.output_height / cinfo.image_height;
+    int result = cpix_resampler_prepare(r, cinfo.output_width, cinfo.output_height, plan->x0 * fx, plan->y0 * fy,
+                                        plan->w * fx, plan->h * fy, plan->width, plan->height);
+    if (result != CPIX_OK) {
+        jpeg_destroy_decompress(&cinfo);
+        return cpix_resize_status(status, result, "out of memory");
+    }
+    row = malloc((size_t)cinfo.output_width * cinfo.output_components);
+    converted = cmyk ? malloc((size_t)cinfo.output_width * 3) : NULL;
+    if (!row || (cmyk && !converted)) {
+        jpeg_destroy_decompress(&cinfo);
+        free(row);
+        free(converted);
+        return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
+    }
+    while (cinfo.output_scanline < cinfo.output_height && r->next_output < r->height) {
+        uint32_t y = cinfo.output_scanline;
+        JSAMPROW rows[1] = {row};
+        jpeg_read_scanlines(&cinfo, rows, 1);
+        if (!cpix_resampler_needs(r, y)) continue;
+        const uint8_t *rgb = row;
+        if (cmyk) {
+            // Adobe writes inverted CMYK: value × K / 255 gives RGB.
+            for (uint32_t x = 0; x < cinfo.output_width; x++) {
+                const uint8_t *p = row + (size_t)x * 4;
+                converted[x * 3] = (uint8_t)(p[0] * p[3] / 255);
+                converted[x * 3 + 1] = (uint8_t)(p[1] * p[3] / 255);
+                converted[x * 3 + 2] = (uint8_t)(p[2] * p[3] / 255);
+            }
+            rgb = converted;
+        }
+        cpix_resampler_push(r, rgb, y);
+    }
+    jpeg_abort_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    free(row);
+    free(converted);
+    return CPIX_OK;
+}
+
+// MARK: - PNG
+
+typedef struct {
+    const uint8_t *data;
+    size_t length, offset;
+    jmp_buf jump;
+    char message[200];
+} cpix_resize_png_source;
+
+static void cpix_resize_png_error(png_structp png, png_const_charp message) {
+    cpix_resize_png_source *source = png_get_error_ptr(png);
+    snprintf(source->message, sizeof(source->message), "%s", message);
+    longjmp(source->jump, 1);
+}
+
+static void cpix_resize_png_warning(png_structp png, png_const_charp message) {
+    (void)png;
+    (void)message;
+}
+
+static void cpix_resize_png_read(png_structp png, png_bytep out, size_t count) {
+    cpix_resize_png_source *source = png_get_io_ptr(png);
+    if (source->length - source->offset < count) png_error(png, "PNG truncated");
+    memcpy(out, source->data + source->offset, count);
+    source->offset += count;
+}
+
+/// RGBA with straight alpha → RGB over white, as img2dataset mattes transparent images.
+static void cpix_matte_white(const uint8_t *rgba, uint8_t *rgb, uint32_t width) {
+    for (uint32_t x = 0; x < width; x++) {
+        const uint8_t *p = rgba + (size_t)x * 4;
+        uint32_t a = p[3];
+        for (int c = 0; c < 3; c++) rgb[x * 3 + c] = (uint8_t)((p[c] * a + 255 * (255 - a) + 127) / 255);
+    }
+}
+
+static int cpix_resize_png(const uint8_t *data, size_t length, cpix_plan *plan, cpix_resampler *r,
+                           cpix_status *status) {
+    cpix_resize_png_source source = {data, length, 0};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &source, cpix_resize_png_error,
+                                             cpix_resize_png_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    uint8_t *volatile frame = NULL;
+    uint8_t *volatile rgb = NULL;
+    if (!png || !info) {
+        png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
+        return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
+    }
+    if (setjmp(source.jump)) {
+        png_destroy_read_struct(&png, &info, NULL);
+        free(frame);
+        free(rgb);
+        return cpix_resize_status(status, CPIX_ERR_CORRUPT, source.message);
+    }
+    png_set_read_fn(png, &source, cpix_resize_png_read);
+    png_set_crc_action(png, PNG_CRC_WARN_USE, PNG_CRC_WARN_USE);
+    png_read_info(png, info);
+    uint32_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
+    png_set_strip_16(png);
+    png_set_palette_to_rgb(png);
+    png_set_expand_gray_1_2_4_to_8(png);
+    png_set_tRNS_to_alpha(png);
+    png_set_gray_to_rgb(png);
+    png_set_add_alpha(png, 0xFF, PNG_FILLER_AFTER);
+    int passes = png_set_interlace_handling(png);
+    png_read_update_info(png, info);
+    int result = cpix_resampler_prepare(r, width, height, plan->x0, plan->y0, plan->w, plan->h, plan->width,
+                                        plan->height);
+    rgb = malloc((size_t)width * 3);
+    // Interlaced images complete their rows only in the last pass: they hold the whole frame.
+    frame = malloc((size_t)width * 4 * (passes > 1 ? height : 1));
+    if (result != CPIX_OK || !rgb || !frame) longjmp(source.jump, (snprintf(source.message, 200, "out of memory"), 1));
+    if (passes > 1) {
+        for (int pass = 0; pass < passes; pass++)
+            for (uint32_t y = 0; y < height; y++) png_read_row(png, frame + (size_t)y * width * 4, NULL);
+        for (uint32_t y = 0; y < height && r->next_output < r->height; y++) {
+            if (!cpix_resampler_needs(r, y)) continue;
+            cpix_matte_white(frame + (size_t)y * width * 4, rgb, width);
+            cpix_resampler_push(r, rgb, y);
+        }
+    } else {
+        for (uint32_t y = 0; y < height && r->next_output < r->height; y++) {
+            png_read_row(png, frame, NULL);
+            if (!cpix_resampler_needs(r, y)) continue;
+            cpix_matte_white(frame, rgb, width);
+            cpix_resampler_push(r, rgb, y);
+        }
+    }
+    png_destroy_read_struct(&png, &info, NULL);
+    free(frame);
+    free(rgb);
+    return CPIX_OK;
+}
+
+// MARK: - WebP (libwebp crops and area-scales while decoding)
+
+static int cpix_resize_webp(const uint8_t *data, size_t length, cpix_plan *plan, cpix_resampler *r,
+                            cpix_status *status) {
+    WebPDecoderConfig config;
+    if (!WebPInitDecoderConfig(&config)) return cpix_resize_status(status, CPIX_ERR_LIBRARY, "libwebp mismatch");
+    if (WebPGetFeatures(data, length, &config.input) != VP8_STATUS_OK || config.input.has_animation)
+        return cpix_resize_status(status, CPIX_ERR_CORRUPT, "unreadable or animated WebP");
+    memset(r, 0, sizeof(*r));
+    r->width = plan->width;
+    r->height = plan->height;
+    size_t stride = (size_t)plan->width * 4;
+    uint8_t *rgba = malloc(stride * plan->height);
+    r->output = malloc((size_t)plan->width * plan->height * 3);
+    if (!rgba || !r->output) {
+        free(rgba);
+        return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
+    }
+    config.options.use_cropping = 1;
+    config.options.crop_left = (int)plan->x0;
+    config.options.crop_top = (int)plan->y0;
+    config.options.crop_width = (int)plan->w;
+    config.options.crop_height = (int)plan->h;
+    config.options.use_scaling = 1;
+    config.options.scaled_width = (int)plan->width;
+    config.options.scaled_height = (int)plan->height;
+    config.output.colorspace = MODE_RGBA;
+    config.output.is_external_memory = 1;
+    config.output.u.RGBA.rgba = rgba;
+    config.output.u.RGBA.stride = (int)stride;
+    config.output.u.RGBA.size = stride * plan->height;
+    VP8StatusCode code = WebPDecode(data, length, &config);
+    WebPFreeDecBuffer(&config.output);
+    if (code != VP8_STATUS_OK) {
+        free(rgba);
+        return cpix_resize_status(status, CPIX_ERR_CORRUPT, "WebP could not be decoded");
+    }
+    for (uint32_t y = 0; y < plan->height; y++)
+        cpix_matte_white(rgba + y * stride, r->output + (size_t)y * plan->width * 3, plan->width);
+    r->next_output = plan->height;
+    free(rgba);
+    return CPIX_OK;
+}
+
+// MARK: - Orientation, border, encoding
+
+/// The display-oriented copy of a stored-orientation RGB image (EXIF orientation 2-8).
+static uint8_t *cpix_orient(const uint8_t *stored, uint32_t width, uint32_t height, uint32_t orientation,
+                            uint32_t *out_width, uint32_t *out_height) {
+    int transposed = orientation >= 5;
+    uint32_t w = transposed ? height : width, h = transposed ? width : height;
+    uint8_t *out = malloc((size_t)w * h * 3);
+    if (!out) return NULL;
+    for (uint32_t y = 0; y < h; y++) {
+        for (uint32_t x = 0; x < w; x++) {
+            uint32_t sx, sy;
+            switch (orientation) {
+            case 2: sx = width - 1 - x; sy = y; break;
+            case 3: sx = width - 1 - x; sy = height - 1 - y; break;
+            case 4: sx = x; sy = height - 1 - y; break;
+            case 5: sx = y; sy = x; break;
+            case 6: sx = y; sy = height - 1 - x; break;
+            case 7: sx = width - 1 - y; sy = height - 1 - x; break;
+            case 8: sx = width - 1 - y; sy = x; break;
+            default: sx = x; sy = y; break;
+            }
+            memcpy(out + ((size_t)y * w + x) * 3, stored + ((size_t)sy * width + sx) * 3, 3);
+        }
+    }
+    *out_width = w;
+    *out_height = h;
+    return out;
+}
+
+int cpix_resize_image(const uint8_t *data, size_t length, int format, const cpix_resize_options *options,
+                      uint8_t **out, size_t *out_len, cpix_resize_result *result, cpix_status *status) {
+    if (!data || !length || !options || !out || !out_len || options->size < 1 || options->size > 16384 ||
+        options->mode < CPIX_RESIZE_NO || options->mode > CPIX_RESIZE_BORDER)
+        return cpix_resize_status(status, CPIX_ERR_ARGUMENT, "invalid resize arguments");
+    cpix_image_header header;
+    int code;
+    switch (format) {
+    case CPIX_FORMAT_JPEG: code = cpix_jpeg_read_header(data, length, &header, status); break;
+    case CPIX_FORMAT_PNG: code = cpix_png_read_header(data, length, &header, status); break;
+    case CPIX_FORMAT_WEBP: code = cpix_webp_read_header(data, length, &header, status); break;
+    default: return cpix_resize_status(status, CPIX_ERR_ARGUMENT, "unknown input format");
+    }
+    if (code != CPIX_OK) return code;
+    if (options->max_pixels && (uint64_t)header.width * header.height > options->max_pixels)
+        return cpix_resize_status(status, CPIX_ERR_TOO_LARGE, "image exceeds the pixel budget");
+    uint32_t orientation = format == CPIX_FORMAT_JPEG ? cpix_jpeg_exif_orientation(data, length) : 1;
+    cpix_plan plan;
+    cpix_resize_options effective = *options;
+    if (options->mode == CPIX_RESIZE_NO) effective.only_if_bigger = 1;
+    cpix_plan_resize(header.width, header.height, orientation, &effective, &plan);
+
+    cpix_resampler r;
+    memset(&r, 0, sizeof(r));
+    uint32_t scale = 0;
+    switch (format) {
+    case CPIX_FORMAT_JPEG: code = cpix_resize_jpeg(data, length, &plan, &r, &scale, status); break;
+    case CPIX_FORMAT_PNG: code = cpix_resize_png(data, length, &plan, &r, status); break;
+    default: code = cpix_resize_webp(data, length, &plan, &r, status); break;
+    }
+    if (code == CPIX_OK && r.next_output < r.height)
+        code = cpix_resize_status(status, CPIX_ERR_CORRUPT, "image ended before its last row");
+    if (code != CPIX_OK) {
+        cpix_resampler_release(&r);
+        return code;
+    }
+    uint8_t *pixels = r.output;
+    r.output = NULL;
+    uint32_t width = plan.width, height = plan.height;
+    cpix_resampler_release(&r);
+    if (orientation != 1) {
+        uint8_t *oriented = cpix_orient(pixels, width, height, orientation, &width, &height);
+        free(pixels);
+        if (!oriented) return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
+        pixels = oriented;
+    }
+    if (plan.canvas && (width != plan.canvas || height != plan.canvas)) {
+        uint8_t *canvas = malloc((size_t)plan.canvas * plan.canvas * 3);
+        if (!canvas) {
+            free(pixels);
+            return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
+        }
+        memset(canvas, 255, (size_t)plan.canvas * plan.canvas * 3);
+        uint32_t left = (plan.canvas - width) / 2, top = (plan.canvas - height) / 2;
+        for (uint32_t y = 0; y < height; y++)
+            memcpy(canvas + (((size_t)(top + y) * plan.canvas) + left) * 3, pixels + (size_t)y * width * 3,
+                   (size_t)width * 3);
+        free(pixels);
+        pixels = canvas;
+        width = height = plan.canvas;
+    }
+    int quality = options->quality < 1 ? 1 : options->quality > 100 ? 100 : options->quality;
+    switch (options->encoding) {
+    case CPIX_ENCODE_PNG: code = cpix_png_encode(pixels, width, height, 3, out, out_len, status); break;
+    case CPIX_ENCODE_WEBP: code = cpix_webp_encode(pixels, width, height, quality, out, out_len, status); break;
+    default: code = cpix_jpeg_encode(pixels, width, height, 3, quality, out, out_len, status); break;
+    }
+    free(pixels);
+    if (code != CPIX_OK) return code;
+    if (result) {
+        int transposed = orientation >= 5;
+        result->original_width = transposed ? header.height : header.width;
+        result->original_height = transposed ? header.width : header.height;
+        result->output_width = width;
+        result->output_height = height;
+        result->orientation = orientation;
+        result->jpeg_scale = scale;
+    }
+    return CPIX_OK;
+}

@@ -1,0 +1,52 @@
+#pragma once
+#include "cpix_image.h"
+
+// MARK: - Resizing (exports)
+//
+// Decode at the smallest libjpeg-turbo DCT scale still at least the target, stream rows through an
+// area resampler (bilinear when enlarging), apply EXIF orientation, and re-encode. Memory: one ring of
+// a few resampled rows plus the output image (interlaced PNGs and lossless WebP hold the whole frame).
+
+/// How the target size applies (img2dataset's `--resize_mode`).
+enum {
+    CPIX_RESIZE_NO = 0,                  // keep the size, re-encode only
+    CPIX_RESIZE_KEEP_RATIO = 1,          // the shorter side becomes `size`
+    CPIX_RESIZE_KEEP_RATIO_LARGEST = 2,  // the longer side becomes `size`
+    CPIX_RESIZE_CENTER_CROP = 3,         // the centred square, `size` × `size`
+    CPIX_RESIZE_BORDER = 4,              // the longer side becomes `size`, padded with white to `size` × `size`
+};
+
+/// Output encodings.
+enum { CPIX_ENCODE_JPEG = 0, CPIX_ENCODE_PNG = 1, CPIX_ENCODE_WEBP = 2 };
+
+/// Input formats.
+enum { CPIX_FORMAT_JPEG = 0, CPIX_FORMAT_PNG = 1, CPIX_FORMAT_WEBP = 2 };
+
+/// What to make of an image.
+typedef struct {
+    uint32_t size;           // target size N (1...16384)
+    int mode;                // CPIX_RESIZE_*
+    int only_if_bigger;      // never enlarge: a smaller image keeps its size (still cropped or padded)
+    int encoding;            // CPIX_ENCODE_*
+    int quality;             // JPEG/WebP quality 1-100
+    uint64_t max_pixels;     // pixel budget of the input (0 = none)
+} cpix_resize_options;
+
+/// What a resize did.
+typedef struct {
+    uint32_t original_width;   // as displayed (after EXIF orientation)
+    uint32_t original_height;
+    uint32_t output_width;
+    uint32_t output_height;
+    uint32_t orientation;      // EXIF orientation applied (1 = none)
+    uint32_t jpeg_scale;       // DCT scale numerator over 8 used for a JPEG (8 = full size); 0 otherwise
+} cpix_resize_result;
+
+/// The EXIF orientation (1-8) a JPEG's APP1 segment declares, 1 when there is none.
+uint32_t cpix_jpeg_exif_orientation(const uint8_t *data, size_t length);
+
+/// Resizes and re-encodes one image into a malloc'd buffer (free with `cpix_free`). The same input and
+/// options always give the same bytes. Errors: CPIX_ERR_CORRUPT (undecodable), CPIX_ERR_TOO_LARGE (budget),
+/// CPIX_ERR_ARGUMENT, CPIX_ERR_MEMORY, CPIX_ERR_LIBRARY (encoding failed).
+int cpix_resize_image(const uint8_t *data, size_t length, int format, const cpix_resize_options *options,
+                      uint8_t **out, size_t *out_len, cpix_resize_result *result, cpix_status *status);

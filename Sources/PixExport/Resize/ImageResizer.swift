@@ -1,0 +1,114 @@
+import CPixImage
+import Crypto
+import PixCore
+
+/// A resized, re-encoded image and what it was made from.
+public struct ResizedImage: Sendable, Hashable {
+    /// The encoded bytes.
+    public var bytes: [UInt8]
+    /// The source's width as displayed (after EXIF orientation).
+    public var originalWidth: Int
+    /// The source's height as displayed.
+    public var originalHeight: Int
+    /// The output's width.
+    public var width: Int
+    /// The output's height.
+    public var height: Int
+    /// SHA-256 of ``bytes``, lowercase hex.
+    public var sha256: String
+    /// The EXIF orientation that was applied (1 = none).
+    public var orientation: Int
+    /// The libjpeg-turbo DCT scale used for a JPEG source, in eighths (8 = full size); `nil` for other formats.
+    public var jpegScaleEighths: Int?
+}
+
+/// Why an image could not be resized.
+public struct ImageResizeError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What the decoder or encoder reported.
+    public var message: String
+
+    public var description: String { "image could not be resized: \(message)" }
+}
+
+/// Resizes and re-encodes images for resized exports.
+///
+/// A JPEG is decoded at the smallest libjpeg-turbo DCT scale (k/8) still at least the target size, then every
+/// image is area-averaged to the target (OpenCV's `INTER_AREA`; linear interpolation when enlarging), EXIF
+/// orientation applied, and encoded. The same input and options always give the same bytes. Stateless and
+/// reentrant: call it from as many threads as there are cores.
+public enum ImageResizer {
+    /// Resizes one image held in memory.
+    /// - Parameters:
+    ///   - bytes: The stored image.
+    ///   - format: Its format (JPEG, PNG or WebP).
+    ///   - options: Target size, mode and encoding.
+    ///   - maxPixels: The pixel budget of the source.
+    /// - Throws: ``ImageResizeError`` when the source cannot be decoded or the output encoded.
+    public static func resize(
+        _ bytes: UnsafeRawBufferPointer, format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000
+    ) throws(ImageResizeError) -> ResizedImage {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), !bytes.isEmpty else {
+            throw ImageResizeError(message: "empty content")
+        }
+        let input: Int32
+        switch format {
+        case .jpeg: input = Int32(CPIX_FORMAT_JPEG)
+        case .png: input = Int32(CPIX_FORMAT_PNG)
+        case .webp: input = Int32(CPIX_FORMAT_WEBP)
+        default: throw ImageResizeError(message: "\(format.rawValue) cannot be resized")
+        }
+        var settings = cpix_resize_options(
+            size: UInt32(clamping: options.size), mode: Int32(options.mode.code), only_if_bigger: options.onlyIfBigger ? 1 : 0,
+            encoding: Int32(options.encoding.code), quality: Int32(options.quality),
+            max_pixels: UInt64(clamping: max(maxPixels, 0)))
+        var out: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        var result = cpix_resize_result()
+        var status = cpix_status()
+        let code = cpix_resize_image(base, bytes.count, input, &settings, &out, &length, &result, &status)
+        guard code == Int32(CPIX_OK), let out else {
+            let message = withUnsafeBytes(of: status.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            throw ImageResizeError(message: message.isEmpty ? "resize error \(code)" : message)
+        }
+        defer { cpix_free(out) }
+        let encoded = Array(UnsafeBufferPointer(start: out, count: length))
+        return ResizedImage(
+            bytes: encoded, originalWidth: Int(result.original_width), originalHeight: Int(result.original_height),
+            width: Int(result.output_width), height: Int(result.output_height),
+            sha256: Hex.string(SHA256.hash(data: encoded)), orientation: Int(result.orientation),
+            jpegScaleEighths: format == .jpeg ? Int(result.jpeg_scale) : nil)
+    }
+
+    /// Resizes one image held in memory, like the `UnsafeRawBufferPointer` variant.
+    public static func resize(
+        _ bytes: [UInt8], format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000
+    ) throws(ImageResizeError) -> ResizedImage {
+        try bytes.withUnsafeBytes { raw in
+            Result { () throws(ImageResizeError) in
+                try resize(raw, format: format, options: options, maxPixels: maxPixels)
+            }
+        }.get()
+    }
+}
+
+extension ResizeMode {
+    fileprivate var code: Int {
+        switch self {
+        case .no: Int(CPIX_RESIZE_NO)
+        case .keepRatio: Int(CPIX_RESIZE_KEEP_RATIO)
+        case .keepRatioLargest: Int(CPIX_RESIZE_KEEP_RATIO_LARGEST)
+        case .centerCrop: Int(CPIX_RESIZE_CENTER_CROP)
+        case .border: Int(CPIX_RESIZE_BORDER)
+        }
+    }
+}
+
+extension ResizeEncoding {
+    fileprivate var code: Int {
+        switch self {
+        case .jpeg: Int(CPIX_ENCODE_JPEG)
+        case .png: Int(CPIX_ENCODE_PNG)
+        case .webp: Int(CPIX_ENCODE_WEBP)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import PixCore
+import PixExport
+import PixDemo
+import PixFixtures
+import PixValidate
+import Testing
+
+@Suite("Image resizer")
+struct ImageResizerTests {
+    static let photo = FixtureImages.jpeg(seed: 21, width: 640, height: 480, quality: 90)
+
+    @Test(
+        "each mode gives img2dataset's output size",
+        arguments: [
+            (ResizeMode.centerCrop, 256, 256), (.keepRatio, 341, 256), (.keepRatioLargest, 256, 192), (.border, 256, 256),
+            (.no, 640, 480),
+        ])
+    func outputSize(mode: ResizeMode, width: Int, height: Int) throws {
+        let resized = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 256, mode: mode))
+        #expect((resized.width, resized.height) == (width, height))
+        #expect((resized.originalWidth, resized.originalHeight) == (640, 480))
+        let header = try ImageDecoder.readHeader(resized.bytes, format: .jpeg)
+        #expect((header.width, header.height) == (width, height), "the encoded JPEG has the reported size")
+    }
+
+    @Test("a JPEG is decoded at the smallest DCT scale still at least the target")
+    func dctScale() throws {
+        // A 480-pixel square crop to 256: 5/8 gives 300 ≥ 256, 4/8 would give 240.
+        let crop = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 256, mode: .centerCrop))
+        #expect(crop.jpegScaleEighths == 5)
+        let small = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 64, mode: .centerCrop))
+        #expect(small.jpegScaleEighths == 2)
+        let none = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 64, mode: .no))
+        #expect(none.jpegScaleEighths == 8)
+    }
+
+    @Test("the same input and options give the same bytes")
+    func deterministic() throws {
+        for encoding in ResizeEncoding.allCases {
+            let options = ResizeOptions(size: 200, mode: .keepRatioLargest, encoding: encoding, quality: 90)
+            let first = try ImageResizer.resize(Self.photo, format: .jpeg, options: options)
+            let second = try ImageResizer.resize(Self.photo, format: .jpeg, options: options)
+            #expect(first.bytes == second.bytes)
+            #expect(first.sha256 == second.sha256)
+        }
+    }
+
+    @Test("--resize-only-if-bigger never enlarges, and center_crop still crops")
+    func onlyIfBigger() throws {
+        let small = FixtureImages.jpeg(seed: 22, width: 200, height: 100)
+        let kept = try ImageResizer.resize(
+            small, format: .jpeg, options: ResizeOptions(size: 400, mode: .keepRatio, onlyIfBigger: true))
+        #expect((kept.width, kept.height) == (200, 100))
+        let cropped = try ImageResizer.resize(
+            small, format: .jpeg, options: ResizeOptions(size: 400, mode: .centerCrop, onlyIfBigger: true))
+        #expect((cropped.width, cropped.height) == (100, 100))
+        let enlarged = try ImageResizer.resize(small, format: .jpeg, options: ResizeOptions(size: 400, mode: .keepRatio))
+        #expect((enlarged.width, enlarged.height) == (800, 400))
+    }
+
+    @Test("EXIF orientation is applied: a 6 (rotate 90°) turns 640×480 into 480×640")
+    func exifOrientation() throws {
+        let rotated = Self.withOrientation(6, Self.photo)
+        let resized = try ImageResizer.resize(
+            rotated, format: .jpeg, options: ResizeOptions(size: 320, mode: .keepRatioLargest))
+        #expect(resized.orientation == 6)
+        #expect((resized.originalWidth, resized.originalHeight) == (480, 640))
+        #expect((resized.width, resized.height) == (240, 320))
+    }
+
+    @Test("PNG and WebP sources resize too, and WebP and PNG outputs decode at the reported size")
+    func otherFormats() throws {
+        let sources: [(ImageFormat, [UInt8])] = [
+            (.png, FixtureImages.png(seed: 23, width: 300, height: 200)),
+            (.webp, FixtureImages.webp(seed: 23, width: 300, height: 200)),
+        ]
+        for (format, bytes) in sources {
+            for encoding in [ResizeEncoding.webp, .png] {
+                let resized = try ImageResizer.resize(
+                    bytes, format: format, options: ResizeOptions(size: 64, mode: .border, encoding: encoding))
+                let outputFormat: ImageFormat = encoding == .webp ? .webp : .png
+                #expect(ImageSniffer.format(of: resized.bytes) == outputFormat)
+                let header = try ImageDecoder.readHeader(resized.bytes, format: outputFormat)
+                #expect((header.width, header.height) == (64, 64))
+            }
+        }
+    }
+
+    @Test("a truncated image cannot be resized")
+    func truncated() {
+        #expect(throws: ImageResizeError.self) {
+            try ImageResizer.resize(
+                FixtureImages.truncatedWebP(seed: 24), format: .webp, options: ResizeOptions(size: 32))
+        }
+        #expect(throws: ImageResizeError.self) {
+            try ImageResizer.resize(
+                Array(FixtureImages.png(seed: 24).prefix(400)), format: .png, options: ResizeOptions(size: 32))
+        }
+    }
+
+    @Test("resize options that make no sense are refused before anything runs", arguments: [0, -1, 16_385])
+    func invalidSize(size: Int) {
+        var options = ExportOptions()
+        options.resize = ResizeOptions(size: size)
+        #expect(throws: ExportJobError.self) { try options.validate(for: .zip) }
+    }
+
+    @Test("an unknown resize mode in stored options is refused")
+    func unknownMode() {
+        #expect(throws: ExportJobError.self) {
+            try ExportOptions(json: #"{"layout":"flat","resize":{"size":256,"mode":"stretch"}}"#)
+        }
+    }
+
+    @Test("resize options survive the stored JSON")
+    func roundTrip() throws {
+        var options = ExportOptions()
+        options.resize = ResizeOptions(size: 256, mode: .centerCrop, onlyIfBigger: true, encoding: .webp, quality: 80)
+        #expect(try ExportOptions(json: try options.jsonText()) == options)
+    }
+
+    /// The JPEG with an APP1 Exif segment (big-endian TIFF, one IFD0 entry: Orientation) after its SOI.
+    static func withOrientation(_ orientation: UInt8, _ jpeg: [UInt8]) -> [UInt8] {
+        let tiff: [UInt8] =
+            [0x4D, 0x4D, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0]
+            + [0, 0, 0, 0]
+        let body = Array("Exif".utf8) + [0, 0] + tiff
+        let length = body.count + 2
+        return [0xFF, 0xD8, 0xFF, 0xE1, UInt8(length >> 8), UInt8(length & 0xFF)] + body + jpeg.dropFirst(2)
+    }
+}

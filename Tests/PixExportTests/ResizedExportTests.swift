@@ -1,0 +1,71 @@
+import Foundation
+import PixCore
+import PixExport
+import PixDemo
+import PixFixtures
+import PixStore
+import PixTestSupport
+import Testing
+
+@Suite("Resized exports")
+struct ResizedExportTests {
+    static let specs: [ImageSpec] = [
+        ImageSpec(seed: 31, width: 640, height: 480),
+        ImageSpec(seed: 32, width: 300, height: 500, format: .png),
+        ImageSpec(
+            seed: 33, width: 400, height: 300, format: .webp, bytes: FixtureImages.webp(seed: 33, width: 400, height: 300)),
+        ImageSpec(seed: 34, width: 256, height: 256),
+    ]
+
+    @Test(
+        "a center_crop WebDataset export holds N×N JPEGs whose json names original and output size and sha256",
+        arguments: Backend.allCases)
+    func webDataset(backend: Backend) async throws {
+        let fixture = try await ExportJobFixture(backend)
+        let images = try await fixture.addImages(Self.specs)
+        var options = ExportOptions(shardSize: 3)
+        options.resize = ResizeOptions(size: 128, mode: .centerCrop)
+        let outcome = try await fixture.export(.webdataset, options)
+        let listing = try WebDatasetListing.read(outcome.archive)
+
+        #expect(outcome.exportedImages == images.count)
+        #expect(listing.samples.count == images.count)
+        let byID = Dictionary(uniqueKeysWithValues: images.map { ($0.id, $0) })
+        for sample in listing.samples {
+            let id = try #require(sample.json["image_id"]?.int)
+            let image = try #require(byID[Int64(id)])
+            #expect(Set(sample.sha256.keys) == ["jpg", "json", "txt"])
+            #expect(sample.json["output_width"]?.int == 128)
+            #expect(sample.json["output_height"]?.int == 128)
+            #expect(sample.json["original_width"]?.int == image.width)
+            #expect(sample.json["original_height"]?.int == image.height)
+            #expect(sample.json["output_sha256"]?.string == sample.sha256["jpg"], "json names the output's sha256")
+            #expect(sample.json["sha256"]?.string == image.sha256, "and keeps the original's")
+        }
+    }
+
+    @Test("an image that cannot be re-encoded is left out and counted, never a half-written archive")
+    func leftOut() async throws {
+        let fixture = try await ExportJobFixture(.sqlite)
+        let broken = Array(FixtureImages.png(seed: 35, width: 300, height: 200).prefix(300))
+        let images = try await fixture.addImages(
+            Self.specs + [ImageSpec(seed: 35, width: 300, height: 200, format: .png, bytes: broken)])
+        var options = ExportOptions()
+        options.resize = ResizeOptions(size: 64, mode: .keepRatioLargest, encoding: .png)
+        let outcome = try await fixture.export(.zip, options)
+        let listing = try ArchiveReader.read(outcome.archive)
+
+        #expect(outcome.exportedImages == images.count - 1)
+        #expect(outcome.skippedImages == 1)
+        #expect(listing.csvRows.count == images.count - 1)
+        for row in listing.csvRows {
+            let entry = try #require(listing.entry(row["path"] ?? ""))
+            #expect(row["path"]?.hasSuffix(".png") == true)
+            #expect(entry.sha256 == row["output_sha256"])
+            #expect(String(entry.size) == row["output_bytes"])
+            #expect(max(Int(row["output_width"] ?? "") ?? 0, Int(row["output_height"] ?? "") ?? 0) == 64)
+        }
+        let stored = try #require(try await fixture.store.export(id: outcome.export.id))
+        #expect(stored.exportedImages == images.count - 1)
+    }
+}
