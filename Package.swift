@@ -99,7 +99,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PixSources",
-            dependencies: ["PixCore", "PixFetch", "PixFixtures", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "PixCore", "PixFetch", "PixFixtures", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "PixCoordinate",

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
+import PixCore
 import PixFetch
 import Synchronization
 
-/// A parsed source specification, as crawl jobs store them: `openverse`, `commons`, `urls:PATH`, `demo`.
+/// A parsed source specification, as crawl jobs store them: `openverse`, `commons`, `urls:PATH`, `list:ID`, `demo`.
 public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     /// Openverse (the default source).
     case openverse
@@ -11,6 +12,8 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     case commons
     /// A local URL list file.
     case urls(path: String)
+    /// A URL list staged in the shared storage, by id (its SHA-256).
+    case list(id: String)
     /// The offline demo library.
     case demo
 
@@ -28,11 +31,21 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
         case "commons", "wikimedia", "wikimedia-commons": self = .commons
         case "demo": self = .demo
         default:
+            if lowered.hasPrefix("list:") {
+                let id = String(lowered.dropFirst("list:".count)).trimmingCharacters(in: .whitespaces)
+                guard URLListStaging.isListID(id) else {
+                    throw SourceError(
+                        .invalidSpec, source: trimmed,
+                        message: "'list:' needs the id of a staged URL list (64 hexadecimal digits)")
+                }
+                self = .list(id: id)
+                return
+            }
             guard lowered.hasPrefix("urls:") else {
                 throw SourceError(
                     .invalidSpec, source: trimmed,
                     message: "unknown source '\(trimmed)'; use openverse, commons, urls:PATH (a text, CSV or JSONL "
-                        + "list of image URLs) or demo (offline)")
+                        + "list of image URLs), list:ID (a staged list) or demo (offline)")
             }
             let path = String(trimmed.dropFirst("urls:".count)).trimmingCharacters(in: .whitespaces)
             guard !path.isEmpty else {
@@ -49,7 +62,7 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .openverse: "openverse"
         case .commons: "commons"
-        case .urls: "urls"
+        case .urls, .list: "urls"
         case .demo: "demo"
         }
     }
@@ -58,6 +71,7 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .urls(let path): "urls:\(path)"
+        case .list(let id): "list:\(id)"
         default: name
         }
     }
@@ -80,6 +94,8 @@ public final class SourceRegistry: Sendable {
         /// Rows of a URL list per page: a worker checkpoints after each page
         /// (`PIXCRAWL_URLS_PAGE_SIZE` overrides it).
         public var urlListPageSize = 50
+        /// Where staged lists (`list:ID`) are read from: the shared storage.
+        public var listStore: (any ListObjectStore)?
 
         /// Default options.
         public init() {}
@@ -159,6 +175,14 @@ public final class SourceRegistry: Sendable {
         case .urls(let path):
             let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize
             return try URLListSource(path: path, pageSize: max(1, pageSize), logger: logger)
+        case .list(let id):
+            guard let store = options.listStore else {
+                throw SourceError(
+                    .fileUnreadable, source: "urls",
+                    message: "the staged URL list \(id) needs the shared storage (PIXCRAWL_STORAGE_URL)")
+            }
+            let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize
+            return try URLListSource(stagedList: id, store: store, pageSize: max(1, pageSize), logger: logger)
         case .demo:
             return DemoSource(maxDepth: options.demoMaxDepth, logger: logger)
         }

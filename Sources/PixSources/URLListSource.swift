@@ -39,14 +39,18 @@ public final class URLListSource: ImageSource {
     public let path: String
     /// The file's format, as given or detected.
     public let format: Format
-    /// A list has no depth limit: `nil`.
-    public let maxDepth: Int? = nil
+    /// A local list has no depth limit (`nil`); a staged list serves its row count.
+    public let maxDepth: Int?
     /// Rows returned per call at most.
     public let pageSize: Int
 
     private let header: [String]?
+    /// The CSV/TSV header's column names (lowercased), empty for text and JSONL.
+    var columns: [String] { header ?? [] }
     private let logger: Logger
     private let index = Mutex<RowIndex?>(nil)
+    /// The staged list this source reads, when it reads one.
+    private let staged: (store: any ListObjectStore, list: StagedList)?
 
     /// Opens a list file, detects its format and reads its header.
     /// - Parameters:
@@ -64,6 +68,8 @@ public final class URLListSource: ImageSource {
         self.name = name
         self.pageSize = max(1, pageSize)
         self.logger = logger
+        maxDepth = nil
+        staged = nil
         let file = try Self.open(path, name: name)
         let prefix = (try? file.read(at: 0, count: 64 * 1024)) ?? []
         let detected = format ?? Self.format(path: path, prefix: prefix)
@@ -75,11 +81,41 @@ public final class URLListSource: ImageSource {
         }
     }
 
+    /// Reads a staged list (``URLListStaging``) from the shared storage: its description, then per page only the
+    /// rows asked for, found through the stored row-offset index.
+    /// - Parameters:
+    ///   - id: the list's id (its SHA-256).
+    ///   - store: the storage the list was staged into.
+    ///   - name: the source name stored on chunks and images.
+    ///   - pageSize: rows returned per call at most.
+    ///   - logger: receives warnings about skipped rows.
+    /// - Throws: ``SourceError`` with ``SourceError/Code/fileUnreadable`` when the list is not in `store`.
+    public init(
+        stagedList id: String, store: any ListObjectStore, name: String = "urls", pageSize: Int = 1000,
+        logger: Logger
+    ) throws(SourceError) {
+        let list = try URLListStaging.description(of: id, in: store, source: name)
+        path = "list:\(id)"
+        self.name = name
+        self.pageSize = max(1, pageSize)
+        self.logger = logger
+        format = list.format
+        header = list.format == .csv || list.format == .tsv ? list.columns : nil
+        maxDepth = list.rows
+        staged = (store, list)
+    }
+
     /// The number of data rows (URLs) in the list, counting the file once and caching the answer until it changes.
     /// - Throws: ``SourceError`` when the file cannot be read.
     public func count() throws -> Int {
-        let file = try Self.open(path, name: name)
-        return try rowIndex(file).count
+        if let staged { return staged.list.rows }
+        return try rowIndex(try openFile()).count
+    }
+
+    /// The list's bytes: the local file, or the staged list object.
+    private func openFile() throws(SourceError) -> ListFile {
+        if let staged { return ListFile(object: URLListStaging.dataKey(staged.list.sha256), in: staged.store) }
+        return try Self.open(path, name: name)
     }
 
     /// The rows at positions `cursor` (or `range.lowerBound`) onwards, up to ``pageSize`` of them, within `range`.
@@ -90,7 +126,7 @@ public final class URLListSource: ImageSource {
     /// - Throws: ``SourceError``.
     public func page(keyword: String, range: Range<Int>, cursor: String?) async throws -> SourcePage {
         let start = try SourceCursor.start(cursor, in: range, source: name, keyword: keyword)
-        let file = try Self.open(path, name: name)
+        let file = try openFile()
         let index = try rowIndex(file)
         let end = min(range.upperBound, start + pageSize, index.count)
         guard start < end else {
@@ -113,7 +149,7 @@ public final class URLListSource: ImageSource {
     // MARK: - Index
 
     /// Row count and the byte offset of every `stride`-th data row.
-    private struct RowIndex: Sendable {
+    struct RowIndex: Sendable {
         static let stride = 256
         var stamp: ListFile.Stamp
         var count: Int
@@ -122,6 +158,7 @@ public final class URLListSource: ImageSource {
 
     private func rowIndex(_ file: ListFile) throws(SourceError) -> RowIndex {
         let stamp = file.stamp()
+        if let staged { return RowIndex(stamp: stamp, count: staged.list.rows, checkpoints: []) }
         if let cached = index.withLock({ $0 }), cached.stamp == stamp { return cached }
         var count = 0
         var checkpoints: [Int64] = []
@@ -145,8 +182,14 @@ public final class URLListSource: ImageSource {
     ) throws(SourceError) {
         let checkpoint = start / RowIndex.stride
         var position = checkpoint * RowIndex.stride
+        let offset: Int64
+        if let staged {
+            offset = try URLListStaging.checkpoint(checkpoint, of: staged.list, in: staged.store, source: name)
+        } else {
+            offset = index.checkpoints[checkpoint]
+        }
         do {
-            try forEachDataRecord(file, from: index.checkpoints[checkpoint]) { record, _ in
+            try forEachDataRecord(file, from: offset) { record, _ in
                 if position >= start { body(position, record) }
                 position += 1
                 return position < end
@@ -159,7 +202,7 @@ public final class URLListSource: ImageSource {
     /// Calls `body` with every data record from `offset` on: for text, non-blank non-comment lines; for JSONL,
     /// non-blank lines; for CSV/TSV, non-blank records after the header (a record spans lines while a quoted field
     /// is open).
-    private func forEachDataRecord(
+    func forEachDataRecord(
         _ file: ListFile, from offset: Int64, _ body: (_ record: ArraySlice<UInt8>, _ start: Int64) throws -> Bool
     ) throws {
         let skipsBOM = offset == 0

@@ -57,7 +57,8 @@ extension PixCrawl {
                 // downloader is only there for building sources (the server fetches nothing).
                 let downloader = try Downloader(logger: logger)
                 let planner = CoordinatorJobPlanner(
-                    sources: SourceResolver(makeSourceFactory(downloader: downloader, logger: logger)))
+                    sources: SourceResolver(
+                        makeSourceFactory(downloader: downloader, lists: try storage.listStore(), logger: logger)))
                 let server = PixServer(
                     store: crawlStore,
                     configuration: ServeConfiguration(
