@@ -1,0 +1,103 @@
+import Foundation
+import PixCore
+import PixFixtures
+import PixS3
+import PixStore
+import PixTestSupport
+import Testing
+
+/// URL lists staged into the shared storage: a job submitted from one directory, its list file deleted, is run
+/// by worker processes started elsewhere that share only the database URL and the storage URL.
+@Suite("Staged URL lists", .serialized)
+struct StagedListTests {
+    /// The variables a machine of the cluster is given: database, storage and, for S3, credentials.
+    static func clusterEnvironment(_ harness: CoordinatorHarness, storage: String, extra: [String: String] = [:])
+        -> [String: String]
+    {
+        var environment = [
+            "PIXCRAWL_STORAGE_URL": storage,
+            "PIXCRAWL_MIGRATIONS_DIR": WorkerProcess.repositoryRoot.appendingPathComponent("migrations").path,
+            "PIXCRAWL_ALLOW_NETWORK": "127.0.0.1/32",
+        ]
+        switch harness.store.database.location {
+        case .sqlite(let path):
+            environment["PIXCRAWL_DATABASE_URL"] = "sqlite:\(path)"
+        case .postgres(let conninfo, let schema):
+            environment["PIXCRAWL_DATABASE_URL"] = conninfo
+            environment["PIXCRAWL_DATABASE_SCHEMA"] = schema
+        }
+        return environment.merging(extra) { $1 }
+    }
+
+    /// The storage URL for a backend: a shared directory on SQLite, a fresh bucket of the test S3 server on
+    /// PostgreSQL (with the credentials it accepts).
+    static func sharedStorage(_ backend: Backend, root: URL) throws -> (url: String, environment: [String: String]) {
+        switch backend {
+        case .sqlite:
+            return (root.appendingPathComponent("shared-storage").path, [:])
+        case .postgres:
+            let server = try TestS3.server()
+            let environment = ["AWS_ACCESS_KEY_ID": server.accessKey, "AWS_SECRET_ACCESS_KEY": server.secretKey]
+            let url = "s3://\(TestS3.bucketName("lists"))/cluster?endpoint=\(server.endpoint)&region=\(server.region)"
+            let location = try S3Location.parse(url, environment: environment)
+            _ = try S3Client(location: location, credentials: try S3Credentials.fromEnvironment(environment))
+                .createBucket()
+            return (url, environment)
+        }
+    }
+
+    @Test(
+        "a list submitted from one directory and then deleted is crawled by workers started from another",
+        arguments: Backend.allCases)
+    func workersElsewhere(backend: Backend) async throws {
+        let harness = try await CoordinatorHarness.make(backend)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pixcrawl-staged-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        let submitter = root.appendingPathComponent("submitter", isDirectory: true)
+        let elsewhere = root.appendingPathComponent("elsewhere", isDirectory: true)
+        try FileManager.default.createDirectory(at: submitter, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let storage = try Self.sharedStorage(backend, root: root)
+        let environment = Self.clusterEnvironment(harness, storage: storage.url, extra: storage.environment)
+
+        var csv = "url,caption\n"
+        for seed in 0..<18 { csv += "\(harness.image(seed)),\"picture \(seed), a fox\"\n" }
+        csv += "\(harness.server.url("/bad/truncated.jpg")),broken\n"
+        let list = submitter.appendingPathComponent("list.csv")
+        try csv.write(to: list, atomically: true, encoding: .utf8)
+
+        let submit = try TestProcess.pixcrawl(
+            [
+                "crawl", "fox", "--max-images", "18", "--source", "urls:list.csv", "--chunk-size", "5",
+                "--over-fetch", "1.1", "--detach", "--json",
+            ], environment: environment, directory: submitter.path)
+        #expect(submit.status == 0, "\(submit.stdout)\(submit.stderr)")
+        let answer = try #require(
+            try JSONSerialization.jsonObject(with: Data(submit.stdout.utf8)) as? [String: Any], "\(submit.stdout)")
+        let jobID = try #require((answer["job_id"] as? NSNumber)?.int64Value)
+        try FileManager.default.removeItem(at: list)
+
+        let job = try #require(try await harness.store.job(id: jobID))
+        #expect(job.status == .pending)
+        #expect(job.sources.count == 1 && job.sources[0].hasPrefix("list:"), "\(job.sources)")
+
+        let workers = try (0..<2).map { index in
+            try WorkerProcess(
+                ["worker", "--job", "\(jobID)", "--once", "--no-notify", "--id", "elsewhere-\(index)"],
+                environment: environment, directory: elsewhere.path)
+        }
+        for worker in workers { #expect(try await worker.wait(timeout: .seconds(120)) == 0, "\(worker.output)") }
+
+        let final = try #require(try await harness.store.job(id: jobID))
+        #expect(final.status == .completed)
+        #expect(final.counters.failedChunks == 0)
+        #expect(final.counters.validImages == 18)
+        let images = try await harness.store.images(jobID: jobID, validOnly: true, afterID: 0, limit: 100)
+        #expect(Set(images.map(\.originalURL)) == Set((0..<18).map { harness.image($0) }))
+        let errors = try await harness.store.errorSummary(jobID: jobID)
+        #expect(errors[.source] == nil, "no chunk failed to read the list: \(errors)")
+        try await expectInvariant(harness.store, jobID: jobID)
+        await harness.close()
+    }
+}
