@@ -1,4 +1,6 @@
 import Foundation
+import PixBlob
+import PixCoordinate
 import PixCore
 import PixFixtures
 import PixS3
@@ -98,6 +100,33 @@ struct StagedListTests {
         let errors = try await harness.store.errorSummary(jobID: jobID)
         #expect(errors[.source] == nil, "no chunk failed to read the list: \(errors)")
         try await expectInvariant(harness.store, jobID: jobID)
+        await harness.close()
+    }
+
+    @Test("gc forgets a list only when no job names it", arguments: Backend.allCases)
+    func unusedLists(backend: Backend) async throws {
+        let harness = try await CoordinatorHarness.make(backend)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pixcrawl-staged-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let lists = LocalListObjectStore(root: root)
+        let staging = ListSubmission(lists: lists, logger: CoordinatorHarness.logger)
+        let used = root.appendingPathComponent("used.txt")
+        let unused = root.appendingPathComponent("unused.txt")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try "\(harness.image(1))\n".write(to: used, atomically: true, encoding: .utf8)
+        try "\(harness.image(2))\n".write(to: unused, atomically: true, encoding: .utf8)
+        let kept = try await staging.stage(path: used.path, owner: harness.profile.id, store: harness.store)
+        let dropped = try await staging.stage(path: unused.path, owner: harness.profile.id, store: harness.store)
+        _ = try await harness.store.createJob(
+            NewCrawlJob(
+                projectID: harness.project.id, name: "kept", keywords: ["fox"], maxImages: 1,
+                sources: ["list:\(kept.sha256)"], rules: ValidationRules(), chunkSize: 1, overFetch: 1, priority: 0),
+            chunks: [])
+        #expect(try await harness.store.deleteUnusedLists(submittedBefore: Date().addingTimeInterval(-3600)).isEmpty)
+        let deleted = try await harness.store.deleteUnusedLists(submittedBefore: Date().addingTimeInterval(60))
+        #expect(deleted == [dropped.sha256])
+        #expect(try await harness.store.lists(ownerID: harness.profile.id).map(\.sha256) == [kept.sha256])
         await harness.close()
     }
 }

@@ -79,14 +79,16 @@ extension SQLCrawlStore {
     }
 
     /// Deletes the rows of lists no job names in its sources (`list:<sha256>`) and returns their ids, whose
-    /// stored objects may then be removed. A list is kept while any owner's job uses it.
-    public func deleteUnusedLists() async throws -> [String] {
+    /// stored objects may then be removed. A list is kept while any owner's job uses it, and while any owner's
+    /// row of it is younger than `cutoff` (its job may still be on its way).
+    public func deleteUnusedLists(submittedBefore cutoff: Date) async throws -> [String] {
         try await database.transaction { connection in
             let unused = try connection.query(
                 """
                 SELECT DISTINCT sha256 FROM url_lists l WHERE NOT EXISTS (
                     SELECT 1 FROM crawl_jobs j WHERE CAST(j.sources AS TEXT) LIKE '%list:' || l.sha256 || '%')
-                """
+                AND NOT EXISTS (SELECT 1 FROM url_lists r WHERE r.sha256 = l.sha256 AND r.created_at >= $1)
+                """, .date(cutoff)
             ).compactMap { $0.string("sha256")?.trimmingCharacters(in: .whitespaces) }
             for sha256 in unused {
                 _ = try connection.query("DELETE FROM url_lists WHERE sha256 = $1", .text(sha256))
