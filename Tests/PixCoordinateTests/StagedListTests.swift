@@ -129,4 +129,85 @@ struct StagedListTests {
         #expect(try await harness.store.lists(ownerID: harness.profile.id).map(\.sha256) == [kept.sha256])
         await harness.close()
     }
+
+    /// A Python with PyPI's `webdataset` package: `PIXCRAWL_TEST_WEBDATASET_PYTHON`, else the git-ignored venv
+    /// `.build-tools/webdataset` (created here when missing, as `.ci/run` does).
+    static func webdatasetPython() throws -> String {
+        if let given = ProcessInfo.processInfo.environment["PIXCRAWL_TEST_WEBDATASET_PYTHON"], !given.isEmpty {
+            return given
+        }
+        let venv = WorkerProcess.repositoryRoot.appendingPathComponent(".build-tools/webdataset").path
+        let python = venv + "/bin/python"
+        if !FileManager.default.isExecutableFile(atPath: python) {
+            let created = try TestProcess.run(["python3", "-m", "venv", venv])
+            let installed = try TestProcess.run([
+                venv + "/bin/pip", "install", "-q", "--disable-pip-version-check", "webdataset==1.0.2",
+            ])
+            guard created.status == 0, installed.status == 0 else {
+                throw TestSupportError(
+                    "cannot install webdataset into \(venv): \(created.stderr)\(installed.stderr)")
+            }
+        }
+        return python
+    }
+
+    /// Every sample's `.txt` by its `original_url`, read with the `webdataset` package from every shard under
+    /// `root` (shards stored directly, or inside an outer tar).
+    static let readCaptions = """
+        import glob, json, os, sys, tarfile
+        import webdataset as wds
+        root, scratch = sys.argv[1], sys.argv[2]
+        shards = []
+        for path in sorted(glob.glob(os.path.join(root, "**", "*.tar"), recursive=True)):
+            with tarfile.open(path) as outer:
+                inner = [m for m in outer.getmembers() if m.name.endswith(".tar")]
+                if not inner:
+                    shards.append(path)
+                for member in inner:
+                    target = os.path.join(scratch, member.name.replace("/", "_"))
+                    with open(target, "wb") as f:
+                        f.write(outer.extractfile(member).read())
+                    shards.append(target)
+        captions = {}
+        for sample in wds.WebDataset(shards, shardshuffle=False):
+            captions[json.loads(sample["json"])["original_url"]] = sample["txt"].decode("utf-8")
+        print(json.dumps(captions))
+        """
+
+    @Test("a list row's caption is its WebDataset sample's .txt (the keyword when the row has none)")
+    func captionsInWebDataset() async throws {
+        let python = try Self.webdatasetPython()
+        let harness = try await CoordinatorHarness.make(.sqlite)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pixcrawl-captions-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        let scratch = root.appendingPathComponent("scratch", isDirectory: true)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let list = root.appendingPathComponent("list.csv")
+        try """
+        url,caption
+        \(harness.image(1)),"A red fox, sleeping"
+        \(harness.image(2)),Zwei Füchse im Schnee
+        \(harness.image(3)),
+
+        """.write(to: list, atomically: true, encoding: .utf8)
+        let storage = root.appendingPathComponent("storage").path
+        let crawl = try TestProcess.pixcrawl(
+            [
+                "crawl", "fox", "--max-images", "3", "--source", "urls:\(list.path)", "--over-fetch", "1",
+                "--allow-network", "127.0.0.1/32", "--storage-dir", storage, "--export", "webdataset", "--poll",
+                "100ms",
+            ] + WorkerProcess.storeArguments(harness.store.database.location))
+        #expect(crawl.status == 0, "\(crawl.stdout)\(crawl.stderr)")
+
+        let read = try TestProcess.run(["/usr/bin/env", python, "-c", Self.readCaptions, storage, scratch.path])
+        #expect(read.status == 0, "\(read.stderr)")
+        let captions = try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as? [String: String]
+        #expect(
+            captions == [
+                harness.image(1): "A red fox, sleeping", harness.image(2): "Zwei Füchse im Schnee",
+                harness.image(3): "fox",
+            ])
+        await harness.close()
+    }
 }

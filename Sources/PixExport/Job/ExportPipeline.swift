@@ -160,7 +160,7 @@ final class ExportPipeline: @unchecked Sendable {
                 }
             let sample = WebDatasetSample(
                 key: WebDatasetKey.make(position: planned.position, imageID: image.id), image: sampleImage,
-                imageExtension: image.format.fileExtension, metadataJSON: row.jsonObject(), caption: image.keyword,
+                imageExtension: image.format.fileExtension, metadataJSON: row.jsonObject(), caption: row.caption ?? image.keyword,
                 modified: image.createdAt)
             try packer.add(sample, prefix: planned.split?.rawValue ?? "shard")
         }
