@@ -12,8 +12,9 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     case commons
     /// A local URL list file.
     case urls(path: String)
-    /// A URL list staged in the shared storage, by id (its SHA-256).
-    case list(id: String)
+    /// A URL list staged in the shared storage, by id (its SHA-256), and the columns to read
+    /// (`list:ID?url=COL&caption=COL&hash=COL`).
+    case list(id: String, columns: URLListSource.Columns = URLListSource.Columns())
     /// The offline demo library.
     case demo
 
@@ -32,13 +33,33 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
         case "demo": self = .demo
         default:
             if lowered.hasPrefix("list:") {
-                let id = String(lowered.dropFirst("list:".count)).trimmingCharacters(in: .whitespaces)
+                let rest = trimmed.dropFirst("list:".count)
+                let parts = rest.split(separator: "?", maxSplits: 1)
+                let id = String(parts.first ?? "").trimmingCharacters(in: .whitespaces).lowercased()
                 guard URLListStaging.isListID(id) else {
                     throw SourceError(
                         .invalidSpec, source: trimmed,
                         message: "'list:' needs the id of a staged URL list (64 hexadecimal digits)")
                 }
-                self = .list(id: id)
+                var columns = URLListSource.Columns()
+                for option in parts.dropFirst().first?.split(separator: "&") ?? [] {
+                    let pair = option.split(separator: "=", maxSplits: 1).map(String.init)
+                    let value = pair.count == 2 ? pair[1].removingPercentEncoding ?? pair[1] : ""
+                    guard pair.count == 2, !value.isEmpty else {
+                        throw SourceError(
+                            .invalidSpec, source: trimmed, message: "list option '\(option)' needs a column name")
+                    }
+                    switch pair[0].lowercased() {
+                    case "url": columns.url = value.lowercased()
+                    case "caption": columns.caption = value.lowercased()
+                    case "hash": columns.hash = value.lowercased()
+                    default:
+                        throw SourceError(
+                            .invalidSpec, source: trimmed,
+                            message: "unknown list option '\(pair[0])'; use url=, caption= or hash=")
+                    }
+                }
+                self = .list(id: id, columns: columns)
                 return
             }
             guard lowered.hasPrefix("urls:") else {
@@ -71,7 +92,8 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .urls(let path): "urls:\(path)"
-        case .list(let id): "list:\(id)"
+        case .list(let id, let columns):
+            "list:\(id)" + URLListSource.Columns.query(columns)
         default: name
         }
     }
@@ -175,14 +197,15 @@ public final class SourceRegistry: Sendable {
         case .urls(let path):
             let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize
             return try URLListSource(path: path, pageSize: max(1, pageSize), logger: logger)
-        case .list(let id):
+        case .list(let id, let columns):
             guard let store = options.listStore else {
                 throw SourceError(
                     .fileUnreadable, source: "urls",
                     message: "the staged URL list \(id) needs the shared storage (PIXCRAWL_STORAGE_URL)")
             }
             let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize
-            return try URLListSource(stagedList: id, store: store, pageSize: max(1, pageSize), logger: logger)
+            return try URLListSource(
+                stagedList: id, store: store, columns: columns, pageSize: max(1, pageSize), logger: logger)
         case .demo:
             return DemoSource(maxDepth: options.demoMaxDepth, logger: logger)
         }

@@ -33,8 +33,45 @@ public final class URLListSource: ImageSource {
         case jsonl
     }
 
+    /// Which columns hold the URL, the caption and the expected SHA-256 (img2dataset's `--url_col`,
+    /// `--caption_col`; `nil` for the default names: `url`/`image_url`, `caption`/`title`, `sha256`/`hash`).
+    public struct Columns: Sendable, Hashable {
+        /// The URL column.
+        public var url: String?
+        /// The caption column.
+        public var caption: String?
+        /// The SHA-256 column, checked against the downloaded bytes.
+        public var hash: String?
+
+        /// Default names for every column not given.
+        public init(url: String? = nil, caption: String? = nil, hash: String? = nil) {
+            self.url = url?.lowercased()
+            self.caption = caption?.lowercased()
+            self.hash = hash?.lowercased()
+        }
+
+        /// `?url=…&caption=…&hash=…` for the columns given (percent-encoded), empty when none is.
+        static func query(_ columns: Columns) -> String {
+            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
+            let pairs = [("url", columns.url), ("caption", columns.caption), ("hash", columns.hash)].compactMap {
+                name, value in
+                value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0)" }
+            }
+            return pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&")
+        }
+
+        /// The names tried for the URL.
+        var urlNames: [String] { url.map { [$0] } ?? ["url", "image_url"] }
+        /// The names tried for the caption.
+        var captionNames: [String] { caption.map { [$0] } ?? ["caption", "title"] }
+        /// The names tried for the SHA-256.
+        var hashNames: [String] { hash.map { [$0] } ?? ["sha256", "hash"] }
+    }
+
     /// `urls` unless given another name.
     public let name: String
+    /// The columns read.
+    public let columnNames: Columns
     /// The list file.
     public let path: String
     /// The file's format, as given or detected.
@@ -61,10 +98,12 @@ public final class URLListSource: ImageSource {
     ///   - logger: receives warnings about skipped rows.
     /// - Throws: ``SourceError`` with ``SourceError/Code/fileUnreadable`` when the file is missing or unreadable,
     ///   or a CSV/TSV header has no `url` column.
-    public init(path: String, format: Format? = nil, name: String = "urls", pageSize: Int = 1000, logger: Logger)
-        throws(SourceError)
-    {
+    public init(
+        path: String, format: Format? = nil, columns: Columns = Columns(), name: String = "urls",
+        pageSize: Int = 1000, logger: Logger
+    ) throws(SourceError) {
         self.path = path
+        columnNames = columns
         self.name = name
         self.pageSize = max(1, pageSize)
         self.logger = logger
@@ -75,7 +114,7 @@ public final class URLListSource: ImageSource {
         let detected = format ?? Self.format(path: path, prefix: prefix)
         self.format = detected
         if detected == .csv || detected == .tsv {
-            header = try Self.readHeader(file, format: detected, name: name)
+            header = try Self.readHeader(file, format: detected, urlNames: columns.urlNames, name: name)
         } else {
             header = nil
         }
@@ -91,10 +130,11 @@ public final class URLListSource: ImageSource {
     ///   - logger: receives warnings about skipped rows.
     /// - Throws: ``SourceError`` with ``SourceError/Code/fileUnreadable`` when the list is not in `store`.
     public init(
-        stagedList id: String, store: any ListObjectStore, name: String = "urls", pageSize: Int = 1000,
-        logger: Logger
+        stagedList id: String, store: any ListObjectStore, columns: Columns = Columns(), name: String = "urls",
+        pageSize: Int = 1000, logger: Logger
     ) throws(SourceError) {
         let list = try URLListStaging.description(of: id, in: store, source: name)
+        columnNames = columns
         path = "list:\(id)"
         self.name = name
         self.pageSize = max(1, pageSize)
@@ -267,13 +307,14 @@ public final class URLListSource: ImageSource {
             }
             for (key, value) in object.fields { fields[key.lowercased()] = value }
         }
-        func field(_ names: String...) -> String? {
+        func field(_ names: String...) -> String? { field(names) }
+        func field(_ names: [String]) -> String? {
             for name in names {
                 if let value = fields[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty { return value }
             }
             return nil
         }
-        guard let url = field("url", "image_url") else {
+        guard let url = field(columnNames.urlNames) else {
             logger.warning(
                 "skipping a list row without a URL",
                 metadata: ["pixcrawl.source": "\(name)", "pixcrawl.row": "\(position)", "pixcrawl.file": "\(path)"])
@@ -282,7 +323,8 @@ public final class URLListSource: ImageSource {
         return ImageCandidate(
             url: url, keyword: field("label", "keyword") ?? keyword, source: name, position: position,
             license: field("license"), licenseVersion: field("license_version"), creator: field("creator", "author"),
-            landingURL: field("landing_url", "foreign_landing_url", "page_url"), title: field("caption", "title"))
+            landingURL: field("landing_url", "foreign_landing_url", "page_url"), title: field(columnNames.captionNames),
+            expectedSHA256: field(columnNames.hashNames))
     }
 
     // MARK: - Opening and detection
@@ -332,7 +374,9 @@ public final class URLListSource: ImageSource {
         return name == "url" || name == "image_url"
     }
 
-    private static func readHeader(_ file: ListFile, format: Format, name: String) throws(SourceError) -> [String] {
+    private static func readHeader(_ file: ListFile, format: Format, urlNames: [String], name: String)
+        throws(SourceError) -> [String]
+    {
         var header: [String]?
         var record: [UInt8] = []
         var openQuote = false
@@ -358,11 +402,12 @@ public final class URLListSource: ImageSource {
                 .fileUnreadable, source: name,
                 message: "cannot read the URL list '\(file.path)': \((error as? ListFileError)?.reason ?? "\(error)")")
         }
-        guard let header, header.contains(where: isURLColumn) else {
+        guard let header, header.contains(where: urlNames.contains) else {
             throw SourceError(
                 .fileUnreadable, source: name,
-                message: "the \(format.rawValue.uppercased()) list '\(file.path)' has no 'url' column in its header "
-                    + "(found: \((header ?? []).joined(separator: ", "))); name the URL column 'url'")
+                message: "the \(format.rawValue.uppercased()) list '\(file.path)' has no '\(urlNames[0])' column in its "
+                    + "header (found: \((header ?? []).joined(separator: ", "))); name the URL column 'url' or give "
+                    + "--url-col")
         }
         return header
     }

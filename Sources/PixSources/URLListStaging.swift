@@ -70,7 +70,8 @@ public enum URLListStaging {
     /// - Throws: ``SourceError`` (`fileUnreadable`) for a missing, unreadable or empty list or one without a URL
     ///   column; nothing is stored then.
     public static func stage(
-        path: String, format: URLListSource.Format? = nil, into store: any ListObjectStore,
+        path: String, format: URLListSource.Format? = nil, columns: URLListSource.Columns = URLListSource.Columns(),
+        into store: any ListObjectStore,
         scratch: URL = FileManager.default.temporaryDirectory, logger: Logger
     ) throws(SourceError) -> StagedList {
         func failure(_ message: String) -> SourceError {
@@ -112,7 +113,8 @@ public enum URLListStaging {
         do {
             let prefix = (try? ListFile(path: contentPath).read(at: 0, count: 64 * 1024)) ?? []
             source = try URLListSource(
-                path: contentPath, format: format ?? URLListSource.format(path: name, prefix: prefix), logger: logger)
+                path: contentPath, format: format ?? URLListSource.format(path: name, prefix: prefix),
+                columns: columns, logger: logger)
         } catch {
             throw SourceError(
                 .fileUnreadable, source: "urls",
@@ -126,12 +128,19 @@ public enum URLListStaging {
             throw failure("\(error)")
         }
         guard rows > 0 else { throw failure("it has no rows with a URL") }
-        var columns = source.columns
-        if source.format == .jsonl { columns = (try? firstObjectKeys(source)) ?? [] }
+        var found = source.columns
+        if source.format == .jsonl {
+            found = (try? firstObjectKeys(source)) ?? []
+            guard found.contains(where: columns.urlNames.contains) else {
+                throw failure(
+                    "its first row has no '\(columns.urlNames[0])' key (found: \(found.joined(separator: ", "))); "
+                        + "name the URL key 'url' or give --url-col")
+            }
+        }
         var size = stat()
         stat(contentPath, &size)
         let list = StagedList(
-            sha256: digest, format: source.format, columns: columns, rows: rows, bytes: Int64(size.st_size))
+            sha256: digest, format: source.format, columns: found, rows: rows, bytes: Int64(size.st_size))
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -210,4 +210,61 @@ struct StagedListTests {
             ])
         await harness.close()
     }
+
+    @Test("a gzip TSV list with --url-col, --caption-col, --hash-col: a wrong SHA-256 is rejected as HASH_MISMATCH")
+    func columnsAndHashes() async throws {
+        let harness = try await CoordinatorHarness.make(.sqlite)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pixcrawl-columns-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let digest = try TestProcess.run(["sh", "-c", "curl -sf '\(harness.image(1))' | sha256sum"])
+        let right = String(digest.stdout.prefix(64))
+        let wrong = String(repeating: "0", count: 64)
+        let list = root.appendingPathComponent("list.tsv")
+        try """
+        link\ttext\tdigest
+        \(harness.image(1))\tone fox\t\(right)
+        \(harness.image(2))\ttwo foxes\t\(wrong)
+        \(harness.image(3))\tthree foxes\t
+
+        """.write(to: list, atomically: true, encoding: .utf8)
+        #expect(try TestProcess.run(["gzip", list.path]).status == 0)
+        let crawl = try TestProcess.pixcrawl(
+            [
+                "crawl", "fox", "--max-images", "3", "--source", "urls:\(list.path).gz", "--url-col", "link",
+                "--caption-col", "text", "--hash-col", "digest", "--over-fetch", "1", "--allow-network",
+                "127.0.0.1/32", "--storage-dir", root.appendingPathComponent("storage").path, "--poll", "100ms",
+            ] + WorkerProcess.storeArguments(harness.store.database.location))
+        #expect(crawl.status == 6, "two of three are valid: completed short\n\(crawl.stdout)\(crawl.stderr)")
+        let job = try #require(try await harness.store.listJobs(projectID: nil, status: nil, limit: 1, offset: 0).first)
+        let images = try await harness.store.images(jobID: job.id, validOnly: true, afterID: 0, limit: 10)
+        #expect(
+            Dictionary(uniqueKeysWithValues: images.map { ($0.originalURL, $0.title ?? "") }) == [
+                harness.image(1): "one fox", harness.image(3): "three foxes",
+            ])
+        let errors = try await harness.store.errorSummary(jobID: job.id)
+        #expect(errors == [.hashMismatch: 1])
+        await harness.close()
+    }
+
+    @Test("a list without its URL column fails the submit with the reason, and nothing is created")
+    func missingURLColumn() async throws {
+        let harness = try await CoordinatorHarness.make(.sqlite)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pixcrawl-nourl-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let list = root.appendingPathComponent("list.csv")
+        try "link,caption\n\(harness.image(1)),a fox\n".write(to: list, atomically: true, encoding: .utf8)
+        let storage = root.appendingPathComponent("storage")
+        let crawl = try TestProcess.pixcrawl(
+            ["crawl", "fox", "--max-images", "1", "--source", "urls:\(list.path)", "--storage-dir", storage.path]
+                + WorkerProcess.storeArguments(harness.store.database.location))
+        #expect(crawl.status == 1)
+        #expect(crawl.stderr.contains("no 'url' column"), "\(crawl.stderr)")
+        #expect(try await harness.store.listJobs(projectID: nil, status: nil, limit: 1, offset: 0).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: storage.appendingPathComponent("lists").path))
+        await harness.close()
+    }
 }

@@ -11,3 +11,9 @@ CREATE TABLE url_lists (
     PRIMARY KEY (owner_id, sha256)
 );
 CREATE INDEX ix_url_lists_sha256 ON url_lists(sha256);
+
+-- A URL list's sha256 column is checked against the downloaded bytes: a mismatch is its own category.
+ALTER TABLE error_logs DROP CONSTRAINT ck_error_logs_category;
+ALTER TABLE error_logs ADD CONSTRAINT ck_error_logs_category CHECK (category IN ('NETWORK', 'HTTP_STATUS',
+    'RATE_LIMIT', 'ROBOTS', 'TOO_LARGE', 'FORMAT', 'DECODE', 'DIMENSIONS', 'DUPLICATE', 'STORAGE', 'DATABASE',
+    'BLOCKED', 'SOURCE', 'HASH_MISMATCH'));

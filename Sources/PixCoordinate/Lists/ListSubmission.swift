@@ -25,12 +25,16 @@ public struct ListSubmission: Sendable {
     }
 
     /// Stages one local list file and records it for `owner`.
+    /// - Parameter columns: the URL column (checked), caption and hash columns.
     /// - Throws: ``PlanningError`` naming `sources` for a missing, unreadable or empty list or one without a URL
     ///   column (nothing is recorded then); store errors.
-    public func stage(path: String, owner: UUID, store: SQLCrawlStore) async throws -> URLListRecord {
+    public func stage(
+        path: String, columns: URLListSource.Columns = URLListSource.Columns(), owner: UUID, store: SQLCrawlStore
+    ) async throws -> URLListRecord {
         let staged: StagedList
         do {
-            staged = try URLListStaging.stage(path: path, into: lists, scratch: scratch, logger: logger)
+            staged = try URLListStaging.stage(
+                path: path, columns: columns, into: lists, scratch: scratch, logger: logger)
         } catch {
             throw PlanningError.unknownSource("urls:\(path)", error.message)
         }
@@ -40,9 +44,13 @@ public struct ListSubmission: Sendable {
                 rows: Int64(staged.rows), bytes: staged.bytes))
     }
 
-    /// The submission with every `urls:FILE` source staged and named `list:<sha256>`; other sources unchanged.
+    /// The submission with every `urls:FILE` source staged and named `list:<sha256>` (with `columns`); other
+    /// sources unchanged.
     /// - Throws: ``PlanningError`` naming `sources` for a list that cannot be staged; store errors.
-    public func staging(_ submission: JobSubmission, owner: UUID, store: SQLCrawlStore) async throws -> JobSubmission {
+    public func staging(
+        _ submission: JobSubmission, columns: URLListSource.Columns = URLListSource.Columns(), owner: UUID,
+        store: SQLCrawlStore
+    ) async throws -> JobSubmission {
         var staged = submission
         staged.sources = []
         for spec in submission.sources {
@@ -50,8 +58,8 @@ public struct ListSubmission: Sendable {
                 staged.sources.append(spec)
                 continue
             }
-            let list = try await stage(path: path, owner: owner, store: store)
-            staged.sources.append(SourceSpec.list(id: list.sha256).description)
+            let list = try await stage(path: path, columns: columns, owner: owner, store: store)
+            staged.sources.append(SourceSpec.list(id: list.sha256, columns: columns).description)
         }
         return staged
     }

@@ -90,6 +90,23 @@ extension PixCrawl {
             help: ArgumentHelp("Image source (repeatable): openverse, commons, urls:FILE, demo.", valueName: "source"))
         var sources: [String] = []
 
+        @Option(
+            name: .customLong("url-col"),
+            help: ArgumentHelp("The URL column of a urls: list (default url or image_url).", valueName: "column"))
+        var urlColumn: String?
+
+        @Option(
+            name: .customLong("caption-col"),
+            help: ArgumentHelp("The caption column of a urls: list (default caption or title).", valueName: "column"))
+        var captionColumn: String?
+
+        @Option(
+            name: .customLong("hash-col"),
+            help: ArgumentHelp(
+                "The SHA-256 column of a urls: list (default sha256 or hash), checked against the downloaded bytes; "
+                    + "a mismatch is rejected as HASH_MISMATCH.", valueName: "column"))
+        var hashColumn: String?
+
         @Option(help: "In-process workers.")
         var workers = 2
 
@@ -172,7 +189,10 @@ extension PixCrawl {
                 do {
                     submission = try await ListSubmission(
                         lists: try StorageSelection(self.runtime.storageDirectory).listStore(), logger: logger
-                    ).staging(submission, owner: owner.id, store: crawlStore)
+                    ).staging(
+                        submission,
+                        columns: URLListSource.Columns(url: urlColumn, caption: captionColumn, hash: hashColumn),
+                        owner: owner.id, store: crawlStore)
                     submitted = try await runtime.planner.submit(
                         submission, to: crawlStore, actor: owner.id, hints: runtime.hints)
                 } catch let error as PlanningError {
