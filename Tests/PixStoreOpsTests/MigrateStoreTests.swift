@@ -21,7 +21,7 @@ struct MigrateStoreTests {
         let target = try TestStores.freshLocation(.postgres)
         let report = try await StoreCopier(from: source.database.location, to: target, options: options()).run()
 
-        #expect(report.appliedMigrations == ["001_initial.sql", "002_chunk_claim_index.sql"])
+        #expect(report.appliedMigrations == ["001_initial.sql", "002_chunk_claim_index.sql", "003_url_lists.sql"])
         #expect(report.verification.passed, "\(report.verification.mismatches)")
         #expect(report.verification.tables.map(\.table) == StoreTables.copyOrder)
         let sourceCounts = try await rowCounts(source.database)

@@ -1,6 +1,7 @@
 -- URL lists staged in the shared storage: immutable, content-addressed objects (`lists/<sha256>.list`, `.index`,
 -- `.json`); a row per owner who submitted one. Jobs name a list as `list:<sha256>` in their sources.
 CREATE TABLE url_lists (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     owner_id TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
     sha256 CHAR(64) NOT NULL,
     format VARCHAR(10) NOT NULL CHECK (format IN ('text', 'csv', 'tsv', 'jsonl')),
@@ -8,7 +9,7 @@ CREATE TABLE url_lists (
     rows INTEGER NOT NULL CHECK (rows > 0),
     bytes INTEGER NOT NULL CHECK (bytes >= 0),
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-    PRIMARY KEY (owner_id, sha256)
+    CONSTRAINT uq_url_lists_owner_sha256 UNIQUE (owner_id, sha256)
 );
 CREATE INDEX ix_url_lists_sha256 ON url_lists(sha256);
 
