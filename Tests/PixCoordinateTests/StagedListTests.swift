@@ -2,8 +2,10 @@ import Foundation
 import PixBlob
 import PixCoordinate
 import PixCore
+import PixFetch
 import PixFixtures
 import PixS3
+import PixSources
 import PixStore
 import PixTestSupport
 import Testing
@@ -265,6 +267,57 @@ struct StagedListTests {
         #expect(crawl.stderr.contains("no 'url' column"), "\(crawl.stderr)")
         #expect(try await harness.store.listJobs(projectID: nil, status: nil, limit: 1, offset: 0).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: storage.appendingPathComponent("lists").path))
+        await harness.close()
+    }
+
+    @Test("a million-row staged list is planned into contiguous chunk ranges; a crash mid-plan leaves nothing")
+    func millionRows() async throws {
+        let harness = try await CoordinatorHarness.make(.sqlite)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pixcrawl-million-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let rows = 1_000_000
+        var text = ""
+        text.reserveCapacity(rows * 32)
+        for row in 0..<rows { text += "http://192.0.2.1/i/\(row).jpg\n" }
+        let list = root.appendingPathComponent("million.txt")
+        try text.write(to: list, atomically: true, encoding: .utf8)
+        text = ""
+
+        let lists = LocalListObjectStore(root: root.appendingPathComponent("storage"))
+        let staged = try await ListSubmission(lists: lists, logger: CoordinatorHarness.logger).staging(
+            JobSubmission(
+                projectID: harness.project.id, keywords: ["fox"], maxImages: rows, sources: ["urls:\(list.path)"],
+                chunkSize: 1000, overFetch: 1),
+            owner: harness.profile.id, store: harness.store)
+        let record = try #require(try await harness.store.lists(ownerID: harness.profile.id).first)
+        #expect(record.rows == Int64(rows))
+
+        var options = SourceRegistry.Options()
+        options.listStore = lists
+        let registry = SourceRegistry(
+            downloader: try Downloader(logger: CoordinatorHarness.logger), options: options,
+            logger: CoordinatorHarness.logger)
+        let planner = JobPlanner(sources: SourceResolver { try registry.source(for: $0) })
+        let plan = try planner.plan(staged)
+        #expect(plan.chunks.count == rows / 1000)
+        var next = 0
+        for chunk in plan.chunks {
+            #expect(chunk.rangeStart == next && chunk.rangeEnd == next + 1000)
+            next = chunk.rangeEnd
+        }
+        #expect(next == rows)
+
+        // A crash after 600 of the 1,000 chunk rows: the transaction rolls back, nothing is claimable.
+        await #expect(throws: (any Error).self) {
+            try await harness.store.createJob(plan.job, chunks: plan.chunks, failAfterChunks: 600)
+        }
+        #expect(try await harness.store.listJobs(projectID: nil, status: nil, limit: 10, offset: 0).isEmpty)
+        let job = try await harness.store.createJob(plan.job, chunks: plan.chunks)
+        #expect(job.counters.totalChunks == rows / 1000)
+        let stored = try await harness.store.chunks(jobID: job.id)
+        #expect(stored.map(\.rangeEnd).max() == rows)
         await harness.close()
     }
 }
