@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixSources
 import PixStore
 
 /// The body of `POST /v1/jobs`, as the client sends it.
@@ -13,6 +14,10 @@ public struct JobSubmission: Codable, Sendable, Hashable {
     public var chunkSize: Int?
     public var overFetch: Double?
     public var priority: Int?
+    /// Column options for the `list:ID` sources that name none: the URL, caption and SHA-256 columns.
+    public var urlColumn: String?
+    public var captionColumn: String?
+    public var hashColumn: String?
 
     enum CodingKeys: String, CodingKey {
         case projectID = "project_id"
@@ -22,6 +27,9 @@ public struct JobSubmission: Codable, Sendable, Hashable {
         case chunkSize = "chunk_size"
         case overFetch = "over_fetch"
         case priority
+        case urlColumn = "url_col"
+        case captionColumn = "caption_col"
+        case hashColumn = "hash_col"
     }
 
     public init(
@@ -73,7 +81,8 @@ public struct JobSubmission: Codable, Sendable, Hashable {
         }
     }
 
-    /// Sources a client may name over the API. URL lists read files on the server's disk, so they stay a CLI feature.
+    /// Sources a client may name over the API, besides `list:ID` (a list uploaded with `POST /v1/lists`). URL list
+    /// files (`urls:FILE`) would read the server's disk, so they stay a CLI feature.
     public static let apiSources: Set<String> = ["openverse", "commons", "demo"]
     /// Range of `max_images`.
     public static let maxImagesRange = 1...1_000_000
@@ -98,12 +107,15 @@ public struct JobSubmission: Codable, Sendable, Hashable {
         guard Self.maxImagesRange.contains(maxImages) else {
             throw APIError.validation(field: "max_images", reason: "must be between 1 and 1000000")
         }
-        let sourceList = (sources ?? ["openverse"]).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        var sourceList = (sources ?? ["openverse"]).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard !sourceList.isEmpty else { throw APIError.validation(field: "sources", reason: "must name at least one source") }
-        for (index, source) in sourceList.enumerated() where !Self.apiSources.contains(source) {
+        sourceList = try Self.listSources(sourceList, columns: listColumns())
+        for (index, source) in sourceList.enumerated() where !Self.apiSources.contains(source) && !source.hasPrefix("list:") {
             throw APIError.validation(
                 field: "sources[\(index)]",
-                reason: "unknown source \(source.debugDescription); use one of \(Self.apiSources.sorted().joined(separator: ", "))")
+                reason:
+                    "unknown source \(source.debugDescription); use one of \(Self.apiSources.sorted().joined(separator: ", ")) "
+                    + "or list:ID")
         }
         let chunkSize = self.chunkSize ?? 50
         guard (1...10_000).contains(chunkSize) else {
@@ -123,6 +135,31 @@ public struct JobSubmission: Codable, Sendable, Hashable {
             projectID: projectID, name: String(name.prefix(100)), keywords: cleaned, maxImages: maxImages,
             sources: sourceList.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } },
             rules: try validatedRules(), chunkSize: chunkSize, overFetch: overFetch, priority: priority)
+    }
+
+    /// The column options, for list sources naming none.
+    func listColumns() throws -> URLListSource.Columns {
+        let named = [("url_col", urlColumn), ("caption_col", captionColumn), ("hash_col", hashColumn)]
+        for (field, value) in named {
+            guard let value else { continue }
+            guard (1...100).contains(value.count) else {
+                throw APIError.validation(field: field, reason: "must be 1 to 100 characters")
+            }
+        }
+        return URLListSource.Columns(url: urlColumn, caption: captionColumn, hash: hashColumn)
+    }
+
+    /// `sources` with every `list:ID` checked and given `columns` when it names none.
+    /// - Throws: ``APIError`` 422 for a malformed list source.
+    static func listSources(_ sources: [String], columns: URLListSource.Columns) throws -> [String] {
+        try sources.enumerated().map { index, source in
+            guard source.hasPrefix("list:") else { return source }
+            guard case .list(let id, let named)? = try? SourceSpec(parsing: source) else {
+                throw APIError.validation(
+                    field: "sources[\(index)]", reason: "must be list:ID with the 64-digit id POST /v1/lists answered")
+            }
+            return SourceSpec.list(id: id, columns: named == URLListSource.Columns() ? columns : named).description
+        }
     }
 
     func validatedRules() throws -> ValidationRules {
@@ -189,7 +226,9 @@ extension JobSubmission.RulesInput {
             guard let parsed = ValidationDepth(rawValue: depth.lowercased()) else {
                 throw APIError.validation(
                     field: "\(prefix).depth",
-                    reason: "unknown depth \(depth.debugDescription); use \(ValidationDepth.allCases.map(\.rawValue).joined(separator: ", "))")
+                    reason:
+                        "unknown depth \(depth.debugDescription); use \(ValidationDepth.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             result.depth = parsed
         }

@@ -21,6 +21,7 @@ extension PixServer {
                 throw APIError.validation(field: "project_id", reason: "the project is \(project.status.rawValue); only active projects take new jobs")
             }
             let newJob = try submission.validated()
+            try await checkListSources(newJob.sources, caller: caller)
             let plan = try planner.planWithShortfalls(newJob)
             let chunks = plan.chunks
             // One transaction: the job and every chunk, or nothing.
