@@ -69,7 +69,16 @@ public enum OpenAPIDocument {
             "security": operation.authenticated ? [["bearer": []], ["session": []]] : [],
         ]
         if !parameters.isEmpty { result["parameters"] = .array(parameters) }
-        if let schema = operation.requestSchema {
+        if operation.requestSchema == listUpload {
+            // A URL-list upload is the list file itself, streamed.
+            let file: JSONValue = ["schema": ["type": "string", "format": "binary"]]
+            result["requestBody"] = [
+                "required": true,
+                "content": [
+                    "text/csv": file, "text/tab-separated-values": file, "application/x-ndjson": file, "text/plain": file,
+                ],
+            ]
+        } else if let schema = operation.requestSchema {
             result["requestBody"] = [
                 "required": .bool(schema != "LinkRequest"),
                 "content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/\(schema)")]]],
@@ -77,6 +86,9 @@ public enum OpenAPIDocument {
         }
         return .object(result)
     }
+
+    /// The request "schema" of `POST /v1/lists`: a list file, not JSON.
+    static let listUpload = "URLListUpload"
 
     static func pathParameters(_ path: String) -> [String] {
         path.split(separator: "/").compactMap { part in
@@ -137,7 +149,13 @@ public enum OpenAPIDocument {
                     "project_id": integer, "name": string,
                     "keywords": ["type": "array", "items": string, "minItems": 1, "maxItems": 100],
                     "max_images": ["type": "integer", "minimum": 1, "maximum": 1_000_000],
-                    "sources": array(enumeration(JobSubmission.apiSources.sorted())),
+                    "sources": array([
+                        "type": "string",
+                        "description": .string(
+                            "one of \(JobSubmission.apiSources.sorted().joined(separator: ", ")), or list:ID (an uploaded "
+                                + "URL list, optionally list:ID?url=COL&caption=COL&hash=COL)"),
+                    ]),
+                    "url_col": string, "caption_col": string, "hash_col": string,
                     "rules": object([
                         "formats": array(enumeration(["jpeg", "png"])), "min_width": integer, "min_height": integer,
                         "max_width": integer, "max_height": integer, "min_bytes": integer, "max_bytes": integer,
@@ -176,6 +194,10 @@ public enum OpenAPIDocument {
                     object([
                         "keyword": string, "total_chunks": integer, "completed_chunks": integer, "progress": integer,
                     ])),
+            ]),
+            "URLList": object([
+                "id": string, "sha256": string, "format": enumeration(["text", "csv", "tsv", "jsonl"]),
+                "columns": array(string), "rows": integer, "bytes": integer, "created_at": dateTime,
             ]),
             "Retry": object(["retried_chunks": integer, "job": ["$ref": "#/components/schemas/Job"]]),
             "ErrorSummary": object([
