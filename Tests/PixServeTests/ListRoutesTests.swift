@@ -64,6 +64,24 @@ struct ListRoutesTests {
         }
     }
 
+    @Test("a streamed upload without a length is cut off with 413 once it passes --max-list-bytes")
+    func oversizedStreamIsCutOff() async throws {
+        try await TestServer.with(.sqlite, maxListBytes: 64) { server in
+            let alice = try await server.makeUser("alice")
+            let chunk = String(format: "%x", Self.csv.count)
+            let head =
+                "POST /v1/lists?url_col=image HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(alice.token)\r\n"
+                + "Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\(chunk)\r\n"
+            let socket = try RawConnection(port: server.port)
+            defer { socket.close() }
+            try socket.send(Array(head.utf8) + Self.csv + Array("\r\n0\r\n\r\n".utf8))
+            let response = try HTTPTestClient.parse(socket.receiveAll(), method: "POST")
+            #expect(response.status == 413)
+            #expect(try await server.store.lists(ownerID: alice.profile.id).isEmpty)
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: server.uploadDirectory.path)) ?? [] == [])
+        }
+    }
+
     @Test("a CSV list without a URL column is refused with 400 and the reason")
     func listWithoutURLColumnIsRefused() async throws {
         try await TestServer.with(.sqlite) { server in
@@ -174,6 +192,20 @@ final class RawConnection: @unchecked Sendable {
             guard sent > 0 else { throw ClientError(description: "send failed") }
             offset += sent
         }
+    }
+
+    /// Everything the server sends until it closes the connection.
+    func receiveAll() -> [UInt8] {
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received += buffer[0..<count]
+        }
+        return received
     }
 
     func close() {
