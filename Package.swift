@@ -124,7 +124,8 @@ let package = Package(
         .target(
             name: "PixSources",
             dependencies: [
-                "PixCore", "PixFetch", .product(name: "Logging", package: "swift-log"),
+                "PixCore", "PixFetch", "CZlib", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),

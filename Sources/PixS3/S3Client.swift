@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Crypto
 import Foundation
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A blocking client for one bucket of an S3-compatible object store (AWS S3, MinIO, R2, moto), built on
 /// libcurl with its built-in SigV4 signing (`CURLOPT_AWS_SIGV4`).
@@ -115,6 +116,27 @@ public final class S3Client: Sendable {
             let response = try transport.perform(request)
             guard (200..<300).contains(response.status) else { throw httpError(response, request) }
             return response.body
+        }
+    }
+
+    /// Up to `count` bytes of the object `key` from `offset` (an HTTP `Range` request); fewer only at its end,
+    /// none past it.
+    /// - Throws: ``S3Error`` with status 404 and ``S3Error/s3Code`` `NoSuchKey` when there is none.
+    public func getObject(key: String, offset: Int64, count: Int) throws(S3Error) -> [UInt8] {
+        try checkKey(key)
+        guard count > 0 else { return [] }
+        return try typed(operation: "GetObject", key: key) {
+            var request = S3Request(operation: "GetObject", method: "GET", key: key)
+            request.headers.append((name: "Range", value: "bytes=\(offset)-\(offset + Int64(count) - 1)"))
+            let response = try transport.perform(request)
+            if response.status == 416 { return [] }
+            guard (200..<300).contains(response.status) else { throw httpError(response, request) }
+            guard response.status == 206 else {
+                // A server that ignores Range sends the whole object: keep the asked part.
+                let start = Int(min(Int64(response.body.count), offset))
+                return Array(response.body[start..<min(response.body.count, start + count)])
+            }
+            return Array(response.body.prefix(count))
         }
     }
 

@@ -19,11 +19,14 @@ public struct ImageCandidate: Sendable, Hashable, Codable {
     public var declaredWidth: Int?
     public var declaredHeight: Int?
     public var declaredBytes: Int?
+    /// The SHA-256 the list gave for the image's bytes (lowercase hex), checked after download.
+    public var expectedSHA256: String?
 
     public init(
         url: String, keyword: String, source: String, position: Int, license: String? = nil,
         licenseVersion: String? = nil, creator: String? = nil, landingURL: String? = nil, title: String? = nil,
-        declaredWidth: Int? = nil, declaredHeight: Int? = nil, declaredBytes: Int? = nil
+        declaredWidth: Int? = nil, declaredHeight: Int? = nil, declaredBytes: Int? = nil,
+        expectedSHA256: String? = nil
     ) {
         self.url = url
         self.keyword = keyword
@@ -37,6 +40,7 @@ public struct ImageCandidate: Sendable, Hashable, Codable {
         self.declaredWidth = declaredWidth
         self.declaredHeight = declaredHeight
         self.declaredBytes = declaredBytes
+        self.expectedSHA256 = expectedSHA256
     }
 }
 

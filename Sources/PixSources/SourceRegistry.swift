@@ -4,7 +4,7 @@ import PixCore
 import PixFetch
 import Synchronization
 
-/// A parsed source specification, as crawl jobs store them: `openverse`, `commons`, `urls:PATH`, `demo`.
+/// A parsed source specification, as crawl jobs store them: `openverse`, `commons`, `urls:PATH`, `list:ID`, `demo`.
 public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     /// Openverse (the default source).
     case openverse
@@ -12,6 +12,9 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     case commons
     /// A local URL list file.
     case urls(path: String)
+    /// A URL list staged in the shared storage, by id (its SHA-256), and the columns to read
+    /// (`list:ID?url=COL&caption=COL&hash=COL`).
+    case list(id: String, columns: URLListSource.Columns = URLListSource.Columns())
     /// The offline demo library.
     case demo
 
@@ -29,11 +32,41 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
         case "commons", "wikimedia", "wikimedia-commons": self = .commons
         case "demo": self = .demo
         default:
+            if lowered.hasPrefix("list:") {
+                let rest = trimmed.dropFirst("list:".count)
+                let parts = rest.split(separator: "?", maxSplits: 1)
+                let id = String(parts.first ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+                guard URLListStaging.isListID(id) else {
+                    throw SourceError(
+                        .invalidSpec, source: trimmed,
+                        message: "'list:' needs the id of a staged URL list (64 hexadecimal digits)")
+                }
+                var columns = URLListSource.Columns()
+                for option in parts.dropFirst().first?.split(separator: "&") ?? [] {
+                    let pair = option.split(separator: "=", maxSplits: 1).map(String.init)
+                    let value = pair.count == 2 ? pair[1].removingPercentEncoding ?? pair[1] : ""
+                    guard pair.count == 2, !value.isEmpty else {
+                        throw SourceError(
+                            .invalidSpec, source: trimmed, message: "list option '\(option)' needs a column name")
+                    }
+                    switch pair[0].lowercased() {
+                    case "url": columns.url = value.lowercased()
+                    case "caption": columns.caption = value.lowercased()
+                    case "hash": columns.hash = value.lowercased()
+                    default:
+                        throw SourceError(
+                            .invalidSpec, source: trimmed,
+                            message: "unknown list option '\(pair[0])'; use url=, caption= or hash=")
+                    }
+                }
+                self = .list(id: id, columns: columns)
+                return
+            }
             guard lowered.hasPrefix("urls:") else {
                 throw SourceError(
                     .invalidSpec, source: trimmed,
                     message: "unknown source '\(trimmed)'; use openverse, commons, urls:PATH (a text, CSV or JSONL "
-                        + "list of image URLs) or demo (offline)")
+                        + "list of image URLs), list:ID (a staged list) or demo (offline)")
             }
             let path = String(trimmed.dropFirst("urls:".count)).trimmingCharacters(in: .whitespaces)
             guard !path.isEmpty else {
@@ -50,7 +83,7 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .openverse: "openverse"
         case .commons: "commons"
-        case .urls: "urls"
+        case .urls, .list: "urls"
         case .demo: "demo"
         }
     }
@@ -59,6 +92,8 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .urls(let path): "urls:\(path)"
+        case .list(let id, let columns):
+            "list:\(id)" + URLListSource.Columns.query(columns)
         default: name
         }
     }
@@ -87,6 +122,8 @@ public final class SourceRegistry: Sendable {
         /// Rows of a URL list per page: a worker checkpoints after each page
         /// (`PIXCRAWL_URLS_PAGE_SIZE` overrides it).
         public var urlListPageSize = 50
+        /// Where staged lists (`list:ID`) are read from: the shared storage.
+        public var listStore: (any ListObjectStore)?
 
         /// Default options.
         public init() {}
@@ -153,7 +190,7 @@ public final class SourceRegistry: Sendable {
                 message: "\(provider) asks crawlers to identify who runs them, and PixCrawler sends the operator's "
                     + "contact in its User-Agent: set PIXCRAWL_CONTACT to a URL or e-mail address where you can be "
                     + "reached (export PIXCRAWL_CONTACT=you@example.org) and run again")
-        case .urls, .demo:
+        case .urls, .list, .demo:
             logger.warning(
                 "PIXCRAWL_CONTACT is not set; site operators cannot reach you through the User-Agent",
                 metadata: ["pixcrawl.source": "\(spec.name)"])
@@ -194,6 +231,15 @@ public final class SourceRegistry: Sendable {
         case .urls(let path):
             let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize
             return try URLListSource(path: path, pageSize: max(1, pageSize), logger: logger)
+        case .list(let id, let columns):
+            guard let store = options.listStore else {
+                throw SourceError(
+                    .fileUnreadable, source: "urls",
+                    message: "the staged URL list \(id) needs the shared storage (PIXCRAWL_STORAGE_URL)")
+            }
+            let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize
+            return try URLListSource(
+                stagedList: id, store: store, columns: columns, pageSize: max(1, pageSize), logger: logger)
         case .demo:
             guard let demo = options.demo else {
                 throw SourceError(.invalidSpec, source: "demo", message: "the offline demo is not part of this program")

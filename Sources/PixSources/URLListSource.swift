@@ -33,20 +33,61 @@ public final class URLListSource: ImageSource {
         case jsonl
     }
 
+    /// Which columns hold the URL, the caption and the expected SHA-256 (img2dataset's `--url_col`,
+    /// `--caption_col`; `nil` for the default names: `url`/`image_url`, `caption`/`title`, `sha256`/`hash`).
+    public struct Columns: Sendable, Hashable {
+        /// The URL column.
+        public var url: String?
+        /// The caption column.
+        public var caption: String?
+        /// The SHA-256 column, checked against the downloaded bytes.
+        public var hash: String?
+
+        /// Default names for every column not given.
+        public init(url: String? = nil, caption: String? = nil, hash: String? = nil) {
+            self.url = url?.lowercased()
+            self.caption = caption?.lowercased()
+            self.hash = hash?.lowercased()
+        }
+
+        /// `?url=…&caption=…&hash=…` for the columns given (percent-encoded), empty when none is.
+        static func query(_ columns: Columns) -> String {
+            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
+            let pairs = [("url", columns.url), ("caption", columns.caption), ("hash", columns.hash)].compactMap {
+                name, value in
+                value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0)" }
+            }
+            return pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&")
+        }
+
+        /// The names tried for the URL.
+        var urlNames: [String] { url.map { [$0] } ?? ["url", "image_url"] }
+        /// The names tried for the caption.
+        var captionNames: [String] { caption.map { [$0] } ?? ["caption", "title"] }
+        /// The names tried for the SHA-256.
+        var hashNames: [String] { hash.map { [$0] } ?? ["sha256", "hash"] }
+    }
+
     /// `urls` unless given another name.
     public let name: String
+    /// The columns read.
+    public let columnNames: Columns
     /// The list file.
     public let path: String
     /// The file's format, as given or detected.
     public let format: Format
-    /// A list has no depth limit: `nil`.
-    public let maxDepth: Int? = nil
+    /// A local list has no depth limit (`nil`); a staged list serves its row count.
+    public let maxDepth: Int?
     /// Rows returned per call at most.
     public let pageSize: Int
 
     private let header: [String]?
+    /// The CSV/TSV header's column names (lowercased), empty for text and JSONL.
+    var columns: [String] { header ?? [] }
     private let logger: Logger
     private let index = Mutex<RowIndex?>(nil)
+    /// The staged list this source reads, when it reads one.
+    private let staged: (store: any ListObjectStore, list: StagedList)?
 
     /// Opens a list file, detects its format and reads its header.
     /// - Parameters:
@@ -57,29 +98,64 @@ public final class URLListSource: ImageSource {
     ///   - logger: receives warnings about skipped rows.
     /// - Throws: ``SourceError`` with ``SourceError/Code/fileUnreadable`` when the file is missing or unreadable,
     ///   or a CSV/TSV header has no `url` column.
-    public init(path: String, format: Format? = nil, name: String = "urls", pageSize: Int = 1000, logger: Logger)
-        throws(SourceError)
-    {
+    public init(
+        path: String, format: Format? = nil, columns: Columns = Columns(), name: String = "urls",
+        pageSize: Int = 1000, logger: Logger
+    ) throws(SourceError) {
         self.path = path
+        columnNames = columns
         self.name = name
         self.pageSize = max(1, pageSize)
         self.logger = logger
+        maxDepth = nil
+        staged = nil
         let file = try Self.open(path, name: name)
         let prefix = (try? file.read(at: 0, count: 64 * 1024)) ?? []
         let detected = format ?? Self.format(path: path, prefix: prefix)
         self.format = detected
         if detected == .csv || detected == .tsv {
-            header = try Self.readHeader(file, format: detected, name: name)
+            header = try Self.readHeader(file, format: detected, urlNames: columns.urlNames, name: name)
         } else {
             header = nil
         }
     }
 
+    /// Reads a staged list (``URLListStaging``) from the shared storage: its description, then per page only the
+    /// rows asked for, found through the stored row-offset index.
+    /// - Parameters:
+    ///   - id: the list's id (its SHA-256).
+    ///   - store: the storage the list was staged into.
+    ///   - name: the source name stored on chunks and images.
+    ///   - pageSize: rows returned per call at most.
+    ///   - logger: receives warnings about skipped rows.
+    /// - Throws: ``SourceError`` with ``SourceError/Code/fileUnreadable`` when the list is not in `store`.
+    public init(
+        stagedList id: String, store: any ListObjectStore, columns: Columns = Columns(), name: String = "urls",
+        pageSize: Int = 1000, logger: Logger
+    ) throws(SourceError) {
+        let list = try URLListStaging.description(of: id, in: store, source: name)
+        columnNames = columns
+        path = "list:\(id)"
+        self.name = name
+        self.pageSize = max(1, pageSize)
+        self.logger = logger
+        format = list.format
+        header = list.format == .csv || list.format == .tsv ? list.columns : nil
+        maxDepth = list.rows
+        staged = (store, list)
+    }
+
     /// The number of data rows (URLs) in the list, counting the file once and caching the answer until it changes.
     /// - Throws: ``SourceError`` when the file cannot be read.
     public func count() throws -> Int {
-        let file = try Self.open(path, name: name)
-        return try rowIndex(file).count
+        if let staged { return staged.list.rows }
+        return try rowIndex(try openFile()).count
+    }
+
+    /// The list's bytes: the local file, or the staged list object.
+    private func openFile() throws(SourceError) -> ListFile {
+        if let staged { return ListFile(object: URLListStaging.dataKey(staged.list.sha256), in: staged.store) }
+        return try Self.open(path, name: name)
     }
 
     /// The rows at positions `cursor` (or `range.lowerBound`) onwards, up to ``pageSize`` of them, within `range`.
@@ -90,7 +166,7 @@ public final class URLListSource: ImageSource {
     /// - Throws: ``SourceError``.
     public func page(keyword: String, range: Range<Int>, cursor: String?) async throws -> SourcePage {
         let start = try SourceCursor.start(cursor, in: range, source: name, keyword: keyword)
-        let file = try Self.open(path, name: name)
+        let file = try openFile()
         let index = try rowIndex(file)
         let end = min(range.upperBound, start + pageSize, index.count)
         guard start < end else {
@@ -113,7 +189,7 @@ public final class URLListSource: ImageSource {
     // MARK: - Index
 
     /// Row count and the byte offset of every `stride`-th data row.
-    private struct RowIndex: Sendable {
+    struct RowIndex: Sendable {
         static let stride = 256
         var stamp: ListFile.Stamp
         var count: Int
@@ -122,6 +198,7 @@ public final class URLListSource: ImageSource {
 
     private func rowIndex(_ file: ListFile) throws(SourceError) -> RowIndex {
         let stamp = file.stamp()
+        if let staged { return RowIndex(stamp: stamp, count: staged.list.rows, checkpoints: []) }
         if let cached = index.withLock({ $0 }), cached.stamp == stamp { return cached }
         var count = 0
         var checkpoints: [Int64] = []
@@ -145,8 +222,14 @@ public final class URLListSource: ImageSource {
     ) throws(SourceError) {
         let checkpoint = start / RowIndex.stride
         var position = checkpoint * RowIndex.stride
+        let offset: Int64
+        if let staged {
+            offset = try URLListStaging.checkpoint(checkpoint, of: staged.list, in: staged.store, source: name)
+        } else {
+            offset = index.checkpoints[checkpoint]
+        }
         do {
-            try forEachDataRecord(file, from: index.checkpoints[checkpoint]) { record, _ in
+            try forEachDataRecord(file, from: offset) { record, _ in
                 if position >= start { body(position, record) }
                 position += 1
                 return position < end
@@ -159,7 +242,7 @@ public final class URLListSource: ImageSource {
     /// Calls `body` with every data record from `offset` on: for text, non-blank non-comment lines; for JSONL,
     /// non-blank lines; for CSV/TSV, non-blank records after the header (a record spans lines while a quoted field
     /// is open).
-    private func forEachDataRecord(
+    func forEachDataRecord(
         _ file: ListFile, from offset: Int64, _ body: (_ record: ArraySlice<UInt8>, _ start: Int64) throws -> Bool
     ) throws {
         let skipsBOM = offset == 0
@@ -224,13 +307,14 @@ public final class URLListSource: ImageSource {
             }
             for (key, value) in object.fields { fields[key.lowercased()] = value }
         }
-        func field(_ names: String...) -> String? {
+        func field(_ names: String...) -> String? { field(names) }
+        func field(_ names: [String]) -> String? {
             for name in names {
                 if let value = fields[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty { return value }
             }
             return nil
         }
-        guard let url = field("url", "image_url") else {
+        guard let url = field(columnNames.urlNames) else {
             logger.warning(
                 "skipping a list row without a URL",
                 metadata: ["pixcrawl.source": "\(name)", "pixcrawl.row": "\(position)", "pixcrawl.file": "\(path)"])
@@ -239,7 +323,8 @@ public final class URLListSource: ImageSource {
         return ImageCandidate(
             url: url, keyword: field("label", "keyword") ?? keyword, source: name, position: position,
             license: field("license"), licenseVersion: field("license_version"), creator: field("creator", "author"),
-            landingURL: field("landing_url", "foreign_landing_url", "page_url"), title: field("caption", "title"))
+            landingURL: field("landing_url", "foreign_landing_url", "page_url"), title: field(columnNames.captionNames),
+            expectedSHA256: field(columnNames.hashNames))
     }
 
     // MARK: - Opening and detection
@@ -289,7 +374,9 @@ public final class URLListSource: ImageSource {
         return name == "url" || name == "image_url"
     }
 
-    private static func readHeader(_ file: ListFile, format: Format, name: String) throws(SourceError) -> [String] {
+    private static func readHeader(_ file: ListFile, format: Format, urlNames: [String], name: String)
+        throws(SourceError) -> [String]
+    {
         var header: [String]?
         var record: [UInt8] = []
         var openQuote = false
@@ -315,11 +402,12 @@ public final class URLListSource: ImageSource {
                 .fileUnreadable, source: name,
                 message: "cannot read the URL list '\(file.path)': \((error as? ListFileError)?.reason ?? "\(error)")")
         }
-        guard let header, header.contains(where: isURLColumn) else {
+        guard let header, header.contains(where: urlNames.contains) else {
             throw SourceError(
                 .fileUnreadable, source: name,
-                message: "the \(format.rawValue.uppercased()) list '\(file.path)' has no 'url' column in its header "
-                    + "(found: \((header ?? []).joined(separator: ", "))); name the URL column 'url'")
+                message: "the \(format.rawValue.uppercased()) list '\(file.path)' has no '\(urlNames[0])' column in its "
+                    + "header (found: \((header ?? []).joined(separator: ", "))); name the URL column 'url' or give "
+                    + "--url-col")
         }
         return header
     }

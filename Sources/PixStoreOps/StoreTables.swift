@@ -11,6 +11,7 @@ public enum StoreTables {
     public static let copyOrder: [String] = [
         "profiles",
         "api_tokens",
+        "url_lists",
         "projects",
         "crawl_jobs",
         "crawl_chunks",

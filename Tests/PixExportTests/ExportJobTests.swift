@@ -87,7 +87,8 @@ struct ExportJobTests {
         #expect(stored.expiresAt != nil)
         #expect(stored.downloadURL?.contains(outcome.downloadToken.value) == false)
         #expect(outcome.archive.lastPathComponent == "export-\(stored.id)\(format.fileSuffix)")
-        #expect(fixture.exportsContents() == ["job-\(fixture.job.id)", "job-\(fixture.job.id)/\(outcome.archive.lastPathComponent)"])
+        #expect(
+            fixture.exportsContents() == ["job-\(fixture.job.id)", "job-\(fixture.job.id)/\(outcome.archive.lastPathComponent)"])
     }
 
     @Test("csv and jsonl exports are the manifest alone, matching the database rows", arguments: Backend.allCases)
@@ -108,7 +109,8 @@ struct ExportJobTests {
         #expect(stored.fileSize == Int64(jsonlListing.archiveSize))
     }
 
-    @Test("a WebDataset export reads back by key grouping: jpg|png + json + txt per sample, index matches shards",
+    @Test(
+        "a WebDataset export reads back by key grouping: jpg|png + json + txt per sample, index matches shards",
         arguments: Backend.allCases)
     func webDataset(backend: Backend) async throws {
         let fixture = try await ExportJobFixture(backend)
@@ -129,7 +131,7 @@ struct ExportJobTests {
             let image = try #require(byID[id])
             #expect(sample.sha256[image.format.fileExtension] == image.sha256, "image member hashes to its row")
             #expect(Set(sample.sha256.keys) == [image.format.fileExtension, "json", "txt"])
-            #expect(sample.txt == image.keyword)
+            #expect(sample.txt == (image.title ?? image.keyword), "the caption (title), else the keyword")
             #expect(sample.json["sha256"]?.string == image.sha256)
             let split = assigner.split(forImageID: id)
             #expect(sample.shard.hasPrefix("\(split.rawValue)-"), "sample in a shard of its split")
@@ -159,7 +161,9 @@ struct ExportJobTests {
 
         let naming = ImageFolderNaming(keywords: keywords)
         let folders = Set(
-            listing.entries.map(\.name).filter { $0.contains("/") }.map { $0.split(separator: "/").dropLast().joined(separator: "/") })
+            listing.entries.map(\.name).filter { $0.contains("/") }.map {
+                $0.split(separator: "/").dropLast().joined(separator: "/")
+            })
         let expected = Set(
             DatasetSplit.allCases.filter { $0 != .test }.flatMap { split in
                 keywords.map { "\(split.rawValue)/\(naming.folders[$0]!)" }
@@ -229,7 +233,8 @@ struct ExportJobTests {
             #expect(stored.status == .failed)
             #expect(stored.errorMessage?.contains("image \(victim.id)") == true)
             #expect(stored.filePath == nil)
-            #expect(fixture.exportsContents().filter { !$0.hasSuffix("job-\(fixture.job.id)") }.isEmpty,
+            #expect(
+                fixture.exportsContents().filter { !$0.hasSuffix("job-\(fixture.job.id)") }.isEmpty,
                 "no archive, temporary file or work directory is left")
         }
     }

@@ -42,7 +42,8 @@ import Testing
             #expect(
                 fields == [
                     row.path, String(row.imageID), row.originalURL, row.landingURL ?? "", row.source, row.license ?? "",
-                    row.creator ?? "", row.keyword, row.split?.rawValue ?? "", String(row.width), String(row.height),
+                    row.creator ?? "", row.keyword, row.caption ?? "", row.split?.rawValue ?? "", String(row.width),
+                    String(row.height),
                     String(row.bytes), row.format, row.sha256, row.dhashHex ?? "",
                 ])
         }

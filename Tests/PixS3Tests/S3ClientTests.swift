@@ -41,6 +41,18 @@ import Testing
         }
     }
 
+    @Test func rangedReadsReturnOnlyTheAskedBytes() throws {
+        let bucket = try S3TestBucket("ranged")
+        let client = try bucket.client()
+        let bytes = S3TestBucket.pattern(70_000)
+        try client.putObject(key: "lists/list.bin", bytes: bytes)
+        #expect(try client.getObject(key: "lists/list.bin", offset: 1_000, count: 500) == Array(bytes[1_000..<1_500]))
+        #expect(
+            try client.getObject(key: "lists/list.bin", offset: 69_990, count: 100) == Array(bytes[69_990...]),
+            "fewer bytes at the end")
+        #expect(try client.getObject(key: "lists/list.bin", offset: 70_000, count: 10).isEmpty, "none past the end")
+    }
+
     @Test func keysWithSpacesUnicodeAndReservedCharactersRoundTrip() throws {
         let bucket = try S3TestBucket("keys")
         let client = try bucket.client()

@@ -345,6 +345,11 @@ public struct ChunkProcessor: Sendable {
             if let width = rejected.width, let height = rejected.height { context["size"] = "\(width)x\(height)" }
             return rejection(rejected.category, rejected.reason, context, downloaded: true)
         case .accepted(let image):
+            if let expected = candidate.expectedSHA256, expected.lowercased() != image.sha256 {
+                return rejection(
+                    .hashMismatch, "HASH_MISMATCH: the bytes' SHA-256 is \(image.sha256), the list says \(expected)",
+                    ["expected": expected, "actual": image.sha256], downloaded: true)
+            }
             let blobs = self.blobs
             let stored: StoredBlob
             do {

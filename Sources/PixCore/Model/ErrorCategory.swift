@@ -15,6 +15,8 @@ public enum ErrorCategory: String, Sendable, Codable, CaseIterable, Hashable {
     case blocked = "BLOCKED"
     /// The source (search API) itself failed for a chunk.
     case source = "SOURCE"
+    /// The downloaded bytes do not match the SHA-256 a URL list gave for the row.
+    case hashMismatch = "HASH_MISMATCH"
 }
 
 /// How serious an error log entry is.

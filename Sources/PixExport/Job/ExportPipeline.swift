@@ -209,7 +209,7 @@ final class ExportPipeline: @unchecked Sendable {
             let sample = WebDatasetSample(
                 key: WebDatasetKey.make(position: planned.position, imageID: image.id), image: sampleImage,
                 imageExtension: resize?.encoding.fileExtension ?? image.format.fileExtension,
-                metadataJSON: row.jsonObject(), caption: image.keyword, modified: image.createdAt)
+                metadataJSON: row.jsonObject(), caption: row.caption ?? image.keyword, modified: image.createdAt)
             try packer.add(sample, prefix: planned.split?.rawValue ?? "shard")
         }
         try csv?.append(row)

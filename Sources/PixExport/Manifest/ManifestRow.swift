@@ -19,6 +19,8 @@ public struct ManifestRow: Sendable, Hashable {
     public var creator: String?
     /// The keyword the image was crawled for.
     public var keyword: String
+    /// The caption: a URL list's caption column, or the title the source gave.
+    public var caption: String?
     /// The split the image was assigned to, when the export is split.
     public var split: DatasetSplit?
     /// Width in pixels.
@@ -69,7 +71,7 @@ public struct ManifestRow: Sendable, Hashable {
 
     /// The column names, in order, as they appear in the CSV header and the JSON objects.
     public static let columns = [
-        "path", "image_id", "original_url", "landing_url", "source", "license", "creator", "keyword", "split",
+        "path", "image_id", "original_url", "landing_url", "source", "license", "creator", "keyword", "caption", "split",
         "width", "height", "bytes", "format", "sha256", "dhash",
     ]
 
@@ -90,11 +92,13 @@ public struct ManifestRow: Sendable, Hashable {
     ///   - format: Image format name.
     ///   - sha256: SHA-256 hex.
     ///   - dhash: Difference hash.
+    ///   - caption: The caption, when the image has one.
     public init(
         path: String, imageID: Int64, originalURL: String, landingURL: String?, source: String, license: String?,
         creator: String?, keyword: String, split: DatasetSplit?, width: Int, height: Int, bytes: Int, format: String,
-        sha256: String, dhash: UInt64?
+        sha256: String, dhash: UInt64?, caption: String? = nil
     ) {
+        self.caption = caption
         self.path = path
         self.imageID = imageID
         self.originalURL = originalURL
@@ -126,7 +130,8 @@ public struct ManifestRow: Sendable, Hashable {
             path: path, imageID: image.id, originalURL: image.originalURL, landingURL: image.landingURL,
             source: image.source, license: license, creator: image.creator, keyword: image.keyword, split: split,
             width: image.width, height: image.height, bytes: image.fileSize, format: image.format.rawValue,
-            sha256: image.sha256, dhash: image.perceptualHash)
+            sha256: image.sha256, dhash: image.perceptualHash,
+            caption: image.title.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 })
     }
 
     /// The dHash as 16 lowercase hex digits, or `nil`.
@@ -143,7 +148,7 @@ public struct ManifestRow: Sendable, Hashable {
     /// (third-party creators and titles starting with `=`, `+`, `-`, `@`, a tab or a CR) gets a leading `'`.
     public func csvRecord() -> String {
         let fields: [String?] = [
-            path, String(imageID), originalURL, landingURL, source, license, creator, keyword, split?.rawValue,
+            path, String(imageID), originalURL, landingURL, source, license, creator, keyword, caption, split?.rawValue,
             String(width), String(height), String(bytes), format, sha256, dhashHex,
         ]
         let resizedFields: [String?] =
@@ -173,6 +178,7 @@ public struct ManifestRow: Sendable, Hashable {
         add("license", text(license))
         add("creator", text(creator))
         add("keyword", text(keyword))
+        add("caption", text(caption))
         add("split", text(split?.rawValue))
         add("width", String(width))
         add("height", String(height))

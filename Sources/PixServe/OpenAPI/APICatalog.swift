@@ -52,7 +52,7 @@ public enum APICatalog {
         var all = auth ? errors : [:]
         if body != nil {
             all[413] = json("Body larger than the configured limit", "Error")
-            all[415] = json("Body is not application/json", "Error")
+            if body != OpenAPIDocument.listUpload { all[415] = json("Body is not application/json", "Error") }
             all[422] = json("A field's value is refused", "Error")
         }
         for (code, spec) in responses { all[code] = spec }
@@ -115,6 +115,24 @@ public enum APICatalog {
                 Q(name: "status", type: "string", description: "pending, running, completed, failed or cancelled"),
                 Q(name: "project_id", type: "integer", description: "Only this project's jobs"),
             ], [200: json("Jobs", "Page")]),
+        op(
+            "POST", "/v1/lists",
+            "Upload a URL list (text, CSV, TSV or JSONL; streamed into the shared storage); jobs name it as list:ID",
+            tag: "lists", body: OpenAPIDocument.listUpload,
+            query: [
+                Q(name: "format", type: "string", description: "text, csv, tsv or jsonl (else from Content-Type or the content)"),
+                Q(name: "url_col", type: "string", description: "The URL column (default url or image_url)"),
+                Q(name: "caption_col", type: "string", description: "The caption column (default caption or title)"),
+                Q(name: "hash_col", type: "string", description: "The SHA-256 column (default sha256 or hash)"),
+            ],
+            [
+                201: json("Staged", "URLList"),
+                400: json("No URL column, no rows, or not a list", "Error"),
+                413: json("Larger than --max-list-bytes", "Error"),
+                501: json("No list storage on this server", "Error"),
+            ]),
+        op("GET", "/v1/lists", "The caller's URL lists, newest first", tag: "lists", query: paging, [200: json("A page", "Page")]),
+        op("GET", "/v1/lists/{id}", "One URL list of the caller's", tag: "lists", [200: json("URL list", "URLList")]),
         op("GET", "/v1/jobs/{id}", "A job with counters and per-keyword progress", tag: "jobs", [200: json("Job", "Job")]),
         op(
             "POST", "/v1/jobs/{id}/cancel", "Cancel a job", tag: "jobs",

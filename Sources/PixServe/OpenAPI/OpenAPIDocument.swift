@@ -73,7 +73,16 @@ public enum OpenAPIDocument {
             "security": operation.authenticated ? [["bearer": []], ["session": []]] : [],
         ]
         if !parameters.isEmpty { result["parameters"] = .array(parameters) }
-        if let schema = operation.requestSchema {
+        if operation.requestSchema == listUpload {
+            // A URL-list upload is the list file itself, streamed.
+            let file: JSONValue = ["schema": ["type": "string", "format": "binary"]]
+            result["requestBody"] = [
+                "required": true,
+                "content": [
+                    "text/csv": file, "text/tab-separated-values": file, "application/x-ndjson": file, "text/plain": file,
+                ],
+            ]
+        } else if let schema = operation.requestSchema {
             result["requestBody"] = [
                 "required": .bool(schema != "LinkRequest"),
                 "content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/\(schema)")]]],
@@ -81,6 +90,9 @@ public enum OpenAPIDocument {
         }
         return .object(result)
     }
+
+    /// The request "schema" of `POST /v1/lists`: a list file, not JSON.
+    static let listUpload = "URLListUpload"
 
     static func pathParameters(_ path: String) -> [String] {
         path.split(separator: "/").compactMap { part in
@@ -145,7 +157,13 @@ public enum OpenAPIDocument {
                         "type": "integer", "minimum": .int(limits.maxImages.lowerBound),
                         "maximum": .int(limits.maxImages.upperBound),
                     ],
-                    "sources": array(enumeration(JobRequest.apiSourceNames)),
+                    "sources": array([
+                        "type": "string",
+                        "description": .string(
+                            "one of \(JobRequest.apiSourceNames.joined(separator: ", ")), or list:ID (an uploaded "
+                                + "URL list, optionally list:ID?url=COL&caption=COL&hash=COL)"),
+                    ]),
+                    "url_col": string, "caption_col": string, "hash_col": string,
                     "rules": object([
                         "formats": array(enumeration(ImageFormat.decodable.map(\.rawValue).sorted())),
                         "min_width": integer, "min_height": integer,
@@ -192,6 +210,10 @@ public enum OpenAPIDocument {
                     object([
                         "keyword": string, "total_chunks": integer, "completed_chunks": integer, "progress": integer,
                     ])),
+            ]),
+            "URLList": object([
+                "id": string, "sha256": string, "format": enumeration(["text", "csv", "tsv", "jsonl"]),
+                "columns": array(string), "rows": integer, "bytes": integer, "created_at": dateTime,
             ]),
             "Retry": object(["retried_chunks": integer, "job": ["$ref": "#/components/schemas/Job"]]),
             "ErrorSummary": object([

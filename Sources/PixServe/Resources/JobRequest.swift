@@ -1,6 +1,7 @@
 import Foundation
 import PixCoordinate
 import PixCore
+import PixSources
 
 /// The body of `POST /v1/jobs`, as the client sends it. Decoding only: the coordinator's ``JobPlanner`` checks
 /// and plans what it describes.
@@ -14,6 +15,10 @@ struct JobRequest: Decodable, Sendable {
     var chunkSize: Int?
     var overFetch: Double?
     var priority: Int?
+    /// Column options for the `list:ID` sources that name none: the URL, caption and SHA-256 columns.
+    var urlColumn: String?
+    var captionColumn: String?
+    var hashColumn: String?
 
     /// The sources a client may name (URL lists read files on the server's disk, so they stay a CLI feature).
     static let apiSourceNames = ["commons", "demo", "openverse"]
@@ -26,6 +31,9 @@ struct JobRequest: Decodable, Sendable {
         case chunkSize = "chunk_size"
         case overFetch = "over_fetch"
         case priority
+        case urlColumn = "url_col"
+        case captionColumn = "caption_col"
+        case hashColumn = "hash_col"
     }
 
     /// The submission it describes; unset fields take ``PixCoordinate/JobSubmission``'s defaults, sources
@@ -35,9 +43,38 @@ struct JobRequest: Decodable, Sendable {
         let defaults = JobSubmission(projectID: projectID, keywords: keywords, maxImages: maxImages, sources: [])
         return JobSubmission(
             projectID: projectID, name: name, keywords: keywords, maxImages: maxImages,
-            sources: sources ?? ["openverse"], rules: try rules?.applied(to: ValidationRules()) ?? ValidationRules(),
+            sources: try Self.listSources(sources ?? ["openverse"], columns: listColumns()), rules: try rules?.applied(to: ValidationRules()) ?? ValidationRules(),
             chunkSize: chunkSize ?? defaults.chunkSize, overFetch: overFetch ?? defaults.overFetch,
             priority: priority ?? defaults.priority)
+    }
+}
+
+extension JobRequest {
+    /// The column options, for list sources naming none.
+    /// - Throws: ``APIError`` 422 for an empty or overlong column name.
+    func listColumns() throws -> URLListSource.Columns {
+        let named = [("url_col", urlColumn), ("caption_col", captionColumn), ("hash_col", hashColumn)]
+        for (field, value) in named {
+            guard let value else { continue }
+            guard (1...100).contains(value.count) else {
+                throw APIError.validation(field: field, reason: "must be 1 to 100 characters")
+            }
+        }
+        return URLListSource.Columns(url: urlColumn, caption: captionColumn, hash: hashColumn)
+    }
+
+    /// `sources` with every `list:ID` checked and given `columns` when it names none.
+    /// - Throws: ``APIError`` 422 for a malformed list source.
+    static func listSources(_ sources: [String], columns: URLListSource.Columns) throws -> [String] {
+        try sources.enumerated().map { index, source in
+            let trimmed = source.trimmingCharacters(in: .whitespaces)
+            guard trimmed.lowercased().hasPrefix("list:") else { return source }
+            guard case .list(let id, let named)? = try? SourceSpec(parsing: trimmed) else {
+                throw APIError.validation(
+                    field: "sources[\(index)]", reason: "must be list:ID with the 64-digit id POST /v1/lists answered")
+            }
+            return SourceSpec.list(id: id, columns: named == URLListSource.Columns() ? columns : named).description
+        }
     }
 }
 

@@ -17,7 +17,9 @@ extension PixServer {
         api.post("jobs") { request, context in
             let caller = try context.requireCaller()
             let body = try await APIJSON.decode(JobRequest.self, from: request, limit: configuration.maxBodyBytes)
-            let job = try await submitJob(try body.submission(), caller: caller)
+            let submission = try body.submission()
+            try await checkListSources(submission.sources, caller: caller)
+            let job = try await submitJob(submission, caller: caller)
             return JSONResponse(value: JobView(job), status: .created)
         }
         api.get("jobs") { request, context in

@@ -31,6 +31,8 @@ public struct PixServer: Sendable {
     public let exports: (any ExportService)?
     /// Stored image files, for `GET /v1/images/{id}/file`.
     public let blobs: (any BlobStore)?
+    /// Staged URL lists (the shared storage workers read them from); `nil` answers `/v1/lists` with 501.
+    public let lists: (any ListObjectStore)?
     /// What `/readyz` checks.
     public let readiness: any ReadinessCheck
     /// The `/metrics` collector.
@@ -53,11 +55,13 @@ public struct PixServer: Sendable {
     ///   - exports: export jobs and download records; `nil` answers those routes with 501.
     ///   - blobs: the blob store holding image files (local or object storage); `nil` answers image file requests
     ///     with 404.
+    ///   - lists: the shared storage URL-list uploads are staged into; `nil` answers `/v1/lists` with 501.
     ///   - logger: the server's logger; request logs carry `hb.request.id`.
     public init(
         store: any CrawlStore, configuration: ServeConfiguration = ServeConfiguration(), readiness: any ReadinessCheck,
         planner: JobPlanner, hints: ChunkHints? = nil, exports: (any ExportService)? = nil,
-        blobs: (any BlobStore)? = nil, logger: Logger = Logger(label: "pixcrawl.serve")
+        blobs: (any BlobStore)? = nil, lists: (any ListObjectStore)? = nil,
+        logger: Logger = Logger(label: "pixcrawl.serve")
     ) {
         self.store = store
         self.configuration = configuration
@@ -67,6 +71,7 @@ public struct PixServer: Sendable {
             store: store, hints: hints ?? ChunkHints(store: store, notify: true, logger: logger))
         self.exports = exports
         self.blobs = blobs
+        self.lists = lists
         self.logger = logger
         self.metrics = ServerMetrics(store: store)
         self.authenticator = Authenticator(store: store)
@@ -88,6 +93,7 @@ public struct PixServer: Sendable {
         addAccountRoutes(to: api)
         addProjectRoutes(to: api)
         addJobRoutes(to: api)
+        addListRoutes(to: api)
         addImageRoutes(to: api)
         addThumbnailRoutes(to: api)
         addValidationRoutes(to: api)

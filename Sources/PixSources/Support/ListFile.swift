@@ -1,10 +1,13 @@
+import PixCore
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
-/// A read-only file read in blocks from any offset, so a large URL list is streamed, never loaded whole.
+/// A read-only file read in blocks from any offset, so a large URL list is streamed, never loaded whole: a local
+/// file (`pread`) or a staged list object (ranged reads from the shared storage).
 final class ListFile {
     /// Identity of the file's contents as far as `stat` tells: a change means the row index must be rebuilt.
     struct Stamp: Hashable, Sendable {
@@ -16,11 +19,13 @@ final class ListFile {
 
     let path: String
     private let fd: Int32
+    private let object: (store: any ListObjectStore, key: String)?
 
     /// Opens `path` for reading.
     /// - Throws: the `strerror` text when the file cannot be opened or is a directory.
     init(path: String) throws(ListFileError) {
         self.path = path
+        object = nil
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ListFileError(reason: String(cString: strerror(errno))) }
         var info = stat()
@@ -30,12 +35,20 @@ final class ListFile {
         }
     }
 
+    /// Reads the staged list object `key` of `store` (immutable: its stamp never changes).
+    init(object key: String, in store: any ListObjectStore) {
+        path = "list:\(key)"
+        fd = -1
+        object = (store, key)
+    }
+
     deinit {
-        close(fd)
+        if fd >= 0 { close(fd) }
     }
 
     /// Size and modification time now.
     func stamp() -> Stamp {
+        if object != nil { return Stamp(size: 0, modifiedSeconds: 0, modifiedNanoseconds: 0, inode: 0) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             return Stamp(size: -1, modifiedSeconds: 0, modifiedNanoseconds: 0, inode: 0)
@@ -47,6 +60,13 @@ final class ListFile {
 
     /// Reads up to `count` bytes at `offset`; fewer only at the end of the file.
     func read(at offset: Int64, count: Int) throws(ListFileError) -> [UInt8] {
+        if let object {
+            do {
+                return try object.store.read(object.key, at: offset, count: count)
+            } catch {
+                throw ListFileError(reason: "\(error)")
+            }
+        }
         var buffer = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {

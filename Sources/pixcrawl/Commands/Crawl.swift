@@ -16,9 +16,11 @@ import UnixSignals
 // MARK: - Sources
 
 /// The one place the CLI turns a source specification (`openverse`, `commons`, `urls:FILE`, `demo`) into an
-/// ``ImageSource``: the PixSources registry, one instance per specification for the whole process.
-func makeSourceFactory(downloader: Downloader, logger: Logger) -> SourceFactory {
+/// ``ImageSource``: the PixSources registry, one instance per specification for the whole process. Staged lists
+/// (`list:ID`) are read from `lists`, the shared storage.
+func makeSourceFactory(downloader: Downloader, lists: (any ListObjectStore)? = nil, logger: Logger) -> SourceFactory {
     var options = SourceRegistry.Options()
+    options.listStore = lists
     options.demo = { logger in DemoSource(logger: logger) }
     let registry = SourceRegistry(downloader: downloader, options: options, logger: logger)
     return { spec in try registry.source(for: spec) }
@@ -41,8 +43,39 @@ extension PixCrawl {
             discussion: """
                 Creates a local profile and project if needed, plans the job, and runs --workers workers in this \
                 process against the store until the job is finished. Ctrl-C stops gracefully; continue with \
-                `pixcrawl crawl --resume JOB` (or any `pixcrawl worker`).
+                `pixcrawl crawl --resume JOB` (or any `pixcrawl worker`). A URL list (`--source urls:FILE`) is \
+                staged into the storage first (PIXCRAWL_STORAGE_URL), so workers anywhere read it and the file may \
+                be deleted once the job is submitted.
+
+                --detach submits the job, prints its id and exits 0, leaving the work to `pixcrawl worker` \
+                processes on any machine sharing the database and the storage.
+
+                Exit status:
+                  0  the job completed with its target reached (or was submitted, with --detach)
+                  1  error: bad input, unreadable list, store or storage unavailable; nothing was submitted
+                  \(ExitStatus.failed)  the job failed
+                  \(ExitStatus.cancelled)  the job was cancelled
+                  \(ExitStatus.short)  the job completed short of its target (sources ran out, too many rejects)
+                  \(ExitStatus.unfinished)  stopped before the end (Ctrl-C); continue with --resume JOB
                 """)
+
+        /// `pixcrawl crawl`'s exit statuses for each outcome of the job.
+        enum ExitStatus {
+            static let failed: Int32 = 4
+            static let cancelled: Int32 = 5
+            static let short: Int32 = 6
+            static let unfinished: Int32 = 7
+
+            /// 0 only for a completed job that reached its target.
+            static func of(_ job: CrawlJob) -> Int32 {
+                switch job.status {
+                case .completed: job.counters.validImages >= job.maxImages ? 0 : short
+                case .failed: failed
+                case .cancelled: cancelled
+                case .pending, .running: unfinished
+                }
+            }
+        }
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var runtime: RuntimeOptions
@@ -60,6 +93,23 @@ extension PixCrawl {
                 "Image source (repeatable): openverse, commons, urls:FILE, demo. Openverse and commons need "
                     + "$PIXCRAWL_CONTACT (your URL or e-mail, sent in the User-Agent).", valueName: "source"))
         var sources: [String] = []
+
+        @Option(
+            name: .customLong("url-col"),
+            help: ArgumentHelp("The URL column of a urls: list (default url or image_url).", valueName: "column"))
+        var urlColumn: String?
+
+        @Option(
+            name: .customLong("caption-col"),
+            help: ArgumentHelp("The caption column of a urls: list (default caption or title).", valueName: "column"))
+        var captionColumn: String?
+
+        @Option(
+            name: .customLong("hash-col"),
+            help: ArgumentHelp(
+                "The SHA-256 column of a urls: list (default sha256 or hash), checked against the downloaded bytes; "
+                    + "a mismatch is rejected as HASH_MISMATCH.", valueName: "column"))
+        var hashColumn: String?
 
         @Option(help: "In-process workers.")
         var workers = 2
@@ -85,11 +135,21 @@ extension PixCrawl {
         @Option(help: ArgumentHelp("Export the result when done: zip, tar, webdataset, …", valueName: "format"))
         var export: String?
 
+        @Flag(help: "Submit the job, print its id and exit 0; `pixcrawl worker` processes anywhere run it.")
+        var detach = false
+
+        @Flag(help: "Print one JSON line (job id, status, counters, exit status) instead of the text report.")
+        var json = false
+
         func validate() throws {
             guard (1...64).contains(workers) else { throw ValidationError("--workers must be between 1 and 64") }
             if resume == nil {
                 guard !keywords.isEmpty else { throw ValidationError("give at least one keyword (or --resume JOB)") }
                 guard maxImages != nil else { throw ValidationError("--max-images is required") }
+            }
+            if detach {
+                guard resume == nil else { throw ValidationError("--detach submits a new job; not with --resume") }
+                guard export == nil else { throw ValidationError("--export needs the job finished; not with --detach") }
             }
         }
 
@@ -125,23 +185,43 @@ extension PixCrawl {
                 print("resuming job \(job.id) \"\(job.name)\" (\(job.status.rawValue))")
             } else {
                 let target = try await findOrCreateProject(named: project, owner: owner, in: crawlStore)
-                let submission = JobSubmission(
+                var submission = JobSubmission(
                     projectID: target.id, name: name, keywords: keywords, maxImages: maxImages ?? 0,
                     sources: sources.isEmpty ? ["openverse"] : sources, rules: try rules.rules(), chunkSize: chunkSize,
                     overFetch: overFetch, priority: priority)
                 let submitted: (job: CrawlJob, plan: JobPlan)
                 do {
+                    submission = try await ListSubmission(
+                        lists: try StorageSelection(self.runtime.storageDirectory).listStore(), logger: logger
+                    ).staging(
+                        submission,
+                        columns: URLListSource.Columns(url: urlColumn, caption: captionColumn, hash: hashColumn),
+                        owner: owner.id, store: crawlStore)
                     submitted = try await runtime.planner.submit(
                         submission, to: crawlStore, actor: owner.id, hints: runtime.hints)
                 } catch let error as PlanningError {
                     throw CLIError("\(error)")
                 }
                 job = submitted.job
-                print(
-                    "job \(job.id) \"\(job.name)\": \(job.keywords.count) keyword(s), \(job.maxImages) images, "
-                        + "\(submitted.plan.chunks.count) chunks, project \"\(target.name)\"")
-                for (keyword, shortfall) in submitted.plan.shortfalls.sorted(by: { $0.key < $1.key }) {
-                    print("  note: \"\(keyword)\" cannot reach its quota of \(shortfall.quota): \(shortfall.reason)")
+                if detach {
+                    if json {
+                        printJSON([
+                            "job_id": job.id, "status": job.status.rawValue, "chunks": submitted.plan.chunks.count,
+                            "max_images": job.maxImages, "sources": job.sources,
+                        ])
+                    } else {
+                        print("job \(job.id) submitted: \(submitted.plan.chunks.count) chunks for `pixcrawl worker`")
+                    }
+                    return
+                }
+                if !json {
+                    print(
+                        "job \(job.id) \"\(job.name)\": \(job.keywords.count) keyword(s), \(job.maxImages) images, "
+                            + "\(submitted.plan.chunks.count) chunks, project \"\(target.name)\"")
+                    for (keyword, shortfall) in submitted.plan.shortfalls.sorted(by: { $0.key < $1.key }) {
+                        print(
+                            "  note: \"\(keyword)\" cannot reach its quota of \(shortfall.quota): \(shortfall.reason)")
+                    }
                 }
             }
             let started = ContinuousClock.now
@@ -154,18 +234,32 @@ extension PixCrawl {
                 }
                 let service = CrawlService(
                     workers: crawlWorkers,
-                    reporter: ProgressReporter(
-                        store: crawlStore, jobID: job.id, interactive: isatty(STDOUT_FILENO) == 1))
+                    reporter: json
+                        ? nil
+                        : ProgressReporter(store: crawlStore, jobID: job.id, interactive: isatty(STDOUT_FILENO) == 1))
                 let group = ServiceGroup(
                     configuration: ServiceGroupConfiguration(
                         services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
                         gracefulShutdownSignals: [.sigint, .sigterm], logger: logger))
                 try await group.run()
             }
-            try await printSummary(crawlStore, jobID: job.id, elapsed: ContinuousClock.now - started)
+            guard let final = try await crawlStore.job(id: job.id) else { throw CLIError("job \(job.id) vanished") }
+            let status = ExitStatus.of(final)
+            if json {
+                let counters = final.counters
+                printJSON([
+                    "job_id": final.id, "status": final.status.rawValue, "valid_images": counters.validImages,
+                    "max_images": final.maxImages, "completed_chunks": counters.completedChunks,
+                    "failed_chunks": counters.failedChunks, "cancelled_chunks": counters.cancelledChunks,
+                    "exit_status": Int(status),
+                ])
+            } else {
+                try await printSummary(crawlStore, jobID: job.id, elapsed: ContinuousClock.now - started)
+            }
             if let export {
                 try await exportResult(crawlStore, jobID: job.id, format: export)
             }
+            if status != 0 { throw ExitCode(status) }
         }
 
         /// `--export FORMAT`: packs the finished job's valid images right away and prints the download token.
@@ -243,10 +337,17 @@ func formatBytes(_ count: Int) -> String {
     return "\(count) bytes"
 }
 
+/// Prints one JSON object on one line (keys sorted).
+func printJSON(_ object: [String: Any]) {
+    if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
 /// Runs a crawl's in-process workers, with a progress display, until they are all done.
 struct CrawlService: Service {
     let workers: [PixCoordinate.Worker]
-    let reporter: ProgressReporter
+    let reporter: ProgressReporter?
 
     func run() async throws {
         await withTaskGroup(of: Bool.self) { group in
@@ -260,9 +361,11 @@ struct CrawlService: Service {
                     return true
                 }
             }
-            group.addTask {
-                await reporter.run()
-                return false
+            if let reporter {
+                group.addTask {
+                    await reporter.run()
+                    return false
+                }
             }
             var running = workers.count
             while running > 0, let isWorker = await group.next() {

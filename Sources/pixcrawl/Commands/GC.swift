@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PixExport
+import PixSources
 import PixStore
 import PixStoreOps
 
@@ -13,7 +14,8 @@ extension PixCrawl {
             discussion: """
                 Always: deletes export archives whose download links have all expired and marks those exports \
                 expired (an archive with a live link is never deleted), and removes temporary files of \
-                interrupted exports older than a day. With the retention options it also deletes, in small \
+                interrupted exports older than a day, and deletes staged URL lists (rows and stored objects) that no \
+                job uses, once they are older than an hour. With the retention options it also deletes, in small \
                 batches so tables are never locked for long, old error and activity records and the jobs of \
                 projects marked deleted.
                 """)
@@ -68,6 +70,7 @@ extension PixCrawl {
                 for file in report.temporaryFiles {
                     print("removed leftover temporary file \(file)")
                 }
+                try await collectLists(store)
                 try await applyRetention(store)
                 if report.archives.isEmpty && report.temporaryFiles.isEmpty {
                     print("gc: nothing to collect (no export has only expired links)")
@@ -75,6 +78,20 @@ extension PixCrawl {
                     print(
                         "gc: \(report.archives.count) export(s) expired, \(formatBytes(report.bytesFreed)) freed, "
                             + "\(report.temporaryFiles.count) temporary file(s) removed")
+                }
+            }
+        }
+
+        /// Deletes staged lists no job uses (rows first: a list without a row is never handed out again).
+        private func collectLists(_ store: SQLCrawlStore) async throws {
+            guard !dryRun else { return }
+            let lists = try storage.selection().listStore()
+            for sha256 in try await store.deleteUnusedLists(submittedBefore: Date().addingTimeInterval(-3600)) {
+                do {
+                    try URLListStaging.delete(sha256, from: lists)
+                    print("deleted URL list \(sha256): no job uses it")
+                } catch {
+                    print("URL list \(sha256): no job uses it, but its objects could not be deleted: \(error)")
                 }
             }
         }

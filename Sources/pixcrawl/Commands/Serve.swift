@@ -35,6 +35,11 @@ extension PixCrawl {
         var maxBodyBytes = 1 << 20
 
         @Option(
+            help: ArgumentHelp(
+                "Largest accepted URL-list upload (POST /v1/lists) in bytes; larger uploads get 413.", valueName: "bytes"))
+        var maxListBytes: Int64 = 1 << 30
+
+        @Option(
             name: .customLong("storage-dir"),
             help: ArgumentHelp(
                 "Storage holding images/ and exports/: a directory or s3://bucket/prefix?endpoint=…. "
@@ -57,6 +62,7 @@ extension PixCrawl {
             try await reportingErrors {
                 guard (0...65_535).contains(port) else { throw CLIError("--port must be between 0 and 65535") }
                 guard maxBodyBytes >= 1024 else { throw CLIError("--max-body-bytes must be at least 1024") }
+                guard maxListBytes >= 1 else { throw CLIError("--max-list-bytes must be at least 1") }
                 PixMetrics.bootstrap()
                 let logger = self.store.logger("pixcrawl.serve")
                 let crawlStore = try await self.store.openStore(migrate: migrate)
@@ -66,17 +72,20 @@ extension PixCrawl {
                 // Jobs are planned as `pixcrawl crawl` plans them, against the sources' depth limits; the
                 // downloader is only there for building sources (the server fetches nothing).
                 let downloader = try Downloader(logger: logger)
-                let planner = JobPlanner(sources: .api(makeSourceFactory(downloader: downloader, logger: logger)))
+                let lists = try storage.listStore()
+                let planner = JobPlanner(
+                    sources: .api(makeSourceFactory(downloader: downloader, lists: lists, logger: logger)))
                 let server = PixServer(
                     store: crawlStore,
                     configuration: ServeConfiguration(
-                        host: host, port: port, maxBodyBytes: maxBodyBytes, secureCookies: secureCookies),
+                        host: host, port: port, maxBodyBytes: maxBodyBytes, secureCookies: secureCookies,
+                        maxListBytes: maxListBytes),
                     readiness: StoreReadiness(store: crawlStore, migrationsDirectory: self.store.migrationsURL),
                     planner: planner,
                     exports: StoreExportService(
                         store: crawlStore, blobs: blobs, exportsDirectory: storage.exportsDirectory(),
                         archiveStorage: try storage.archiveStorage()),
-                    blobs: blobs,
+                    blobs: blobs, lists: lists,
                     logger: logger)
                 let host = self.host
                 let local = localSignIn ? try await crawlStore.profile(email: localProfileEmail) : nil

@@ -142,7 +142,8 @@ struct RuntimeOptions: ParsableArguments {
     {
         let downloader = try makeDownloader(
             store: store, workers: workers, extraNetworks: extraNetworks, logger: logger)
-        let sources = SourceResolver(makeSourceFactory(downloader: downloader, logger: logger))
+        let sources = SourceResolver(
+            makeSourceFactory(downloader: downloader, lists: try storage().listStore(), logger: logger))
         let runtime = CrawlRuntime(
             store: store, blobs: try storage().blobStore(logger: logger), sources: sources, downloader: downloader,
             processing: ChunkProcessorConfiguration(

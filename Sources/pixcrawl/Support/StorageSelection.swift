@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PixBlob
+import PixCore
 import PixExport
 import PixS3
 
@@ -36,6 +37,15 @@ struct StorageSelection {
     func blobStore(logger: Logger = Logger(label: "pixcrawl.s3")) throws -> any BlobStore {
         do {
             return try location.makeBlobStore(environment: ProcessInfo.processInfo.environment, logger: logger)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+
+    /// Where staged URL lists live at this location (`lists/` beside the images).
+    func listStore() throws -> any ListObjectStore {
+        do {
+            return try location.makeListStore(environment: ProcessInfo.processInfo.environment)
         } catch {
             throw CLIError("\(error)")
         }

@@ -44,15 +44,18 @@ final class WorkerProcess {
     /// - Parameters:
     ///   - arguments: The command line after `pixcrawl`.
     ///   - environment: Variables set (or replaced) for this process only.
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        let binary = try Self.binary()
+    ///   - directory: The working directory, when not the test's.
+    init(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws {
+        var binary = [try Self.binary()]
+        // posix_spawn has no portable chdir action: start through env -C.
+        if let directory { binary = ["/usr/bin/env", "-C", directory] + binary }
         outputPath =
             FileManager.default.temporaryDirectory
             .appendingPathComponent("pixcrawl-worker-\(UUID().uuidString.prefix(8)).log").path
         // Worker processes read URL lists in pages of 10 (set below) so a 30-position chunk commits checkpoints
         // the kill and shutdown tests can wait for.
         self.pid = try TestProcess.spawn(
-            [binary] + arguments, environment: ["PIXCRAWL_URLS_PAGE_SIZE": "10"].merging(environment) { $1 },
+            binary + arguments, environment: ["PIXCRAWL_URLS_PAGE_SIZE": "10"].merging(environment) { $1 },
             output: outputPath)
     }
 

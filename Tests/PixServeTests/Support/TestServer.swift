@@ -23,6 +23,10 @@ struct TestServer: Sendable {
     let client: HTTPTestClient
     let blobs: LocalBlobStore
     let exportsDirectory: URL
+    /// Where uploaded URL lists are staged.
+    let lists: LocalListObjectStore
+    /// Where the server receives uploads before staging them.
+    var uploadDirectory: URL { lists.root.deletingLastPathComponent().appendingPathComponent("uploads") }
     var archiveStorage: ArchiveStorage = .local
 
     var port: Int { client.port }
@@ -44,6 +48,7 @@ struct TestServer: Sendable {
     static func with<T: Sendable>(
         _ backend: Backend, maxBodyBytes: Int = 64 * 1024, withExports: Bool = true, logHandler: (any LogHandler)? = nil,
         planner: JobPlanner = TestServer.planner(), archiveStorage: ArchiveStorage = .local,
+        maxListBytes: Int64 = 1 << 20,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
         PixMetrics.bootstrap()
@@ -54,6 +59,7 @@ struct TestServer: Sendable {
         defer { try? FileManager.default.removeItem(at: root) }
         let blobs = LocalBlobStore(root: root.appendingPathComponent("storage"))
         let exportsDirectory = root.appendingPathComponent("storage/exports")
+        let lists = LocalListObjectStore(root: root.appendingPathComponent("storage"))
         let exports = StoreExportService(
             store: store, blobs: blobs, exportsDirectory: exportsDirectory, archiveStorage: archiveStorage)
         var logger =
@@ -61,9 +67,12 @@ struct TestServer: Sendable {
             ?? Logger(label: "pixcrawl.serve.test")
         logger.logLevel = logHandler == nil ? .warning : .info
         let server = PixServer(
-            store: store, configuration: ServeConfiguration(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes),
+            store: store,
+            configuration: ServeConfiguration(
+                host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, maxListBytes: maxListBytes,
+                uploadDirectory: root.appendingPathComponent("uploads")),
             readiness: StoreReadiness(store: store, migrationsDirectory: TestStores.migrationsDirectory),
-            planner: planner, exports: withExports ? exports : nil, blobs: blobs, logger: logger)
+            planner: planner, exports: withExports ? exports : nil, blobs: blobs, lists: lists, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let application = server.makeApplication { port in continuation.yield(port) }
         let group = ServiceGroup(
@@ -74,7 +83,7 @@ struct TestServer: Sendable {
             guard let port = await iterator.next(), port > 0 else { throw ClientError(description: "server did not start") }
             let harness = TestServer(
                 store: store, client: HTTPTestClient(port: port), blobs: blobs, exportsDirectory: exportsDirectory,
-                archiveStorage: archiveStorage)
+                lists: lists, archiveStorage: archiveStorage)
             do {
                 let result = try await body(harness)
                 await group.triggerGracefulShutdown()

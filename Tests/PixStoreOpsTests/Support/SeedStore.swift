@@ -43,6 +43,10 @@ func seedStore(_ store: SQLCrawlStore) async throws -> Seed {
     let revoked = try await store.createAPIToken(
         profileID: second.id, name: "old", tokenHash: String(repeating: "b", count: 64), prefix: "pxc_0123456789ab")
     _ = try await store.revokeAPIToken(id: revoked.id, profileID: second.id)
+    try await store.registerList(
+        URLListRecord(
+            ownerID: second.id, sha256: String(repeating: "ab", count: 32), format: "csv",
+            columns: ["url", "caption"], rows: 3, bytes: 120))
 
     let active = try await store.createProject(NewProject(name: Awkward.maxName, description: Awkward.longText, userID: owner.id))
     let archived = try await store.createProject(

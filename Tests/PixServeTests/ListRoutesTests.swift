@@ -1,0 +1,164 @@
+import Foundation
+import PixBlob
+import PixCore
+import PixServe
+import PixSources
+import PixStore
+import PixTestSupport
+import Testing
+
+@Suite("URL list uploads")
+struct ListRoutesTests {
+    static let csv = Array(
+        "image,text\nhttps://img.example/1.jpg,a fox\nhttps://img.example/2.jpg,two foxes\nhttps://img.example/3.jpg,\n"
+            .utf8)
+
+    func upload(
+        _ server: TestServer, as user: TestUser, _ body: [UInt8], query: String = "?url_col=image",
+        type: String = "text/csv"
+    ) async throws -> HTTPResult {
+        try await server.client.request(
+            "POST", "/v1/lists\(query)", token: user.token, body: body, headers: ["Content-Type": type])
+    }
+
+    @Test("an uploaded list is staged and answered with its sha256 and row count")
+    func uploadStagesTheList() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let response = try await upload(server, as: alice, Self.csv)
+            #expect(response.status == 201, "\(response.text)")
+            let id = try #require(response.json["sha256"] as? String)
+            #expect(URLListStaging.isListID(id))
+            #expect(response.json["rows"] as? Int == 3)
+            #expect(response.json["columns"] as? [String] == ["image", "text"])
+            #expect(try server.lists.read(URLListStaging.dataKey(id), at: 0, count: 4096) == Self.csv)
+            #expect(try await server.store.list(ownerID: alice.profile.id, sha256: id)?.rows == 3)
+        }
+    }
+
+    @Test("GET /v1/lists and /v1/lists/{id} show only the caller's lists; another user's is 404")
+    func listsAreOwnerScoped() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let bob = try await server.makeUser("bob")
+            let id = try #require(try await upload(server, as: alice, Self.csv).json["sha256"] as? String)
+            #expect(try await server.get("/v1/lists", as: alice).items.map { $0["sha256"] as? String } == [id])
+            #expect(try await server.get("/v1/lists/\(id)", as: alice).json["rows"] as? Int == 3)
+            #expect(try await server.get("/v1/lists", as: bob).items.isEmpty)
+            #expect(try await server.get("/v1/lists/\(id)", as: bob).status == 404)
+        }
+    }
+
+    @Test("an upload past --max-list-bytes is refused with 413 and leaves no list")
+    func oversizedUploadIsRefused() async throws {
+        try await TestServer.with(.sqlite, maxListBytes: 64) { server in
+            let alice = try await server.makeUser("alice")
+            let response = try await upload(server, as: alice, Self.csv)
+            #expect(response.status == 413)
+            #expect(try await server.store.lists(ownerID: alice.profile.id).isEmpty)
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: server.uploadDirectory.path)) ?? [] == [])
+        }
+    }
+
+    @Test("a streamed upload without a length is cut off with 413 once it passes --max-list-bytes")
+    func oversizedStreamIsCutOff() async throws {
+        try await TestServer.with(.sqlite, maxListBytes: 64) { server in
+            let alice = try await server.makeUser("alice")
+            let chunk = String(format: "%x", Self.csv.count)
+            let head =
+                "POST /v1/lists?url_col=image HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(alice.token)\r\n"
+                + "Content-Type: text/csv\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\(chunk)\r\n"
+            let socket = try RawConnection(port: server.port)
+            defer { socket.close() }
+            try socket.send(Array(head.utf8) + Self.csv + Array("\r\n0\r\n\r\n".utf8))
+            let response = try HTTPTestClient.parse(socket.receiveAll(), method: "POST")
+            #expect(response.status == 413)
+            #expect(try await server.store.lists(ownerID: alice.profile.id).isEmpty)
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: server.uploadDirectory.path)) ?? [] == [])
+        }
+    }
+
+    @Test("a CSV list without a URL column is refused with 400 and the reason")
+    func listWithoutURLColumnIsRefused() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let response = try await upload(server, as: alice, Self.csv, query: "")
+            #expect(response.status == 400)
+            #expect((response.json["reason"] as? String ?? response.text).contains("url"), "\(response.text)")
+            #expect(try await server.store.lists(ownerID: alice.profile.id).isEmpty)
+        }
+    }
+
+    @Test("a list with no rows is refused with 400")
+    func listWithoutRowsIsRefused() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let response = try await upload(server, as: alice, Array("image,text\n".utf8))
+            #expect(response.status == 400, "\(response.text)")
+            #expect(try await server.store.lists(ownerID: alice.profile.id).isEmpty)
+        }
+    }
+
+    @Test("a job names an uploaded list as list:ID with the column options")
+    func jobNamesAnOwnList() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let id = try #require(try await upload(server, as: alice, Self.csv).json["sha256"] as? String)
+            let projectID = try await server.createProject(as: alice)
+            let response = try await server.post(
+                "/v1/jobs", as: alice,
+                json: [
+                    "project_id": projectID, "keywords": ["foxes"], "max_images": 3, "sources": ["list:\(id)"],
+                    "url_col": "image", "caption_col": "text",
+                ] as [String: Any])
+            #expect(response.status == 201, "\(response.text)")
+            let jobID = try #require(response.json["id"] as? Int)
+            #expect(try await server.store.job(id: Int64(jobID))?.sources == ["list:\(id)?url=image&caption=text"])
+        }
+    }
+
+    @Test("a job naming another user's list is refused")
+    func jobNamingAnotherUsersListIsRefused() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let bob = try await server.makeUser("bob")
+            let id = try #require(try await upload(server, as: alice, Self.csv).json["sha256"] as? String)
+            let projectID = try await server.createProject(as: bob)
+            let response = try await server.post(
+                "/v1/jobs", as: bob,
+                json: ["project_id": projectID, "keywords": ["foxes"], "max_images": 3, "sources": ["list:\(id)"]]
+                    as [String: Any])
+            #expect(response.status == 422)
+            #expect(try await server.store.listJobs(projectID: projectID, status: nil, limit: 10, offset: 0).isEmpty)
+        }
+    }
+
+    @Test("an interrupted upload leaves no list row and its partial file is removed")
+    func interruptedUploadLeavesNothing() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let uploads = server.uploadDirectory.path
+            let head =
+                "POST /v1/lists?url_col=image HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(alice.token)\r\n"
+                + "Content-Type: text/csv\r\nContent-Length: 100000\r\n\r\n"
+            let socket = try RawConnection(port: server.port)
+            defer { socket.close() }
+            try socket.send(Array(head.utf8) + Self.csv)
+            // The server has begun receiving: its partial file exists.
+            try await waitUntil { ((try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []).count == 1 }
+            socket.close()
+            try await waitUntil { ((try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []).isEmpty }
+            #expect(try await server.store.lists(ownerID: alice.profile.id).isEmpty)
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: server.lists.root.path + "/lists")) ?? [] == [])
+        }
+    }
+
+    /// Polls `condition` until it holds, failing after about ten seconds.
+    func waitUntil(_ condition: () -> Bool) async throws {
+        for _ in 0..<1000 {
+            if condition() { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("condition not reached")
+    }
+}
