@@ -34,34 +34,27 @@ import Testing
         return rules.isAllowed(path)
     }
 
-    @Test func anEntryIsReusedWithinItsLifetime() async throws {
+    /// Loads of one origin when it is asked for, the clock moves by `elapsed`, and it is asked for again.
+    static func loads(lifetime: Duration, askedAgainAfter elapsed: Duration) async throws -> Int {
         let clock = ManualClock()
         let cache = RobotsCache(now: { clock.now })
         let loader = Loader()
-        _ = try await loader.entry(cache, "http://a:80")
-        clock.advance(by: .seconds(3599))
-        _ = try await loader.entry(cache, "http://a:80")
-        #expect(loader.count("http://a:80") == 1)
+        _ = try await loader.entry(cache, "http://a:80", lifetime: lifetime)
+        clock.advance(by: elapsed)
+        _ = try await loader.entry(cache, "http://a:80", lifetime: lifetime)
+        return loader.count("http://a:80")
+    }
+
+    @Test func anEntryIsReusedWithinItsLifetime() async throws {
+        #expect(try await Self.loads(lifetime: .seconds(3600), askedAgainAfter: .seconds(3599)) == 1)
     }
 
     @Test func anExpiredEntryIsFetchedAgain() async throws {
-        let clock = ManualClock()
-        let cache = RobotsCache(now: { clock.now })
-        let loader = Loader()
-        _ = try await loader.entry(cache, "http://a:80")
-        clock.advance(by: .seconds(3600))
-        _ = try await loader.entry(cache, "http://a:80")
-        #expect(loader.count("http://a:80") == 2)
+        #expect(try await Self.loads(lifetime: .seconds(3600), askedAgainAfter: .seconds(3600)) == 2)
     }
 
     @Test func noEntryOutlivesTwentyFourHours() async throws {
-        let clock = ManualClock()
-        let cache = RobotsCache(now: { clock.now })
-        let loader = Loader()
-        _ = try await loader.entry(cache, "http://a:80", lifetime: .seconds(365 * 24 * 3600))
-        clock.advance(by: .seconds(24 * 3600))
-        _ = try await loader.entry(cache, "http://a:80")
-        #expect(loader.count("http://a:80") == 2)
+        #expect(try await Self.loads(lifetime: .seconds(365 * 24 * 3600), askedAgainAfter: .seconds(24 * 3600)) == 2)
     }
 
     @Test func aTransientDisallowAllIsReplacedOnceItExpires() async throws {
