@@ -14,7 +14,7 @@ import Synchronization
 /// Candidates carry demo licence, creator and landing page.
 ///
 /// The downloader refuses loopback addresses unless allowed: the caller must add ``requiredAllowedNetworks`` to
-/// its address policy for a demo crawl, and only for it.
+/// the address policy of the downloader that fetches the demo's images, and of no other source's.
 public final class DemoSource: ImageSource {
     /// The networks a downloader must allow to fetch demo images: `127.0.0.1/32`.
     public static let requiredAllowedNetworks: [String] = ["127.0.0.1/32"]

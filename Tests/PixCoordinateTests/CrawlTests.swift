@@ -189,6 +189,26 @@ struct CrawlTests {
         await harness.close()
     }
 
+    @Test("a private-address opt-in applies to the chunks of its source only")
+    func addressPolicyPerSource() async throws {
+        let harness = try await CoordinatorHarness.make(.sqlite, loopbackOnlyFor: ["test:local"])
+        let local = harness.sources.add("local", maxDepth: 5) { _, position in
+            position < 5 ? harness.image(position + 1) : nil
+        }
+        let other = harness.sources.add("other", maxDepth: 5) { _, position in
+            position < 5 ? harness.image(position + 101) : nil
+        }
+        let job = try await harness.submit(keywords: ["fox"], maxImages: 10, sources: [local, other], chunkSize: 5)
+        try await harness.run([harness.worker("a", jobID: job.id)])
+
+        let final = try #require(try await harness.store.job(id: job.id))
+        #expect(final.counters.validImages == 5)
+        #expect(try await harness.store.errorSummary(jobID: job.id) == [.blocked: 5])
+        let images = try await harness.store.images(jobID: job.id, validOnly: true, afterID: 0, limit: 100)
+        #expect(images.allSatisfy { $0.source == "test:local" })
+        await harness.close()
+    }
+
     @Test("cancelling stops claims and ends the active chunk at its next checkpoint", arguments: Backend.allCases)
     func cancel(backend: Backend) async throws {
         let harness = try await CoordinatorHarness.make(backend, concurrency: 1)

@@ -625,6 +625,19 @@ import Testing
         }
     }
 
+    @Test func anUnreachableRobotsTxtIsFetchedAgainOnceItsErrorLifetimeHasPassed() async throws {
+        let recovered = Mutex(false)
+        try await withDownloader(configure: { $0.robotsErrorLifetime = .zero }) { downloader, server in
+            server.route(.exact("/robots.txt")) { _ in
+                recovered.withLock { $0 } ? .text("User-agent: *\nAllow: /\n") : .status(503)
+            }
+            await #expect(throws: FetchError.self) { try await downloader.fetch(server.url("/img/1.jpg")) }
+            recovered.withLock { $0 = true }
+            let response = try await downloader.fetch(server.url("/img/1.jpg"))
+            #expect(response.status == 200)
+        }
+    }
+
     @Test func robotsTxtIsCheckedForTheHostARedirectLandsOn() async throws {
         let server = try FixtureServer()
         defer { server.stop() }

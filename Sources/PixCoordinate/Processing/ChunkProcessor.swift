@@ -47,6 +47,9 @@ public struct ChunkProcessor: Sendable {
     public let store: any CrawlStore
     /// Downloads candidates.
     public let downloader: Downloader
+    /// Downloaders for the chunks of particular sources, keyed by the chunk's source specification (`demo`),
+    /// each with its own address policy; chunks of other sources use ``downloader``.
+    public let sourceDownloaders: [String: Downloader]
     /// Holds accepted files.
     public let blobs: any BlobStore
     /// Plans top-ups and resolves sources.
@@ -63,6 +66,7 @@ public struct ChunkProcessor: Sendable {
     /// - Parameters:
     ///   - store: where pages are committed.
     ///   - downloader: fetches candidates (its address policy decides what may be reached).
+    ///   - sourceDownloaders: downloaders for the chunks of particular sources, by source specification.
     ///   - blobs: where accepted files go, before their rows are committed.
     ///   - planner: resolves the chunk's source and decides top-ups.
     ///   - pool: threads for validation (shared by a process's workers; as many as the cores).
@@ -70,12 +74,14 @@ public struct ChunkProcessor: Sendable {
     ///   - configuration: concurrency, lease and backoff.
     ///   - logger: receives page and failure messages.
     public init(
-        store: any CrawlStore, downloader: Downloader, blobs: any BlobStore, planner: JobPlanner, pool: BlockingPool,
-        ioPool: BlockingPool = .sharedIO, configuration: ChunkProcessorConfiguration = ChunkProcessorConfiguration(),
+        store: any CrawlStore, downloader: Downloader, sourceDownloaders: [String: Downloader] = [:],
+        blobs: any BlobStore, planner: JobPlanner, pool: BlockingPool, ioPool: BlockingPool = .sharedIO,
+        configuration: ChunkProcessorConfiguration = ChunkProcessorConfiguration(),
         logger: Logger
     ) {
         self.store = store
         self.downloader = downloader
+        self.sourceDownloaders = sourceDownloaders
         self.blobs = blobs
         self.planner = planner
         self.pool = pool
@@ -319,7 +325,7 @@ public struct ChunkProcessor: Sendable {
         }
         let response: FetchResponse
         do {
-            response = try await downloader.fetch(candidate.url)
+            response = try await (sourceDownloaders[chunk.source] ?? downloader).fetch(candidate.url)
         } catch let error as FetchError {
             if Task.isCancelled { return .cancelled }
             var context = ["reason": error.reason, "attempts": "\(error.attempts)"]

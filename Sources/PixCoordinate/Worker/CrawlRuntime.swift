@@ -14,6 +14,9 @@ public struct CrawlRuntime: Sendable {
     public let planner: JobPlanner
     /// Downloads for every worker of the process.
     public let downloader: Downloader
+    /// Downloaders for the chunks of particular sources (by source specification), each with its own address
+    /// policy: a private-address opt-in such as the offline demo's loopback server applies to that source only.
+    public let sourceDownloaders: [String: Downloader]
     /// Validation and blob-write threads.
     public let pool: BlockingPool
     /// Wake-ups between workers and processes.
@@ -29,18 +32,22 @@ public struct CrawlRuntime: Sendable {
     ///   - sources: resolves source specifications.
     ///   - downloader: the downloader (its address policy decides what may be reached); its transfer limit
     ///     should cover every worker's concurrency. ``shutdown()`` shuts it down.
+    ///   - sourceDownloaders: downloaders used instead of `downloader` for the chunks of these source
+    ///     specifications; ``shutdown()`` shuts them down too.
     ///   - processing: per-chunk concurrency, lease and backoff.
     ///   - notify: use PostgreSQL `LISTEN/NOTIFY` hints (ignored on SQLite).
     ///   - validationThreads: threads for decoding and blob writes.
     ///   - logger: the process's logger.
     public init(
         store: any CrawlStore, blobs: any BlobStore, sources: SourceResolver, downloader: Downloader,
-        processing: ChunkProcessorConfiguration, notify: Bool, validationThreads: Int = 2, logger: Logger
+        sourceDownloaders: [String: Downloader] = [:], processing: ChunkProcessorConfiguration, notify: Bool,
+        validationThreads: Int = 2, logger: Logger
     ) {
         self.store = store
         self.blobs = blobs
         self.planner = JobPlanner(sources: sources)
         self.downloader = downloader
+        self.sourceDownloaders = sourceDownloaders
         self.pool = BlockingPool(threads: validationThreads, label: "pixcrawl.validate")
         self.hints = ChunkHints(store: store, notify: notify, logger: logger)
         self.processing = processing
@@ -50,7 +57,8 @@ public struct CrawlRuntime: Sendable {
     /// A processor using this runtime.
     public var processor: ChunkProcessor {
         ChunkProcessor(
-            store: store, downloader: downloader, blobs: blobs, planner: planner, pool: pool,
+            store: store, downloader: downloader, sourceDownloaders: sourceDownloaders, blobs: blobs, planner: planner,
+            pool: pool,
             configuration: processing, logger: logger)
     }
 
@@ -63,16 +71,18 @@ public struct CrawlRuntime: Sendable {
         var processing = self.processing
         processing.lease = configuration.lease
         let processor = ChunkProcessor(
-            store: store, downloader: downloader, blobs: blobs, planner: planner, pool: pool,
+            store: store, downloader: downloader, sourceDownloaders: sourceDownloaders, blobs: blobs, planner: planner,
+            pool: pool,
             configuration: processing, logger: logger)
         return Worker(
             configuration: configuration, store: store, processor: processor, hints: hints, events: events,
             logger: logger)
     }
 
-    /// Stops listening and shuts the downloader down.
+    /// Stops listening and shuts the downloaders down.
     public func shutdown() async {
         hints.stopListening()
         await downloader.shutdown()
+        for sourceDownloader in sourceDownloaders.values { await sourceDownloader.shutdown() }
     }
 }

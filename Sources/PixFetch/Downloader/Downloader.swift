@@ -23,7 +23,7 @@ public final class Downloader: Sendable {
     /// What this downloader enforces.
     public let configuration: DownloaderConfiguration
     private let engine: CurlEngine
-    private let robots = RobotsCache()
+    private let robots: RobotsCache
     private let hostBudget: (any HostBudget)?
     private let logger: Logger
 
@@ -41,6 +41,7 @@ public final class Downloader: Sendable {
         self.configuration = configuration
         self.hostBudget = hostBudget
         self.logger = logger
+        robots = RobotsCache(capacity: configuration.robotsCacheHosts)
         engine = try CurlEngine(
             maxConcurrent: configuration.maxConcurrentTransfers, maxPerHost: configuration.maxTransfersPerHost)
     }
@@ -105,7 +106,7 @@ public final class Downloader: Sendable {
         try checkLiteralAddress(target, url: url)
         switch try await robotsEntry(for: target) {
         case .rules(let rules, _):
-            return rules.isAllowed(target.pathAndQuery, for: configuration.robotsProductToken)
+            return rules.isAllowed(target.pathAndQuery)
         case .blocked(let address, let addressClass):
             throw Self.blocked(
                 url: url, address: address, addressClass: addressClass, context: " while fetching robots.txt")
@@ -140,7 +141,7 @@ public final class Downloader: Sendable {
             throw Self.blocked(
                 url: url, address: address, addressClass: addressClass, context: " while fetching robots.txt")
         case .rules(let rules, let note):
-            guard !rules.isAllowed(target.pathAndQuery, for: configuration.robotsProductToken) else { return }
+            guard !rules.isAllowed(target.pathAndQuery) else { return }
             logger.debug("robots.txt disallows", metadata: ["pixcrawl.url": "\(URLRedaction.redacted(url))"])
             throw FetchError(
                 .robotsDisallowed, url: url,
@@ -156,16 +157,18 @@ public final class Downloader: Sendable {
     }
 
     /// Fetches and interprets one origin's robots.txt (RFC 9309 §2.3.1): 2xx parsed, 4xx allow all,
-    /// 429/5xx/unreachable disallow all.
-    private func loadRobots(_ target: ParsedURL) async throws -> RobotsEntry {
+    /// 429/5xx/unreachable disallow all for ``DownloaderConfiguration/robotsErrorLifetime`` only.
+    private func loadRobots(_ target: ParsedURL) async throws -> (entry: RobotsEntry, lifetime: Duration) {
         let url = "\(target.scheme)://\(target.host):\(target.port)/robots.txt"
         var spec = makeSpec(url: url, origin: target.origin, request: FetchRequest(url: url))
         spec.maxBodyBytes = configuration.robotsMaxBytes
         spec.truncateAtCap = true
+        let token = configuration.robotsProductToken
+        var lifetime = configuration.robotsCacheLifetime
         let entry: RobotsEntry
         do {
             let response = try await transfer(spec, retry: configuration.retryPolicy)
-            entry = .rules(RobotsTxt(parsing: response.body), note: "")
+            entry = .rules(RobotsTxt(parsing: response.body).compiled(for: token), note: "")
         } catch let error as FetchError {
             switch error.code {
             case .addressBlocked:
@@ -173,13 +176,16 @@ public final class Downloader: Sendable {
             case .shutDown:
                 throw error
             case .httpStatus where (400..<500).contains(error.status ?? 0), .tooManyRedirects:
-                entry = .rules(.allowAll, note: " (unavailable: \(error.reason))")
+                entry = .rules(RobotsTxt.allowAll.compiled(for: token), note: " (unavailable: \(error.reason))")
             default:
-                entry = .rules(.disallowAll, note: " (unreachable: \(error.reason), so everything is disallowed)")
+                entry = .rules(
+                    RobotsTxt.disallowAll.compiled(for: token),
+                    note: " (unreachable: \(error.reason), so everything is disallowed for now)")
+                lifetime = configuration.robotsErrorLifetime
             }
         }
         logger.debug("robots.txt loaded", metadata: ["pixcrawl.origin": "\(target.origin)"])
-        return entry
+        return (entry, lifetime)
     }
 
     // MARK: - Transfers and retries

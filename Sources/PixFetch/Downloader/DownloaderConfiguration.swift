@@ -64,7 +64,8 @@ public struct DownloaderConfiguration: Hashable, Sendable {
     public var retryPolicy: RetryPolicy = RetryPolicy()
     /// Which destination addresses may be connected to.
     public var addressPolicy: AddressPolicy = .publicOnly
-    /// Consult robots.txt (fetched once per `scheme://host:port`) before fetching. On by default; turning it off
+    /// Consult robots.txt (fetched per `scheme://host:port`, cached as ``robotsCacheLifetime`` and
+    /// ``robotsCacheHosts`` say) before fetching. On by default; turning it off
     /// is the operator's explicit decision.
     public var respectRobotsTxt: Bool = true
     /// Reject responses whose `X-Robots-Tag` says `noai`, `noimageai`, `none` or `noindex` for the crawler.
@@ -72,6 +73,12 @@ public struct DownloaderConfiguration: Hashable, Sendable {
     public var respectRobotsTag: Bool = true
     /// The part of a robots.txt that is read; the rest is ignored (RFC 9309 asks for at least 500 KiB).
     public var robotsMaxBytes: Int = 512 * 1024
+    /// The most origins whose robots.txt is kept; the least recently used is dropped beyond that.
+    public var robotsCacheHosts: Int = 10_000
+    /// How long a fetched robots.txt (or a 4xx standing for allow-all) is kept; capped at 24 hours (RFC 9309).
+    public var robotsCacheLifetime: Duration = .seconds(24 * 60 * 60)
+    /// How long a 429, 5xx or unreachable robots.txt counts as disallow-all before it is fetched again.
+    public var robotsErrorLifetime: Duration = .seconds(5 * 60)
     /// Host names pinned to fixed addresses instead of DNS.
     public var hostPins: [HostPin] = []
 

@@ -86,26 +86,52 @@ public struct RobotsTxt: Hashable, Sendable {
         return chosen.flatMap(\.rules)
     }
 
-    /// Whether a crawler may fetch a path.
+    /// The rules for one crawler with their patterns normalised once, ready to judge many paths.
+    public struct CompiledRules: Hashable, Sendable {
+        private struct Compiled: Hashable, Sendable {
+            var allows: Bool
+            var pattern: [UInt8]
+        }
+
+        private let rules: [Compiled]
+
+        init(_ rules: [Rule]) {
+            self.rules = rules.map { Compiled(allows: $0.allows, pattern: RobotsTxt.normalize($0.pattern)) }
+        }
+
+        /// Whether the crawler may fetch a path: the longest matching rule wins, an allow winning a tie.
+        /// - Parameter path: the path and query as sent (`/images/a.jpg?size=large`).
+        public func isAllowed(_ path: String) -> Bool {
+            if path == "/robots.txt" { return true }
+            let target = RobotsTxt.normalize(path.isEmpty ? "/" : path)
+            var best: (length: Int, allows: Bool)?
+            for rule in rules where RobotsTxt.matches(pattern: rule.pattern, path: target) {
+                if let current = best {
+                    if rule.pattern.count > current.length
+                        || (rule.pattern.count == current.length && rule.allows)
+                    {
+                        best = (rule.pattern.count, rule.allows)
+                    }
+                } else {
+                    best = (rule.pattern.count, rule.allows)
+                }
+            }
+            return best?.allows ?? true
+        }
+    }
+
+    /// The rules that apply to a crawler, compiled for judging many paths.
+    /// - Parameter productToken: the crawler's product token, e.g. `PixCrawler`.
+    public func compiled(for productToken: String) -> CompiledRules {
+        CompiledRules(rules(for: productToken))
+    }
+
+    /// Whether a crawler may fetch a path. To judge many paths, compile once with ``compiled(for:)``.
     /// - Parameters:
     ///   - path: the path and query as sent (`/images/a.jpg?size=large`).
     ///   - productToken: the crawler's product token.
     public func isAllowed(_ path: String, for productToken: String) -> Bool {
-        if path == "/robots.txt" { return true }
-        let target = Self.normalize(path.isEmpty ? "/" : path)
-        var best: (length: Int, allows: Bool)?
-        for rule in rules(for: productToken) {
-            let pattern = Self.normalize(rule.pattern)
-            guard Self.matches(pattern: pattern, path: target) else { continue }
-            if let current = best {
-                if pattern.count > current.length || (pattern.count == current.length && rule.allows) {
-                    best = (pattern.count, rule.allows)
-                }
-            } else {
-                best = (pattern.count, rule.allows)
-            }
-        }
-        return best?.allows ?? true
+        compiled(for: productToken).isAllowed(path)
     }
 
     /// `PixCrawler/1.0 (+https://…)` → `pixcrawler`; `*` stays `*`.

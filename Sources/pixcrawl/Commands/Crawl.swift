@@ -26,10 +26,16 @@ func makeSourceFactory(downloader: Downloader, lists: (any ListObjectStore)? = n
     return { spec in try registry.source(for: spec) }
 }
 
-/// Networks a crawl of these sources needs besides `--allow-network`: the offline demo serves its images
-/// from its own server on 127.0.0.1.
-func networksRequired(bySources sources: [String]) -> [String] {
-    sources.contains { (try? SourceSpec(parsing: $0)) == .demo } ? DemoSource.requiredAllowedNetworks : []
+/// Networks the chunks of some of these sources need besides `--allow-network`, by source specification as
+/// stored on chunks: the offline demo serves its images from its own server on 127.0.0.1, and only its chunks
+/// may reach it.
+func networksRequired(bySources sources: [String]) -> [String: [String]] {
+    var required: [String: [String]] = [:]
+    for spec in sources.map({ $0.trimmingCharacters(in: .whitespaces) })
+    where (try? SourceSpec(parsing: spec)) == .demo {
+        required[spec] = DemoSource.requiredAllowedNetworks
+    }
+    return required
 }
 
 // MARK: - crawl
@@ -162,7 +168,7 @@ extension PixCrawl {
                 var jobSources = sources.isEmpty ? ["openverse"] : sources
                 if let resume, let resumed = try await crawlStore.job(id: resume) { jobSources = resumed.sources }
                 let runtime = try self.runtime.makeRuntime(
-                    store: crawlStore, workers: workers, extraNetworks: networksRequired(bySources: jobSources),
+                    store: crawlStore, workers: workers, sourceNetworks: networksRequired(bySources: jobSources),
                     logger: logger)
                 do {
                     try await crawl(crawlStore, runtime: runtime, logger: logger)

@@ -137,15 +137,21 @@ struct RuntimeOptions: ParsableArguments {
     }
 
     /// The runtime shared by this process's workers.
-    func makeRuntime(store: SQLCrawlStore, workers: Int, extraNetworks: [String] = [], logger: Logger) throws
-        -> CrawlRuntime
-    {
-        let downloader = try makeDownloader(
-            store: store, workers: workers, extraNetworks: extraNetworks, logger: logger)
+    /// - Parameter sourceNetworks: ranges the chunks of a source specification may reach besides
+    ///   `--allow-network` (the offline demo's loopback server); each such source gets its own downloader, the
+    ///   others keep the shared one.
+    func makeRuntime(
+        store: SQLCrawlStore, workers: Int, sourceNetworks: [String: [String]] = [:], logger: Logger
+    ) throws -> CrawlRuntime {
+        let downloader = try makeDownloader(store: store, workers: workers, logger: logger)
+        let sourceDownloaders = try sourceNetworks.mapValues { networks in
+            try makeDownloader(store: store, workers: workers, extraNetworks: networks, logger: logger)
+        }
         let sources = SourceResolver(
             makeSourceFactory(downloader: downloader, lists: try storage().listStore(), logger: logger))
         let runtime = CrawlRuntime(
             store: store, blobs: try storage().blobStore(logger: logger), sources: sources, downloader: downloader,
+            sourceDownloaders: sourceDownloaders,
             processing: ChunkProcessorConfiguration(
                 concurrency: concurrency, lease: lease.duration, retryBackoffBase: retryBackoff.duration),
             notify: !noNotify, validationThreads: min(4, max(1, ProcessInfo.processInfo.activeProcessorCount)),

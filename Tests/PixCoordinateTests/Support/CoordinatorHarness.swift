@@ -167,7 +167,7 @@ struct CoordinatorHarness {
 
     static func make(
         _ backend: Backend, notify: Bool = true, concurrency: Int = 4, lease: Duration = .seconds(5),
-        store given: SQLCrawlStore? = nil
+        store given: SQLCrawlStore? = nil, loopbackOnlyFor loopbackSources: [String]? = nil
     ) async throws -> CoordinatorHarness {
         let store: SQLCrawlStore
         if let given { store = given } else { store = try await TestStores.make(backend) }
@@ -180,10 +180,19 @@ struct CoordinatorHarness {
         let blobRoot = FileManager.default.temporaryDirectory.appendingPathComponent(
             "pixcrawl-blobs-\(UUID().uuidString.prefix(8))", isDirectory: true)
         let sources = TestSources()
-        let downloader = try Downloader(configuration: downloaderConfiguration(), logger: logger)
+        // With `loopbackOnlyFor`, 127.0.0.1 is reachable for the chunks of those sources only.
+        var sharedConfiguration = downloaderConfiguration()
+        var sourceDownloaders: [String: Downloader] = [:]
+        if let loopbackSources {
+            sharedConfiguration.addressPolicy = .publicOnly
+            for spec in loopbackSources {
+                sourceDownloaders[spec] = try Downloader(configuration: downloaderConfiguration(), logger: logger)
+            }
+        }
+        let downloader = try Downloader(configuration: sharedConfiguration, logger: logger)
         let runtime = CrawlRuntime(
             store: store, blobs: LocalBlobStore(root: blobRoot), sources: SourceResolver { try sources.source($0) },
-            downloader: downloader,
+            downloader: downloader, sourceDownloaders: sourceDownloaders,
             processing: ChunkProcessorConfiguration(
                 concurrency: concurrency, lease: lease, retryBackoffBase: .milliseconds(20),
                 retryBackoffMax: .milliseconds(200)),
