@@ -1,15 +1,16 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Crypto
 import Foundation
 import Logging
 import PixBlob
 import PixCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A ``BlobStore`` in an S3 bucket: objects at `<prefix>/images/ab/cd/<sha256>.<ext>`, storage URLs
 /// `s3://bucket/<prefix>/images/ab/cd/<sha256>.<ext>`.

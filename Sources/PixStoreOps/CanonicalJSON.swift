@@ -1,6 +1,7 @@
 import PixCore
 import PixSQL
 import PixStore
+
 /// Re-serialises a JSON document canonically, so SQLite's stored text and PostgreSQL's `jsonb` output of
 /// one value render identically: no insignificant whitespace, object keys sorted bytewise (the last of
 /// duplicate keys wins, as in `jsonb`), strings with minimal escapes, numbers by value (`1.0`, `1` and

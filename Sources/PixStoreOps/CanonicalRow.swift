@@ -1,6 +1,7 @@
 import PixCore
 import PixSQL
 import PixStore
+
 /// Renders a row the same way from either engine, for checksums: booleans as `t`/`f`, timestamps in UTC
 /// milliseconds, JSON re-serialised canonically, UUIDs lowercase, `CHAR(n)` without its padding, numbers
 /// by value, and NULL as a marker no value can produce. Values that cannot be read as their column's kind

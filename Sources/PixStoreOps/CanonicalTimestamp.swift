@@ -1,6 +1,7 @@
 import PixCore
 import PixSQL
 import PixStore
+
 /// Timestamps reduced to UTC milliseconds with integer arithmetic, so SQLite's ISO text
 /// (`2026-11-23T11:36:12.123Z`) and PostgreSQL's output (`2026-11-23 11:36:12.123456+00`) of one instant
 /// render identically.

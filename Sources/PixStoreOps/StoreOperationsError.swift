@@ -1,6 +1,7 @@
 import PixCore
 import PixSQL
 import PixStore
+
 /// An error from a store operation (migrate-store, verification, retention, backup, stats) with a
 /// description a person can act on. Never carries a password or a full connection string.
 public struct StoreOperationsError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import PixCore
 import PixSQL
 import PixStore
+
 /// The one place that lists PixCrawler's tables for whole-store operations (migrate-store, verification).
 ///
 /// Columns are discovered from each engine's catalog; the table list is kept here, in foreign-key order,

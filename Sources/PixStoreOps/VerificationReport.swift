@@ -1,6 +1,7 @@
 import PixCore
 import PixSQL
 import PixStore
+
 /// How one table compares between the source and the target store.
 public struct TableVerification: Sendable, Hashable, Codable {
     /// The table.

@@ -2,8 +2,8 @@ import Foundation
 import PixBlob
 import PixCoordinate
 import PixCore
-import PixFetch
 import PixDemo
+import PixFetch
 import PixFixtures
 import PixS3
 import PixSources

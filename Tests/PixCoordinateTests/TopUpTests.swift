@@ -16,7 +16,8 @@ struct TopUpTests {
         let project = try await store.createProject(NewProject(name: "race", userID: profile.id))
         for round in 0..<5 {
             let job = try await store.createJob(
-                NewCrawlJob(projectID: project.id, name: "race \(round)", keywords: ["fox"], maxImages: 100,
+                NewCrawlJob(
+                    projectID: project.id, name: "race \(round)", keywords: ["fox"], maxImages: 100,
                     sources: ["s"], chunkSize: 10, overFetch: 1),
                 chunks: [
                     NewChunk(keyword: "fox", source: "s", rangeStart: 0, rangeEnd: 10),
@@ -74,15 +75,24 @@ struct TopUpTests {
         #expect(topUp.shortfall == nil)
 
         // Quota met: nothing to do.
-        #expect(planner.topUp(snapshot(valid: 21, sources: [.init(source: "deep", nextPosition: 31, candidatesDone: 31,
-            exhausted: false)])) == .none)
+        #expect(
+            planner.topUp(
+                snapshot(
+                    valid: 21,
+                    sources: [
+                        .init(
+                            source: "deep", nextPosition: 31, candidatesDone: 31,
+                            exhausted: false)
+                    ])) == .none)
 
         // Only the shallow source has room, up to its depth of 25.
         let capped = planner.topUp(
-            snapshot(valid: 10, sources: [
-                .init(source: "shallow", nextPosition: 20, candidatesDone: 20, exhausted: false),
-                .init(source: "deep", nextPosition: 20, candidatesDone: 20, exhausted: true),
-            ]))
+            snapshot(
+                valid: 10,
+                sources: [
+                    .init(source: "shallow", nextPosition: 20, candidatesDone: 20, exhausted: false),
+                    .init(source: "deep", nextPosition: 20, candidatesDone: 20, exhausted: true),
+                ]))
         #expect(capped.chunks.map(\.source) == ["shallow"])
         #expect(capped.chunks.map(\.rangeStart) == [20] && capped.chunks.map(\.rangeEnd) == [25])
 

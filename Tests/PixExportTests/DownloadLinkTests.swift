@@ -33,7 +33,8 @@ struct DownloadLinkTests {
         #expect(export.expiresAt == link.record.expiresAt, "expires_at reflects the newest record")
     }
 
-    @Test("a live token downloads a verified copy and counts; an expired one is refused as expired",
+    @Test(
+        "a live token downloads a verified copy and counts; an expired one is refused as expired",
         arguments: Backend.allCases)
     func liveAndExpiredTokens(backend: Backend) async throws {
         let fixture = try await ExportJobFixture(backend)
@@ -72,7 +73,8 @@ struct DownloadLinkTests {
         #expect(unknown?.code == .unknownToken)
     }
 
-    @Test("download verification catches a corrupted or truncated archive and leaves no copy",
+    @Test(
+        "download verification catches a corrupted or truncated archive and leaves no copy",
         arguments: Backend.allCases)
     func corruptedArchive(backend: Backend) async throws {
         let fixture = try await ExportJobFixture(backend)
@@ -104,7 +106,8 @@ struct DownloadLinkTests {
         #expect(relink?.code == .archiveMissing, "no fresh link for an archive whose size changed")
     }
 
-    @Test("gc deletes an archive whose links all expired and keeps any archive with a live link",
+    @Test(
+        "gc deletes an archive whose links all expired and keeps any archive with a live link",
         arguments: Backend.allCases)
     func garbageCollection(backend: Backend) async throws {
         let fixture = try await ExportJobFixture(backend)

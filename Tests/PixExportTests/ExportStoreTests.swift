@@ -12,7 +12,8 @@ struct ExportStoreTests {
             NewExportJob(crawlJobID: fixture.job.id, format: format, optionsJSON: #"{"seed":5}"#))
     }
 
-    @Test("an export is claimed by one process at a time; progress and completion need the lease token",
+    @Test(
+        "an export is claimed by one process at a time; progress and completion need the lease token",
         arguments: Backend.allCases)
     func claimAndLease(backend: Backend) async throws {
         let fixture = try await ExportJobFixture(backend)
@@ -30,9 +31,12 @@ struct ExportStoreTests {
         #expect(try await store.claimExport(workerID: "b", lease: .seconds(60), exportID: queued.id) == nil)
 
         let progress = ExportProgress(totalImages: 10, exportedImages: 4, percent: 40)
-        #expect(try await store.updateExportProgress(exportID: queued.id, token: "wrong", lease: .seconds(60), progress: progress) == false)
-        #expect(try await store.updateExportProgress(
-            exportID: queued.id, token: claimed.leaseToken, lease: .seconds(60), progress: progress))
+        #expect(
+            try await store.updateExportProgress(exportID: queued.id, token: "wrong", lease: .seconds(60), progress: progress)
+                == false)
+        #expect(
+            try await store.updateExportProgress(
+                exportID: queued.id, token: claimed.leaseToken, lease: .seconds(60), progress: progress))
         let running = try #require(try await store.export(id: queued.id))
         #expect((running.progress, running.exportedImages, running.totalImages) == (40, 4, 10))
 
@@ -55,7 +59,8 @@ struct ExportStoreTests {
         #expect(try await store.failExport(exportID: queued.id, token: claimed.leaseToken, message: "late") == false)
     }
 
-    @Test("an expired lease is taken over, the old holder is locked out, and the last attempt fails",
+    @Test(
+        "an expired lease is taken over, the old holder is locked out, and the last attempt fails",
         arguments: Backend.allCases)
     func takeover(backend: Backend) async throws {
         let fixture = try await ExportJobFixture(backend)
@@ -66,8 +71,9 @@ struct ExportStoreTests {
         #expect(second.export.attempts == 2)
         #expect(second.leaseToken != first.leaseToken)
         let progress = ExportProgress(totalImages: 1, exportedImages: 0, percent: 0)
-        #expect(try await store.updateExportProgress(
-            exportID: queued.id, token: first.leaseToken, lease: .seconds(60), progress: progress) == false)
+        #expect(
+            try await store.updateExportProgress(
+                exportID: queued.id, token: first.leaseToken, lease: .seconds(60), progress: progress) == false)
         let third = try #require(try await store.claimExport(workerID: "c", lease: .seconds(-1), exportID: nil))
         #expect(third.export.attempts == 3)
         #expect(try await store.claimExport(workerID: "d", lease: .seconds(60), exportID: nil) == nil)

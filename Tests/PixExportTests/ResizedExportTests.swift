@@ -1,7 +1,7 @@
 import Foundation
 import PixCore
-import PixExport
 import PixDemo
+import PixExport
 import PixFixtures
 import PixStore
 import PixTestSupport

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Minimal blocking client used to test the fixture server below HTTP libraries. Loopback only.

@@ -34,24 +34,46 @@ struct BadInputTests {
             Case(name: "malformed JSON", body: Array("{\"keywords\": [".utf8), status: 400, error: "malformed_json", field: nil),
             Case(name: "not an object", body: Array("[1, 2]".utf8), status: 400, error: "malformed_json", field: nil),
             Case(name: "empty body", body: [], status: 400, error: "malformed_json", field: nil),
-            Case(name: "keywords not an array", body: job(["keywords": "red fox"]), status: 400, error: "invalid_type", field: "keywords"),
-            Case(name: "max_images a string", body: job(["max_images": "ten"]), status: 400, error: "invalid_type", field: "max_images"),
-            Case(name: "keyword a number", body: job(["keywords": ["fox", 7]]), status: 400, error: "invalid_type", field: "keywords[1]"),
+            Case(
+                name: "keywords not an array", body: job(["keywords": "red fox"]), status: 400, error: "invalid_type",
+                field: "keywords"),
+            Case(
+                name: "max_images a string", body: job(["max_images": "ten"]), status: 400, error: "invalid_type",
+                field: "max_images"),
+            Case(
+                name: "keyword a number", body: job(["keywords": ["fox", 7]]), status: 400, error: "invalid_type",
+                field: "keywords[1]"),
             Case(
                 name: "rules.min_width a string", body: job(["rules": ["min_width": "wide"]]), status: 400,
                 error: "invalid_type", field: "rules.min_width"),
-            Case(name: "keywords missing", body: job([:], removing: ["keywords"]), status: 422, error: "validation_failed", field: "keywords"),
-            Case(name: "max_images null", body: job(["max_images": NSNull()]), status: 422, error: "validation_failed", field: "max_images"),
-            Case(name: "empty keywords", body: job(["keywords": [String]()]), status: 422, error: "validation_failed", field: "keywords"),
-            Case(name: "blank keyword", body: job(["keywords": ["fox", "  "]]), status: 422, error: "validation_failed", field: "keywords[1]"),
-            Case(name: "max_images 0", body: job(["max_images": 0]), status: 422, error: "validation_failed", field: "max_images"),
-            Case(name: "max_images too large", body: job(["max_images": 1_000_001]), status: 422, error: "validation_failed", field: "max_images"),
-            Case(name: "unknown source", body: job(["sources": ["demo", "flickr"]]), status: 422, error: "validation_failed", field: "sources[1]"),
-            Case(name: "URL list over the API", body: job(["sources": ["urls:/etc/passwd"]]), status: 422, error: "validation_failed", field: "sources[0]"),
+            Case(
+                name: "keywords missing", body: job([:], removing: ["keywords"]), status: 422, error: "validation_failed",
+                field: "keywords"),
+            Case(
+                name: "max_images null", body: job(["max_images": NSNull()]), status: 422, error: "validation_failed",
+                field: "max_images"),
+            Case(
+                name: "empty keywords", body: job(["keywords": [String]()]), status: 422, error: "validation_failed",
+                field: "keywords"),
+            Case(
+                name: "blank keyword", body: job(["keywords": ["fox", "  "]]), status: 422, error: "validation_failed",
+                field: "keywords[1]"),
+            Case(
+                name: "max_images 0", body: job(["max_images": 0]), status: 422, error: "validation_failed", field: "max_images"),
+            Case(
+                name: "max_images too large", body: job(["max_images": 1_000_001]), status: 422, error: "validation_failed",
+                field: "max_images"),
+            Case(
+                name: "unknown source", body: job(["sources": ["demo", "flickr"]]), status: 422, error: "validation_failed",
+                field: "sources[1]"),
+            Case(
+                name: "URL list over the API", body: job(["sources": ["urls:/etc/passwd"]]), status: 422,
+                error: "validation_failed", field: "sources[0]"),
             Case(
                 name: "unknown image format", body: job(["rules": ["formats": ["jpeg", "bmpx"]]]), status: 422,
                 error: "validation_failed", field: "rules.formats[1]"),
-            Case(name: "chunk_size 0", body: job(["chunk_size": 0]), status: 422, error: "validation_failed", field: "chunk_size"),
+            Case(
+                name: "chunk_size 0", body: job(["chunk_size": 0]), status: 422, error: "validation_failed", field: "chunk_size"),
             Case(
                 name: "too many chunks", body: job(["max_images": 1_000_000, "chunk_size": 1]), status: 422,
                 error: "validation_failed", field: "chunk_size"),
@@ -93,7 +115,8 @@ struct BadInputTests {
             let jobID = try await server.submitJob(as: alice, projectID: projectID)
 
             func check(
-                _ response: HTTPResult, _ status: Int, _ error: String, _ field: String?, sourceLocation: SourceLocation = #_sourceLocation
+                _ response: HTTPResult, _ status: Int, _ error: String, _ field: String?,
+                sourceLocation: SourceLocation = #_sourceLocation
             ) {
                 #expect(response.status == status, "\(response.text)", sourceLocation: sourceLocation)
                 #expect(response.json["error"] as? String == error, "\(response.text)", sourceLocation: sourceLocation)
@@ -105,7 +128,9 @@ struct BadInputTests {
             check(
                 try await server.patch("/v1/projects/\(projectID)", as: alice, json: ["status": "frozen"]), 422,
                 "validation_failed", "status")
-            check(try await server.patch("/v1/projects/\(projectID)", as: alice, json: [:] as [String: Any]), 422, "validation_failed", nil)
+            check(
+                try await server.patch("/v1/projects/\(projectID)", as: alice, json: [:] as [String: Any]), 422,
+                "validation_failed", nil)
             check(
                 try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "rar"]), 422,
                 "validation_failed", "format")

@@ -15,7 +15,8 @@ struct CrossTenantTests {
             let projectID = try await server.createProject(as: alice)
             let jobID = try await server.submitJob(as: alice, projectID: projectID)
             try await server.insertImages(jobID: jobID, count: 2)
-            let imageID = try #require(try await server.store.images(jobID: jobID, validOnly: false, afterID: 0, limit: 1).first?.id)
+            let imageID = try #require(
+                try await server.store.images(jobID: jobID, validOnly: false, afterID: 0, limit: 1).first?.id)
             let export = try await server.post("/v1/jobs/\(jobID)/exports", as: alice, json: ["format": "tar"])
             let exportID = try #require(export.json["id"] as? Int)
             let aliceTokenID = try #require(try await server.store.listAPITokens(profileID: alice.profile.id).first?.id)

@@ -28,11 +28,12 @@ struct MetricsTests {
             let claimed = try #require(try await server.store.claimChunk(workerID: "w", lease: .seconds(60), jobID: running))
             _ = try await server.store.commitProgress(
                 chunkID: claimed.chunk.id, token: claimed.leaseToken, lease: .seconds(60),
-                progress: ChunkProgress(errors: [
-                    NewErrorLog(jobID: running, category: .decode, message: "bad"),
-                    NewErrorLog(jobID: running, category: .tooLarge, message: "big"),
-                    NewErrorLog(jobID: running, category: .tooLarge, message: "big"),
-                ], downloaded: 3, checkpoint: ChunkCheckpoint(candidatesDone: 3)))
+                progress: ChunkProgress(
+                    errors: [
+                        NewErrorLog(jobID: running, category: .decode, message: "bad"),
+                        NewErrorLog(jobID: running, category: .tooLarge, message: "big"),
+                        NewErrorLog(jobID: running, category: .tooLarge, message: "big"),
+                    ], downloaded: 3, checkpoint: ChunkCheckpoint(candidatesDone: 3)))
             try await server.insertImages(jobID: running, count: 4)
             try await server.store.registerWorker(id: "w", hostname: "h", pid: 1, version: "t")
 

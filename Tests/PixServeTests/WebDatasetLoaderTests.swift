@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 import PixBlob
 import PixCore
-import PixExport
 import PixDemo
+import PixExport
 import PixFixtures
 import PixServe
 import PixStore

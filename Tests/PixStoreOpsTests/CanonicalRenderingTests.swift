@@ -1,7 +1,7 @@
 import Foundation
+import PixStore
 import Testing
 
-import PixStore
 @testable import PixStoreOps
 
 @Suite("canonical rendering and time spans")

@@ -1,10 +1,10 @@
 import Foundation
 import PixCore
+import PixStore
 import PixTestSupport
 import Synchronization
 import Testing
 
-import PixStore
 @testable import PixStoreOps
 
 @Suite("retention")

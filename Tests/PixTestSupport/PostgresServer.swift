@@ -38,7 +38,8 @@ public final class PostgresServer: @unchecked Sendable {
         try TestPostgres.run(
             [initdb, "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], asPostgres: true)
         port = try TestPostgres.freePort()
-        options = "-p \(port) -k \(socket) -c listen_addresses=127.0.0.1 -c fsync=off "
+        options =
+            "-p \(port) -k \(socket) -c listen_addresses=127.0.0.1 -c fsync=off "
             + "-c synchronous_commit=off -c full_page_writes=off -c max_connections=\(maxConnections)"
         url = "postgres://postgres@127.0.0.1:\(port)/postgres"
         try pgControl(["-o", options, "-l", base.appendingPathComponent("log").path, "-w", "start"])
@@ -76,7 +77,9 @@ public final class PostgresServer: @unchecked Sendable {
     public func psql(_ sql: String, database: String = "postgres") throws -> String {
         let psql = try TestPostgres.findBinary("psql")
         return try TestPostgres.run(
-            [psql, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres",
-             "-d", database, "-c", sql], asPostgres: false)
+            [
+                psql, "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres",
+                "-d", database, "-c", sql,
+            ], asPostgres: false)
     }
 }

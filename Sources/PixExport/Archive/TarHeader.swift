@@ -85,8 +85,7 @@ enum TarHeader {
         return out
     }
 
-    private static func ustarBlock(name: [UInt8], prefix: [UInt8], size: UInt64, mtime: UInt64, type: UInt8) -> [UInt8]
-    {
+    private static func ustarBlock(name: [UInt8], prefix: [UInt8], size: UInt64, mtime: UInt64, type: UInt8) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: blockSize)
         put(name, into: &block, at: 0, width: 100)
         putOctal(0o644, into: &block, at: 100, width: 8)  // mode

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// A dedicated OS thread, outside Swift's cooperative pool, for work that blocks (libcurl's poll loop).

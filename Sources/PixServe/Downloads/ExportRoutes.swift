@@ -55,7 +55,8 @@ extension PixServer {
             let export = try await ownedExport(try Self.pathID(context, "export"), caller: caller)
             var hours = 168
             if request.headers[.contentLength].flatMap(Int.init) ?? 0 > 0 {
-                hours = try await APIJSON.decode(LinkRequest.self, from: request, limit: configuration.maxBodyBytes)
+                hours =
+                    try await APIJSON.decode(LinkRequest.self, from: request, limit: configuration.maxBodyBytes)
                     .expiresInHours ?? 168
             }
             guard (1...720).contains(hours) else {

@@ -131,7 +131,9 @@ public enum APICatalog {
                 413: json("Larger than --max-list-bytes", "Error"),
                 501: json("No list storage on this server", "Error"),
             ]),
-        op("GET", "/v1/lists", "The caller's URL lists, newest first", tag: "lists", query: paging, [200: json("A page", "Page")]),
+        op(
+            "GET", "/v1/lists", "The caller's URL lists, newest first", tag: "lists", query: paging, [200: json("A page", "Page")]
+        ),
         op("GET", "/v1/lists/{id}", "One URL list of the caller's", tag: "lists", [200: json("URL list", "URLList")]),
         op("GET", "/v1/jobs/{id}", "A job with counters and per-keyword progress", tag: "jobs", [200: json("Job", "Job")]),
         op(

@@ -43,7 +43,8 @@ extension PixServer {
         api.get("activity") { request, context in
             let caller = try context.requireCaller()
             let limit = try Self.intQuery(request, "limit", default: 50, range: 1...500)
-            return JSONResponse(value: Page(items: try await store.activity(userID: caller.profile.id, limit: limit), limit: limit))
+            return JSONResponse(
+                value: Page(items: try await store.activity(userID: caller.profile.id, limit: limit), limit: limit))
         }
         api.get("workers") { _, context in
             let caller = try context.requireCaller()

@@ -43,7 +43,8 @@ struct JobRequest: Decodable, Sendable {
         let defaults = JobSubmission(projectID: projectID, keywords: keywords, maxImages: maxImages, sources: [])
         return JobSubmission(
             projectID: projectID, name: name, keywords: keywords, maxImages: maxImages,
-            sources: try Self.listSources(sources ?? ["openverse"], columns: listColumns()), rules: try rules?.applied(to: ValidationRules()) ?? ValidationRules(),
+            sources: try Self.listSources(sources ?? ["openverse"], columns: listColumns()),
+            rules: try rules?.applied(to: ValidationRules()) ?? ValidationRules(),
             chunkSize: chunkSize ?? defaults.chunkSize, overFetch: overFetch ?? defaults.overFetch,
             priority: priority ?? defaults.priority)
     }

@@ -22,7 +22,8 @@ extension PixServer {
         router.get("readyz") { _, _ in
             let report = await readiness.check()
             return JSONResponse(
-                value: ReadinessView(status: report.isReady ? "ready" : "not_ready", checks: report.checks, problems: report.problems),
+                value: ReadinessView(
+                    status: report.isReady ? "ready" : "not_ready", checks: report.checks, problems: report.problems),
                 status: report.isReady ? .ok : .serviceUnavailable)
         }
         router.get("metrics") { _, _ in

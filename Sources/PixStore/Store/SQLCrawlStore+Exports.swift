@@ -154,14 +154,15 @@ extension SQLCrawlStore: ExportStore {
         let leaseSeconds = Self.seconds(lease)
         return try await database.transaction { connection in
             let dialect = connection.dialect
-            return !(try connection.query(
-                """
-                UPDATE export_jobs SET progress = $3, total_images = $4, exported_images = $5,
-                    lease_expires_at = \(dialect.nowPlus(seconds: 6)), updated_at = \(dialect.now)
-                WHERE id = $1 AND status = 'running' AND lease_token = $2 RETURNING id
-                """, .int(exportID), .text(token), .int(progress.percent), .int(progress.totalImages),
-                .int(progress.exportedImages), .double(leaseSeconds)
-            ).isEmpty)
+            return
+                !(try connection.query(
+                    """
+                    UPDATE export_jobs SET progress = $3, total_images = $4, exported_images = $5,
+                        lease_expires_at = \(dialect.nowPlus(seconds: 6)), updated_at = \(dialect.now)
+                    WHERE id = $1 AND status = 'running' AND lease_token = $2 RETURNING id
+                    """, .int(exportID), .text(token), .int(progress.percent), .int(progress.totalImages),
+                    .int(progress.exportedImages), .double(leaseSeconds)
+                ).isEmpty)
         }
     }
 
@@ -198,13 +199,14 @@ extension SQLCrawlStore: ExportStore {
     public func failExport(exportID: Int64, token: String, message: String) async throws -> Bool {
         try await database.transaction { connection in
             let dialect = connection.dialect
-            return !(try connection.query(
-                """
-                UPDATE export_jobs SET status = 'failed', error_message = $3, lease_owner = NULL, lease_token = NULL,
-                    lease_expires_at = NULL, completed_at = \(dialect.now), updated_at = \(dialect.now)
-                WHERE id = $1 AND status = 'running' AND lease_token = $2 RETURNING id
-                """, .int(exportID), .text(token), .text(String(message.prefix(4000)))
-            ).isEmpty)
+            return
+                !(try connection.query(
+                    """
+                    UPDATE export_jobs SET status = 'failed', error_message = $3, lease_owner = NULL, lease_token = NULL,
+                        lease_expires_at = NULL, completed_at = \(dialect.now), updated_at = \(dialect.now)
+                    WHERE id = $1 AND status = 'running' AND lease_token = $2 RETURNING id
+                    """, .int(exportID), .text(token), .text(String(message.prefix(4000)))
+                ).isEmpty)
         }
     }
 
@@ -212,14 +214,15 @@ extension SQLCrawlStore: ExportStore {
     public func releaseExport(exportID: Int64, token: String) async throws -> Bool {
         try await database.transaction { connection in
             let dialect = connection.dialect
-            return !(try connection.query(
-                """
-                UPDATE export_jobs SET status = 'pending', lease_owner = NULL, lease_token = NULL,
-                    lease_expires_at = NULL, progress = 0, exported_images = 0,
-                    attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = \(dialect.now)
-                WHERE id = $1 AND status = 'running' AND lease_token = $2 RETURNING id
-                """, .int(exportID), .text(token)
-            ).isEmpty)
+            return
+                !(try connection.query(
+                    """
+                    UPDATE export_jobs SET status = 'pending', lease_owner = NULL, lease_token = NULL,
+                        lease_expires_at = NULL, progress = 0, exported_images = 0,
+                        attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = \(dialect.now)
+                    WHERE id = $1 AND status = 'running' AND lease_token = $2 RETURNING id
+                    """, .int(exportID), .text(token)
+                ).isEmpty)
         }
     }
 

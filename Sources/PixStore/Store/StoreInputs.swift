@@ -69,8 +69,7 @@ public struct NewChunk: Sendable, Hashable {
     public var maxAttempts: Int
     public var priority: Int
 
-    public init(keyword: String, source: String, rangeStart: Int, rangeEnd: Int, maxAttempts: Int = 3, priority: Int = 0)
-    {
+    public init(keyword: String, source: String, rangeStart: Int, rangeEnd: Int, maxAttempts: Int = 3, priority: Int = 0) {
         self.keyword = keyword
         self.source = source
         self.rangeStart = rangeStart
@@ -190,8 +189,7 @@ public struct ChunkProgress: Sendable, Hashable {
     public var downloaded: Int
     public var checkpoint: ChunkCheckpoint
 
-    public init(images: [NewImage] = [], errors: [NewErrorLog] = [], downloaded: Int = 0, checkpoint: ChunkCheckpoint)
-    {
+    public init(images: [NewImage] = [], errors: [NewErrorLog] = [], downloaded: Int = 0, checkpoint: ChunkCheckpoint) {
         self.images = images
         self.errors = errors
         self.downloaded = downloaded

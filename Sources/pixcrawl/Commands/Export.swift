@@ -234,7 +234,8 @@ extension PixCrawl.Export {
                     print("job \(job) has no exports yet; start one with `pixcrawl export \(job) --format zip`")
                     return
                 }
-                print("EXPORT  STATUS     FORMAT      PROGRESS  IMAGES         SIZE        EXPIRES                   FILE / ERROR")
+                print(
+                    "EXPORT  STATUS     FORMAT      PROGRESS  IMAGES         SIZE        EXPIRES                   FILE / ERROR")
                 for export in exports {
                     let images = "\(export.exportedImages)/\(export.totalImages)"
                     let size = export.fileSize.map(formatBytes) ?? "-"

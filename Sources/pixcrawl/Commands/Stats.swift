@@ -102,7 +102,9 @@ extension PixCrawl {
                 print("\ntop failing hosts:")
                 let width = report.topFailingHosts.map(\.host.count).max() ?? 0
                 for host in report.topFailingHosts {
-                    print("  " + host.host.padding(toLength: width, withPad: " ", startingAt: 0) + String(format: "  %8d", host.errors))
+                    print(
+                        "  " + host.host.padding(toLength: width, withPad: " ", startingAt: 0)
+                            + String(format: "  %8d", host.errors))
                 }
             }
         }

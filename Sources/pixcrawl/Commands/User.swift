@@ -62,7 +62,9 @@ extension PixCrawl {
                         return
                     }
                     for profile in profiles {
-                        print("\(profile.id.uuidString.lowercased())  \(profile.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(profile.email)")
+                        print(
+                            "\(profile.id.uuidString.lowercased())  \(profile.role.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(profile.email)"
+                        )
                     }
                 }
             }
