@@ -22,27 +22,27 @@ struct CLITests {
         let environment = [
             "PIXCRAWL_DATABASE_URL": database, "PIXCRAWL_MIGRATIONS_DIR": TestStores.migrationsDirectory.path,
         ]
-        #expect(try TestProcess.pixcrawl(["migrate"], environment: environment).status == 0)
+        #expect(try await Self.pixcrawl(["migrate"], environment: environment).status == 0)
 
-        let created = try TestProcess.pixcrawl(
+        let created = try await Self.pixcrawl(
             ["user", "create", "--email", "Ada@Example.com", "--role", "admin"], environment: environment)
         #expect(created.status == 0, "\(created.stderr)")
         let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(APITokenGenerator.isWellFormed(token), "stdout is exactly the token: \(created.stdout)")
         #expect(created.stderr.contains("shown once"))
 
-        let duplicate = try TestProcess.pixcrawl(["user", "create", "--email", "ada@example.com"], environment: environment)
+        let duplicate = try await Self.pixcrawl(["user", "create", "--email", "ada@example.com"], environment: environment)
         #expect(duplicate.status != 0)
         #expect(duplicate.stderr.split(separator: "\n").count == 1, "one line: \(duplicate.stderr)")
 
-        let second = try TestProcess.pixcrawl(
+        let second = try await Self.pixcrawl(
             ["token", "create", "--email", "ada@example.com", "--name", "ci"], environment: environment)
         #expect(second.status == 0, "\(second.stderr)")
         let secondToken = second.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(APITokenGenerator.isWellFormed(secondToken))
         #expect(secondToken != token)
 
-        let list = try TestProcess.pixcrawl(["token", "list", "--email", "ada@example.com"], environment: environment)
+        let list = try await Self.pixcrawl(["token", "list", "--email", "ada@example.com"], environment: environment)
         #expect(list.status == 0)
         #expect(list.stdout.contains(String(token.prefix(12))))
         #expect(!list.stdout.contains(token) && !list.stdout.contains(secondToken), "secrets never listed")
@@ -55,11 +55,11 @@ struct CLITests {
         let tokens = try await store.listAPITokens(profileID: profile.id)
         let ciToken = try #require(tokens.first { $0.name == "ci" })
 
-        let revoke = try TestProcess.pixcrawl(
+        let revoke = try await Self.pixcrawl(
             ["token", "revoke", "--email", "ada@example.com", "\(ciToken.id)"], environment: environment)
         #expect(revoke.status == 0, "\(revoke.stderr)")
         #expect(try await store.authenticate(tokenHash: APITokenGenerator.hash(secondToken)) == nil)
-        let again = try TestProcess.pixcrawl(
+        let again = try await Self.pixcrawl(
             ["token", "revoke", "--email", "ada@example.com", "\(ciToken.id)"], environment: environment)
         #expect(again.status != 0)
         let activity = try await store.activity(userID: profile.id, limit: 10).map(\.action)
@@ -117,8 +117,8 @@ struct CLITests {
         let environment = [
             "PIXCRAWL_DATABASE_URL": database, "PIXCRAWL_MIGRATIONS_DIR": TestStores.migrationsDirectory.path,
         ]
-        #expect(try TestProcess.pixcrawl(["migrate"], environment: environment).status == 0)
-        let token = try TestProcess.pixcrawl(["user", "create", "--email", "op@example.com"], environment: environment)
+        #expect(try await Self.pixcrawl(["migrate"], environment: environment).status == 0)
+        let token = try await Self.pixcrawl(["user", "create", "--email", "op@example.com"], environment: environment)
             .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
 
         let log = directory.appendingPathComponent("serve.log")

@@ -88,7 +88,9 @@ struct DownloadTests {
                 URLComponents(string: target)?.queryItems?.first { $0.name == "X-Amz-Expires" }?.value.flatMap(Int.init))
             #expect((7_190...7_200).contains(expires), "the presigned URL expires with the link (\(expires) s)")
             #expect(!target.contains(token))
-            let fetched = try TestProcess.run(["curl", "-sS", "-f", "-o", "/dev/null", "-w", "%{size_download}", target])
+            let fetched = try await TestProcess.runDetached([
+                "curl", "-sS", "-f", "-o", "/dev/null", "-w", "%{size_download}", target,
+            ])
             #expect(fetched.status == 0, "\(fetched.stderr)")
             #expect(Int64(fetched.stdout) == record.fileSize, "the presigned URL serves the archive")
             #expect(try await server.downloadCount(exportID: exportID) == 1)

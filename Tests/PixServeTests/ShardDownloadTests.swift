@@ -73,7 +73,7 @@ struct ShardDownloadTests {
                 #expect(expires.flatMap(Int.init).map { (7_190...7_200).contains($0) } == true, "\(String(describing: expires))")
                 let file = FileManager.default.temporaryDirectory.appendingPathComponent("shard-\(UUID().uuidString)")
                 defer { try? FileManager.default.removeItem(at: file) }
-                let curl = try TestProcess.run(["curl", "-sS", "-f", "-o", file.path, target])
+                let curl = try await TestProcess.runDetached(["curl", "-sS", "-f", "-o", file.path, target])
                 #expect(curl.status == 0, "\(curl.stderr)")
                 return Array(try Data(contentsOf: file))
             }

@@ -28,7 +28,7 @@ struct WebDatasetLoaderTests {
 
     @Test("a center_crop 64 export reads as 64×64 images, from files and over HTTP")
     func readsResizedShards() async throws {
-        let python = try Self.python()
+        let python = try await Self.python()
         try await TestServer.with(.sqlite) { server in
             let alice = try await server.makeUser("alice")
             let projectID = try await server.createProject(as: alice)
@@ -43,19 +43,19 @@ struct WebDatasetLoaderTests {
             let base = try #require(link.json["download_url"] as? String)
             let token = String(base.dropFirst("/downloads/".count))
 
-            let overHTTP = try Self.read(python, "http://127.0.0.1:\(server.port)\(base)/shard-{000000..000000}.tar")
+            let overHTTP = try await Self.read(python, "http://127.0.0.1:\(server.port)\(base)/shard-{000000..000000}.tar")
             #expect(overHTTP == Array(repeating: [64, 64], count: 5))
 
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("wds-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: directory) }
             _ = try await ExportDownloads(store: server.store).download(token: token, to: directory)
-            let fromFiles = try Self.read(python, directory.appendingPathComponent("shard-000000.tar").path)
+            let fromFiles = try await Self.read(python, directory.appendingPathComponent("shard-000000.tar").path)
             #expect(fromFiles == Array(repeating: [64, 64], count: 5))
         }
     }
 
-    static func read(_ python: String, _ url: String) throws -> [[Int]] {
-        let output = try TestProcess.run([python, "-c", script, url])
+    static func read(_ python: String, _ url: String) async throws -> [[Int]] {
+        let output = try await TestProcess.runDetached([python, "-c", script, url])
         guard output.status == 0 else {
             throw TestSupportError("webdataset could not read \(url): \(output.stderr.suffix(2000))")
         }
@@ -81,14 +81,14 @@ struct WebDatasetLoaderTests {
 
     /// The venv's python with `webdataset` and `Pillow` (pinned): `PIXCRAWL_TEST_WDS_PYTHON`, else
     /// `.build-tools/wds` in the package root, created on first use (`.ci/run` creates it too).
-    static func python() throws -> String {
+    static func python() async throws -> String {
         if let path = ProcessInfo.processInfo.environment["PIXCRAWL_TEST_WDS_PYTHON"] { return path }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let venv = root.appendingPathComponent(".build-tools/wds").path
         let python = venv + "/bin/python"
         if FileManager.default.isExecutableFile(atPath: python),
-            (try? TestProcess.run([python, "-c", "import webdataset, PIL"]))?.status == 0
+            (try? await TestProcess.runDetached([python, "-c", "import webdataset, PIL"]))?.status == 0
         {
             return python
         }
@@ -96,7 +96,7 @@ struct WebDatasetLoaderTests {
             ["python3", "-m", "venv", venv],
             [venv + "/bin/pip", "install", "-q", "--disable-pip-version-check"] + webDatasetRequirements,
         ] {
-            let output = try TestProcess.run(step)
+            let output = try await TestProcess.runDetached(step)
             guard output.status == 0 else { throw TestSupportError("\(step.joined(separator: " ")): \(output.stderr)") }
         }
         return python

@@ -47,6 +47,19 @@ public enum TestProcess {
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 
+    /// ``run(_:environment:directory:)`` on a Dispatch thread. An async test that waits for a child must not hold one
+    /// of the cooperative pool's threads (one per core) meanwhile: the servers under test need them, and a child that
+    /// talks to such a server (curl, a Python loader) would otherwise wait for a thread its own parent is holding.
+    public static func runDetached(
+        _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
+    ) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try run(arguments, environment: environment, directory: directory) })
+            }
+        }
+    }
+
     /// Starts `argv[0]` (searched in `PATH`) with the rest as its arguments and `environment` added to ours; stdin
     /// is /dev/null, stdout goes to the file `output` and stderr to `errors` (or to `output` when `nil`). Files, not
     /// pipes, so a daemon child can never hold a pipe open.

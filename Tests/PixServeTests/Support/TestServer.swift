@@ -36,6 +36,8 @@ struct TestServer: Sendable {
     static func planner(limits: JobPlanner.Limits = JobPlanner.Limits()) -> JobPlanner {
         JobPlanner(
             sources: .api { spec in
+                // A staged list (`list:ID`, checked against the caller's uploads by the route) plans like any source.
+                if spec.lowercased().hasPrefix("list:") { return PlanningOnlySource(name: "urls") }
                 guard ["openverse", "commons", "demo"].contains(spec.lowercased()) else {
                     throw TestSupportError("unknown source '\(spec)'; use openverse, commons or demo")
                 }
