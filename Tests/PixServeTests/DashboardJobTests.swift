@@ -231,4 +231,31 @@ struct DashboardJobTests {
             #expect(options.layout == .imagefolder)
         }
     }
+
+    @Test("a resized export from the form is stored with its resize options; a bad size is shown beside its field")
+    func exportFormResize() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let jobID = try await server.submitJob(as: alice, projectID: projectID)
+            try await server.insertRealImages(jobID: jobID, count: 3, width: 64, height: 48)
+            let bad = try await Self.post(
+                server, "/dashboard/jobs/\(jobID)/exports", as: alice, [("format", "zip"), ("resize.size", "0")])
+            #expect(bad.status == 422)
+            #expect(bad.text.contains("id=\"error-export-resize.size\""))
+            #expect(try await server.store.exports(crawlJobID: jobID).isEmpty)
+            let good = try await Self.post(
+                server, "/dashboard/jobs/\(jobID)/exports", as: alice,
+                [
+                    ("format", "webdataset"), ("resize.size", "32"), ("resize.mode", "center_crop"),
+                    ("resize.only_if_bigger", "true"), ("resize.encode", "webp"), ("resize.quality", "80"),
+                ])
+            #expect(good.status == 303, "\(good.text)")
+            let export = try #require(try await server.store.exports(crawlJobID: jobID).first)
+            let options = try ExportOptions(json: export.optionsJSON)
+            #expect(
+                options.resize
+                    == ResizeOptions(size: 32, mode: .centerCrop, onlyIfBigger: true, encoding: .webp, quality: 80))
+        }
+    }
 }
