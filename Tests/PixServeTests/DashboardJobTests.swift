@@ -247,11 +247,12 @@ struct DashboardJobTests {
             let good = try await Self.post(
                 server, "/dashboard/jobs/\(jobID)/exports", as: alice,
                 [
-                    ("format", "webdataset"), ("resize.size", "32"), ("resize.mode", "center_crop"),
+                    ("format", "webdataset"), ("name", "Foxes 32px"), ("resize.size", "32"), ("resize.mode", "center_crop"),
                     ("resize.only_if_bigger", "true"), ("resize.encode", "webp"), ("resize.quality", "80"),
                 ])
             #expect(good.status == 303, "\(good.text)")
             let export = try #require(try await server.store.exports(crawlJobID: jobID).first)
+            #expect(export.name == "Foxes 32px")
             let options = try ExportOptions(json: export.optionsJSON)
             #expect(
                 options.resize

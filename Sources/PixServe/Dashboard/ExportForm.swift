@@ -53,6 +53,7 @@ struct ExportForm: Sendable {
                 size: size, mode: mode, onlyIfBigger: values["resize.only_if_bigger"] != nil, encoding: encoding,
                 quality: try integer("resize.quality") ?? 95)
         }
+        request.name = values["name"]
         return request
     }
 
@@ -75,7 +76,7 @@ struct ExportForm: Sendable {
         func input(_ name: String, _ label: String) -> String {
             """
             <div class="field"><label for="x-\(name)-\(jobID)">\(label)</label>\
-            <input id="x-\(name)-\(jobID)" name="\(name)"\(name == "split" ? "" : " inputmode=\"numeric\"") value="\(HTML.escape(values[name] ?? ""))">\
+            <input id="x-\(name)-\(jobID)" name="\(name)"\(name == "split" || name == "name" ? "" : " inputmode=\"numeric\"") value="\(HTML.escape(values[name] ?? ""))">\
             \(message(name))</div>
             """
         }
@@ -83,6 +84,7 @@ struct ExportForm: Sendable {
         if let error, errorInput == nil {
             html += "<p class=\"error\" id=\"error-export\" role=\"alert\">\(HTML.escape(error.reason))</p>"
         }
+        html += input("name", "Name (optional)")
         html += select("format", "Format", ExportRequest.formats)
         html += select("layout", "Layout", ExportRequest.layouts)
         for (name, label) in Self.numberFields { html += input(name, label) }
