@@ -198,23 +198,32 @@ struct DashboardJobTests {
         }
     }
 
+    /// Alice with a job of three real images to export.
+    static func jobWithImages(_ server: TestServer) async throws -> (TestUser, Int64) {
+        let alice = try await server.makeUser("alice")
+        let projectID = try await server.createProject(as: alice)
+        let jobID = try await server.submitJob(as: alice, projectID: projectID)
+        try await server.insertRealImages(jobID: jobID, count: 3, width: 64, height: 48)
+        return (alice, jobID)
+    }
+
+    /// Posts `fields` (whose last one is the bad input) to job `jobID`'s export form: a 422 with the reason beside
+    /// that input, and no export.
+    static func expectExportRejected(
+        _ server: TestServer, _ jobID: Int64, as user: TestUser, _ fields: [(String, String)]
+    ) async throws {
+        let response = try await post(server, "/dashboard/jobs/\(jobID)/exports", as: user, fields)
+        #expect(response.status == 422)
+        #expect(response.text.contains("id=\"error-export-\(fields.last?.0 ?? "")\""))
+        #expect(try await server.store.exports(crawlJobID: jobID).isEmpty)
+    }
+
     @Test("the export form takes every option, and a bad one is shown beside its field without an export")
     func exportForm() async throws {
         try await TestServer.with(.sqlite) { server in
-            let alice = try await server.makeUser("alice")
-            let projectID = try await server.createProject(as: alice)
-            let jobID = try await server.submitJob(as: alice, projectID: projectID)
-            try await server.insertRealImages(jobID: jobID, count: 3, width: 64, height: 48)
-            let bad = try await Self.post(
-                server, "/dashboard/jobs/\(jobID)/exports", as: alice, [("format", "zip"), ("dedup_near", "99")])
-            #expect(bad.status == 422)
-            #expect(bad.text.contains("id=\"error-export-dedup_near\""))
-            #expect(try await server.store.exports(crawlJobID: jobID).isEmpty)
-            let badSplit = try await Self.post(
-                server, "/dashboard/jobs/\(jobID)/exports", as: alice, [("format", "zip"), ("split", "train=abc")])
-            #expect(badSplit.status == 422)
-            #expect(badSplit.text.contains("id=\"error-export-split\""))
-            #expect(try await server.store.exports(crawlJobID: jobID).isEmpty)
+            let (alice, jobID) = try await Self.jobWithImages(server)
+            try await Self.expectExportRejected(server, jobID, as: alice, [("format", "zip"), ("dedup_near", "99")])
+            try await Self.expectExportRejected(server, jobID, as: alice, [("format", "zip"), ("split", "train=abc")])
             let good = try await Self.post(
                 server, "/dashboard/jobs/\(jobID)/exports", as: alice,
                 [
@@ -229,6 +238,27 @@ struct DashboardJobTests {
             #expect(options.seed == 7)
             #expect(options.shardSize == 100)
             #expect(options.layout == .imagefolder)
+        }
+    }
+
+    @Test("a resized export from the form is stored with its resize options; a bad size is shown beside its field")
+    func exportFormResize() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let (alice, jobID) = try await Self.jobWithImages(server)
+            try await Self.expectExportRejected(server, jobID, as: alice, [("format", "zip"), ("resize.size", "0")])
+            let good = try await Self.post(
+                server, "/dashboard/jobs/\(jobID)/exports", as: alice,
+                [
+                    ("format", "webdataset"), ("name", "Foxes 32px"), ("resize.size", "32"), ("resize.mode", "center_crop"),
+                    ("resize.only_if_bigger", "true"), ("resize.encode", "webp"), ("resize.quality", "80"),
+                ])
+            #expect(good.status == 303, "\(good.text)")
+            let export = try #require(try await server.store.exports(crawlJobID: jobID).first)
+            #expect(export.name == "Foxes 32px")
+            let options = try ExportOptions(json: export.optionsJSON)
+            #expect(
+                options.resize
+                    == ResizeOptions(size: 32, mode: .centerCrop, onlyIfBigger: true, encoding: .webp, quality: 80))
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PixExport
 
 /// The dashboard's export form: every option of ``ExportRequest``, inputs named after its JSON fields, so the field
 /// an ``APIError`` names is the input it concerns and a new option becomes a form field by adding an input.
@@ -12,12 +13,17 @@ struct ExportForm: Sendable {
 
     var values: [String: String]
 
-    init(values: [String: String] = ["format": "zip", "layout": "flat", "expires_in_hours": "168"]) {
+    init(
+        values: [String: String] = [
+            "format": "zip", "layout": "flat", "expires_in_hours": "168", "resize.mode": "keep_ratio",
+            "resize.encode": "jpeg", "resize.quality": "95",
+        ]
+    ) {
         self.values = values
     }
 
     /// The request the form describes.
-    /// - Throws: ``APIError`` 422 for a number that is not one.
+    /// - Throws: ``APIError`` 422 for a number that is not one, or an unknown resize mode or encoding.
     func request() throws -> ExportRequest {
         func integer(_ name: String) throws -> Int? {
             guard let raw = values[name]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return nil }
@@ -31,17 +37,32 @@ struct ExportForm: Sendable {
             }
             seed = value
         }
-        return ExportRequest(
+        var request = ExportRequest(
             format: values["format"] ?? "", layout: values["layout"], expiresInHours: try integer("expires_in_hours"),
             minWidth: try integer("min_width"), minHeight: try integer("min_height"), dedupNear: try integer("dedup_near"),
             split: values["split"], seed: seed, shardSize: try integer("shard_size"))
+        // An empty size means no resize; the other resize inputs then do nothing.
+        if let size = try integer("resize.size") {
+            guard let mode = ResizeMode(rawValue: values["resize.mode"] ?? ResizeMode.keepRatio.rawValue) else {
+                throw APIError.validation(field: "resize.mode", reason: "unknown resize mode")
+            }
+            guard let encoding = ResizeEncoding(rawValue: values["resize.encode"] ?? ResizeEncoding.jpeg.rawValue) else {
+                throw APIError.validation(field: "resize.encode", reason: "must be jpeg, png or webp")
+            }
+            request.resize = ResizeOptions(
+                size: size, mode: mode, onlyIfBigger: values["resize.only_if_bigger"] != nil, encoding: encoding,
+                quality: try integer("resize.quality") ?? 95)
+        }
+        request.name = values["name"]
+        return request
     }
 
     /// The form for job `jobID`, with `error`'s reason beside the input it concerns.
     func render(jobID: Int64, error: APIError?) -> String {
         let errorInput = error?.field
         func message(_ name: String) -> String {
-            guard let error, errorInput == name else { return "" }
+            // A problem with resizing as a whole ("resize") is shown beside the size that asks for it.
+            guard let error, errorInput == name || (errorInput == "resize" && name == "resize.size") else { return "" }
             return "<p class=\"error\" id=\"error-export-\(name)\" role=\"alert\">\(HTML.escape(error.reason))</p>"
         }
         func select(_ name: String, _ label: String, _ options: [String]) -> String {
@@ -52,19 +73,30 @@ struct ExportForm: Sendable {
             }
             return html + "</select>\(message(name))</div>"
         }
+        func input(_ name: String, _ label: String) -> String {
+            """
+            <div class="field"><label for="x-\(name)-\(jobID)">\(label)</label>\
+            <input id="x-\(name)-\(jobID)" name="\(name)"\(name == "split" || name == "name" ? "" : " inputmode=\"numeric\"") value="\(HTML.escape(values[name] ?? ""))">\
+            \(message(name))</div>
+            """
+        }
         var html = "<form method=\"post\" action=\"/dashboard/jobs/\(jobID)/exports\" class=\"export-form\">"
         if let error, errorInput == nil {
             html += "<p class=\"error\" id=\"error-export\" role=\"alert\">\(HTML.escape(error.reason))</p>"
         }
+        html += input("name", "Name (optional)")
         html += select("format", "Format", ExportRequest.formats)
         html += select("layout", "Layout", ExportRequest.layouts)
-        for (name, label) in Self.numberFields {
-            html += """
-                <div class="field"><label for="x-\(name)-\(jobID)">\(label)</label>\
-                <input id="x-\(name)-\(jobID)" name="\(name)"\(name == "split" ? "" : " inputmode=\"numeric\"") value="\(HTML.escape(values[name] ?? ""))">\
-                \(message(name))</div>
-                """
-        }
+        for (name, label) in Self.numberFields { html += input(name, label) }
+        html += input("resize.size", "Resize to N px (1–16384, empty: no resize)")
+        html += select("resize.mode", "Resize mode", ResizeMode.allCases.map(\.rawValue))
+        html += """
+            <div class="field"><label class="check" for="x-resize.only_if_bigger-\(jobID)">\
+            <input type="checkbox" id="x-resize.only_if_bigger-\(jobID)" name="resize.only_if_bigger" value="true"\
+            \(values["resize.only_if_bigger"] != nil ? " checked" : "")> Never enlarge smaller images</label></div>
+            """
+        html += select("resize.encode", "Encoding of resized images", ResizeEncoding.allCases.map(\.rawValue))
+        html += input("resize.quality", "JPEG/WebP quality (1–100)")
         return html + "<div><button type=\"submit\">Export</button></div></form>"
     }
 }

@@ -70,6 +70,8 @@ public struct ExportRequest: Codable, Sendable, Hashable {
     /// Resize and re-encode every image: `{"size": N, "mode": "center_crop", "only_if_bigger": false,
     /// "encode": "jpeg", "quality": 95}` (modes and encodings in ``ResizeMode`` and ``ResizeEncoding``).
     public var resize: ResizeOptions?
+    /// A display name for the export (as `pixcrawl export --name`), at most 200 characters.
+    public var name: String?
 
     enum CodingKeys: String, CodingKey {
         case format, layout
@@ -79,7 +81,7 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         case dedupNear = "dedup_near"
         case split, seed
         case shardSize = "shard_size"
-        case resize
+        case resize, name
     }
 
     public init(
@@ -148,6 +150,11 @@ public struct ExportRequest: Codable, Sendable, Hashable {
             format: format, layout: layout, expiresInHours: hours, minWidth: minWidth, minHeight: minHeight,
             dedupNear: dedupNear, split: split?.isEmpty == false ? split : nil, seed: seed, shardSize: shardSize)
         request.resize = resize
+        let name = self.name?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let name, name.count > 200 {
+            throw APIError.validation(field: "name", reason: "must be at most 200 characters")
+        }
+        request.name = name?.isEmpty == false ? name : nil
         return request
     }
 }

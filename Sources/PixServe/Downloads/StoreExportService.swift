@@ -54,7 +54,8 @@ public struct StoreExportService: ExportService {
             linkLifetimeSeconds: (request.expiresInHours ?? 168) * 3600, shardSize: request.shardSize ?? 1000)
         options.resize = request.resize
         do {
-            return Self.summary(try await runner.enqueue(crawlJobID: jobID, format: format, options: options, userID: userID))
+            return Self.summary(
+                try await runner.enqueue(crawlJobID: jobID, format: format, options: options, userID: userID, name: request.name))
         } catch let error as ExportJobError where error.code == .invalidOptions {
             throw APIError.validation(field: nil, reason: error.description)
         }

@@ -240,6 +240,7 @@ public enum OpenAPIDocument {
                             "only_if_bigger": boolean, "encode": enumeration(ResizeEncoding.allCases.map(\.rawValue)),
                             "quality": ["type": "integer", "minimum": 1, "maximum": 100],
                         ], required: ["size"]),
+                    "name": ["type": "string", "maxLength": 200],
                 ], required: ["format"]),
             "LinkRequest": object(["expires_in_hours": ["type": "integer", "minimum": 1, "maximum": 720]]),
             "DownloadLink": object(["export_id": integer, "download_url": string, "expires_at": dateTime]),
