@@ -76,13 +76,9 @@ struct CLITests {
         #expect(bytes.range(of: Data(APITokenGenerator.hash(token).utf8)) != nil)
     }
 
-    /// Runs `pixcrawl` to its end on a dispatch thread, so a long command never holds a cooperative thread.
+    /// Runs `pixcrawl` to its end on a thread of its own, so a long command never holds a pooled thread.
     static func pixcrawl(_ arguments: [String], environment: [String: String]) async throws -> TestProcess.Output {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try TestProcess.pixcrawl(arguments, environment: environment) })
-            }
-        }
+        try await onOwnThread { try TestProcess.pixcrawl(arguments, environment: environment) }
     }
 
     /// Starts `pixcrawl serve` on a free loopback port with `arguments` added, its output going to `log`.

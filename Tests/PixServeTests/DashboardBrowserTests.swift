@@ -74,6 +74,8 @@ struct DashboardBrowserTests {
 
             // The grid: at least 12 thumbnails the browser decoded, and the same files decode here.
             try await browser.navigate(base + path)
+            // Thumbnails load lazily, as a person scrolls: bring the grid into view first.
+            try await browser.evaluate("document.querySelector('.gallery').scrollIntoView();true")
             #expect(
                 try await browser.waitFor(
                     "Array.from(document.querySelectorAll('.gallery img')).filter(function(i){return i.complete&&i.naturalWidth>0}).length>=12"

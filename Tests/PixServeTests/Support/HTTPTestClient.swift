@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import PixTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -30,7 +31,7 @@ struct ClientError: Error, CustomStringConvertible {
 
 /// A minimal HTTP/1.1 client over a loopback socket (one connection per request, `Connection: close`), so
 /// tests see exactly what the server sent: no redirects followed, no cookies kept, no ranges stitched.
-/// Blocking socket calls run on a Dispatch thread, never on the cooperative pool.
+/// Blocking socket calls run on a thread of their own (``onOwnThread(_:)``), never on a pooled thread.
 struct HTTPTestClient: Sendable {
     let port: Int
 
@@ -51,11 +52,7 @@ struct HTTPTestClient: Sendable {
         head += "\r\n"
         let bytes = Array(head.utf8) + (payload ?? [])
         let port = self.port
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try Self.exchange(port: port, bytes: bytes, method: method) })
-            }
-        }
+        return try await onOwnThread { try Self.exchange(port: port, bytes: bytes, method: method) }
     }
 
     func get(_ path: String, token: String? = nil, headers: [String: String] = [:]) async throws -> HTTPResult {
