@@ -66,7 +66,9 @@ struct CrawlExitStatusTests {
         let port = try TestPostgres.freePort()
         let crawl = try Self.crawl(
             harness, ["--max-images", "3", "--source", "openverse"],
-            environment: ["PIXCRAWL_OPENVERSE_URL": "http://127.0.0.1:\(port)"])
+            environment: [
+                "PIXCRAWL_OPENVERSE_URL": "http://127.0.0.1:\(port)", "PIXCRAWL_CONTACT": "ops@example.org",
+            ])
         #expect(try await crawl.wait(timeout: .seconds(120)) == 4, "\(crawl.output)")
         #expect(Self.report(crawl.output).status == "failed")
         await harness.close()
