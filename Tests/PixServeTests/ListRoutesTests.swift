@@ -133,6 +133,22 @@ struct ListRoutesTests {
         }
     }
 
+    @Test("the dashboard's form cannot name another user's list either")
+    func formNamingAnotherUsersListIsRefused() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let bob = try await server.makeUser("bob")
+            let id = try #require(try await upload(server, as: alice, Self.csv).json["sha256"] as? String)
+            let projectID = try await server.createProject(as: bob)
+            let response = try await DashboardJobTests.post(
+                server, "/dashboard/jobs", as: bob,
+                [("project", "\(projectID)"), ("keywords", "foxes"), ("sources", "list:\(id)"), ("max_images", "3")])
+            #expect(response.status != 303, "no job page to go to")
+            #expect(response.text.contains("no list \(id) of yours"))
+            #expect(try await server.store.listJobs(projectID: projectID, status: nil, limit: 10, offset: 0).isEmpty)
+        }
+    }
+
     @Test("an interrupted upload leaves no list row and its partial file is removed")
     func interruptedUploadLeavesNothing() async throws {
         try await TestServer.with(.sqlite) { server in

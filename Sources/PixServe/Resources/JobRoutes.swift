@@ -18,7 +18,6 @@ extension PixServer {
             let caller = try context.requireCaller()
             let body = try await APIJSON.decode(JobRequest.self, from: request, limit: configuration.maxBodyBytes)
             let submission = try body.submission()
-            try await checkListSources(submission.sources, caller: caller)
             let job = try await submitJob(submission, caller: caller)
             return JSONResponse(value: JobView(job), status: .created)
         }
@@ -86,6 +85,8 @@ extension PixServer {
             throw APIError.validation(
                 field: "project_id", reason: "the project is \(project.status.rawValue); only active projects take new jobs")
         }
+        // Staged lists are the caller's own, whichever entry point (API or dashboard form) names them.
+        try await checkListSources(submission.sources, caller: caller)
         do {
             return try await planner.submit(
                 submission, to: store, actor: caller.profile.id, hints: jobControl.hints
