@@ -133,6 +133,23 @@ struct ListRoutesTests {
         }
     }
 
+    @Test("the dashboard's form offers the caller's uploaded lists and starts a crawl of one")
+    func formCrawlsAnOwnList() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let id = try #require(try await upload(server, as: alice, Self.csv).json["sha256"] as? String)
+            let page = try await server.get("/", as: alice)
+            #expect(page.text.contains("value=\"list:\(id)\""), "the list is a source on the form")
+            let projectID = try await server.createProject(as: alice)
+            let response = try await DashboardJobTests.post(
+                server, "/dashboard/jobs", as: alice,
+                [("project", "\(projectID)"), ("keywords", "foxes"), ("sources", "list:\(id)"), ("max_images", "3")])
+            #expect(response.status == 303, "\(response.text)")
+            let jobs = try await server.store.listJobs(projectID: projectID, status: nil, limit: 10, offset: 0)
+            #expect(jobs.first?.sources == ["list:\(id)"])
+        }
+    }
+
     @Test("the dashboard's form cannot name another user's list either")
     func formNamingAnotherUsersListIsRefused() async throws {
         try await TestServer.with(.sqlite) { server in

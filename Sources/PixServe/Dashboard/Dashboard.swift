@@ -209,9 +209,13 @@ extension PixServer {
             }
             projects.append((project, jobs))
         }
-        return DashboardModel(
+        var model = DashboardModel(
             caller: caller, projects: projects, workers: caller.isAdmin ? try await store.listWorkers() : nil,
             exportsAvailable: exports != nil, now: Date())
+        if let store = store as? SQLCrawlStore {
+            model.lists = try await store.lists(ownerID: caller.profile.id)
+        }
+        return model
     }
 
     static func html(_ page: String, status: HTTPResponse.Status = .ok) -> Response {

@@ -1,5 +1,6 @@
 import Foundation
 import PixCore
+import PixStore
 
 /// Everything the dashboard page shows for one job.
 struct DashboardJob: Sendable {
@@ -18,6 +19,8 @@ struct DashboardModel: Sendable {
     /// The "start a crawl" form as typed, and the API's answer to it when it was refused.
     var form = JobForm()
     var formError: APIError?
+    /// The caller's uploaded URL lists (`POST /v1/lists`), offered as sources.
+    var lists: [URLListRecord] = []
 }
 
 /// Server-rendered HTML of the dashboard: complete without JavaScript (a meta refresh in `<noscript>`
@@ -82,7 +85,7 @@ enum DashboardPage {
             <span class="muted">(\(model.caller.profile.role.rawValue))</span>
             <form method="post" action="/logout"><button type="submit">Sign out</button></form></div></header><main>
             """
-        body += model.form.render(projects: model.projects.map(\.project), error: model.formError)
+        body += model.form.render(projects: model.projects.map(\.project), lists: model.lists, error: model.formError)
         if model.projects.isEmpty {
             body += "<section><p>No projects yet: the form above creates one with your first crawl.</p></section>"
         }

@@ -1,12 +1,13 @@
 import Foundation
 import PixCoordinate
 import PixCore
+import PixStore
 
 /// The dashboard's "start a crawl" form: what was typed (shown again beside an error) and the ``JobSubmission`` it
 /// makes. Inputs are named after the API's fields (`max_images`, `min_width`, …), so the field an ``APIError`` names
 /// is the input it concerns; a new API field becomes a form field by adding an input of the same name.
 struct JobForm: Sendable {
-    /// Sources the form offers. URL lists need a list upload first, which this server does not take yet.
+    /// Sources the form always offers; the caller's uploaded URL lists (`POST /v1/lists`) are offered besides.
     static let sources = ["demo", "openverse", "commons"]
     /// Numeric validation rules, by API name, with their labels.
     static let ruleFields: [(name: String, label: String)] = [
@@ -90,7 +91,7 @@ struct JobForm: Sendable {
 
     /// The form as HTML, with `error`'s reason beside the input it concerns (or above the form when it names none).
     /// - Parameter projects: the caller's projects; active ones can be picked.
-    func render(projects: [Project], error: APIError?) -> String {
+    func render(projects: [Project], lists: [URLListRecord] = [], error: APIError?) -> String {
         let errorInput = Self.input(forField: error?.field)
         let inputs = Set(["project", "project_name", "keywords", "sources", "max_images", "formats", "depth", "name"])
             .union(Self.ruleFields.map(\.name))
@@ -135,6 +136,13 @@ struct JobForm: Sendable {
             let checked = sources.contains(source) ? " checked" : ""
             html +=
                 "<label class=\"check\"><input type=\"checkbox\" name=\"sources\" value=\"\(source)\"\(checked)> \(source)</label>"
+        }
+        for list in lists {
+            let source = "list:\(list.sha256)"
+            let checked = sources.contains(source) ? " checked" : ""
+            html +=
+                "<label class=\"check\"><input type=\"checkbox\" name=\"sources\" value=\"\(source)\"\(checked)> "
+                + "URL list \(list.sha256.prefix(12)) (\(list.rows) rows, \(HTML.escape(list.format)))</label>"
         }
         html += message("sources") + "</fieldset>"
         html += textInput("max_images", "Target number of images", type: "number", extra: " min=\"1\" inputmode=\"numeric\"")
