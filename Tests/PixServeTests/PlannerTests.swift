@@ -85,7 +85,8 @@ struct PlannerTests {
                     }
                     let jobID = try await server.submitJob(
                         as: alice, projectID: projectID, keywords: ["red fox"], maxImages: 5)
-                    try await eventually("the idle worker claims a chunk", timeout: .seconds(1)) {
+                    // Far below the hour the worker would otherwise sleep: only the wake-up can explain a claim.
+                    try await eventually("the idle worker claims a chunk", timeout: .seconds(30)) {
                         try await server.store.chunks(jobID: jobID).contains { $0.status != .pending }
                     }
                 }
