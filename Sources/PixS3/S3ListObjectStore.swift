@@ -39,7 +39,7 @@ public struct S3ListObjectStore: ListObjectStore {
     }
 }
 
-extension StorageLocation {
+extension BlobStorageLocation {
     /// The store for staged URL lists at this location.
     /// - Parameter environment: where S3 credentials come from; unused for a local directory.
     /// - Throws: ``S3Error/Code/missingCredentials`` naming the missing variable.

@@ -23,7 +23,7 @@ public struct SQLiteBackup: Sendable {
     private let sourcePath: String
 
     /// - Parameter location: the store to back up; PostgreSQL is refused with a pointer to `pg_dump`.
-    public init(location: StoreLocation) throws {
+    public init(location: DatabaseLocation) throws {
         guard case .sqlite(let path) = location else { throw StoreOperationsError.backupNeedsSQLite() }
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreOperationsError.backupFailed("no SQLite store at \(path)")

@@ -199,7 +199,7 @@ struct StoreCatalog: Sendable {
                 throw StoreOperationsError.schemaMismatch(table: name, "missing in the target store")
             }
             for column in sourceTable.columns.map(\.name) + targetTable.columns.map(\.name)
-            where !StoreLocation.isValidIdentifier(column) {
+            where !DatabaseLocation.isValidIdentifier(column) {
                 throw StoreOperationsError.schemaMismatch(table: name, "column name '\(column)' is not supported")
             }
             let sourceColumns = Set(sourceTable.columns.map(\.name))

@@ -117,8 +117,8 @@ public struct StoreCopier: Sendable {
         public let verification: VerificationReport
     }
 
-    private let source: StoreLocation
-    private let target: StoreLocation
+    private let source: DatabaseLocation
+    private let target: DatabaseLocation
     private let options: Options
     private let logger: Logger
 
@@ -128,7 +128,7 @@ public struct StoreCopier: Sendable {
     ///   - options: batch size, resume, force.
     ///   - logger: for connection events.
     public init(
-        from source: StoreLocation, to target: StoreLocation, options: Options = Options(),
+        from source: DatabaseLocation, to target: DatabaseLocation, options: Options = Options(),
         logger: Logger = Logger(label: "pixcrawl.migrate-store")
     ) throws {
         guard source.dialect == .sqlite else {
@@ -148,7 +148,7 @@ public struct StoreCopier: Sendable {
 
     private var schema: String {
         if case .postgres(_, let schema) = target { return schema }
-        return StoreLocation.defaultSchema
+        return DatabaseLocation.defaultSchema
     }
 
     /// Runs the copy and the verification. A verification mismatch is reported, not thrown: check

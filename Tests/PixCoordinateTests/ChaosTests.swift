@@ -31,7 +31,7 @@ struct ChaosTests {
         init() async throws {
             postgres = try PostgresServer()
             schema = "chaos_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-            let location = try StoreLocation.parse(postgres.url, schema: schema)
+            let location = try DatabaseLocation.parse(postgres.url, schema: schema)
             let store = try await SQLCrawlStore.open(location)
             try await Migrator(database: store.database, directory: TestStores.migrationsDirectory).migrate()
             harness = try await CoordinatorHarness.make(.postgres, store: store)
@@ -416,7 +416,7 @@ struct TestStorage {
         let bucket = TestS3.bucketName("chaos")
         url = "s3://\(bucket)/crawl?endpoint=\(server.endpoint)&region=\(server.region)"
         environment = ["AWS_ACCESS_KEY_ID": server.accessKey, "AWS_SECRET_ACCESS_KEY": server.secretKey]
-        guard case .s3(let location) = try StorageLocation.parse(url, environment: environment) else {
+        guard case .s3(let location) = try BlobStorageLocation.parse(url, environment: environment) else {
             throw TestSupportError("\(url) is not an s3:// location")
         }
         let client = S3Client(location: location, credentials: try S3Credentials.fromEnvironment(environment))
@@ -428,7 +428,7 @@ struct TestStorage {
     var exportArguments: [String] { ["--storage", url] }
 
     func blobStore() throws -> any BlobStore {
-        try StorageLocation.parse(url, environment: environment).makeBlobStore(environment: environment)
+        try BlobStorageLocation.parse(url, environment: environment).makeBlobStore(environment: environment)
     }
 
     func remove() {}

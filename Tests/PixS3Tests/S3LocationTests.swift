@@ -134,7 +134,7 @@ import Testing
 
     @Test func selectsTheStorage() throws {
         let environment = ["AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "eu-west-1"]
-        let s3 = try StorageLocation.parse("s3://pix-images/run1?endpoint=http://127.0.0.1:9000", environment: environment)
+        let s3 = try BlobStorageLocation.parse("s3://pix-images/run1?endpoint=http://127.0.0.1:9000", environment: environment)
         guard case .s3(let location) = s3 else {
             Issue.record("expected an S3 location, got \(s3)")
             return
@@ -145,19 +145,19 @@ import Testing
         #expect(store is S3BlobStore)
         #expect(store.storageURL(for: key) == "s3://pix-images/run1/images/ab/ab/\(key.sha256).png")
 
-        #expect(StorageLocation.environmentVariable == "PIXCRAWL_STORAGE_URL")
+        #expect(BlobStorageLocation.environmentVariable == "PIXCRAWL_STORAGE_URL")
         #expect(
-            try StorageLocation.parse("storage", environment: [:]) == .local(URL(fileURLWithPath: "storage").standardizedFileURL))
-        let file = try StorageLocation.parse("file:///var/lib/pix/storage/", environment: [:])
+            try BlobStorageLocation.parse("storage", environment: [:]) == .local(URL(fileURLWithPath: "storage").standardizedFileURL))
+        let file = try BlobStorageLocation.parse("file:///var/lib/pix/storage/", environment: [:])
         guard case .local(let directory) = file else {
             Issue.record("expected a local directory, got \(file)")
             return
         }
         #expect(directory.path == "/var/lib/pix/storage" && directory.isFileURL)
-        let local = try StorageLocation.parse("/tmp/pix-storage", environment: [:]).makeBlobStore(environment: [:])
+        let local = try BlobStorageLocation.parse("/tmp/pix-storage", environment: [:]).makeBlobStore(environment: [:])
         #expect(local is LocalBlobStore)
-        #expect(throws: S3Error.self) { _ = try StorageLocation.parse("gs://bucket/x", environment: [:]) }
-        #expect(throws: S3Error.self) { _ = try StorageLocation.parse("  ", environment: [:]) }
+        #expect(throws: S3Error.self) { _ = try BlobStorageLocation.parse("gs://bucket/x", environment: [:]) }
+        #expect(throws: S3Error.self) { _ = try BlobStorageLocation.parse("  ", environment: [:]) }
         #expect {
             _ = try s3.makeBlobStore(environment: ["AWS_SECRET_ACCESS_KEY": "secret"])
         } throws: { ($0 as? S3Error)?.message.contains("AWS_ACCESS_KEY_ID") == true }

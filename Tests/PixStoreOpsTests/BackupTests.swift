@@ -112,7 +112,7 @@ struct BackupTests {
     @Test("PostgreSQL is refused with a pointer to pg_dump")
     func postgresRefused() throws {
         let error = #expect(throws: StoreOperationsError.self) {
-            try SQLiteBackup(location: try StoreLocation.parse("postgres://pixcrawl@127.0.0.1:5432/pixcrawl"))
+            try SQLiteBackup(location: try DatabaseLocation.parse("postgres://pixcrawl@127.0.0.1:5432/pixcrawl"))
         }
         #expect(error?.isBackupNeedsSQLite == true)
         #expect(error?.description.contains("pg_dump") == true)

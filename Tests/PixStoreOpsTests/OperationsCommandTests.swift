@@ -53,7 +53,7 @@ struct OperationsCommandTests {
             #expect(line?.hasSuffix("  ok") == true, "\(table): \(String(describing: line))")
         }
 
-        let postgres = try await SQLDatabase(location: try StoreLocation.parse(target))
+        let postgres = try await SQLDatabase(location: try DatabaseLocation.parse(target))
         defer { postgres.close() }
         let changed = seed.imageIDs[1]
         try await postgres.withConnection { try $0.query("UPDATE images SET width = width + 1 WHERE id = $1", .int(changed)) }
@@ -90,7 +90,7 @@ struct OperationsCommandTests {
         let sqlite = try await TestStores.make(.sqlite)
         let schema = Self.freshSchema()
         let postgresURL = try Self.postgresURL(schema: schema)
-        let postgres = try await SQLCrawlStore.open(try StoreLocation.parse(postgresURL))
+        let postgres = try await SQLCrawlStore.open(try DatabaseLocation.parse(postgresURL))
         defer {
             sqlite.close()
             postgres.close()

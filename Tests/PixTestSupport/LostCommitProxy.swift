@@ -54,12 +54,12 @@ public final class LostCommitProxy: Sendable {
     }
 
     /// A store location on a fresh schema whose connections all go through this proxy.
-    public func location() throws -> StoreLocation {
+    public func location() throws -> DatabaseLocation {
         guard var url = URLComponents(string: try TestPostgres.baseURL()) else {
             throw ProxyError("the test database URL is not a URL")
         }
         url.port = port
-        return try StoreLocation.parse(url.string ?? "", schema: TestStores.freshName())
+        return try DatabaseLocation.parse(url.string ?? "", schema: TestStores.freshName())
     }
 
     /// Makes the next COMMIT that passes through reach the server and its reply go missing.

@@ -18,7 +18,7 @@ public enum TestStores {
     }
 
     /// A store location no other test uses.
-    public static func freshLocation(_ backend: Backend) throws -> StoreLocation {
+    public static func freshLocation(_ backend: Backend) throws -> DatabaseLocation {
         let name = freshName()
         switch backend {
         case .sqlite:
@@ -26,7 +26,7 @@ public enum TestStores {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             return .sqlite(path: directory.appendingPathComponent("\(name).sqlite").path)
         case .postgres:
-            return try StoreLocation.parse(try TestPostgres.baseURL(), schema: name)
+            return try DatabaseLocation.parse(try TestPostgres.baseURL(), schema: name)
         }
     }
 
@@ -41,7 +41,7 @@ public enum TestStores {
     }
 
     /// An open, migrated store at `location`.
-    public static func make(at location: StoreLocation, maxConnections: Int? = nil) async throws -> SQLCrawlStore {
+    public static func make(at location: DatabaseLocation, maxConnections: Int? = nil) async throws -> SQLCrawlStore {
         let store = try await SQLCrawlStore.open(location, maxConnections: maxConnections)
         try await Migrator(database: store.database, directory: migrationsDirectory).migrate()
         return store

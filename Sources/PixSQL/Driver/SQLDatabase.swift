@@ -9,7 +9,7 @@ import Synchronization
 /// closure on that queue, so blocking libpq/SQLite calls never occupy the Swift cooperative pool.
 public final class SQLDatabase: Sendable {
     /// Where this database lives.
-    public let location: StoreLocation
+    public let location: DatabaseLocation
     /// Its SQL dialect.
     public var dialect: SQLDialect { location.dialect }
 
@@ -35,7 +35,7 @@ public final class SQLDatabase: Sendable {
     ///   - reconnectTimeout: how long to keep retrying, with backoff, when a server that was reachable goes away.
     ///   - logger: where connection events are logged.
     public init(
-        location: StoreLocation, maxConnections: Int? = nil, reconnectTimeout: Duration = .seconds(30),
+        location: DatabaseLocation, maxConnections: Int? = nil, reconnectTimeout: Duration = .seconds(30),
         logger: Logger = Logger(label: "pixcrawl.store")
     ) async throws {
         self.location = location
@@ -270,7 +270,7 @@ public final class SQLDatabase: Sendable {
         action.0?.resume(returning: action.1)
     }
 
-    private static func open(_ location: StoreLocation) async throws -> PooledConnection {
+    private static func open(_ location: DatabaseLocation) async throws -> PooledConnection {
         let pooled = PooledConnection()
         try await pooled.connect(location)
         return pooled
@@ -297,7 +297,7 @@ final class PooledConnection: @unchecked Sendable {
 
     var isBroken: Bool { queue.sync { connection?.isBroken ?? true } }
 
-    func connect(_ location: StoreLocation) async throws {
+    func connect(_ location: DatabaseLocation) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             queue.async {
                 do {

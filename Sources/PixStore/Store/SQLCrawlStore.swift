@@ -35,7 +35,7 @@ public final class SQLCrawlStore: CrawlStore {
 
     /// Opens the store at `location` (one clear error when it is unreachable or unwritable).
     public static func open(
-        _ location: StoreLocation, maxConnections: Int? = nil,
+        _ location: DatabaseLocation, maxConnections: Int? = nil,
         expiredLeaseSweepInterval: Duration = defaultExpiredLeaseSweepInterval,
         logger: Logger = Logger(label: "pixcrawl.store")
     ) async throws -> SQLCrawlStore {

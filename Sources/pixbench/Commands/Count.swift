@@ -14,7 +14,7 @@ extension PixBench {
         var job: Int64
 
         func run() async throws {
-            let store = try await SQLCrawlStore.open(try StoreLocation.parse(databaseURL), maxConnections: 1)
+            let store = try await SQLCrawlStore.open(try DatabaseLocation.parse(databaseURL), maxConnections: 1)
             defer { store.close() }
             guard let record = try await store.job(id: job) else { throw BenchError("job \(job) not found") }
             printJSON(["job": job, "status": record.status.rawValue, "valid": record.counters.validImages])

@@ -9,7 +9,7 @@ struct BenchStore {
     let owner: Profile
 
     static func open(url: String, connections: Int) async throws -> BenchStore {
-        let store = try await SQLCrawlStore.open(try StoreLocation.parse(url), maxConnections: connections)
+        let store = try await SQLCrawlStore.open(try DatabaseLocation.parse(url), maxConnections: connections)
         do {
             _ = try await Migrator(database: store.database, directory: nil).migrate()
             let owner = try await store.createProfile(

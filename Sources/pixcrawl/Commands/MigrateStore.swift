@@ -72,8 +72,8 @@ extension PixCrawl {
 
         func run() async throws {
             try await reportingErrors {
-                let source = try StoreLocation.parse(from)
-                let target = try StoreLocation.parse(
+                let source = try DatabaseLocation.parse(from)
+                let target = try DatabaseLocation.parse(
                     to, schema: schema ?? ProcessInfo.processInfo.environment["PIXCRAWL_DATABASE_SCHEMA"])
                 var logger = Logger(label: "pixcrawl.migrate-store")
                 logger.logLevel = logLevel

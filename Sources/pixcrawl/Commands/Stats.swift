@@ -62,7 +62,7 @@ extension PixCrawl {
             }
         }
 
-        static func printText(_ report: StatsReport, store: StoreLocation, span: TimeSpan) {
+        static func printText(_ report: StatsReport, store: DatabaseLocation, span: TimeSpan) {
             print("store: \(store)")
             print("window: last \(span) (\(stamp(report.windowStart)) to \(stamp(report.windowEnd)))")
             print(

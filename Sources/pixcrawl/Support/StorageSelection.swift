@@ -10,7 +10,7 @@ import PixS3
 /// (credentials from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optional `AWS_SESSION_TOKEN`).
 struct StorageSelection {
     /// The parsed location.
-    let location: StorageLocation
+    let location: BlobStorageLocation
 
     /// The storage value in force: the option, else `$PIXCRAWL_STORAGE_URL`, else `$PIXCRAWL_STORAGE_DIR`, else
     /// `storage`.
@@ -22,7 +22,7 @@ struct StorageSelection {
     /// Parses the storage value in force.
     init(_ given: String?) throws {
         do {
-            location = try StorageLocation.parse(Self.value(given), environment: ProcessInfo.processInfo.environment)
+            location = try BlobStorageLocation.parse(Self.value(given), environment: ProcessInfo.processInfo.environment)
         } catch {
             throw CLIError("\(error)")
         }

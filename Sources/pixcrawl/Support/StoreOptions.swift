@@ -26,8 +26,8 @@ struct StoreOptions: ParsableArguments {
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
     /// The store location from the flag or the environment.
-    func location() throws -> StoreLocation {
-        try StoreLocation.parse(
+    func location() throws -> DatabaseLocation {
+        try DatabaseLocation.parse(
             databaseURL ?? environment["PIXCRAWL_DATABASE_URL"], schema: schema ?? environment["PIXCRAWL_DATABASE_SCHEMA"])
     }
 

@@ -32,7 +32,7 @@ final class WorkerProcess {
     }
 
     /// Arguments that point a command at a test store.
-    static func storeArguments(_ location: StoreLocation) -> [String] {
+    static func storeArguments(_ location: DatabaseLocation) -> [String] {
         let migrations = ["--migrations-dir", repositoryRoot.appendingPathComponent("migrations").path]
         switch location {
         case .sqlite(let path): return ["--database-url", "sqlite:\(path)"] + migrations

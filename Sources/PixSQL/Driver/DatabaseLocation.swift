@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where the store lives: the embedded SQLite file or a PostgreSQL server and schema.
-public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
+public enum DatabaseLocation: Sendable, Hashable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(conninfo: String, schema: String)
 
@@ -15,7 +15,7 @@ public enum StoreLocation: Sendable, Hashable, CustomStringConvertible {
     /// - Parameters:
     ///   - url: the URL, typically `PIXCRAWL_DATABASE_URL`; `nil` or empty selects the embedded default.
     ///   - schema: schema override (e.g. `PIXCRAWL_DATABASE_SCHEMA`), used when the URL names none.
-    public static func parse(_ url: String?, schema: String? = nil) throws -> StoreLocation {
+    public static func parse(_ url: String?, schema: String? = nil) throws -> DatabaseLocation {
         guard let url = url?.trimmingCharacters(in: .whitespaces), !url.isEmpty else {
             return .sqlite(path: defaultSQLitePath)
         }

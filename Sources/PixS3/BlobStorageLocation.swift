@@ -14,7 +14,7 @@ import PixBlob
 /// An `s3://` location takes the options `endpoint`, `region` and `addressing=path|virtual` (see
 /// ``S3Location``); its credentials come from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and, for temporary
 /// credentials, `AWS_SESSION_TOKEN`. The selector lives here, not in PixBlob, so PixBlob stays free of libcurl.
-public enum StorageLocation: Sendable, Hashable, CustomStringConvertible {
+public enum BlobStorageLocation: Sendable, Hashable, CustomStringConvertible {
     /// A directory on the local file system (``LocalBlobStore``).
     case local(URL)
     /// A bucket and prefix in S3-compatible object storage (``S3BlobStore``).
@@ -28,7 +28,7 @@ public enum StorageLocation: Sendable, Hashable, CustomStringConvertible {
     ///   - value: the URL or path.
     ///   - environment: supplies the default S3 region (`AWS_REGION`, `AWS_DEFAULT_REGION`).
     /// - Throws: ``S3Error/Code/invalidLocation`` for an empty value, another scheme or a bad `s3://` URL.
-    public static func parse(_ value: String, environment: [String: String]) throws(S3Error) -> StorageLocation {
+    public static func parse(_ value: String, environment: [String: String]) throws(S3Error) -> BlobStorageLocation {
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else {
             throw S3Error(code: .invalidLocation, message: "the storage location is empty")
