@@ -123,11 +123,13 @@ import Testing
     }
 
     @Test func aRowIsBuiltFromAStoredImage() {
+        let recorded = NewImage(
+            originalURL: "https://x/y.jpg", filename: "y.jpg", storageURL: nil, width: 10, height: 20, fileSize: 300,
+            format: .jpeg, sha256: "abc", perceptualHash: 0xff, keyword: "fox", source: "commons", license: "by-sa",
+            licenseVersion: "4.0", creator: "Ann", landingURL: "https://x/page", title: nil)
         let image = ImageRecord(
-            id: 9, jobID: 1, chunkID: nil, originalURL: "https://x/y.jpg", filename: "y.jpg", storageURL: nil,
-            width: 10, height: 20, fileSize: 300, format: .jpeg, sha256: "abc", perceptualHash: 0xff, keyword: "fox",
-            source: "commons", license: "by-sa", licenseVersion: "4.0", creator: "Ann", landingURL: "https://x/page",
-            title: nil, isValid: true, rejectionReason: nil, createdAt: Fixtures.referenceDate)
+            id: 9, jobID: 1, chunkID: nil, image: recorded, isValid: true, rejectionReason: nil,
+            createdAt: Fixtures.referenceDate)
         let row = ManifestRow(image: image, path: "train/fox/9.jpg", split: .train)
         #expect(row.license == "by-sa 4.0")
         #expect(row.format == "jpeg")

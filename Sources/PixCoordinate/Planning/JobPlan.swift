@@ -1,3 +1,4 @@
+import PixCore
 import PixStore
 
 /// A validated, planned submission: the job row, its chunks and the keywords that cannot reach their quota.
