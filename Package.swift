@@ -129,11 +129,14 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
-        // The offline demo library (`--source demo`): its picture generator and the local server serving it.
+        // The offline demo library (`--source demo`): its picture generator and the Hummingbird server serving it.
         .target(
             name: "PixDemo",
             dependencies: [
-                "PixCore", "PixFetch", "PixSources", "CPixImage", .product(name: "Logging", package: "swift-log"),
+                "PixCore", "PixFetch", "PixSources", "CPixImage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .target(
@@ -148,7 +151,7 @@ let package = Package(
         .target(
             name: "PixServe",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob", "PixExport", "PixCoordinate", "PixS3", "CPixImage",
+                "PixCore", "PixStore", "PixBlob", "PixExport", "PixCoordinate", "PixS3", "PixSources", "CPixImage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -190,10 +193,10 @@ let package = Package(
             dependencies: ["PixCore", "PixStore", "PixS3", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/PixTestSupport",
             swiftSettings: swiftSettings),
-        // The test internet: Openverse and Commons stand-ins and fault routes on the demo's local server.
+        // The test internet: a loopback HTTP server, Openverse and Commons stand-ins, fault routes, malformed images.
         .target(
             name: "PixFixtures",
-            dependencies: ["PixDemo"],
+            dependencies: ["PixCore", "PixDemo", "CPixImage"],
             path: "Tests/PixFixtures",
             swiftSettings: swiftSettings),
         .testTarget(
@@ -212,7 +215,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixValidateTests",
-            dependencies: ["PixValidate", "PixCore", "CPixImage", "PixDemo"],
+            dependencies: ["PixValidate", "PixCore", "CPixImage", "PixDemo", "PixFixtures"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixFetchTests",
@@ -238,7 +241,7 @@ let package = Package(
         .testTarget(
             name: "PixCoordinateTests",
             dependencies: [
-                "PixCoordinate", "PixCore", "PixStore", "PixSources", "PixFetch", "PixDemo", "PixFixtures", "PixTestSupport",
+                "PixCoordinate", "PixCore", "PixStore", "PixSources", "PixFetch", "PixFixtures", "PixTestSupport",
                 "PixBlob", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"), "PixS3",
             ],

@@ -75,7 +75,7 @@ public enum DemoCorpus {
                 pendingDash = true
             }
         }
-        if slug.isEmpty { return "k" + String(FixtureRoute.seed(of: keyword) % 1_000_000) }
+        if slug.isEmpty { return "k" + String(seed(of: keyword) % 1_000_000) }
         return slug
     }
 
@@ -86,7 +86,7 @@ public enum DemoCorpus {
 
     /// Result `position` of a slug.
     public static func entry(slug: String, position: Int) -> Entry {
-        var random = SplitMix64(seed: FixtureRoute.seed(of: "demo/\(slug)/\(position)"))
+        var random = SplitMix64(seed: seed(of: "demo/\(slug)/\(position)"))
         let roll = Int(random.next() % 100)
         var kind: Kind
         switch roll {
@@ -126,11 +126,11 @@ public enum DemoCorpus {
     public static func imageBytes(_ entry: Entry) -> [UInt8]? {
         switch entry.kind {
         case .jpeg, .tooSmall:
-            return FixtureImages.jpeg(seed: entry.seed, width: entry.width, height: entry.height)
+            return DemoPictures.jpeg(seed: entry.seed, width: entry.width, height: entry.height)
         case .png:
-            return FixtureImages.png(seed: entry.seed, width: entry.width, height: entry.height)
+            return DemoPictures.png(seed: entry.seed, width: entry.width, height: entry.height)
         case .webp:
-            return FixtureImages.webp(seed: entry.seed, width: entry.width, height: entry.height)
+            return DemoPictures.webp(seed: entry.seed, width: entry.width, height: entry.height)
         case .duplicate:
             return entry.duplicateOf.flatMap { imageBytes(DemoCorpus.entry(slug: entry.slug, position: $0)) }
         case .truncatedJPEG, .htmlAsJPEG, .notFound:
@@ -138,49 +138,70 @@ public enum DemoCorpus {
         }
     }
 
-    /// The demo server's routes: a robots.txt that allows everything, the images and their landing pages.
-    public static var routes: [FixtureRoute] {
-        [
-            FixtureRoute(.exact("/robots.txt")) { _ in .text("User-agent: *\nAllow: /\n") },
-            FixtureRoute(.prefix("/demo/"), method: "GET") { response(for: $0) },
-        ]
+    /// What the demo server answers to a `GET`: a status, a content type and a body.
+    public struct Answer: Sendable, Hashable {
+        /// The HTTP status.
+        public var status: Int
+        /// The `Content-Type`, when there is a body.
+        public var contentType: String?
+        /// The body.
+        public var body: [UInt8]
+
+        /// A `status` answer without a body.
+        public static func status(_ status: Int) -> Answer {
+            Answer(status: status, contentType: nil, body: [])
+        }
     }
 
-    /// The answer for a `/demo/SLUG/POSITION.EXT` request.
-    public static func response(for request: FixtureRequest) -> FixtureResponse {
-        let parts = request.path.split(separator: "/")
-        guard parts.count == 3, let dot = parts[2].lastIndex(of: "."), let position = Int(parts[2][..<dot]),
-            position >= 0
+    /// `/robots.txt` of the demo server: everything is allowed.
+    public static let robots = Answer(
+        status: 200, contentType: "text/plain; charset=utf-8", body: Array("User-agent: *\nAllow: /\n".utf8))
+
+    /// The answer for a `/demo/SLUG/POSITION.EXT` path.
+    public static func answer(path: String) -> Answer {
+        let parts = path.split(separator: "/")
+        guard parts.count == 3, parts[0] == "demo", let dot = parts[2].lastIndex(of: "."),
+            let position = Int(parts[2][..<dot]), position >= 0
         else { return .status(404) }
         let entry = entry(slug: String(parts[1]), position: position)
         let ext = parts[2][parts[2].index(after: dot)...]
         if ext == "html" {
-            return .text(
-                """
-                <!DOCTYPE html>
-                <html><head><title>\(entry.slug) #\(position)</title></head>
-                <body><h1>\(entry.slug) #\(position)</h1><p>By \(entry.creator), \(entry.license) \
-                \(entry.licenseVersion). A picture of the PixCrawler offline demo.</p>
-                <img src="\(entry.path)"></body></html>
+            return Answer(
+                status: 200, contentType: "text/html; charset=utf-8",
+                body: Array(
+                    """
+                    <!DOCTYPE html>
+                    <html><head><title>\(entry.slug) #\(position)</title></head>
+                    <body><h1>\(entry.slug) #\(position)</h1><p>By \(entry.creator), \(entry.license) \
+                    \(entry.licenseVersion). A picture of the PixCrawler offline demo.</p>
+                    <img src="\(entry.path)"></body></html>
 
-                """, contentType: "text/html; charset=utf-8")
+                    """.utf8))
         }
-        guard request.path == entry.path else { return .status(404) }
+        guard path == entry.path else { return .status(404) }
         switch entry.kind {
         case .notFound:
             return .status(404)
         case .htmlAsJPEG:
-            return .bytes(FixtureImages.html, contentType: "image/jpeg")
+            return Answer(status: 200, contentType: "image/jpeg", body: DemoPictures.html)
         case .truncatedJPEG:
-            return .bytes(
-                FixtureImages.truncatedJPEG(seed: entry.seed, width: entry.width, height: entry.height),
-                contentType: "image/jpeg")
+            return Answer(
+                status: 200, contentType: "image/jpeg",
+                body: DemoPictures.truncatedJPEG(seed: entry.seed, width: entry.width, height: entry.height))
         case .jpeg, .png, .webp, .tooSmall, .duplicate:
             guard let bytes = imageBytes(entry) else { return .status(404) }
             let contentType =
                 bytes.starts(with: [0x89, 0x50, 0x4E, 0x47])
                 ? "image/png" : bytes.starts(with: Array("RIFF".utf8)) ? "image/webp" : "image/jpeg"
-            return .bytes(bytes, contentType: contentType)
+            return Answer(status: 200, contentType: contentType, body: bytes)
         }
+    }
+
+    /// The seed a text names: the number itself, or a stable hash (FNV-1a) of the text.
+    public static func seed(of stem: String) -> UInt64 {
+        if let number = UInt64(stem) { return number }
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in stem.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return hash
     }
 }

@@ -7,7 +7,7 @@ import Synchronization
 /// The offline demo: a picture library served from this process, so `pixcrawl crawl … --source demo` runs the
 /// whole data path (fetch, validate, store, export) on a machine without internet.
 ///
-/// On first use it starts an in-process ``FixtureServer`` on `127.0.0.1` (a free port) serving ``DemoCorpus``:
+/// On first use it starts an in-process web server on `127.0.0.1` (a free port) serving ``DemoCorpus``:
 /// for keyword `K` and position `p` it proposes `http://127.0.0.1:PORT/demo/SLUG/p.jpg` (or `.png`, `.webp`), a real
 /// generated photo-like image, with about one in ten a realistic bad apple (truncated JPEG, HTML served as
 /// `image/jpeg`, too small, 404, duplicate bytes), so the demo's summary shows rejections by category.
@@ -32,7 +32,7 @@ public final class DemoSource: ImageSource {
     public let pageSize: Int
 
     private let logger: Logger
-    private let server = Mutex<FixtureServer?>(nil)
+    private let server = Mutex<DemoServer?>(nil)
 
     /// Creates the demo source; its server starts on first use.
     /// - Parameters:
@@ -51,13 +51,19 @@ public final class DemoSource: ImageSource {
 
     /// `http://127.0.0.1:PORT` of the demo server, starting it if needed.
     /// - Throws: ``SourceError`` with ``SourceError/Code/unavailable`` when no loopback port can be bound.
-    public func baseURL() throws(SourceError) -> String {
-        try runningServer().baseURL
+    public func baseURL() async throws(SourceError) -> String {
+        let server = runningServer()
+        do {
+            return try await server.baseURL()
+        } catch {
+            throw SourceError(
+                .unavailable, source: name, message: "the offline demo could not start its local server: \(error)")
+        }
     }
 
     /// Stops the demo server (a later call starts a new one on another port).
     public func shutdown() {
-        let stopped = server.withLock { server -> FixtureServer? in
+        let stopped = server.withLock { server -> DemoServer? in
             defer { server = nil }
             return server
         }
@@ -77,7 +83,7 @@ public final class DemoSource: ImageSource {
         guard start < end else {
             return SourcePage(candidates: [], nextCursor: nil, exhausted: start >= depth, totalAvailable: depth)
         }
-        let base = try baseURL()
+        let base = try await baseURL()
         let slug = DemoCorpus.slug(keyword)
         let candidates = (start..<end).map { position -> ImageCandidate in
             let entry = DemoCorpus.entry(slug: slug, position: position)
@@ -91,21 +97,12 @@ public final class DemoSource: ImageSource {
             candidates: candidates, nextCursor: nextCursor, exhausted: end >= depth, totalAvailable: depth)
     }
 
-    private func runningServer() throws(SourceError) -> FixtureServer {
-        let result = server.withLock { server -> Result<FixtureServer, SourceError> in
-            if let server { return .success(server) }
-            do {
-                let started = try FixtureServer(host: "127.0.0.1", port: 0, routes: DemoCorpus.routes)
-                server = started
-                logger.info("offline demo library serving", metadata: ["pixcrawl.url": "\(started.baseURL)"])
-                return .success(started)
-            } catch {
-                return .failure(
-                    SourceError(
-                        .unavailable, source: name,
-                        message: "the offline demo could not start its local server: \(error)"))
-            }
+    private func runningServer() -> DemoServer {
+        server.withLock { server in
+            if let server { return server }
+            let started = DemoServer(logger: logger)
+            server = started
+            return started
         }
-        return try result.get()
     }
 }

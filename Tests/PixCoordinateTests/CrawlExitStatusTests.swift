@@ -1,6 +1,5 @@
 import Foundation
 import PixCore
-import PixDemo
 import PixFixtures
 import PixStore
 import PixTestSupport

@@ -2,7 +2,6 @@ import Foundation
 import PixBlob
 import PixCoordinate
 import PixCore
-import PixDemo
 import PixFetch
 import PixFixtures
 import PixS3

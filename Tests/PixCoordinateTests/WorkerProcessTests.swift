@@ -1,7 +1,6 @@
 import Foundation
 import PixCoordinate
 import PixCore
-import PixDemo
 import PixFixtures
 import PixStore
 import PixTestSupport

@@ -1,6 +1,5 @@
 import Logging
 import PixCore
-import PixDemo
 import PixFetch
 import PixFixtures
 import Synchronization

@@ -1,4 +1,3 @@
-import PixDemo
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,5 +1,4 @@
 import Foundation
-import PixDemo
 
 /// JSON bodies for the provider fixtures, written with Foundation's serializer (sorted keys, so bodies are
 /// deterministic).

@@ -21,7 +21,17 @@ extension FixtureRoute {
     }
 
     /// The offline demo's routes (its own allow-all robots.txt included).
-    public static var demo: [FixtureRoute] { DemoCorpus.routes }
+    public static var demo: [FixtureRoute] {
+        [
+            FixtureRoute(.exact("/robots.txt")) { _ in response(DemoCorpus.robots) },
+            FixtureRoute(.prefix("/demo/"), method: "GET") { response(DemoCorpus.answer(path: $0.path)) },
+        ]
+    }
+
+    private static func response(_ answer: DemoCorpus.Answer) -> FixtureResponse {
+        guard let contentType = answer.contentType else { return .status(answer.status) }
+        return .bytes(answer.body, contentType: contentType, status: answer.status)
+    }
 
     /// `/landing/SLUG/POSITION`: a small HTML page, the "foreign landing URL" of fixture search results.
     public static let landingPages = FixtureRoute(.prefix("/landing/"), method: "GET") { request in

@@ -1,4 +1,3 @@
-import PixDemo
 import Synchronization
 
 /// One host as a polite crawler's counterpart sees it: serves images under a path prefix, timestamps every request

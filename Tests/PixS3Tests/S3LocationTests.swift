@@ -147,7 +147,8 @@ import Testing
 
         #expect(BlobStorageLocation.environmentVariable == "PIXCRAWL_STORAGE_URL")
         #expect(
-            try BlobStorageLocation.parse("storage", environment: [:]) == .local(URL(fileURLWithPath: "storage").standardizedFileURL))
+            try BlobStorageLocation.parse("storage", environment: [:])
+                == .local(URL(fileURLWithPath: "storage").standardizedFileURL))
         let file = try BlobStorageLocation.parse("file:///var/lib/pix/storage/", environment: [:])
         guard case .local(let directory) = file else {
             Issue.record("expected a local directory, got \(file)")

@@ -78,7 +78,7 @@ struct CLITests {
 
     /// Runs `pixcrawl` to its end on a thread of its own, so a long command never holds a pooled thread.
     static func pixcrawl(_ arguments: [String], environment: [String: String]) async throws -> TestProcess.Output {
-        try await onOwnThread { try TestProcess.pixcrawl(arguments, environment: environment) }
+        try await NativeThread.run(name: "test.cli") { try TestProcess.pixcrawl(arguments, environment: environment) }
     }
 
     /// Starts `pixcrawl serve` on a free loopback port with `arguments` added, its output going to `log`.

@@ -33,7 +33,7 @@ import Testing
 
     @Test func proposesLoopbackURLsWithMetadata() async throws {
         try await withDemo { source, _ in
-            let base = try source.baseURL()
+            let base = try await source.baseURL()
             #expect(base.hasPrefix("http://127.0.0.1:"))
             let page = try await source.page(keyword: "Red Fox", range: 0..<250, cursor: nil)
             #expect(page.candidates.count == source.pageSize)
@@ -129,8 +129,8 @@ import Testing
         }
         let first = try await one.page(keyword: "heron", range: 100..<150, cursor: nil)
         let second = try await two.page(keyword: "heron", range: 100..<150, cursor: nil)
-        let base1 = try one.baseURL()
-        let base2 = try two.baseURL()
+        let base1 = try await one.baseURL()
+        let base2 = try await two.baseURL()
         #expect(base1 != base2)
         #expect(
             first.candidates.map { $0.url.dropFirst(base1.count) }

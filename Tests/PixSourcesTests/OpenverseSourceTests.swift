@@ -1,5 +1,4 @@
 import PixCore
-import PixDemo
 import PixFetch
 import PixFixtures
 import PixSources

@@ -1,5 +1,4 @@
 import Logging
-import PixDemo
 import PixFetch
 import PixFixtures
 import PixSources

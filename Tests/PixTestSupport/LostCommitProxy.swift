@@ -1,4 +1,5 @@
 import Foundation
+import PixCore
 import PixStore
 import Synchronization
 
@@ -50,7 +51,7 @@ public final class LostCommitProxy: Sendable {
         }
         port = Int(UInt16(bigEndian: address.sin_port))
         self.listener = listener
-        Thread.detachNewThread { [self] in acceptLoop(listener) }
+        NativeThread.detached(name: "test.proxy") { [self] in acceptLoop(listener) }
     }
 
     /// A store location on a fresh schema whose connections all go through this proxy.
@@ -103,8 +104,8 @@ public final class LostCommitProxy: Sendable {
                 continue
             }
             let link = Link(client: client, server: server)
-            Thread.detachNewThread { [self] in pumpRequests(link) }
-            Thread.detachNewThread { [self] in pumpReplies(link) }
+            NativeThread.detached(name: "test.proxy.up") { [self] in pumpRequests(link) }
+            NativeThread.detached(name: "test.proxy.down") { [self] in pumpReplies(link) }
         }
     }
 

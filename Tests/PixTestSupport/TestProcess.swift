@@ -1,4 +1,5 @@
 import Foundation
+import PixCore
 
 /// Runs the built `pixcrawl` executable (or any program) and captures its output, for end-to-end tests.
 public enum TestProcess {
@@ -47,13 +48,13 @@ public enum TestProcess {
             stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 
-    /// ``run(_:environment:directory:)`` on a thread of its own (``onOwnThread(_:)``): an async test that waits for a
+    /// ``run(_:environment:directory:)`` on a thread of its own (``NativeThread/run(name:_:)``): an async test that waits for a
     /// child must not hold a pooled thread meanwhile, since the servers under test need them, and a child that talks
     /// to such a server (curl, a Python loader) would otherwise wait for a thread its own parent is holding.
     public static func runDetached(
         _ arguments: [String], environment: [String: String] = [:], directory: String? = nil
     ) async throws -> Output {
-        try await onOwnThread { try run(arguments, environment: environment, directory: directory) }
+        try await NativeThread.run(name: "test.child") { try run(arguments, environment: environment, directory: directory) }
     }
 
     /// Starts `argv[0]` (searched in `PATH`) with the rest as its arguments and `environment` added to ours; stdin

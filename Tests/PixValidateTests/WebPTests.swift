@@ -1,5 +1,6 @@
 import PixCore
 import PixDemo
+import PixFixtures
 import PixValidate
 import Testing
 

@@ -85,7 +85,7 @@ public struct StorageCheck: Sendable {
     private func checkOrphans(repair: Bool, now: Date, pool: BlockingPool, report: inout Report) async throws {
         let listing = ListingChannel(batchSize: 500)
         let blobs = blobs
-        Thread.detachNewThread {
+        NativeThread.detached(name: "pixcrawl.fsck") {
             do {
                 try blobs.forEachBlob { listing.send($0) }
                 listing.finish(nil)

@@ -97,7 +97,7 @@ public struct ChunkProcessor: Sendable {
     ///   - stop: asks the processor to stop at the next page boundary.
     ///   - onPage: called after each committed page with the candidates done so far.
     public func process(
-        _ claim: ClaimedChunk, stop: StopRequest = StopRequest(), onPage: (@Sendable (ChunkCheckpoint) -> Void)? = nil
+        _ claim: ClaimedChunk, stop: StopFlag = StopFlag(), onPage: (@Sendable (ChunkCheckpoint) -> Void)? = nil
     ) async -> ChunkOutcome {
         let chunk = claim.chunk
         var logger = self.logger
@@ -119,7 +119,7 @@ public struct ChunkProcessor: Sendable {
         }
         while true {
             if Task.isCancelled { return .cancelled }
-            if stop.isRequested { return .stopped }
+            if stop.isRaised { return .stopped }
             let page: SourcePage
             do {
                 page = try await source.page(keyword: chunk.keyword, range: range, cursor: cursor)

@@ -1,4 +1,5 @@
 import Logging
+import PixCore
 import PixStore
 import Synchronization
 

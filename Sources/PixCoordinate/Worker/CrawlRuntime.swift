@@ -1,5 +1,6 @@
 import Logging
 import PixBlob
+import PixCore
 import PixFetch
 import PixStore
 

@@ -19,11 +19,11 @@ public final class Worker: Service, Sendable {
     private let hints: ChunkHints
     private let events: (@Sendable (WorkerEvent) -> Void)?
     private let logger: Logger
-    private let stopping = StopRequest()
+    private let stopping = StopFlag()
     private let state = Mutex(State())
 
     private struct State {
-        var chunkStop: StopRequest?
+        var chunkStop: StopFlag?
         var processed = 0
     }
 
@@ -74,13 +74,13 @@ public final class Worker: Service, Sendable {
 
     /// Asks the worker to stop: it claims nothing more and gives its chunk back after the current page.
     public func stop() {
-        stopping.request()
-        state.withLock { $0.chunkStop }?.request()
+        stopping.raise()
+        state.withLock { $0.chunkStop }?.raise()
         hints.wake.signal()
     }
 
     private func loop() async {
-        while !stopping.isRequested && !Task.isCancelled {
+        while !stopping.isRaised && !Task.isCancelled {
             if let maxChunks = configuration.maxChunks, processedChunks >= maxChunks { break }
             let generation = hints.wake.generation
             let claim: ClaimedChunk?
@@ -130,9 +130,9 @@ public final class Worker: Service, Sendable {
                 "pixcrawl.checkpoint": "\(claim.chunk.checkpoint.candidatesDone)",
             ])
         emit(claim, .claimed)
-        let chunkStop = StopRequest()
+        let chunkStop = StopFlag()
         state.withLock { $0.chunkStop = chunkStop }
-        if stopping.isRequested { chunkStop.request() }
+        if stopping.isRaised { chunkStop.raise() }
 
         let outcome = await withTaskGroup(of: ChunkOutcome?.self) { group in
             group.addTask {
@@ -212,7 +212,7 @@ public final class Worker: Service, Sendable {
                 if clock.now - lastRenewed > configuration.lease { return .leaseLost }
             }
             try? await store.workerHeartbeat(
-                id: configuration.id, status: stopping.isRequested ? .stopping : .running,
+                id: configuration.id, status: stopping.isRaised ? .stopping : .running,
                 currentChunkID: claim.chunk.id)
         }
     }

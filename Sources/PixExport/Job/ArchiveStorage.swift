@@ -71,7 +71,9 @@ public enum ArchiveStorage: Sendable {
         guard TarMembers.isServedShard(member), case .s3(let client) = self, let key = objectKey(of: shard) else {
             return nil
         }
-        let exists = try await BlockingExecutor(label: "pixcrawl.export.shard").run { try client.headObject(key: key) != nil }
+        let exists = try await BlockingPool(threads: 1, label: "pixcrawl.export.shard").run {
+            try client.headObject(key: key) != nil
+        }
         return exists ? try presignedURL(location: shard, until: expiresAt) : nil
     }
 

@@ -48,7 +48,7 @@ public struct ExportDownloads: Sendable {
             throw ExportJobError.exportUnavailable(exportID: exportID, status: export.status.rawValue)
         }
         let storage = archiveStorage
-        let executor = BlockingExecutor(label: "pixcrawl.export.link")
+        let executor = BlockingPool(threads: 1, label: "pixcrawl.export.link")
         try await executor.run { try Self.checkArchive(of: export, path: path, storage: storage) }
         let token = DownloadToken.generate()
         let url = try storage.downloadURL(location: path, lifetime: lifetime.duration, fallback: downloadURL(exportID))
@@ -95,7 +95,7 @@ public struct ExportDownloads: Sendable {
             }
             let output = target
             let storage = archiveStorage
-            let executor = BlockingExecutor(label: "pixcrawl.export.download")
+            let executor = BlockingPool(threads: 1, label: "pixcrawl.export.download")
             try await executor.run {
                 let staged = POSIXFile.temporarySibling(of: output).appendingPathExtension("fetch")
                 defer { POSIXFile.removeFile(staged.path) }
@@ -112,7 +112,7 @@ public struct ExportDownloads: Sendable {
         export: ExportJobRecord, path: String, size: Int64, sha256: String, record: DownloadRecord, into directory: URL
     ) async throws -> DownloadedArchive {
         let storage = archiveStorage
-        let executor = BlockingExecutor(label: "pixcrawl.export.download")
+        let executor = BlockingPool(threads: 1, label: "pixcrawl.export.download")
         let files = try await executor.run {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let staged = directory.appendingPathComponent(".export-\(export.id).fetch")

@@ -1,4 +1,5 @@
 import Foundation
+import PixCore
 import PixStore
 
 #if canImport(Glibc)
@@ -43,7 +44,7 @@ public struct ExportGarbageCollector: Sendable {
             for expired in batch {
                 if let path = expired.filePath, ArchiveStorage.isObjectURL(path) {
                     let storage = archiveStorage
-                    let executor = BlockingExecutor(label: "pixcrawl.export.gc")
+                    let executor = BlockingPool(threads: 1, label: "pixcrawl.export.gc")
                     report.archives.append(
                         try await executor.run { Self.deleteObject(expired, path: path, storage: storage) })
                     continue
@@ -53,7 +54,7 @@ public struct ExportGarbageCollector: Sendable {
             if batch.count < 100 { break }
         }
         if let exportsDirectory {
-            let executor = BlockingExecutor(label: "pixcrawl.export.gc")
+            let executor = BlockingPool(threads: 1, label: "pixcrawl.export.gc")
             let seconds = Double(temporaryFileAge.components.seconds)
             report.temporaryFiles = try await executor.run {
                 Self.sweepTemporaryFiles(in: exportsDirectory, olderThan: seconds)

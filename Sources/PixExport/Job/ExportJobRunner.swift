@@ -140,8 +140,8 @@ public struct ExportJobRunner: Sendable {
         var logger = logger
         logger[metadataKey: "pixcrawl.export"] = "\(claimed.export.id)"
         logger[metadataKey: "pixcrawl.job"] = "\(claimed.export.crawlJobID)"
-        let cancellation = CancellationFlag()
-        let executor = BlockingExecutor(label: "pixcrawl.export.\(claimed.export.id)")
+        let cancellation = StopFlag()
+        let executor = BlockingPool(threads: 1, label: "pixcrawl.export.\(claimed.export.id)")
         var pipeline: ExportPipeline?
         var published: String?
         do {
@@ -177,7 +177,7 @@ public struct ExportJobRunner: Sendable {
     }
 
     private func write(
-        _ claimed: ClaimedExport, executor: BlockingExecutor, cancellation: CancellationFlag, logger: Logger,
+        _ claimed: ClaimedExport, executor: BlockingPool, cancellation: StopFlag, logger: Logger,
         pipeline pipelineSlot: inout ExportPipeline?, published: inout String?
     ) async throws -> ExportOutcome {
         let export = claimed.export

@@ -23,7 +23,7 @@ struct PlannedImage: Sendable {
 /// The blocking half of an export: the writers of one archive (or WebDataset, or manifest), fed batches of
 /// images whose blobs it streams from the blob store.
 ///
-/// Everything it holds is created, used and released through one ``BlockingExecutor``, one call at a time.
+/// Everything it holds is created, used and released through one ``BlockingPool`` of one thread, one call at a time.
 /// Until ``finish()`` publishes the archive, nothing is visible under its name; ``cancel()``, a thrown error and
 /// releasing the pipeline remove every temporary file.
 // @unchecked Sendable: only used inside BlockingExecutor.run, whose serial queue runs one call at a time.
@@ -44,7 +44,7 @@ final class ExportPipeline: @unchecked Sendable {
     private let layout: ExportLayout
     private let naming: ImageFolderNaming
     private let blobs: any BlobStore
-    private let cancellation: CancellationFlag
+    private let cancellation: StopFlag
     private let modified: Date
     private let workDirectory: URL?
     private let resize: ResizeOptions?
@@ -68,7 +68,7 @@ final class ExportPipeline: @unchecked Sendable {
     ///   - resize: Resize and re-encode every image, or `nil` for the originals.
     init(
         format: ExportFormat, destination: URL, layout: ExportLayout, keywords: Set<String>, shardSize: Int,
-        blobs: any BlobStore, options: ArchiveWriterOptions, modified: Date, cancellation: CancellationFlag,
+        blobs: any BlobStore, options: ArchiveWriterOptions, modified: Date, cancellation: StopFlag,
         resize: ResizeOptions? = nil
     ) throws {
         self.resize = resize

@@ -1,5 +1,6 @@
 import CCurl
 import CPixCurl
+import PixCore
 import Synchronization
 
 /// Drives every transfer of one ``Downloader`` through a libcurl multi handle on one dedicated thread.

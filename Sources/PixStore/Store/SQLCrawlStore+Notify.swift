@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PixCore
 import PixSQL
 import Synchronization
 
@@ -44,20 +45,18 @@ public final class ChunkNotificationListener: Sendable {
     ) throws {
         let first = try Self.connect(conninfo: conninfo, schema: schema)
         let box = ConnectionBox(first)
-        let thread = Thread { [stopping, finished] in
+        NativeThread.detached(name: "pixcrawl.listen") { [stopping, finished] in
             Self.loop(
                 box.take(), conninfo: conninfo, schema: schema, stopping: stopping, logger: logger, onNotify: onNotify)
             finished.signal()
         }
-        thread.name = "pixcrawl.listen"
-        thread.start()
     }
 
     deinit { stop() }
 
     /// Stops listening and closes the connection (waits up to a second for the thread to notice).
     public func stop() {
-        guard !stopping.value.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard stopping.raise() else { return }
         _ = finished.wait(timeout: .now() + 1)
     }
 
@@ -73,7 +72,7 @@ public final class ChunkNotificationListener: Sendable {
     ) {
         var connection = first
         var backoffMilliseconds: Int32 = 100
-        while !stopping.value.load(ordering: .acquiring) {
+        while !stopping.isRaised {
             guard let current = connection else {
                 do {
                     connection = try connect(conninfo: conninfo, schema: schema)
@@ -103,11 +102,6 @@ public final class ChunkNotificationListener: Sendable {
         }
         connection?.close()
     }
-}
-
-/// The listener's stop request, shared with its thread.
-private final class StopFlag: Sendable {
-    let value = Atomic<Bool>(false)
 }
 
 /// Hands the first connection to the listener thread.

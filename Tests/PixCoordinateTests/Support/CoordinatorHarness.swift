@@ -3,7 +3,6 @@ import Logging
 import PixBlob
 import PixCoordinate
 import PixCore
-import PixDemo
 import PixFetch
 import PixFixtures
 import PixSources

@@ -1,4 +1,5 @@
 import Foundation
+import PixCore
 import PixTestSupport
 import Synchronization
 
@@ -42,8 +43,7 @@ final class ScriptedHTTPServer: Sendable {
         self.script = script
         listener = fd
         port = Int(UInt16(bigEndian: address.sin_port))
-        let thread = Thread { [self] in serve() }
-        thread.start()
+        NativeThread.detached(name: "test.s3") { [self] in serve() }
     }
 
     /// Stops accepting; the accept loop ends.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import PixCore
 import PixTestSupport
 
 #if canImport(Glibc)
@@ -31,7 +32,7 @@ struct ClientError: Error, CustomStringConvertible {
 
 /// A minimal HTTP/1.1 client over a loopback socket (one connection per request, `Connection: close`), so
 /// tests see exactly what the server sent: no redirects followed, no cookies kept, no ranges stitched.
-/// Blocking socket calls run on a thread of their own (``onOwnThread(_:)``), never on a pooled thread.
+/// Blocking socket calls run on a thread of their own (``NativeThread/run(name:_:)``), never on a pooled thread.
 struct HTTPTestClient: Sendable {
     let port: Int
 
@@ -52,7 +53,7 @@ struct HTTPTestClient: Sendable {
         head += "\r\n"
         let bytes = Array(head.utf8) + (payload ?? [])
         let port = self.port
-        return try await onOwnThread { try Self.exchange(port: port, bytes: bytes, method: method) }
+        return try await NativeThread.run(name: "test.http") { try Self.exchange(port: port, bytes: bytes, method: method) }
     }
 
     func get(_ path: String, token: String? = nil, headers: [String: String] = [:]) async throws -> HTTPResult {

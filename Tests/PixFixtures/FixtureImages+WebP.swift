@@ -1,21 +1,7 @@
 import CPixImage
+import PixDemo
 
 extension FixtureImages {
-    /// A lossy WebP of the seed's picture (libwebp, single-threaded, so the bytes are stable).
-    /// - Parameters:
-    ///   - seed: selects the picture.
-    ///   - width: image width (1…8192).
-    ///   - height: image height (1…8192).
-    ///   - quality: WebP quality 0…100.
-    public static func webp(seed: UInt64, width: Int = 320, height: Int = 240, quality: Int = 80) -> [UInt8] {
-        cached(Key(kind: 3, seed: seed, width: width, height: height, quality: quality)) {
-            let pixels = rgbPixels(seed: seed, width: width, height: height)
-            return encode { out, length, status in
-                cpix_webp_encode(pixels, UInt32(max(1, width)), UInt32(max(1, height)), Int32(quality), out, length, status)
-            }
-        }
-    }
-
     /// A lossless WebP of the seed's picture.
     public static func losslessWebP(seed: UInt64, width: Int = 320, height: Int = 240) -> [UInt8] {
         cached(Key(kind: 4, seed: seed, width: width, height: height, quality: 0)) {

@@ -1,3 +1,5 @@
+import PixDemo
+
 /// One entry of a ``FixtureServer``'s route table: which requests it answers and how.
 public struct FixtureRoute: Sendable {
     /// Which paths a route answers (the query is not part of the match).
@@ -43,11 +45,8 @@ public struct FixtureRoute: Sendable {
 }
 
 extension FixtureRoute {
-    /// The seed a path stem names: the number itself, or a stable hash of the text.
+    /// The seed a path stem names: the number itself, or a stable hash of the text (as the demo's).
     public static func seed(of stem: String) -> UInt64 {
-        if let number = UInt64(stem) { return number }
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
-        for byte in stem.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
-        return hash
+        DemoCorpus.seed(of: stem)
     }
 }

@@ -1,3 +1,4 @@
+import PixCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -16,14 +17,14 @@ final class FixtureServerCore: Sendable {
         var connectionsAccepted = 0
         var openConnections: Set<Int32> = []
         var liveConnections = 0
-        var acceptThread: FixtureThread?
+        var acceptThread: NativeThread?
         var stopped = false
     }
 
     let listener: Int32
     let baseURL: String
     let state: Mutex<State>
-    private let stopping = Atomic<Bool>(false)
+    private let stopping = StopFlag()
 
     init(listener: Int32, baseURL: String, routes: [FixtureRoute]) {
         self.listener = listener
@@ -32,15 +33,15 @@ final class FixtureServerCore: Sendable {
     }
 
     func start() {
-        let thread = FixtureThread.start { [self] in acceptLoop() }
+        let thread = NativeThread.start(name: "fixture.accept") { [self] in acceptLoop() }
         state.withLock { $0.acceptThread = thread }
     }
 
     func stop() {
-        let acceptThread: FixtureThread?? = state.withLock { state in
+        let acceptThread: NativeThread?? = state.withLock { state in
             guard !state.stopped else { return .none }
             state.stopped = true
-            stopping.store(true, ordering: .releasing)
+            stopping.raise()
             _ = shutdown(listener, Int32(SHUT_RDWR))
             for fd in state.openConnections { _ = shutdown(fd, Int32(SHUT_RDWR)) }
             defer { state.acceptThread = nil }
@@ -54,7 +55,7 @@ final class FixtureServerCore: Sendable {
         }
     }
 
-    private var isStopping: Bool { stopping.load(ordering: .acquiring) }
+    private var isStopping: Bool { stopping.isRaised }
 
     // MARK: - Accepting
 
@@ -80,7 +81,7 @@ final class FixtureServerCore: Sendable {
             }
             var noDelay: Int32 = 1
             _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
-            FixtureThread.detached { [self] in
+            NativeThread.detached(name: "fixture.connection") { [self] in
                 serve(fd)
                 state.withLock { state in
                     state.openConnections.remove(fd)

@@ -48,8 +48,23 @@ public final class BlockingPool: Sendable {
     /// How many jobs may run at once.
     public var width: Int { queues.count }
 
-    /// Runs `body` on one of the pool's threads and returns its result.
-    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    /// Runs `body` on one of the pool's threads and returns its result. A pool of one thread runs its jobs one at a
+    /// time, in the order they were queued.
+    /// - Parameters:
+    ///   - flag: raised when the calling task is cancelled meanwhile, so `body` can stop between items.
+    ///   - body: the blocking work.
+    public func run<T: Sendable>(
+        cancelling flag: StopFlag? = nil, _ body: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        guard let flag else { return try await enqueue(body) }
+        return try await withTaskCancellationHandler {
+            try await enqueue(body)
+        } onCancel: {
+            flag.raise()
+        }
+    }
+
+    private func enqueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let job: @Sendable () -> Void = { continuation.resume(with: Result { try body() }) }
             let wake = state.withLock { state -> Int? in

@@ -1,18 +1,25 @@
 import CPixImage
 import Synchronization
 
-/// Deterministic test images: photo-like PNG and JPEG files generated from a seed (gradient sky and ground,
-/// smooth noise, overlapping shapes, grain), plus the malformed files of the fixture internet.
+/// The offline demo's pictures: deterministic, photo-like images generated from a seed (gradient sky and ground,
+/// smooth noise, overlapping shapes, grain) and encoded with the product's encoders (libjpeg, libpng, libwebp).
 ///
-/// The same seed and size always give the same bytes, so tests can compare downloads with
-/// `FixtureImages.jpeg(seed:…)` directly.
-public enum FixtureImages {
-    struct Key: Hashable {
-        var kind: UInt8
-        var seed: UInt64
-        var width: Int
-        var height: Int
-        var quality: Int
+/// The same seed and size always give the same bytes, so a demo crawl gives the same images every time.
+public enum DemoPictures {
+    package struct Key: Hashable {
+        package var kind: UInt8
+        package var seed: UInt64
+        package var width: Int
+        package var height: Int
+        package var quality: Int
+
+        package init(kind: UInt8, seed: UInt64, width: Int, height: Int, quality: Int) {
+            self.kind = kind
+            self.seed = seed
+            self.width = width
+            self.height = height
+            self.quality = quality
+        }
     }
 
     private static let cache = Mutex<[Key: [UInt8]]>([:])
@@ -140,52 +147,20 @@ public enum FixtureImages {
         return Array(full.prefix(max(4, Int(Double(full.count) * min(max(keeping, 0), 1)))))
     }
 
-    /// A PNG whose first IDAT chunk has a wrong CRC (the pixel data is intact; only the checksum is off).
-    public static func pngWithBadCRC(seed: UInt64, width: Int = 320, height: Int = 240) -> [UInt8] {
-        var bytes = png(seed: seed, width: width, height: height)
-        var offset = 8
-        while offset + 12 <= bytes.count {
-            let length = Int(readBigEndian(bytes, offset))
-            let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
-            let crcOffset = offset + 8 + length
-            if type == "IDAT" {
-                bytes[crcOffset + 3] ^= 0xff
-                return bytes
+    /// A lossy WebP of the seed's picture (libwebp, single-threaded, so the bytes are stable).
+    /// - Parameters:
+    ///   - seed: selects the picture.
+    ///   - width: image width (1…8192).
+    ///   - height: image height (1…8192).
+    ///   - quality: WebP quality 0…100.
+    public static func webp(seed: UInt64, width: Int = 320, height: Int = 240, quality: Int = 80) -> [UInt8] {
+        cached(Key(kind: 3, seed: seed, width: width, height: height, quality: quality)) {
+            let pixels = rgbPixels(seed: seed, width: width, height: height)
+            return encode { out, length, status in
+                cpix_webp_encode(pixels, UInt32(max(1, width)), UInt32(max(1, height)), Int32(quality), out, length, status)
             }
-            offset = crcOffset + 4
         }
-        preconditionFailure("encoded PNG has no IDAT chunk")
     }
-
-    /// A tiny, well-formed PNG whose IHDR declares `width`×`height` (valid CRCs): a decompression bomb that a
-    /// validator must reject from the header alone.
-    public static func pngDeclaring(width: UInt32 = 100_000, height: UInt32 = 100_000) -> [UInt8] {
-        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        var header: [UInt8] = []
-        appendBigEndian(&header, width)
-        appendBigEndian(&header, height)
-        header += [8, 2, 0, 0, 0]  // 8-bit RGB, deflate, adaptive filtering, no interlace
-        appendChunk(&bytes, type: "IHDR", data: header)
-        appendChunk(&bytes, type: "IDAT", data: [0x78, 0x9C, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01])
-        appendChunk(&bytes, type: "IEND", data: [])
-        return bytes
-    }
-
-    /// A valid 1×1 GIF89a.
-    public static let gif: [UInt8] = [
-        0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0xFF, 0xFF, 0xFF,
-        0x00, 0x00, 0x00, 0x21, 0xF9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2C, 0x00, 0x00, 0x00, 0x00,
-        0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3B,
-    ]
-
-    /// A small SVG document.
-    public static let svg: [UInt8] = Array(
-        """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">\
-        <rect width="64" height="64" fill="#48a"/><circle cx="32" cy="32" r="20" fill="#fc4"/></svg>
-
-        """.utf8)
 
     /// An HTML error page, the kind a CDN serves with `Content-Type: image/jpeg`.
     public static let html: [UInt8] = Array(
@@ -198,7 +173,7 @@ public enum FixtureImages {
 
     // MARK: - Helpers
 
-    static func cached(_ key: Key, make: () -> [UInt8]) -> [UInt8] {
+    package static func cached(_ key: Key, make: () -> [UInt8]) -> [UInt8] {
         if let hit = cache.withLock({ $0[key] }) { return hit }
         let bytes = make()
         cache.withLock { cache in
@@ -208,7 +183,7 @@ public enum FixtureImages {
         return bytes
     }
 
-    static func encode(
+    package static func encode(
         _ body: (
             UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<Int>,
             UnsafeMutablePointer<cpix_status>
@@ -220,52 +195,22 @@ public enum FixtureImages {
         let code = body(&out, &length, &status)
         guard code == Int32(CPIX_OK), let out else {
             let message = withUnsafeBytes(of: status.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            preconditionFailure("fixture image encoding failed: \(message)")
+            preconditionFailure("demo picture encoding failed: \(message)")
         }
         defer { cpix_free(out) }
         return Array(UnsafeBufferPointer(start: out, count: length))
     }
-
-    private static func readBigEndian(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
-        bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    private static func appendBigEndian(_ bytes: inout [UInt8], _ value: UInt32) {
-        bytes += [UInt8(value >> 24 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
-    }
-
-    private static func appendChunk(_ bytes: inout [UInt8], type: String, data: [UInt8]) {
-        appendBigEndian(&bytes, UInt32(data.count))
-        let typed = Array(type.utf8) + data
-        bytes += typed
-        appendBigEndian(&bytes, CRC32.checksum(typed))
-    }
-}
-
-/// CRC-32 (ISO 3309, as used by PNG chunks).
-enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { index in
-        var value = UInt32(index)
-        for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
-        return value
-    }
-
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xff)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
-    }
 }
 
 /// A small, fast, seedable pseudo-random generator (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
+package struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    package init(seed: UInt64) {
         state = seed
     }
 
-    mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
