@@ -219,12 +219,15 @@ public struct ImageRecord: Sendable, Codable, Hashable, Identifiable {
     public var isValid: Bool
     public var rejectionReason: String?
     public var createdAt: Date
+    /// The URL list row's kept columns (`--keep-columns`), by column name.
+    public var keptColumns: [String: String]?
 
     public init(
         id: Int64, jobID: Int64, chunkID: Int64?, originalURL: String, filename: String, storageURL: String?,
         width: Int, height: Int, fileSize: Int, format: ImageFormat, sha256: String, perceptualHash: UInt64?,
         keyword: String, source: String, license: String?, licenseVersion: String?, creator: String?,
-        landingURL: String?, title: String?, isValid: Bool, rejectionReason: String?, createdAt: Date
+        landingURL: String?, title: String?, isValid: Bool, rejectionReason: String?, createdAt: Date,
+        keptColumns: [String: String]? = nil
     ) {
         self.id = id
         self.jobID = jobID
@@ -248,6 +251,7 @@ public struct ImageRecord: Sendable, Codable, Hashable, Identifiable {
         self.isValid = isValid
         self.rejectionReason = rejectionReason
         self.createdAt = createdAt
+        self.keptColumns = keptColumns
     }
 }
 
