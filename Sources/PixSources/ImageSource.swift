@@ -21,12 +21,14 @@ public struct ImageCandidate: Sendable, Hashable, Codable {
     public var declaredBytes: Int?
     /// The SHA-256 the list gave for the image's bytes (lowercase hex), checked after download.
     public var expectedSHA256: String?
+    /// The URL list row's columns kept with the image (`--keep-columns`), by column name.
+    public var keptColumns: [String: String]?
 
     public init(
         url: String, keyword: String, source: String, position: Int, license: String? = nil,
         licenseVersion: String? = nil, creator: String? = nil, landingURL: String? = nil, title: String? = nil,
         declaredWidth: Int? = nil, declaredHeight: Int? = nil, declaredBytes: Int? = nil,
-        expectedSHA256: String? = nil
+        expectedSHA256: String? = nil, keptColumns: [String: String]? = nil
     ) {
         self.url = url
         self.keyword = keyword
@@ -41,6 +43,7 @@ public struct ImageCandidate: Sendable, Hashable, Codable {
         self.declaredHeight = declaredHeight
         self.declaredBytes = declaredBytes
         self.expectedSHA256 = expectedSHA256
+        self.keptColumns = keptColumns
     }
 }
 

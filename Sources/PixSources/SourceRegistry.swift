@@ -13,7 +13,7 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     /// A local URL list file.
     case urls(path: String)
     /// A URL list staged in the shared storage, by id (its SHA-256), and the columns to read
-    /// (`list:ID?url=COL&caption=COL&hash=COL`).
+    /// (`list:ID?url=COL&caption=COL&hash=COL&keep=COL,COL`).
     case list(id: String, columns: URLListSource.Columns = URLListSource.Columns())
     /// The offline demo library.
     case demo
@@ -53,10 +53,14 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
                     case "url": columns.url = value.lowercased()
                     case "caption": columns.caption = value.lowercased()
                     case "hash": columns.hash = value.lowercased()
+                    case "keep":
+                        columns.keep = value.split(separator: ",").map {
+                            $0.trimmingCharacters(in: .whitespaces).lowercased()
+                        }.filter { !$0.isEmpty }
                     default:
                         throw SourceError(
                             .invalidSpec, source: trimmed,
-                            message: "unknown list option '\(pair[0])'; use url=, caption= or hash=")
+                            message: "unknown list option '\(pair[0])'; use url=, caption=, hash= or keep=")
                     }
                 }
                 self = .list(id: id, columns: columns)

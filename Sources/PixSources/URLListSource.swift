@@ -42,22 +42,72 @@ public final class URLListSource: ImageSource {
         public var caption: String?
         /// The SHA-256 column, checked against the downloaded bytes.
         public var hash: String?
+        /// Columns stored with each image (img2dataset's `--save_additional_columns`); ``allColumns`` alone keeps
+        /// every column of the row.
+        public var keep: [String]
+
+        /// What `keep` holds to keep every column (`--keep-columns all`).
+        public static let allColumns = "*"
+
+        /// Column names to keep as a user gives them (`a,b` items, or `all`), for ``keep``.
+        public static func kept(named names: [String]) -> [String] {
+            let names = names.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+            return names.map { $0.lowercased() } == ["all"] ? [allColumns] : names
+        }
 
         /// Default names for every column not given.
-        public init(url: String? = nil, caption: String? = nil, hash: String? = nil) {
+        public init(url: String? = nil, caption: String? = nil, hash: String? = nil, keep: [String] = []) {
             self.url = url?.lowercased()
             self.caption = caption?.lowercased()
             self.hash = hash?.lowercased()
+            self.keep = keep.map { $0.lowercased() }
         }
 
-        /// `?url=…&caption=…&hash=…` for the columns given (percent-encoded), empty when none is.
+        /// `?url=…&caption=…&hash=…&keep=A,B` for the columns given (percent-encoded), empty when none is.
         static func query(_ columns: Columns) -> String {
-            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
-            let pairs = [("url", columns.url), ("caption", columns.caption), ("hash", columns.hash)].compactMap {
-                name, value in
-                value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0)" }
-            }
+            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.*"))
+            let kept = columns.keep.isEmpty ? nil : columns.keep
+            let pairs =
+                [("url", columns.url), ("caption", columns.caption), ("hash", columns.hash)].compactMap {
+                    name, value in
+                    value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0)" }
+                }
+                + (kept.map {
+                    ["keep=" + $0.map { $0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0 }.joined(separator: ",")]
+                } ?? [])
             return pairs.isEmpty ? "" : "?" + pairs.joined(separator: "&")
+        }
+
+        /// Refuses kept columns the list does not have.
+        /// - Parameters:
+        ///   - available: the list's columns (a CSV/TSV header, a JSONL list's first-row keys).
+        ///   - format: the list's format (a plain-text list has no columns).
+        ///   - source: the specification, for the error.
+        /// - Throws: ``SourceError`` with ``SourceError/Code/invalidSpec`` naming the unknown columns.
+        func checkKept(available: [String], format: Format, source: String) throws(SourceError) {
+            guard !keep.isEmpty else { return }
+            guard format != .text else {
+                throw SourceError(
+                    .invalidSpec, source: source, message: "a plain-text list has no columns to keep; drop --keep-columns")
+            }
+            guard keep != [Self.allColumns] else { return }
+            let unknown = keep.filter { !available.contains($0) }
+            guard unknown.isEmpty else {
+                throw SourceError(
+                    .invalidSpec, source: source,
+                    message: "unknown column\(unknown.count == 1 ? "" : "s") to keep: \(unknown.joined(separator: ", "));"
+                        + " the list has \(available.joined(separator: ", ")) (or keep all)")
+            }
+        }
+
+        /// The kept columns of a row's `fields`, or `nil` when none is kept or present.
+        func kept(from fields: [String: String], order: [String]) -> [String: String]? {
+            guard !keep.isEmpty else { return nil }
+            let names = keep == [Self.allColumns] ? (order.isEmpty ? Array(fields.keys) : order) : keep
+            var kept: [String: String] = [:]
+            for name in names { if let value = fields[name] { kept[name] = value } }
+            return kept.isEmpty ? nil : kept
         }
 
         /// The names tried for the URL.
@@ -115,8 +165,10 @@ public final class URLListSource: ImageSource {
         self.format = detected
         if detected == .csv || detected == .tsv {
             header = try Self.readHeader(file, format: detected, urlNames: columns.urlNames, name: name)
+            try columns.checkKept(available: header ?? [], format: detected, source: "urls:\(path)")
         } else {
             header = nil
+            if detected == .text { try columns.checkKept(available: [], format: detected, source: "urls:\(path)") }
         }
     }
 
@@ -143,6 +195,7 @@ public final class URLListSource: ImageSource {
         header = list.format == .csv || list.format == .tsv ? list.columns : nil
         maxDepth = list.rows
         staged = (store, list)
+        try columns.checkKept(available: list.columns, format: list.format, source: path)
     }
 
     /// The number of data rows (URLs) in the list, counting the file once and caching the answer until it changes.
@@ -324,7 +377,7 @@ public final class URLListSource: ImageSource {
             url: url, keyword: field("label", "keyword") ?? keyword, source: name, position: position,
             license: field("license"), licenseVersion: field("license_version"), creator: field("creator", "author"),
             landingURL: field("landing_url", "foreign_landing_url", "page_url"), title: field(columnNames.captionNames),
-            expectedSHA256: field(columnNames.hashNames))
+            expectedSHA256: field(columnNames.hashNames), keptColumns: columnNames.kept(from: fields, order: header ?? []))
     }
 
     // MARK: - Opening and detection

@@ -8,6 +8,7 @@ import PixS3
 import PixSources
 import PixStore
 import PixTestSupport
+import Synchronization
 import Testing
 
 /// URL lists staged into the shared storage: a job submitted from one directory, its list file deleted, is run
@@ -153,9 +154,9 @@ struct StagedListTests {
         return python
     }
 
-    /// Every sample's `.txt` by its `original_url`, read with the `webdataset` package from every shard under
-    /// `root` (shards stored directly, or inside an outer tar).
-    static let readCaptions = """
+    /// Every sample's `.txt` and the `kept_columns` of its `.json` by its `original_url`, read with the `webdataset`
+    /// package from every shard under `root` (shards stored directly, or inside an outer tar).
+    static let readSamples = """
         import glob, json, os, sys, tarfile
         import webdataset as wds
         root, scratch = sys.argv[1], sys.argv[2]
@@ -170,10 +171,11 @@ struct StagedListTests {
                     with open(target, "wb") as f:
                         f.write(outer.extractfile(member).read())
                     shards.append(target)
-        captions = {}
+        samples = {}
         for sample in wds.WebDataset(shards, shardshuffle=False):
-            captions[json.loads(sample["json"])["original_url"]] = sample["txt"].decode("utf-8")
-        print(json.dumps(captions))
+            meta = json.loads(sample["json"])
+            samples[meta["original_url"]] = {"txt": sample["txt"].decode("utf-8"), "kept": meta["kept_columns"]}
+        print(json.dumps(samples))
         """
 
     @Test("a list row's caption is its WebDataset sample's .txt (the keyword when the row has none)")
@@ -202,14 +204,74 @@ struct StagedListTests {
             ] + WorkerProcess.storeArguments(harness.store.database.location))
         #expect(crawl.status == 0, "\(crawl.stdout)\(crawl.stderr)")
 
-        let read = try TestProcess.run(["/usr/bin/env", python, "-c", Self.readCaptions, storage, scratch.path])
-        #expect(read.status == 0, "\(read.stderr)")
-        let captions = try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as? [String: String]
+        let samples = try Self.samples(python: python, storage: storage, scratch: scratch)
+        let captions = samples.mapValues { $0["txt"] as? String }
         #expect(
             captions == [
                 harness.image(1): "A red fox, sleeping", harness.image(2): "Zwei Füchse im Schnee",
                 harness.image(3): "fox",
             ])
+        await harness.close()
+    }
+
+    /// The exported WebDataset samples under `storage`, by `original_url` (``readSamples``).
+    static func samples(python: String, storage: String, scratch: URL) throws -> [String: [String: Any]] {
+        let read = try TestProcess.run(["/usr/bin/env", python, "-c", Self.readSamples, storage, scratch.path])
+        guard read.status == 0 else { throw TestSupportError("reading the shards failed: \(read.stderr)") }
+        return try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as? [String: [String: Any]] ?? [:]
+    }
+
+    @Test("--keep-columns: the kept columns of each list row are its WebDataset sample's KEY.json kept_columns")
+    func keptColumnsInWebDataset() async throws {
+        let python = try Self.webdatasetPython()
+        let harness = try await CoordinatorHarness.make(.sqlite)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pixcrawl-kept-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        let scratch = root.appendingPathComponent("scratch", isDirectory: true)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let list = root.appendingPathComponent("list.csv")
+        try """
+        url,caption,photo_id,similarity,nsfw
+        \(harness.image(1)),a fox,p-1,0.31,unlikely
+        \(harness.image(2)),two foxes,p-2,,unlikely
+
+        """.write(to: list, atomically: true, encoding: .utf8)
+        let storage = root.appendingPathComponent("storage").path
+        let crawl = try TestProcess.pixcrawl(
+            [
+                "crawl", "fox", "--max-images", "2", "--source", "urls:\(list.path)", "--over-fetch", "1",
+                "--keep-columns", "photo_id,Similarity", "--allow-network", "127.0.0.1/32", "--storage-dir", storage,
+                "--export", "webdataset", "--poll", "100ms",
+            ] + WorkerProcess.storeArguments(harness.store.database.location))
+        #expect(crawl.status == 0, "\(crawl.stdout)\(crawl.stderr)")
+        let kept = try Self.samples(python: python, storage: storage, scratch: scratch).mapValues {
+            $0["kept"] as? [String: String]
+        }
+        #expect(
+            kept == [
+                harness.image(1): ["photo_id": "p-1", "similarity": "0.31"], harness.image(2): ["photo_id": "p-2"],
+            ])
+        await harness.close()
+    }
+
+    @Test("--keep-columns naming a column the list does not have fails the submit with the list's columns")
+    func unknownKeptColumn() async throws {
+        let harness = try await CoordinatorHarness.make(.sqlite)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pixcrawl-kept-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let list = root.appendingPathComponent("list.csv")
+        try "url,caption\n\(harness.image(1)),a fox\n".write(to: list, atomically: true, encoding: .utf8)
+        let crawl = try TestProcess.pixcrawl(
+            [
+                "crawl", "fox", "--max-images", "1", "--source", "urls:\(list.path)", "--keep-columns", "caption,nsfw",
+                "--storage-dir", root.appendingPathComponent("storage").path,
+            ] + WorkerProcess.storeArguments(harness.store.database.location))
+        #expect(crawl.status == 1)
+        #expect(crawl.stderr.contains("unknown column to keep: nsfw; the list has url, caption"), "\(crawl.stderr)")
+        #expect(try await harness.store.listJobs(projectID: nil, status: nil, limit: 1, offset: 0).isEmpty)
         await harness.close()
     }
 
@@ -270,26 +332,24 @@ struct StagedListTests {
         await harness.close()
     }
 
-    @Test("a million-row staged list is planned into contiguous chunk ranges; a crash mid-plan leaves nothing")
-    func millionRows() async throws {
-        let harness = try await CoordinatorHarness.make(.sqlite)
+    @Test(
+        "a million-row staged list is planned in batches into contiguous chunk ranges, claimable only once all committed",
+        arguments: Backend.allCases)
+    func millionRows(backend: Backend) async throws {
+        let harness = try await CoordinatorHarness.make(backend)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent(
             "pixcrawl-million-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         let rows = 1_000_000
-        var text = ""
-        text.reserveCapacity(rows * 32)
-        for row in 0..<rows { text += "http://192.0.2.1/i/\(row).jpg\n" }
         let list = root.appendingPathComponent("million.txt")
-        try text.write(to: list, atomically: true, encoding: .utf8)
-        text = ""
+        try Self.writeList(rows: rows, to: list)
 
         let lists = LocalListObjectStore(root: root.appendingPathComponent("storage"))
         let staged = try await ListSubmission(lists: lists, logger: CoordinatorHarness.logger).staging(
             JobSubmission(
                 projectID: harness.project.id, keywords: ["fox"], maxImages: rows, sources: ["urls:\(list.path)"],
-                chunkSize: 1000, overFetch: 1),
+                chunkSize: 100, overFetch: 1),
             owner: harness.profile.id, store: harness.store)
         let record = try #require(try await harness.store.lists(ownerID: harness.profile.id).first)
         #expect(record.rows == Int64(rows))
@@ -301,23 +361,69 @@ struct StagedListTests {
             logger: CoordinatorHarness.logger)
         let planner = JobPlanner(sources: SourceResolver { try registry.source(for: $0) })
         let plan = try planner.plan(staged)
-        #expect(plan.chunks.count == rows / 1000)
-        var next = 0
-        for chunk in plan.chunks {
-            #expect(chunk.rangeStart == next && chunk.rangeEnd == next + 1000)
-            next = chunk.rangeEnd
-        }
-        #expect(next == rows)
+        #expect(plan.chunks.count == rows / 100)
 
-        // A crash after 600 of the 1,000 chunk rows: the transaction rolls back, nothing is claimable.
-        await #expect(throws: (any Error).self) {
-            try await harness.store.createJob(plan.job, chunks: plan.chunks, failAfterChunks: 600)
+        let store = harness.store
+        let early = Shared<[Int: Bool]>([:])
+        let job = try await store.createJob(plan.job, streaming: plan.chunks, batchSize: 1000) { jobID, written in
+            guard written < rows / 100 else { return }
+            let claimed = try await store.claimChunk(workerID: "early", lease: .seconds(60), jobID: nil) != nil
+            let status = try await store.job(id: jobID)?.status
+            early.value.withLock { $0[written] = claimed || status != .planning }
         }
-        #expect(try await harness.store.listJobs(projectID: nil, status: nil, limit: 10, offset: 0).isEmpty)
-        let job = try await harness.store.createJob(plan.job, chunks: plan.chunks)
-        #expect(job.counters.totalChunks == rows / 1000)
-        let stored = try await harness.store.chunks(jobID: job.id)
-        #expect(stored.map(\.rangeEnd).max() == rows)
+        #expect(early.value.withLock { $0 } == Dictionary(uniqueKeysWithValues: (1..<10).map { ($0 * 1000, false) }))
+        #expect(job.status == .pending && job.counters.totalChunks == rows / 100)
+        let stored = try await store.chunks(jobID: job.id)
+        #expect(stored.count == rows / 100)
+        #expect(stored.map(\.rangeStart) == Array(stride(from: 0, to: rows, by: 100)))
+        #expect(stored.allSatisfy { $0.rangeEnd == $0.rangeStart + 100 })
+        #expect(try await store.claimChunk(workerID: "w", lease: .seconds(60), jobID: job.id) != nil)
         await harness.close()
+    }
+
+    @Test(
+        "a submit killed mid-plan leaves a planning job no worker can claim, which the abandoned-plan sweep deletes",
+        arguments: Backend.allCases)
+    func killedMidPlan(backend: Backend) async throws {
+        let harness = try await CoordinatorHarness.make(backend)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "pixcrawl-killplan-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        // 300,000 one-row chunks: 30 batches of 10,000 chunk rows.
+        let rows = 300_000
+        let list = root.appendingPathComponent("list.txt")
+        try Self.writeList(rows: rows, to: list)
+        let submit = try WorkerProcess(
+            [
+                "crawl", "fox", "--max-images", "\(rows)", "--source", "urls:\(list.path)", "--chunk-size", "1",
+                "--over-fetch", "1", "--detach", "--storage-dir", root.appendingPathComponent("storage").path,
+            ] + WorkerProcess.storeArguments(harness.store.database.location))
+        var planning: CrawlJob?
+        try await eventually("the job is planning", timeout: .seconds(120)) {
+            planning = try await harness.store.listJobs(projectID: nil, status: .planning, limit: 1, offset: 0).first
+            return planning != nil || submit.hasExited
+        }
+        submit.signal(SIGKILL)
+        _ = try await submit.wait(timeout: .seconds(30))
+        let job = try #require(planning, "the submit ended before it was seen planning:\n\(submit.output)")
+        let left = try #require(try await harness.store.job(id: job.id))
+        #expect(left.status == .planning)
+        #expect(left.counters.totalChunks < rows, "killed before the plan committed")
+        #expect(try await harness.store.chunkStatusCounts(jobID: job.id)[.pending] == left.counters.totalChunks)
+        #expect(try await harness.store.claimChunk(workerID: "w", lease: .seconds(60), jobID: nil) == nil)
+
+        #expect(try await harness.store.deleteAbandonedPlans(idleSince: Date().addingTimeInterval(60)) == [job.id])
+        #expect(try await harness.store.job(id: job.id) == nil)
+        #expect(try await harness.store.chunks(jobID: job.id).isEmpty)
+        await harness.close()
+    }
+
+    /// A text list of `rows` URLs (unroutable documentation addresses: nothing is fetched).
+    static func writeList(rows: Int, to file: URL) throws {
+        var text = ""
+        text.reserveCapacity(rows * 32)
+        for row in 0..<rows { text += "http://192.0.2.1/i/\(row).jpg\n" }
+        try text.write(to: file, atomically: true, encoding: .utf8)
     }
 }

@@ -138,6 +138,32 @@ import Testing
         #expect(row.landingURL == "https://x/page")
     }
 
+    @Test func keptColumnsAreOneJSONObjectInCSVAndJSON() throws {
+        let recorded = NewImage(
+            originalURL: "https://x/y.jpg", filename: "y.jpg", storageURL: nil, width: 10, height: 20, fileSize: 300,
+            format: .jpeg, sha256: "abc", perceptualHash: nil, keyword: "fox", source: "urls", title: "a fox",
+            keptColumns: ["similarity": "0.31", "photo_id": "p-1, \"a\""])
+        let image = ImageRecord(
+            id: 9, jobID: 1, chunkID: nil, image: recorded, isValid: true, rejectionReason: nil,
+            createdAt: Fixtures.referenceDate)
+        let row = ManifestRow(image: image, path: "fox/9.jpg", split: nil)
+        let kept = #"{"photo_id":"p-1, \"a\"","similarity":"0.31"}"#
+        #expect(row.keptColumnsJSON == kept)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(row.jsonObject().utf8)) as? [String: Any])
+        #expect(object["kept_columns"] as? [String: String] == ["similarity": "0.31", "photo_id": "p-1, \"a\""])
+        #expect(ManifestRow.columns.last == "kept_columns")
+        #expect(row.csvRecord().hasSuffix(",\"" + kept.replacingOccurrences(of: "\"", with: "\"\"") + "\"\r\n"))
+        let plain = ManifestRow(
+            image: ImageRecord(
+                id: 1, jobID: 1, chunkID: nil,
+                image: NewImage(
+                    originalURL: "https://x/z.jpg", filename: "z.jpg", storageURL: nil, width: 10, height: 20,
+                    fileSize: 300, format: .jpeg, sha256: "abd", perceptualHash: nil, keyword: "fox", source: "urls"),
+                isValid: true, rejectionReason: nil, createdAt: Fixtures.referenceDate), path: "fox/1.jpg", split: nil)
+        #expect(plain.jsonObject().hasSuffix(#","kept_columns":null}"#))
+    }
+
     @Test func aCancelledManifestLeavesNoFile() throws {
         let directory = try TemporaryDirectory()
         let writer = try ManifestWriter(destination: directory.file("manifest.csv"), format: .csv)

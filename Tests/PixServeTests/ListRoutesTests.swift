@@ -117,6 +117,32 @@ struct ListRoutesTests {
         }
     }
 
+    @Test("keep_columns: a job keeps the named columns of its list, and an unknown column is refused with 422")
+    func keepColumns() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let id = try #require(try await upload(server, as: alice, Self.csv).json["sha256"] as? String)
+            let projectID = try await server.createProject(as: alice)
+            func submit(_ kept: [String]) async throws -> HTTPResult {
+                try await server.post(
+                    "/v1/jobs", as: alice,
+                    json: [
+                        "project_id": projectID, "keywords": ["foxes"], "max_images": 3, "sources": ["list:\(id)"],
+                        "url_col": "image", "keep_columns": kept,
+                    ] as [String: Any])
+            }
+            let refused = try await submit(["text", "nsfw"])
+            #expect(refused.status == 422, "\(refused.text)")
+            #expect(refused.text.contains("unknown column to keep: nsfw; the list has image, text"), "\(refused.text)")
+            #expect(try await server.store.listJobs(projectID: projectID, status: nil, limit: 10, offset: 0).isEmpty)
+
+            let accepted = try await submit(["text"])
+            #expect(accepted.status == 201, "\(accepted.text)")
+            let jobID = try #require(accepted.json["id"] as? Int)
+            #expect(try await server.store.job(id: Int64(jobID))?.sources == ["list:\(id)?url=image&keep=text"])
+        }
+    }
+
     @Test("a job naming another user's list is refused")
     func jobNamingAnotherUsersListIsRefused() async throws {
         try await TestServer.with(.sqlite) { server in

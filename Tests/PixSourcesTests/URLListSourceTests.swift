@@ -138,6 +138,46 @@ import Testing
         }
     }
 
+    @Test func keptColumnsTravelWithTheCandidate() async throws {
+        try await withDirectory { directory in
+            let path = try write(
+                "url,caption,Photo_ID,similarity\nhttps://a.example/1.jpg,a fox,p-1,0.31\nhttps://a.example/2.jpg,,p-2,\n",
+                to: directory, name: "list.csv")
+            let named = try URLListSource(
+                path: path, columns: URLListSource.Columns(keep: ["photo_id", "similarity"]), logger: testLogger)
+            let page = try await named.page(keyword: "fox", range: 0..<2, cursor: nil)
+            #expect(page.candidates.map(\.keptColumns) == [["photo_id": "p-1", "similarity": "0.31"], ["photo_id": "p-2"]])
+
+            let all = try URLListSource(
+                path: path, columns: URLListSource.Columns(keep: URLListSource.Columns.kept(named: ["all"])),
+                logger: testLogger)
+            let first = try await all.page(keyword: "fox", range: 0..<1, cursor: nil).candidates.first
+            #expect(
+                first?.keptColumns == [
+                    "url": "https://a.example/1.jpg", "caption": "a fox", "photo_id": "p-1", "similarity": "0.31",
+                ])
+            let plain = try await URLListSource(path: path, logger: testLogger).page(
+                keyword: "fox", range: 0..<1, cursor: nil)
+            #expect(plain.candidates.first?.keptColumns == nil)
+        }
+    }
+
+    @Test func anUnknownKeptColumnIsRefusedNamingTheListsColumns() async throws {
+        try await withDirectory { directory in
+            let path = try write("url,caption\nhttps://a.example/1.jpg,a fox\n", to: directory, name: "list.csv")
+            let error = #expect(throws: SourceError.self) {
+                try URLListSource(
+                    path: path, columns: URLListSource.Columns(keep: ["caption", "nsfw"]), logger: testLogger)
+            }
+            #expect(error?.code == .invalidSpec)
+            #expect("\(error.map { "\($0)" } ?? "")".contains("unknown column to keep: nsfw; the list has url, caption"))
+            let text = try write("https://a.example/1.jpg\n", to: directory, name: "list.txt")
+            #expect(throws: SourceError.self) {
+                try URLListSource(path: text, columns: URLListSource.Columns(keep: ["caption"]), logger: testLogger)
+            }
+        }
+    }
+
     @Test func csvRangesAcrossIndexCheckpointsStayAligned() async throws {
         try await withDirectory { directory in
             var csv = "label,url\n"

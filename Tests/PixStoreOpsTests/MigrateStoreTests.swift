@@ -25,7 +25,7 @@ struct MigrateStoreTests {
         #expect(
             report.appliedMigrations == [
                 "001_initial.sql", "002_chunk_claim_index.sql", "003_url_lists.sql",
-                "004_commit_tokens.sql", "005_host_budgets.sql",
+                "004_commit_tokens.sql", "005_host_budgets.sql", "006_billion_image_jobs.sql",
             ])
         #expect(report.verification.passed, "\(report.verification.mismatches)")
         #expect(report.verification.tables.map(\.table) == StoreTables.copyOrder)

@@ -245,9 +245,3 @@ struct ClaimTests {
         try await expectInvariant(store, jobID: job.id)
     }
 }
-
-/// A value shared by the tasks of a test.
-final class Shared<Value: Sendable>: Sendable {
-    let value: Mutex<Value>
-    init(_ initial: Value) { value = Mutex(initial) }
-}

@@ -2,6 +2,7 @@ import Foundation
 import PixCore
 import PixStore
 import PixTestSupport
+import Synchronization
 import Testing
 
 /// One suite, two engines: every case runs on SQLite and on PostgreSQL.
@@ -288,24 +289,105 @@ struct ConformanceTests {
         try await expectInvariant(store, jobID: fixture.job.id)
     }
 
+    @Test("a billion-image job keeps counters and chunk ranges past 2^31, up to the JSON", arguments: Backend.allCases)
+    func billionImageCounters(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store, chunkCount: 1, maxImages: 1_000_000_000)
+        #expect(fixture.job.maxImages == 1_000_000_000)
+        let big = 3_000_000_000
+        try await store.database.transaction { connection in
+            try connection.query(
+                """
+                UPDATE crawl_jobs SET total_images = $2, downloaded_images = $2, valid_images = $2 - 1
+                WHERE id = $1
+                """, .int(fixture.job.id), .int(big))
+            try connection.query(
+                "UPDATE crawl_chunks SET range_start = $2, range_end = $2 + 10000, candidates_done = $2 WHERE job_id = $1",
+                .int(fixture.job.id), .int(big))
+        }
+        let job = try #require(try await store.job(id: fixture.job.id))
+        #expect(job.counters.totalImages == big && job.counters.validImages == big - 1)
+        let chunk = try #require(try await store.chunks(jobID: job.id).first)
+        #expect(chunk.rangeStart == big && chunk.rangeEnd == big + 10_000 && chunk.checkpoint.candidatesDone == big)
+        let json = String(decoding: try JSONEncoder().encode(job), as: UTF8.self)
+        #expect(json.contains("3000000000") && json.contains("2999999999"))
+        await #expect(throws: StoreError.self) {
+            try await store.createJob(
+                NewCrawlJob(
+                    projectID: fixture.project.id, name: "too big", keywords: ["k"], maxImages: 1_000_000_001,
+                    sources: ["demo"]), chunks: [])
+        }
+    }
+
+    @Test("a list row's kept columns are stored with its image", arguments: Backend.allCases)
+    func keptColumns(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store)
+        var image = newImage(1)
+        image.keptColumns = ["photo_id": "p-1", "similarity": "0.31"]
+        #expect(try await store.insertImages(jobID: fixture.job.id, images: [image, newImage(2)]) == 2)
+        let stored = try await store.images(jobID: fixture.job.id, validOnly: false, afterID: 0, limit: 10)
+        #expect(stored.map(\.keptColumns) == [["photo_id": "p-1", "similarity": "0.31"], nil])
+    }
+
     @Test("planning is atomic: a failure mid-insert leaves no job", arguments: Backend.allCases)
     func atomicPlanning(backend: Backend) async throws {
         let store = try await TestStores.make(backend)
         defer { store.close() }
-        let profile = try await store.createProfile(NewProfile(email: "a@example.com"))
-        let project = try await store.createProject(NewProject(name: "p", userID: profile.id))
-        let chunks = (0..<1200).map { NewChunk(keyword: "k", source: "demo", rangeStart: $0 * 10, rangeEnd: $0 * 10 + 10) }
-        await #expect(throws: StoreError.self) {
+        let (job, chunks) = try await makePlan(store, chunks: 1200)
+        struct InjectedFailure: Error {}
+        await #expect(throws: InjectedFailure.self) {
             try await store.createJob(
-                NewCrawlJob(
-                    projectID: project.id, name: "j", keywords: ["k"], maxImages: 100,
-                    sources: ["demo"]), chunks: chunks, failAfterChunks: 700)
+                job, streaming: chunks, batchSize: 500
+            ) { _, written in
+                if written == 1000 { throw InjectedFailure() }
+            }
         }
-        #expect(try await store.listJobs(projectID: project.id, status: nil, limit: 10, offset: 0).isEmpty)
+        #expect(try await store.listJobs(projectID: job.projectID, status: nil, limit: 10, offset: 0).isEmpty)
         let leftover = try await store.database.withConnection { connection in
             try connection.query("SELECT COUNT(*) AS n FROM crawl_chunks").first?.int("n")
         }
         #expect(leftover == 0)
+    }
+
+    @Test("a plan written in batches is claimable only once its last batch committed", arguments: Backend.allCases)
+    func streamedPlanning(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let (new, chunks) = try await makePlan(store, chunks: 1050)
+        let seen = Shared<[(written: Int, status: JobStatus?, claimed: Bool, total: Int?)]>([])
+        let job = try await store.createJob(new, streaming: chunks, batchSize: 250) { jobID, written in
+            let job = try await store.job(id: jobID)
+            let claim =
+                written < chunks.count ? try await store.claimChunk(workerID: "early", lease: .seconds(60), jobID: nil) : nil
+            seen.value.withLock { $0.append((written, job?.status, claim != nil, job?.counters.totalChunks)) }
+        }
+        let batches = seen.value.withLock { $0 }
+        #expect(batches.map { $0.written } == [250, 500, 750, 1000, 1050])
+        #expect(batches.dropLast().allSatisfy { $0.status == .planning && !$0.claimed && $0.total == $0.written })
+        #expect(batches.last?.status == .pending)
+        #expect(job.status == .pending && job.counters.totalChunks == 1050)
+        #expect(try await store.chunks(jobID: job.id).map(\.rangeStart) == chunks.map(\.rangeStart))
+        try await expectInvariant(store, jobID: job.id)
+    }
+
+    @Test("a plan whose planner died mid-plan is deleted once idle, and nothing of it was claimable", arguments: Backend.allCases)
+    func abandonedPlan(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store)
+        // What a planner killed after its first batch leaves: a planning job with some of its chunks.
+        try await store.database.transaction { connection in
+            try connection.query(
+                "UPDATE crawl_jobs SET status = 'planning' WHERE id = $1", .int(fixture.job.id))
+        }
+        #expect(try await store.claimChunk(workerID: "w", lease: .seconds(60), jobID: nil) == nil)
+        #expect(try await store.deleteAbandonedPlans(idleSince: Date().addingTimeInterval(-600)).isEmpty)
+        #expect(try await store.deleteAbandonedPlans(idleSince: Date().addingTimeInterval(60)) == [fixture.job.id])
+        #expect(try await store.job(id: fixture.job.id) == nil)
+        #expect(try await store.chunks(jobID: fixture.job.id).isEmpty)
     }
 
     @Test("a released chunk is claimable again without losing an attempt", arguments: Backend.allCases)

@@ -24,6 +24,14 @@ func makeFixture(_ store: SQLCrawlStore, chunkCount: Int = 4, maxImages: Int = 1
     return Fixture(profile: profile, project: project, job: job)
 }
 
+/// A job to plan in a fresh project, and `chunks` chunks of 10 positions for it.
+func makePlan(_ store: SQLCrawlStore, chunks: Int) async throws -> (NewCrawlJob, [NewChunk]) {
+    let profile = try await store.createProfile(NewProfile(email: "planner@example.com"))
+    let project = try await store.createProject(NewProject(name: "p", userID: profile.id))
+    let job = NewCrawlJob(projectID: project.id, name: "j", keywords: ["k"], maxImages: 100, sources: ["demo"])
+    return (job, (0..<chunks).map { NewChunk(keyword: "k", source: "demo", rangeStart: $0 * 10, rangeEnd: $0 * 10 + 10) })
+}
+
 func newImage(_ index: Int, keyword: String = "red fox", sha: String? = nil, url: String? = nil) -> NewImage {
     let digest = sha ?? String(repeating: "0", count: 64 - String(index, radix: 16).count) + String(index, radix: 16)
     return NewImage(

@@ -5,8 +5,8 @@ import PixStore
 public struct JobPlan: Sendable, Hashable {
     /// The job to insert.
     public var job: NewCrawlJob
-    /// Its chunks, interleaved over keywords so every keyword progresses from the start.
-    public var chunks: [NewChunk]
+    /// Its chunks, interleaved over keywords so every keyword progresses from the start; made one at a time.
+    public var chunks: PlannedChunks
     /// Each keyword's share of `max_images`, in keyword order.
     public var quotas: [String: Int]
     /// Keywords whose sources cannot serve enough results for their quota, with why.
@@ -14,7 +14,7 @@ public struct JobPlan: Sendable, Hashable {
 
     /// Creates a plan.
     public init(
-        job: NewCrawlJob, chunks: [NewChunk], quotas: [String: Int], shortfalls: [String: KeywordShortfall]
+        job: NewCrawlJob, chunks: PlannedChunks, quotas: [String: Int], shortfalls: [String: KeywordShortfall]
     ) {
         self.job = job
         self.chunks = chunks

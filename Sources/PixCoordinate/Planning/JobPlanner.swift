@@ -16,8 +16,8 @@ public struct JobPlanner: Sendable {
         public var maxKeywords = 100
         /// Longest keyword, in characters.
         public var maxKeywordLength = 200
-        /// Accepted `max_images`.
-        public var maxImages = 1...1_000_000
+        /// Accepted `max_images`: up to 10^9 (a LAION-scale URL list); every counter is 64-bit.
+        public var maxImages = 1...1_000_000_000
         /// Accepted `chunk_size`.
         public var chunkSize = 1...10_000
         /// Largest over-fetch factor (the smallest is 1).
@@ -26,11 +26,13 @@ public struct JobPlanner: Sendable {
         public var priority = -1000...1000
         /// Accepted attempts per chunk.
         public var maxAttempts = 1...100
-        /// Most chunks one job may have: a submission stays one bounded transaction.
-        public var maxChunks = 100_000
+        /// Most chunks one job may have. Planning streams (the chunks are written in batches of
+        /// ``JobPlanner/planBatchSize``), so memory does not grow with it; it bounds the rows one job adds to
+        /// `crawl_chunks`. A job of 10^9 images needs chunks of at least 1,000 positions per 10^6 chunks.
+        public var maxChunks = 1_000_000
 
         /// The default limits, with `maxChunks` chunks per job at most.
-        public init(maxChunks: Int = 100_000) {
+        public init(maxChunks: Int = 1_000_000) {
             self.maxChunks = maxChunks
         }
     }
@@ -138,29 +140,19 @@ public struct JobPlanner: Sendable {
         let jobName = name.isEmpty ? keywords[0] : String(name.prefix(100))
 
         let quotas = Self.quotas(maxImages: submission.maxImages, keywordCount: keywords.count)
-        var perKeyword: [[NewChunk]] = []
         var shortfalls: [String: KeywordShortfall] = [:]
         let planned = quotas.map { quota in
             Self.distribute(
                 Int((Double(quota) * submission.overFetch).rounded(.up)), over: sourceSpecs, from: [:], depths: depths)
         }
-        // Counted before any chunk is built: a submission past the limit costs no memory.
-        let chunkCount = planned.reduce(0) { sum, shares in
-            shares.values.reduce(sum) { $0 + ($1 + submission.chunkSize - 1) / submission.chunkSize }
-        }
-        guard chunkCount <= limits.maxChunks else {
-            throw .invalid(
-                "chunk_size",
-                "the job would need \(chunkCount) chunks, more than the limit of \(limits.maxChunks) per job; "
-                    + "raise chunk_size or lower max_images")
-        }
+        var perKeyword: [[PlannedChunks.Run]] = []
         for (keyword, (quota, planned)) in zip(keywords, zip(quotas, planned)) {
-            var chunks: [NewChunk] = []
-            for spec in sourceSpecs {
-                chunks += Self.chunks(
-                    keyword: keyword, source: spec, from: 0, count: planned[spec] ?? 0, size: submission.chunkSize,
-                    maxAttempts: submission.maxAttempts, priority: submission.priority)
-            }
+            perKeyword.append(
+                sourceSpecs.map { spec in
+                    PlannedChunks.Run(
+                        keyword: keyword, source: spec, start: 0, positions: planned[spec] ?? 0,
+                        size: submission.chunkSize, maxAttempts: submission.maxAttempts, priority: submission.priority)
+                })
             let total = planned.values.reduce(0, +)
             if total < quota {
                 let limits = sourceSpecs.compactMap { spec in
@@ -171,21 +163,21 @@ public struct JobPlanner: Sendable {
                     reason: "only \(total) results can be asked for against a quota of \(quota) ("
                         + limits.joined(separator: ", ") + " per keyword)")
             }
-            perKeyword.append(chunks)
         }
-        // Interleave: the first chunk of every keyword, then the second, … so all keywords start early.
-        var interleaved: [NewChunk] = []
-        interleaved.reserveCapacity(perKeyword.reduce(0) { $0 + $1.count })
-        let rounds = perKeyword.map(\.count).max() ?? 0
-        for round in 0..<rounds {
-            for chunks in perKeyword where round < chunks.count { interleaved.append(chunks[round]) }
+        // Counted before any chunk is made: a submission past the limit costs nothing.
+        let chunks = PlannedChunks(keywords: perKeyword)
+        guard chunks.count <= limits.maxChunks else {
+            throw .invalid(
+                "chunk_size",
+                "the job would need \(chunks.count) chunks, more than the limit of \(limits.maxChunks) per job; "
+                    + "raise chunk_size or lower max_images")
         }
         let job = NewCrawlJob(
             projectID: submission.projectID, name: jobName, keywords: keywords, maxImages: submission.maxImages,
             sources: sourceSpecs, rules: submission.rules, chunkSize: submission.chunkSize,
             overFetch: submission.overFetch, priority: submission.priority)
         return JobPlan(
-            job: job, chunks: interleaved, quotas: Dictionary(uniqueKeysWithValues: zip(keywords, quotas)),
+            job: job, chunks: chunks, quotas: Dictionary(uniqueKeysWithValues: zip(keywords, quotas)),
             shortfalls: shortfalls)
     }
 
@@ -245,8 +237,15 @@ public struct JobPlanner: Sendable {
 
     // MARK: Submitting
 
+    /// Chunk rows written per transaction when a plan is streamed into the store.
+    public static let planBatchSize = 10_000
+
     /// The one way a job enters the store (CLI, API and dashboard alike): plans a submission and creates the
-    /// job with all its chunks in one transaction, records shortfalls, logs `job.submitted` and wakes idle workers.
+    /// job with its chunks, records shortfalls, logs `job.submitted` and wakes idle workers.
+    ///
+    /// All or nothing: a plan of up to ``planBatchSize`` chunks is one transaction; a larger one is written in
+    /// batches of that size while the job is `planning` (not claimable), and becomes `pending` only once every
+    /// chunk has committed (see ``PixStore/SQLCrawlStore/createJob(_:streaming:batchSize:afterBatch:)``).
     /// - Parameters:
     ///   - submission: what to crawl.
     ///   - store: where the job goes.
@@ -261,7 +260,7 @@ public struct JobPlanner: Sendable {
         async throws -> (job: CrawlJob, plan: JobPlan)
     {
         let plan = try plan(submission)
-        let job = try await store.createJob(plan.job, chunks: plan.chunks)
+        let job = try await store.createJob(plan.job, streaming: plan.chunks, batchSize: Self.planBatchSize, afterBatch: nil)
         try await store.recordShortfalls(jobID: job.id, plan.shortfalls)
         try await store.logActivity(
             NewActivity(

@@ -371,7 +371,8 @@ public struct ChunkProcessor: Sendable {
                     width: image.width, height: image.height, fileSize: image.byteCount, format: image.format,
                     sha256: image.sha256, perceptualHash: image.perceptualHash, keyword: chunk.keyword,
                     source: candidate.source, license: candidate.license, licenseVersion: candidate.licenseVersion,
-                    creator: candidate.creator, landingURL: candidate.landingURL, title: candidate.title))
+                    creator: candidate.creator, landingURL: candidate.landingURL, title: candidate.title,
+                    keptColumns: candidate.keptColumns))
         }
     }
 }

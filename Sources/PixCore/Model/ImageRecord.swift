@@ -53,12 +53,14 @@ public struct NewImage: Sendable, Codable, Hashable {
     public var creator: String?
     public var landingURL: String?
     public var title: String?
+    /// The URL list row's kept columns (`--keep-columns`), by column name.
+    public var keptColumns: [String: String]?
 
     public init(
         originalURL: String, filename: String, storageURL: String?, width: Int, height: Int, fileSize: Int,
         format: ImageFormat, sha256: String, perceptualHash: UInt64?, keyword: String, source: String,
         license: String? = nil, licenseVersion: String? = nil, creator: String? = nil, landingURL: String? = nil,
-        title: String? = nil
+        title: String? = nil, keptColumns: [String: String]? = nil
     ) {
         self.originalURL = originalURL
         self.filename = filename
@@ -76,5 +78,6 @@ public struct NewImage: Sendable, Codable, Hashable {
         self.creator = creator
         self.landingURL = landingURL
         self.title = title
+        self.keptColumns = keptColumns
     }
 }

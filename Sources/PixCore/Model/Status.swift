@@ -1,6 +1,7 @@
-/// Lifecycle of a crawl job.
+/// Lifecycle of a crawl job. A job is `planning` while a large plan's chunks are written in batches: none of
+/// them is claimable until the last batch commits and the job becomes `pending`.
 public enum JobStatus: String, Sendable, Codable, CaseIterable, Hashable {
-    case pending, running, completed, failed, cancelled
+    case planning, pending, running, completed, failed, cancelled
 
     /// True when the job will not change any more.
     public var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }

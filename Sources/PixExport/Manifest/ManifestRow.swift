@@ -37,6 +37,8 @@ public struct ManifestRow: Sendable, Hashable {
     public var dhash: UInt64?
     /// What a resized export wrote instead of the original; `nil` for originals.
     public var resized: ResizedOutput?
+    /// The URL list row's kept columns (`--keep-columns`), by column name; `nil` when none was kept.
+    public var keptColumns: [String: String]?
 
     /// The output of a resized export: the original's dimensions (as displayed) and the output's.
     public struct ResizedOutput: Sendable, Hashable {
@@ -72,7 +74,7 @@ public struct ManifestRow: Sendable, Hashable {
     /// The column names, in order, as they appear in the CSV header and the JSON objects.
     public static let columns = [
         "path", "image_id", "original_url", "landing_url", "source", "license", "creator", "keyword", "caption", "split",
-        "width", "height", "bytes", "format", "sha256", "dhash",
+        "width", "height", "bytes", "format", "sha256", "dhash", "kept_columns",
     ]
 
     /// Creates a row.
@@ -132,6 +134,16 @@ public struct ManifestRow: Sendable, Hashable {
             width: image.width, height: image.height, bytes: image.fileSize, format: image.format.rawValue,
             sha256: image.sha256, dhash: image.perceptualHash,
             caption: image.title.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 })
+        keptColumns = image.keptColumns
+    }
+
+    /// The kept columns as one JSON object, keys sorted, or `nil`.
+    public var keptColumnsJSON: String? {
+        keptColumns.map { columns in
+            "{"
+                + columns.keys.sorted().map { JSONText.quoted($0) + ":" + JSONText.quoted(columns[$0] ?? "") }
+                .joined(separator: ",") + "}"
+        }
     }
 
     /// The dHash as 16 lowercase hex digits, or `nil`.
@@ -149,7 +161,7 @@ public struct ManifestRow: Sendable, Hashable {
     public func csvRecord() -> String {
         let fields: [String?] = [
             path, String(imageID), originalURL, landingURL, source, license, creator, keyword, caption, split?.rawValue,
-            String(width), String(height), String(bytes), format, sha256, dhashHex,
+            String(width), String(height), String(bytes), format, sha256, dhashHex, keptColumnsJSON,
         ]
         let resizedFields: [String?] =
             resized.map {
@@ -186,6 +198,7 @@ public struct ManifestRow: Sendable, Hashable {
         add("format", text(format))
         add("sha256", text(sha256))
         add("dhash", text(dhashHex))
+        add("kept_columns", keptColumnsJSON ?? "null")
         if let resized {
             add("original_width", String(resized.originalWidth))
             add("original_height", String(resized.originalHeight))

@@ -109,11 +109,16 @@ public final class SQLDatabase: Sendable {
     /// - Parameters:
     ///   - guardsReplay: record the commit token (the default); `false` only for work that runs before the
     ///     `commit_tokens` table exists (migrations, which are idempotent by their own bookkeeping).
+    ///   - foreignKeysOff: on SQLite, run with foreign-key enforcement off (it can only change outside a
+    ///     transaction) and on again afterwards: what SQLite's table-rebuild procedure needs, so that dropping a
+    ///     parent table cascades nowhere. The body checks the keys itself (`PRAGMA foreign_key_check`).
     ///   - body: the transaction's statements.
     @discardableResult
     public func transaction<T: Sendable>(
-        guardsReplay: Bool = true, _ body: @escaping @Sendable (any SQLConnection) throws -> T
+        guardsReplay: Bool = true, foreignKeysOff: Bool = false,
+        _ body: @escaping @Sendable (any SQLConnection) throws -> T
     ) async throws -> T {
+        let keysOff = foreignKeysOff && dialect == .sqlite
         let begin = dialect == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN"
         // An embedded SQLite commit cannot lose its reply: it returns or the process is gone.
         let token = guardsReplay && dialect == .postgres ? UUID().uuidString.lowercased() : nil
@@ -121,6 +126,8 @@ public final class SQLDatabase: Sendable {
         let prune = token != nil && transactionCount.add(1, ordering: .relaxed).newValue % 1024 == 0
         return try await retrying {
             try await self.withConnection { connection in
+                if keysOff { try connection.executeScript("PRAGMA foreign_keys = OFF") }
+                defer { if keysOff, !connection.isBroken { try? connection.executeScript("PRAGMA foreign_keys = ON") } }
                 try connection.executeScript(begin)
                 do {
                     if let token {

@@ -38,7 +38,10 @@ public struct Migrator: Sendable {
     public func migrate() async throws -> [MigrationFile] {
         var applied: [MigrationFile] = []
         for file in files {
-            let didApply = try await database.transaction(guardsReplay: false) { [lockKey] connection in
+            // SQLite migrations run with foreign keys off (a CHECK changes only by rebuilding the table, and
+            // dropping a parent would cascade); every key is checked before the migration commits.
+            let didApply = try await database.transaction(guardsReplay: false, foreignKeysOff: true) {
+                [lockKey] connection in
                 try Self.lockAndPrepare(connection, lockKey: lockKey)
                 let recorded = try Self.recorded(connection)
                 try Self.verify(files: files, recorded: recorded)
@@ -47,6 +50,12 @@ public struct Migrator: Sendable {
                     try connection.executeScript(file.sql)
                 } catch {
                     throw StoreError.migrationFailed(file: file.name, reason: "\(error)")
+                }
+                if connection.dialect == .sqlite, let broken = try connection.query("PRAGMA foreign_key_check").first {
+                    throw StoreError.migrationFailed(
+                        file: file.name,
+                        reason: "it leaves a row of \(broken.string("table") ?? "a table") without its parent "
+                            + "\(broken.string("parent") ?? "")")
                 }
                 try connection.query(
                     "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",

@@ -55,7 +55,9 @@ struct JobForm: Sendable {
         rules.maxAspectRatio = try number("max_aspect_ratio", field: "rules.max_aspect_ratio")
         if let depth = text("depth") { rules.depth = depth }
         guard let maxImages = try integer("max_images", field: "max_images") else {
-            throw APIError.validation(field: "max_images", reason: "must be between 1 and 1000000")
+            let range = JobPlanner.Limits().maxImages
+            throw APIError.validation(
+                field: "max_images", reason: "must be between \(range.lowerBound) and \(range.upperBound)")
         }
         return try JobRequest(
             projectID: projectID, name: text("name"), keywords: keywords, maxImages: maxImages, sources: sources,

@@ -164,6 +164,10 @@ public enum OpenAPIDocument {
                                 + "URL list, optionally list:ID?url=COL&caption=COL&hash=COL)"),
                     ]),
                     "url_col": string, "caption_col": string, "hash_col": string,
+                    "keep_columns": array([
+                        "type": "string",
+                        "description": "a column of the list rows stored with each image, or all (every column)",
+                    ]),
                     "rules": object([
                         "formats": array(enumeration(ImageFormat.decodable.map(\.rawValue).sorted())),
                         "min_width": integer, "min_height": integer,

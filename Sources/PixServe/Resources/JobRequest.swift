@@ -19,6 +19,8 @@ struct JobRequest: Decodable, Sendable {
     var urlColumn: String?
     var captionColumn: String?
     var hashColumn: String?
+    /// Columns of the list rows stored with each image (`["all"]` for every column).
+    var keepColumns: [String]?
 
     /// The sources a client may name (URL lists read files on the server's disk, so they stay a CLI feature).
     static let apiSourceNames = ["commons", "demo", "openverse"]
@@ -34,6 +36,7 @@ struct JobRequest: Decodable, Sendable {
         case urlColumn = "url_col"
         case captionColumn = "caption_col"
         case hashColumn = "hash_col"
+        case keepColumns = "keep_columns"
     }
 
     /// The submission it describes; unset fields take ``PixCoordinate/JobSubmission``'s defaults, sources
@@ -61,7 +64,9 @@ extension JobRequest {
                 throw APIError.validation(field: field, reason: "must be 1 to 100 characters")
             }
         }
-        return URLListSource.Columns(url: urlColumn, caption: captionColumn, hash: hashColumn)
+        return URLListSource.Columns(
+            url: urlColumn, caption: captionColumn, hash: hashColumn,
+            keep: URLListSource.Columns.kept(named: keepColumns ?? []))
     }
 
     /// `sources` with every `list:ID` checked and given `columns` when it names none.

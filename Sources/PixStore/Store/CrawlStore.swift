@@ -36,6 +36,14 @@ public protocol CrawlStore: Sendable {
 
     // MARK: Jobs and chunks
     func createJob(_ new: NewCrawlJob, chunks: [NewChunk]) async throws -> CrawlJob
+    /// Creates a job from chunks made one at a time, all or nothing, `batchSize` chunk rows per transaction:
+    /// the job is `planning` (not claimable) until the last batch commits.
+    func createJob(
+        _ new: NewCrawlJob, streaming chunks: some Sequence<NewChunk>, batchSize: Int,
+        afterBatch: (@Sendable (_ jobID: Int64, _ written: Int) async throws -> Void)?
+    ) async throws -> CrawlJob
+    /// Deletes `planning` jobs untouched since `cutoff` (their planner died mid-plan); returns their ids.
+    func deleteAbandonedPlans(idleSince cutoff: Date) async throws -> [Int64]
     func appendChunks(jobID: Int64, chunks: [NewChunk]) async throws -> Int
     func job(id: Int64) async throws -> CrawlJob?
     func listJobs(projectID: Int64?, status: JobStatus?, limit: Int, offset: Int) async throws -> [CrawlJob]

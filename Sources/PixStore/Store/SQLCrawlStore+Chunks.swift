@@ -309,7 +309,7 @@ extension SQLCrawlStore {
         var seenSHA = Set<String>()
         var seenURL = Set<String>()
         let unique = images.filter { seenSHA.insert($0.sha256).inserted && seenURL.insert($0.originalURL).inserted }
-        let columns = 19
+        let columns = 20
         for start in stride(from: 0, to: unique.count, by: 200) {
             let batch = unique[start..<min(start + 200, unique.count)]
             var placeholders: [String] = []
@@ -317,7 +317,10 @@ extension SQLCrawlStore {
             binds.reserveCapacity(batch.count * columns)
             for image in batch {
                 let base = binds.count
-                placeholders.append("(" + (1...columns).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
+                placeholders.append(
+                    "("
+                        + (1...columns).map { "$\(base + $0)" + ($0 == columns ? connection.dialect.jsonCast : "") }
+                        .joined(separator: ", ") + ")")
                 binds += [
                     .int(jobID), chunkID.map { .int($0) } ?? .null, .text(image.originalURL), .text(image.filename),
                     .optional(image.storageURL), .int(image.width), .int(image.height), .int(image.fileSize),
@@ -325,13 +328,14 @@ extension SQLCrawlStore {
                     image.perceptualHash.map { .int(Int64(bitPattern: $0)) } ?? .null, .text(image.keyword),
                     .text(image.source), .optional(image.license), .optional(image.licenseVersion),
                     .optional(image.creator), .optional(image.landingURL), .optional(image.title), .text(image.sha256),
+                    try image.keptColumns.map { try SQLValue.json($0) } ?? .null,
                 ]
             }
             let rows = try connection.query(
                 """
                 INSERT INTO images (crawl_job_id, chunk_id, original_url, filename, storage_url, width, height,
                     file_size, format, sha256, perceptual_hash, keyword, source, license, license_version, creator,
-                    landing_url, title, hash)
+                    landing_url, title, hash, kept_columns)
                 VALUES \(placeholders.joined(separator: ", "))
                 ON CONFLICT DO NOTHING RETURNING sha256, original_url
                 """, binds)

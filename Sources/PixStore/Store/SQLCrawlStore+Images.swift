@@ -6,7 +6,7 @@ extension SQLCrawlStore {
     static let imageColumns = """
         id, crawl_job_id, chunk_id, original_url, filename, storage_url, width, height, file_size, format, sha256,
         perceptual_hash, keyword, source, license, license_version, creator, landing_url, title, is_valid,
-        rejection_reason, created_at
+        rejection_reason, created_at, kept_columns
         """
 
     static func image(from row: SQLRow) throws -> ImageRecord {
@@ -30,7 +30,8 @@ extension SQLCrawlStore {
                 licenseVersion: row.string("license_version"),
                 creator: row.string("creator"),
                 landingURL: row.string("landing_url"),
-                title: row.string("title")),
+                title: row.string("title"),
+                keptColumns: try row.json([String: String].self, "kept_columns")),
             isValid: row.bool("is_valid") ?? true,
             rejectionReason: row.string("rejection_reason"),
             createdAt: try row.require(row.date("created_at"), "created_at"))

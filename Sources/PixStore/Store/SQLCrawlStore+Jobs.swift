@@ -70,53 +70,135 @@ extension SQLCrawlStore {
 
     /// Inserts a job and all its chunks in one transaction; `total_chunks` is set in that same transaction.
     public func createJob(_ new: NewCrawlJob, chunks: [NewChunk]) async throws -> CrawlJob {
-        try await createJob(new, chunks: chunks, failAfterChunks: nil)
-    }
-
-    /// Test hook: throws after inserting `failAfterChunks` chunks, to prove planning is all-or-nothing.
-    public func createJob(_ new: NewCrawlJob, chunks: [NewChunk], failAfterChunks: Int?) async throws -> CrawlJob {
-        let keywords = try SQLValue.json(new.keywords)
-        let sources = try SQLValue.json(new.sources)
-        let rules = try SQLValue.json(new.rules)
+        let row = try Self.jobValues(new)
         return try await database.transaction { connection in
-            let dialect = connection.dialect
-            let rows = try connection.query(
-                """
-                INSERT INTO crawl_jobs (project_id, name, keywords, max_images, sources, validation_rules, chunk_size,
-                    over_fetch, priority, total_chunks)
-                VALUES ($1, $2, $3\(dialect.jsonCast), $4, $5\(dialect.jsonCast), $6\(dialect.jsonCast), $7, $8, $9, $10)
-                RETURNING id
-                """,
-                .int(new.projectID), .text(new.name), keywords, .int(new.maxImages), sources, rules, .int(new.chunkSize),
-                .double(new.overFetch), .int(new.priority), .int(chunks.count))
-            let jobID = try rows.first.orThrow("job").int64("id").orThrow("job id")
-            try Self.insertChunks(connection, jobID: jobID, chunks: chunks, firstIndex: 0, failAfter: failAfterChunks)
-            let job = try connection.query("SELECT \(Self.jobColumns) FROM crawl_jobs WHERE id = $1", .int(jobID))
-            return try Self.job(from: try job.first.orThrow("job"))
+            let jobID = try Self.insertJob(connection, row, status: .pending, totalChunks: chunks.count)
+            try Self.insertChunks(connection, jobID: jobID, chunks: chunks, firstIndex: 0)
+            return try Self.readJob(connection, jobID)
         }
     }
 
+    /// Creates a job from chunks made one at a time, all or nothing, with memory bounded by `batchSize`.
+    ///
+    /// A plan that fits in one batch is one transaction. A larger one first creates the job as `planning` (its
+    /// chunks are not claimable: claims take only `pending` and `running` jobs), then writes `batchSize` chunk
+    /// rows per transaction, each raising `total_chunks` and `updated_at` with its rows; the transaction of the
+    /// last batch makes the job `pending`. When writing fails, the job and its chunks are deleted. A planner that
+    /// dies between batches leaves a `planning` job no worker claims; ``deleteAbandonedPlans(idleSince:)``
+    /// (run by `pixcrawl gc`) deletes it.
+    /// - Parameters:
+    ///   - new: the job.
+    ///   - chunks: its chunks, in `chunk_index` order.
+    ///   - batchSize: chunk rows per transaction.
+    ///   - afterBatch: called after each batch committed with the job id and the chunks written so far.
+    /// - Returns: the job, `pending` with every chunk.
+    public func createJob(
+        _ new: NewCrawlJob, streaming chunks: some Sequence<NewChunk>, batchSize: Int,
+        afterBatch: (@Sendable (_ jobID: Int64, _ written: Int) async throws -> Void)? = nil
+    ) async throws -> CrawlJob {
+        var iterator = chunks.makeIterator()
+        var batch = Self.nextBatch(&iterator, size: batchSize)
+        var following = Self.nextBatch(&iterator, size: batchSize)
+        guard !following.isEmpty else { return try await createJob(new, chunks: batch) }
+        let row = try Self.jobValues(new)
+        let jobID = try await database.transaction { connection in
+            try Self.insertJob(connection, row, status: .planning, totalChunks: 0)
+        }
+        do {
+            var written = 0
+            while !batch.isEmpty {
+                let rows = batch
+                let firstIndex = written
+                let last = following.isEmpty
+                try await database.transaction { connection in
+                    let now = connection.dialect.now
+                    let open = try connection.query(
+                        """
+                        UPDATE crawl_jobs SET total_chunks = total_chunks + $2,
+                            status = CASE WHEN $3 = 1 THEN 'pending' ELSE status END, updated_at = \(now)
+                        WHERE id = $1 AND status = 'planning' RETURNING id
+                        """, .int(jobID), .int(rows.count), .int(last ? 1 : 0))
+                    guard !open.isEmpty else {
+                        throw StoreError.invalidInput(
+                            field: "job \(jobID)", reason: "it stopped planning (cancelled or deleted) mid-plan")
+                    }
+                    try Self.insertChunks(connection, jobID: jobID, chunks: rows, firstIndex: firstIndex)
+                }
+                written += rows.count
+                try await afterBatch?(jobID, written)
+                batch = following
+                following = last ? [] : Self.nextBatch(&iterator, size: batchSize)
+            }
+            return try await database.read { connection in try Self.readJob(connection, jobID) }
+        } catch {
+            _ = try? await database.transaction { connection in
+                try connection.query("DELETE FROM crawl_jobs WHERE id = $1 AND status = 'planning'", .int(jobID))
+            }
+            throw error
+        }
+    }
+
+    /// Deletes the jobs (and their chunks) whose plan stopped being written before it committed: `planning`
+    /// jobs untouched since `cutoff` (a planner writes a batch in well under a minute).
+    /// - Returns: the ids of the deleted jobs.
+    public func deleteAbandonedPlans(idleSince cutoff: Date) async throws -> [Int64] {
+        try await database.transaction { connection in
+            try connection.query(
+                "DELETE FROM crawl_jobs WHERE status = 'planning' AND updated_at < $1 RETURNING id", .date(cutoff)
+            ).compactMap { $0.int64("id") }.sorted()
+        }
+    }
+
+    private static func nextBatch(_ iterator: inout some IteratorProtocol<NewChunk>, size: Int) -> [NewChunk] {
+        var batch: [NewChunk] = []
+        batch.reserveCapacity(size)
+        while batch.count < size, let chunk = iterator.next() { batch.append(chunk) }
+        return batch
+    }
+
+    private static func jobValues(_ new: NewCrawlJob) throws -> [SQLValue] {
+        [
+            .int(new.projectID), .text(new.name), try SQLValue.json(new.keywords), .int(new.maxImages),
+            try SQLValue.json(new.sources), try SQLValue.json(new.rules), .int(new.chunkSize),
+            .double(new.overFetch), .int(new.priority),
+        ]
+    }
+
+    private static func insertJob(
+        _ connection: any SQLConnection, _ values: [SQLValue], status: JobStatus, totalChunks: Int
+    ) throws -> Int64 {
+        let dialect = connection.dialect
+        let rows = try connection.query(
+            """
+            INSERT INTO crawl_jobs (project_id, name, keywords, max_images, sources, validation_rules, chunk_size,
+                over_fetch, priority, status, total_chunks)
+            VALUES ($1, $2, $3\(dialect.jsonCast), $4, $5\(dialect.jsonCast), $6\(dialect.jsonCast), $7, $8, $9, $10, $11)
+            RETURNING id
+            """, values + [.text(status.rawValue), .int(totalChunks)])
+        return try rows.first.orThrow("job").int64("id").orThrow("job id")
+    }
+
+    private static func readJob(_ connection: any SQLConnection, _ jobID: Int64) throws -> CrawlJob {
+        let job = try connection.query("SELECT \(Self.jobColumns) FROM crawl_jobs WHERE id = $1", .int(jobID))
+        return try Self.job(from: try job.first.orThrow("job"))
+    }
+
     static func insertChunks(
-        _ connection: any SQLConnection, jobID: Int64, chunks: [NewChunk], firstIndex: Int, failAfter: Int? = nil
+        _ connection: any SQLConnection, jobID: Int64, chunks: [NewChunk], firstIndex: Int
     ) throws {
         let columns = 8
-        var inserted = 0
         for batch in stride(from: 0, to: chunks.count, by: 500) {
             let slice = chunks[batch..<min(batch + 500, chunks.count)]
             var placeholders: [String] = []
             var binds: [SQLValue] = []
             binds.reserveCapacity(slice.count * columns)
             for (offset, chunk) in slice.enumerated() {
-                if let failAfter, inserted == failAfter {
-                    throw StoreError.queryFailed(operation: "insert chunks", message: "injected failure")
-                }
                 let base = binds.count
                 placeholders.append("(" + (1...columns).map { "$\(base + $0)" }.joined(separator: ", ") + ")")
                 binds += [
                     .int(jobID), .int(firstIndex + batch + offset), .text(chunk.keyword), .text(chunk.source),
                     .int(chunk.rangeStart), .int(chunk.rangeEnd), .int(chunk.maxAttempts), .int(chunk.priority),
                 ]
-                inserted += 1
             }
             try connection.query(
                 """

@@ -51,7 +51,9 @@ extension PixCrawl {
                 process against the store until the job is finished. Ctrl-C stops gracefully; continue with \
                 `pixcrawl crawl --resume JOB` (or any `pixcrawl worker`). A URL list (`--source urls:FILE`) is \
                 staged into the storage first (PIXCRAWL_STORAGE_URL), so workers anywhere read it and the file may \
-                be deleted once the job is submitted.
+                be deleted once the job is submitted. A plan larger than 10,000 chunks is written in batches while \
+                the job is `planning` (nothing claimable); it becomes `pending` when the last batch commits, and \
+                `pixcrawl gc` deletes a plan abandoned mid-way.
 
                 --detach submits the job, prints its id and exits 0, leaving the work to `pixcrawl worker` \
                 processes on any machine sharing the database and the storage.
@@ -78,7 +80,7 @@ extension PixCrawl {
                 case .completed: job.counters.validImages >= job.maxImages ? 0 : short
                 case .failed: failed
                 case .cancelled: cancelled
-                case .pending, .running: unfinished
+                case .planning, .pending, .running: unfinished
                 }
             }
         }
@@ -90,7 +92,9 @@ extension PixCrawl {
         @Argument(help: "Keywords to crawl (1–100).")
         var keywords: [String] = []
 
-        @Option(name: .customLong("max-images"), help: "Valid images to collect over all keywords (1–1,000,000).")
+        @Option(
+            name: .customLong("max-images"),
+            help: "Valid images to collect over all keywords (1–1,000,000,000; a job has at most 1,000,000 chunks).")
         var maxImages: Int?
 
         @Option(
@@ -117,10 +121,20 @@ extension PixCrawl {
                     + "a mismatch is rejected as HASH_MISMATCH.", valueName: "column"))
         var hashColumn: String?
 
+        @Option(
+            name: .customLong("keep-columns"),
+            help: ArgumentHelp(
+                "Columns of a urls: list stored with each image and exported in KEY.json, manifest.csv and "
+                    + "manifest.jsonl (kept_columns): a comma-separated list, or all. Unknown names are refused.",
+                valueName: "columns"))
+        var keepColumns: String?
+
         @Option(help: "In-process workers.")
         var workers = 2
 
-        @Option(name: .customLong("chunk-size"), help: "Result positions per chunk.")
+        @Option(
+            name: .customLong("chunk-size"),
+            help: "Result positions per chunk (1–10,000); 10^9 images need 1,000 or more (1,000,000 chunks at most).")
         var chunkSize = 50
 
         @Option(name: .customLong("over-fetch"), help: "Candidates planned per wanted image.")
@@ -201,7 +215,9 @@ extension PixCrawl {
                         lists: try StorageSelection(self.runtime.storageDirectory).listStore(), logger: logger
                     ).staging(
                         submission,
-                        columns: URLListSource.Columns(url: urlColumn, caption: captionColumn, hash: hashColumn),
+                        columns: URLListSource.Columns(
+                            url: urlColumn, caption: captionColumn, hash: hashColumn,
+                            keep: URLListSource.Columns.kept(named: keepColumns.map { [$0] } ?? [])),
                         owner: owner.id, store: crawlStore)
                     submitted = try await runtime.planner.submit(
                         submission, to: crawlStore, actor: owner.id, hints: runtime.hints)

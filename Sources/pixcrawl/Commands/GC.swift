@@ -14,8 +14,10 @@ extension PixCrawl {
             discussion: """
                 Always: deletes export archives whose download links have all expired and marks those exports \
                 expired (an archive with a live link is never deleted), and removes temporary files of \
-                interrupted exports older than a day, and deletes staged URL lists (rows and stored objects) that no \
-                job uses, once they are older than an hour. With the retention options it also deletes, in small \
+                interrupted exports older than a day, deletes staged URL lists (rows and stored objects) that no \
+                job uses, once they are older than an hour, and deletes jobs whose plan stopped being written before \
+                it committed (a submit killed mid-plan: the job is still `planning`, untouched for 10 minutes; none of \
+                its chunks was ever claimable). With the retention options it also deletes, in small \
                 batches so tables are never locked for long, old error and activity records and the jobs of \
                 projects marked deleted.
                 """)
@@ -71,6 +73,7 @@ extension PixCrawl {
                     print("removed leftover temporary file \(file)")
                 }
                 try await collectLists(store)
+                try await collectAbandonedPlans(store)
                 try await applyRetention(store)
                 if report.archives.isEmpty && report.temporaryFiles.isEmpty {
                     print("gc: nothing to collect (no export has only expired links)")
@@ -93,6 +96,14 @@ extension PixCrawl {
                 } catch {
                     print("URL list \(sha256): no job uses it, but its objects could not be deleted: \(error)")
                 }
+            }
+        }
+
+        /// Deletes the jobs of plans abandoned mid-way (their chunks were never claimable).
+        private func collectAbandonedPlans(_ store: SQLCrawlStore) async throws {
+            guard !dryRun else { return }
+            for jobID in try await store.deleteAbandonedPlans(idleSince: Date().addingTimeInterval(-600)) {
+                print("deleted job \(jobID): its plan stopped before it committed")
             }
         }
 

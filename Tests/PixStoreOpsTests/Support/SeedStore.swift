@@ -84,13 +84,21 @@ func seedStore(_ store: SQLCrawlStore) async throws -> Seed {
                 perceptualHash: index == 1 ? UInt64.max : (index == 2 ? 1 << 63 : UInt64(index) &* 0x9E37_79B9_7F4A_7C15),
                 keyword: keyword, source: index % 3 == 0 ? "openverse" : "demo", license: index % 4 == 0 ? nil : "by-sa",
                 licenseVersion: "4.0", creator: "Zoë \"quoted\" \\ 🦊", landingURL: nil,
-                title: index == 3 ? Awkward.longText : (index == 4 ? Awkward.binaryish : "image \(index)"))
+                title: index == 3 ? Awkward.longText : (index == 4 ? Awkward.binaryish : "image \(index)"),
+                keptColumns: index % 2 == 1 ? ["photo_id": "p-\(index) 🦊", "similarity": "0.3\(index)"] : nil)
         }
     }
 
     // pending
     let pending = try await job(active, "pending", chunks: 2)
     seed.jobs[.pending] = pending.id
+
+    // planning: a plan written in batches whose last batch has not committed (none of its chunks is claimable)
+    let planning = try await job(active, "planning", chunks: 2, maxImages: 1_000_000_000)
+    try await store.database.transaction { connection in
+        try connection.query("UPDATE crawl_jobs SET status = 'planning' WHERE id = $1", .int(planning.id))
+    }
+    seed.jobs[.planning] = planning.id
 
     // running: one chunk completed with images and errors, one active with an expired lease, one pending
     let running = try await job(active, "running", chunks: 3)
