@@ -71,7 +71,9 @@ struct PlannerTests {
             let alice = try await server.makeUser("alice")
             let projectID = try await server.createProject(as: alice)
             let runtime = try CrawlFlowTests.runtime(for: server, demo: demo, notify: true)
+            // Returns once `LISTEN` has been executed on the listener's connection.
             try runtime.hints.startListening()
+            try #require(runtime.hints.isListening)
             let worker = runtime.makeWorker(
                 WorkerConfiguration(
                     id: "idle-\(UUID().uuidString.prefix(6))", lease: .seconds(10), pollInterval: .seconds(3600),
@@ -80,12 +82,17 @@ struct PlannerTests {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await worker.run() }
                     defer { worker.stop() }
-                    try await eventually("the worker is idle") {
-                        try await server.store.listWorkers().contains { $0.id == worker.configuration.id }
-                    }
+                    // Idle: it found nothing and waits. From here only a wake-up (or the hour) makes it claim again;
+                    // registered alone, it could still claim the job by its first poll and prove nothing.
+                    try await eventually("the worker is idle") { worker.idleWaits > 0 }
+                    let generation = runtime.hints.wake.generation
                     let jobID = try await server.submitJob(
                         as: alice, projectID: projectID, keywords: ["red fox"], maxImages: 5)
-                    // Far below the hour the worker would otherwise sleep: only the wake-up can explain a claim.
+                    try await eventually("the NOTIFY reaches the worker's listener") {
+                        runtime.hints.wake.generation != generation
+                    }
+                    // The deadline only guards against a hang: the proof is the idle worker and its hour-long
+                    // interval, not how fast a loaded machine runs the claim.
                     try await eventually("the idle worker claims a chunk", timeout: .seconds(30)) {
                         try await server.store.chunks(jobID: jobID).contains { $0.status != .pending }
                     }
