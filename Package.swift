@@ -187,7 +187,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "PixTestSupport",
-            dependencies: ["PixCore", "PixStore", "PixS3", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PixCore", "PixStore", "PixS3", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/PixTestSupport",
             swiftSettings: swiftSettings),
         // The test internet: Openverse and Commons stand-ins and fault routes on the demo's local server.
@@ -258,7 +258,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixCrawlCLITests",
-            dependencies: ["PixTestSupport", "PixCore", "PixStore"],
+            dependencies: [
+                "PixTestSupport", "PixCore", "PixStore", "PixBlob", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixS3Tests",
