@@ -232,7 +232,8 @@ let package = Package(
         .testTarget(
             name: "PixSourcesTests",
             dependencies: [
-                "PixSources", "PixDemo", "PixFetch", "PixFixtures", "PixCore", .product(name: "Logging", package: "swift-log"),
+                "PixSources", "PixDemo", "PixFetch", "PixFixtures", "PixCore", "PixValidate",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

@@ -63,6 +63,32 @@ struct PlannerTests {
         }
     }
 
+    @Test("download_width asks Commons for thumbnails that wide, never narrower than the rules' min_width")
+    func downloadWidth() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            for (minWidth, expected) in [(64, "commons?width=320"), (400, "commons?width=400")] {
+                let response = try await server.post(
+                    "/v1/jobs", as: alice,
+                    json: [
+                        "project_id": projectID, "keywords": ["kingfisher"], "max_images": 10, "sources": ["commons"],
+                        "download_width": 320, "rules": ["min_width": minWidth],
+                    ] as [String: Any])
+                #expect(response.status == 201, "\(response.text)")
+                #expect(response.json["sources"] as? [String] == [expected])
+            }
+            let refused = try await server.post(
+                "/v1/jobs", as: alice,
+                json: [
+                    "project_id": projectID, "keywords": ["kingfisher"], "max_images": 10, "sources": ["commons"],
+                    "download_width": 0,
+                ] as [String: Any])
+            #expect(refused.status == 422)
+            #expect(refused.json["field"] as? String == "download_width")
+        }
+    }
+
     @Test("on PostgreSQL, a job submitted over the API wakes an idle worker whose poll interval is an hour")
     func submissionWakesWorker() async throws {
         let demo = DemoSource(maxDepth: 50, pageSize: 10, logger: CrawlFlowTests.logger)

@@ -96,8 +96,9 @@ extension PixCrawl {
         @Option(
             name: .customLong("source"),
             help: ArgumentHelp(
-                "Image source (repeatable): openverse, commons, urls:FILE, demo. Openverse and commons need "
-                    + "$PIXCRAWL_CONTACT (your URL or e-mail, sent in the User-Agent).", valueName: "source"))
+                "Image source (repeatable): openverse, commons (commons?width=N: its thumbnails N wide), urls:FILE, "
+                    + "demo. Openverse and commons need $PIXCRAWL_CONTACT (your URL or e-mail, sent in the "
+                    + "User-Agent).", valueName: "source"))
         var sources: [String] = []
 
         @Option(
@@ -116,6 +117,14 @@ extension PixCrawl {
                 "The SHA-256 column of a urls: list (default sha256 or hash), checked against the downloaded bytes; "
                     + "a mismatch is rejected as HASH_MISMATCH.", valueName: "column"))
         var hashColumn: String?
+
+        @Option(
+            name: .customLong("download-width"),
+            help: ArgumentHelp(
+                "The widest image the dataset needs (e.g. the export's --resize): Commons is asked for thumbnails "
+                    + "this wide instead of originals, as it is when --max-width bounds the size (never narrower than "
+                    + "--min-width).", valueName: "px"))
+        var downloadWidth: Int?
 
         @Option(help: "In-process workers.")
         var workers = 2
@@ -194,7 +203,7 @@ extension PixCrawl {
                 var submission = JobSubmission(
                     projectID: target.id, name: name, keywords: keywords, maxImages: maxImages ?? 0,
                     sources: sources.isEmpty ? ["openverse"] : sources, rules: try rules.rules(), chunkSize: chunkSize,
-                    overFetch: overFetch, priority: priority)
+                    overFetch: overFetch, priority: priority, downloadWidth: downloadWidth)
                 let submitted: (job: CrawlJob, plan: JobPlan)
                 do {
                     submission = try await ListSubmission(
