@@ -424,22 +424,33 @@ static void cpix_matte_white(const uint8_t *rgba, uint8_t *rgb, uint32_t width) 
     }
 }
 
-/// A libpng reader over `source` that reports errors through `source->jump`. 0 when libpng cannot be set up.
-static int cpix_resize_png_open(cpix_resize_png_source *source, png_structp *png, png_infop *info) {
-    *png = png_create_read_struct(PNG_LIBPNG_VER_STRING, source, cpix_resize_png_error, cpix_resize_png_warning);
-    *info = *png ? png_create_info_struct(*png) : NULL;
-    if (!*png || !*info) return 0;
-    return 1;
-}
-
-/// Reads the header from the start of the file and sets the transforms so that every row (or Adam7 sub-image
-/// row) comes out as 8-bit RGBA. Returns the number of interlace passes (1 or 7). Errors longjmp to
-/// `source->jump`, which the caller has set.
-static int cpix_resize_png_prepare(cpix_resize_png_source *source, png_structp png, png_infop info) {
-    source->offset = 0;
-    png_set_read_fn(png, source, cpix_resize_png_read);
+/// One decode of the PNG from its start, rows as 8-bit RGBA. A non-interlaced image streams every row the
+/// resampler needs straight into it. An Adam7-interlaced one completes its rows only in the last pass: the pixels
+/// of every pass that land in rows [top, bottom) are placed into `band` (`width` wide), and the last pass's rows
+/// below the band are not read.
+static int cpix_resize_png_decode(const uint8_t *data, size_t length, cpix_resampler *r, uint32_t top,
+                                  uint32_t bottom, uint8_t *band, cpix_status *status) {
+    cpix_resize_png_source source = {data, length, 0};
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &source, cpix_resize_png_error,
+                                             cpix_resize_png_warning);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    uint8_t *volatile row = NULL;
+    uint8_t *volatile rgb = NULL;
+    if (!png || !info) {
+        png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
+        return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
+    }
+    if (setjmp(source.jump)) {
+        png_destroy_read_struct(&png, &info, NULL);
+        free(row);
+        free(rgb);
+        return cpix_resize_status(status, CPIX_ERR_CORRUPT, source.message);
+    }
+    png_set_read_fn(png, &source, cpix_resize_png_read);
     png_set_crc_action(png, PNG_CRC_WARN_USE, PNG_CRC_WARN_USE);
     png_read_info(png, info);
+    uint32_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
+    int interlaced = png_get_interlace_type(png, info) == PNG_INTERLACE_ADAM7;
     png_set_strip_16(png);
     png_set_palette_to_rgb(png);
     png_set_expand_gray_1_2_4_to_8(png);
@@ -448,52 +459,41 @@ static int cpix_resize_png_prepare(cpix_resize_png_source *source, png_structp p
     png_set_add_alpha(png, 0xFF, PNG_FILLER_AFTER);
     // No png_set_interlace_handling: an interlaced image is read pass by pass, each pass a sub-image.
     png_read_update_info(png, info);
-    return png_get_interlace_type(png, info) == PNG_INTERLACE_ADAM7 ? 7 : 1;
-}
-
-/// One decode of an interlaced PNG from the start that keeps only the rows [top, bottom) of the full image:
-/// the pixels of every Adam7 pass that land in those rows are placed into `band` (RGBA, `width` wide). The last
-/// pass's rows below the band are not read.
-static int cpix_resize_png_band(const uint8_t *data, size_t length, uint32_t top, uint32_t bottom, uint8_t *band,
-                                cpix_status *status) {
-    cpix_resize_png_source source = {data, length, 0};
-    png_structp png = NULL;
-    png_infop info = NULL;
-    uint8_t *volatile row = NULL;
-    if (!cpix_resize_png_open(&source, &png, &info)) {
-        png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
-        return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
-    }
-    if (setjmp(source.jump)) {
-        png_destroy_read_struct(&png, &info, NULL);
-        free(row);
-        return cpix_resize_status(status, CPIX_ERR_CORRUPT, source.message);
-    }
-    cpix_resize_png_prepare(&source, png, info);
-    uint32_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
     row = malloc((size_t)width * 4);
-    if (!row) longjmp(source.jump, (snprintf(source.message, sizeof(source.message), "out of memory"), 1));
-    for (int pass = 0; pass < 7; pass++) {
-        uint32_t columns = PNG_PASS_COLS(width, pass), rows = PNG_PASS_ROWS(height, pass);
-        if (columns == 0 || rows == 0) continue;  // libpng skips empty passes too
-        uint32_t start = PNG_PASS_START_COL(pass), step = 1u << PNG_PASS_COL_SHIFT(pass);
-        for (uint32_t j = 0; j < rows; j++) {
-            uint32_t y = PNG_ROW_FROM_PASS_ROW(j, pass);
-            if (pass == 6 && y >= bottom) break;  // nothing after this in the file is needed
+    rgb = interlaced ? NULL : malloc((size_t)width * 3);
+    if (!row || (!interlaced && !rgb))
+        longjmp(source.jump, (snprintf(source.message, sizeof(source.message), "out of memory"), 1));
+    if (!interlaced) {
+        for (uint32_t y = 0; y < height && r->next_output < r->height; y++) {
             png_read_row(png, row, NULL);
-            if (y < top || y >= bottom) continue;
-            uint8_t *out = band + (size_t)(y - top) * width * 4;
-            for (uint32_t k = 0; k < columns; k++) memcpy(out + (size_t)(start + k * step) * 4, row + (size_t)k * 4, 4);
+            if (!cpix_resampler_needs(r, y)) continue;
+            cpix_matte_white(row, rgb, width);
+            cpix_resampler_push(r, rgb, y);
+        }
+    } else {
+        for (int pass = 0; pass < 7; pass++) {
+            uint32_t columns = PNG_PASS_COLS(width, pass), rows = PNG_PASS_ROWS(height, pass);
+            if (columns == 0 || rows == 0) continue;  // libpng skips empty passes too
+            uint32_t start = PNG_PASS_START_COL(pass), step = 1u << PNG_PASS_COL_SHIFT(pass);
+            for (uint32_t j = 0; j < rows; j++) {
+                uint32_t y = PNG_ROW_FROM_PASS_ROW(j, pass);
+                if (pass == 6 && y >= bottom) break;  // nothing after this in the file is needed
+                png_read_row(png, row, NULL);
+                if (y < top || y >= bottom) continue;
+                uint8_t *out = band + (size_t)(y - top) * width * 4;
+                for (uint32_t k = 0; k < columns; k++)
+                    memcpy(out + (size_t)(start + k * step) * 4, row + (size_t)k * 4, 4);
+            }
         }
     }
     png_destroy_read_struct(&png, &info, NULL);
     free(row);
+    free(rgb);
     return CPIX_OK;
 }
 
-/// Interlaced PNGs complete their rows only in the last Adam7 pass. Rather than holding the whole frame, the
-/// image is decoded several times, each pass over the file keeping one band of rows of at most `max_memory`
-/// bytes; bands no output row reads are skipped.
+/// Interlaced PNGs: rather than holding the whole frame, the image is decoded several times, each pass over the
+/// file keeping one band of rows of at most `max_memory` bytes; bands no output row reads are skipped.
 static int cpix_resize_png_interlaced(const uint8_t *data, size_t length, uint32_t width, uint32_t height,
                                       cpix_resampler *r, uint64_t max_memory, cpix_status *status) {
     uint64_t row_bytes = (uint64_t)width * 4;
@@ -505,7 +505,7 @@ static int cpix_resize_png_interlaced(const uint8_t *data, size_t length, uint32
     for (uint32_t top = 0; code == CPIX_OK && top < height && r->next_output < r->height; top += band_rows) {
         uint32_t bottom = height - top < band_rows ? height : top + band_rows;
         if (!cpix_resampler_needs(r, bottom - 1)) continue;
-        code = cpix_resize_png_band(data, length, top, bottom, band, status);
+        code = cpix_resize_png_decode(data, length, r, top, bottom, band, status);
         for (uint32_t y = top; code == CPIX_OK && y < bottom && r->next_output < r->height; y++) {
             if (!cpix_resampler_needs(r, y)) continue;
             cpix_matte_white(band + (size_t)(y - top) * row_bytes, rgb, width);
@@ -519,43 +519,15 @@ static int cpix_resize_png_interlaced(const uint8_t *data, size_t length, uint32
 
 static int cpix_resize_png(const uint8_t *data, size_t length, cpix_plan *plan, cpix_resampler *r,
                            uint64_t max_memory, cpix_status *status) {
-    cpix_resize_png_source source = {data, length, 0};
-    png_structp png = NULL;
-    png_infop info = NULL;
-    uint8_t *volatile row = NULL;
-    uint8_t *volatile rgb = NULL;
-    if (!cpix_resize_png_open(&source, &png, &info)) {
-        png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
+    cpix_image_header header;
+    int code = cpix_png_read_header(data, length, &header, status);
+    if (code != CPIX_OK) return code;
+    if (cpix_resampler_prepare(r, header.width, header.height, plan->x0, plan->y0, plan->w, plan->h, plan->width,
+                               plan->height) != CPIX_OK)
         return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
-    }
-    if (setjmp(source.jump)) {
-        png_destroy_read_struct(&png, &info, NULL);
-        free(row);
-        free(rgb);
-        return cpix_resize_status(status, CPIX_ERR_CORRUPT, source.message);
-    }
-    int passes = cpix_resize_png_prepare(&source, png, info);
-    uint32_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
-    int result = cpix_resampler_prepare(r, width, height, plan->x0, plan->y0, plan->w, plan->h, plan->width,
-                                        plan->height);
-    if (result != CPIX_OK) longjmp(source.jump, (snprintf(source.message, sizeof(source.message), "out of memory"), 1));
-    if (passes > 1) {
-        png_destroy_read_struct(&png, &info, NULL);
-        return cpix_resize_png_interlaced(data, length, width, height, r, max_memory, status);
-    }
-    rgb = malloc((size_t)width * 3);
-    row = malloc((size_t)width * 4);
-    if (!rgb || !row) longjmp(source.jump, (snprintf(source.message, sizeof(source.message), "out of memory"), 1));
-    for (uint32_t y = 0; y < height && r->next_output < r->height; y++) {
-        png_read_row(png, row, NULL);
-        if (!cpix_resampler_needs(r, y)) continue;
-        cpix_matte_white(row, rgb, width);
-        cpix_resampler_push(r, rgb, y);
-    }
-    png_destroy_read_struct(&png, &info, NULL);
-    free(row);
-    free(rgb);
-    return CPIX_OK;
+    if (header.progressive)
+        return cpix_resize_png_interlaced(data, length, header.width, header.height, r, max_memory, status);
+    return cpix_resize_png_decode(data, length, r, 0, header.height, NULL, status);
 }
 
 // MARK: - WebP (libwebp crops and area-scales while decoding)
