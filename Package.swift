@@ -190,7 +190,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "PixTestSupport",
-            dependencies: ["PixCore", "PixStore", "PixS3", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PixCore", "PixStore", "PixS3", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/PixTestSupport",
             swiftSettings: swiftSettings),
         // The test internet: a loopback HTTP server, Openverse and Commons stand-ins, fault routes, malformed images.
@@ -235,7 +235,8 @@ let package = Package(
         .testTarget(
             name: "PixSourcesTests",
             dependencies: [
-                "PixSources", "PixDemo", "PixFetch", "PixFixtures", "PixCore", .product(name: "Logging", package: "swift-log"),
+                "PixSources", "PixDemo", "PixFetch", "PixFixtures", "PixCore", "PixValidate",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(
@@ -261,7 +262,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixCrawlCLITests",
-            dependencies: ["PixTestSupport", "PixCore", "PixStore"],
+            dependencies: [
+                "PixTestSupport", "PixCore", "PixStore", "PixBlob", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "PixS3Tests",

@@ -4,6 +4,7 @@
 #include "cpix_resize.h"
 #include "cpix_webp.h"
 
+#include <limits.h>
 #include <math.h>
 #include <png.h>
 #include <setjmp.h>
@@ -287,12 +288,21 @@ static void cpix_plan_resize(uint32_t stored_width, uint32_t stored_height, uint
 typedef struct {
     struct jpeg_error_mgr manager;
     jmp_buf jump;
+    int code;
     char message[JMSG_LENGTH_MAX];
 } cpix_resize_jpeg_error;
 
 static void cpix_resize_jpeg_exit(j_common_ptr cinfo) {
     cpix_resize_jpeg_error *error = (cpix_resize_jpeg_error *)cinfo->err;
-    (*cinfo->err->format_message)(cinfo, error->message);
+    int code = cinfo->err->msg_code;
+    if (code == JERR_NO_BACKING_STORE || code == JERR_OUT_OF_MEMORY) {
+        snprintf(error->message, sizeof(error->message), "JPEG needs more decoder memory than the cap of %ld bytes",
+                 cinfo->mem ? cinfo->mem->max_memory_to_use : 0L);
+        error->code = CPIX_ERR_MEMORY;
+    } else {
+        (*cinfo->err->format_message)(cinfo, error->message);
+        error->code = CPIX_ERR_CORRUPT;
+    }
     longjmp(error->jump, 1);
 }
 
@@ -302,7 +312,7 @@ static void cpix_resize_jpeg_message(j_common_ptr cinfo, int level) {
 }
 
 static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan, cpix_resampler *r,
-                            uint32_t *scale_used, cpix_status *status) {
+                            uint64_t max_memory, uint32_t *scale_used, cpix_status *status) {
     struct jpeg_decompress_struct cinfo;
     cpix_resize_jpeg_error error;
     uint8_t *volatile row = NULL;
@@ -315,9 +325,12 @@ static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan,
         jpeg_destroy_decompress(&cinfo);
         free(row);
         free(converted);
-        return cpix_resize_status(status, CPIX_ERR_CORRUPT, error.message[0] ? error.message : "libjpeg error");
+        return cpix_resize_status(status, error.code ? error.code : CPIX_ERR_CORRUPT,
+                                  error.message[0] ? error.message : "libjpeg error");
     }
     jpeg_create_decompress(&cinfo);
+    // A multi-scan JPEG buffers every coefficient: past the cap libjpeg stops (it has no backing store).
+    cinfo.mem->max_memory_to_use = max_memory > (uint64_t)LONG_MAX ? LONG_MAX : (long)max_memory;
     jpeg_mem_src(&cinfo, data, (unsigned long)length);
     jpeg_read_header(&cinfo, TRUE);
     // The smallest DCT scale k/8 whose window is still at least the target on both axes.
@@ -411,13 +424,17 @@ static void cpix_matte_white(const uint8_t *rgba, uint8_t *rgb, uint32_t width) 
     }
 }
 
-static int cpix_resize_png(const uint8_t *data, size_t length, cpix_plan *plan, cpix_resampler *r,
-                           cpix_status *status) {
+/// One decode of the PNG from its start, rows as 8-bit RGBA. A non-interlaced image streams every row the
+/// resampler needs straight into it. An Adam7-interlaced one completes its rows only in the last pass: the pixels
+/// of every pass that land in rows [top, bottom) are placed into `band` (`width` wide), and the last pass's rows
+/// below the band are not read.
+static int cpix_resize_png_decode(const uint8_t *data, size_t length, cpix_resampler *r, uint32_t top,
+                                  uint32_t bottom, uint8_t *band, cpix_status *status) {
     cpix_resize_png_source source = {data, length, 0};
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &source, cpix_resize_png_error,
                                              cpix_resize_png_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    uint8_t *volatile frame = NULL;
+    uint8_t *volatile row = NULL;
     uint8_t *volatile rgb = NULL;
     if (!png || !info) {
         png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
@@ -425,7 +442,7 @@ static int cpix_resize_png(const uint8_t *data, size_t length, cpix_plan *plan, 
     }
     if (setjmp(source.jump)) {
         png_destroy_read_struct(&png, &info, NULL);
-        free(frame);
+        free(row);
         free(rgb);
         return cpix_resize_status(status, CPIX_ERR_CORRUPT, source.message);
     }
@@ -433,50 +450,101 @@ static int cpix_resize_png(const uint8_t *data, size_t length, cpix_plan *plan, 
     png_set_crc_action(png, PNG_CRC_WARN_USE, PNG_CRC_WARN_USE);
     png_read_info(png, info);
     uint32_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
+    int interlaced = png_get_interlace_type(png, info) == PNG_INTERLACE_ADAM7;
     png_set_strip_16(png);
     png_set_palette_to_rgb(png);
     png_set_expand_gray_1_2_4_to_8(png);
     png_set_tRNS_to_alpha(png);
     png_set_gray_to_rgb(png);
     png_set_add_alpha(png, 0xFF, PNG_FILLER_AFTER);
-    int passes = png_set_interlace_handling(png);
+    // No png_set_interlace_handling: an interlaced image is read pass by pass, each pass a sub-image.
     png_read_update_info(png, info);
-    int result = cpix_resampler_prepare(r, width, height, plan->x0, plan->y0, plan->w, plan->h, plan->width,
-                                        plan->height);
-    rgb = malloc((size_t)width * 3);
-    // Interlaced images complete their rows only in the last pass: they hold the whole frame.
-    frame = malloc((size_t)width * 4 * (passes > 1 ? height : 1));
-    if (result != CPIX_OK || !rgb || !frame) longjmp(source.jump, (snprintf(source.message, 200, "out of memory"), 1));
-    if (passes > 1) {
-        for (int pass = 0; pass < passes; pass++)
-            for (uint32_t y = 0; y < height; y++) png_read_row(png, frame + (size_t)y * width * 4, NULL);
+    row = malloc((size_t)width * 4);
+    rgb = interlaced ? NULL : malloc((size_t)width * 3);
+    if (!row || (!interlaced && !rgb))
+        longjmp(source.jump, (snprintf(source.message, sizeof(source.message), "out of memory"), 1));
+    if (!interlaced) {
         for (uint32_t y = 0; y < height && r->next_output < r->height; y++) {
+            png_read_row(png, row, NULL);
             if (!cpix_resampler_needs(r, y)) continue;
-            cpix_matte_white(frame + (size_t)y * width * 4, rgb, width);
+            cpix_matte_white(row, rgb, width);
             cpix_resampler_push(r, rgb, y);
         }
     } else {
-        for (uint32_t y = 0; y < height && r->next_output < r->height; y++) {
-            png_read_row(png, frame, NULL);
-            if (!cpix_resampler_needs(r, y)) continue;
-            cpix_matte_white(frame, rgb, width);
-            cpix_resampler_push(r, rgb, y);
+        for (int pass = 0; pass < 7; pass++) {
+            uint32_t columns = PNG_PASS_COLS(width, pass), rows = PNG_PASS_ROWS(height, pass);
+            if (columns == 0 || rows == 0) continue;  // libpng skips empty passes too
+            uint32_t start = PNG_PASS_START_COL(pass), step = 1u << PNG_PASS_COL_SHIFT(pass);
+            for (uint32_t j = 0; j < rows; j++) {
+                uint32_t y = PNG_ROW_FROM_PASS_ROW(j, pass);
+                if (pass == 6 && y >= bottom) break;  // nothing after this in the file is needed
+                png_read_row(png, row, NULL);
+                if (y < top || y >= bottom) continue;
+                uint8_t *out = band + (size_t)(y - top) * width * 4;
+                for (uint32_t k = 0; k < columns; k++)
+                    memcpy(out + (size_t)(start + k * step) * 4, row + (size_t)k * 4, 4);
+            }
         }
     }
     png_destroy_read_struct(&png, &info, NULL);
-    free(frame);
+    free(row);
     free(rgb);
     return CPIX_OK;
+}
+
+/// Interlaced PNGs: rather than holding the whole frame, the image is decoded several times, each pass over the
+/// file keeping one band of rows of at most `max_memory` bytes; bands no output row reads are skipped.
+static int cpix_resize_png_interlaced(const uint8_t *data, size_t length, uint32_t width, uint32_t height,
+                                      cpix_resampler *r, uint64_t max_memory, cpix_status *status) {
+    uint64_t row_bytes = (uint64_t)width * 4;
+    uint64_t rows = max_memory / row_bytes;
+    uint32_t band_rows = rows < 1 ? 1 : rows > height ? height : (uint32_t)rows;
+    uint8_t *band = malloc((size_t)row_bytes * band_rows);
+    uint8_t *rgb = malloc((size_t)width * 3);
+    int code = band && rgb ? CPIX_OK : cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
+    for (uint32_t top = 0; code == CPIX_OK && top < height && r->next_output < r->height; top += band_rows) {
+        uint32_t bottom = height - top < band_rows ? height : top + band_rows;
+        if (!cpix_resampler_needs(r, bottom - 1)) continue;
+        code = cpix_resize_png_decode(data, length, r, top, bottom, band, status);
+        for (uint32_t y = top; code == CPIX_OK && y < bottom && r->next_output < r->height; y++) {
+            if (!cpix_resampler_needs(r, y)) continue;
+            cpix_matte_white(band + (size_t)(y - top) * row_bytes, rgb, width);
+            cpix_resampler_push(r, rgb, y);
+        }
+    }
+    free(band);
+    free(rgb);
+    return code;
+}
+
+static int cpix_resize_png(const uint8_t *data, size_t length, cpix_plan *plan, cpix_resampler *r,
+                           uint64_t max_memory, cpix_status *status) {
+    cpix_image_header header;
+    int code = cpix_png_read_header(data, length, &header, status);
+    if (code != CPIX_OK) return code;
+    if (cpix_resampler_prepare(r, header.width, header.height, plan->x0, plan->y0, plan->w, plan->h, plan->width,
+                               plan->height) != CPIX_OK)
+        return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
+    if (header.progressive)
+        return cpix_resize_png_interlaced(data, length, header.width, header.height, r, max_memory, status);
+    return cpix_resize_png_decode(data, length, r, 0, header.height, NULL, status);
 }
 
 // MARK: - WebP (libwebp crops and area-scales while decoding)
 
 static int cpix_resize_webp(const uint8_t *data, size_t length, cpix_plan *plan, cpix_resampler *r,
-                            cpix_status *status) {
+                            uint64_t max_memory, cpix_status *status) {
     WebPDecoderConfig config;
     if (!WebPInitDecoderConfig(&config)) return cpix_resize_status(status, CPIX_ERR_LIBRARY, "libwebp mismatch");
     if (WebPGetFeatures(data, length, &config.input) != VP8_STATUS_OK || config.input.has_animation)
         return cpix_resize_status(status, CPIX_ERR_CORRUPT, "unreadable or animated WebP");
+    // libwebp's lossless decoder keeps the whole frame as 32-bit ARGB whatever the output size: past the cap the
+    // image is refused rather than held.
+    cpix_decode_options limits = {.max_memory = max_memory};
+    uint64_t needed = cpix_webp_working_memory((uint32_t)config.input.width, (uint32_t)config.input.height,
+                                               config.input.format == 2, config.input.has_alpha);
+    int code = cpix_decode_check_memory(needed, config.input.format == 2 ? "lossless WebP" : "WebP", &limits, status);
+    if (code != CPIX_OK) return code;
     memset(r, 0, sizeof(*r));
     r->width = plan->width;
     r->height = plan->height;
@@ -500,9 +568,9 @@ static int cpix_resize_webp(const uint8_t *data, size_t length, cpix_plan *plan,
     config.output.u.RGBA.rgba = rgba;
     config.output.u.RGBA.stride = (int)stride;
     config.output.u.RGBA.size = stride * plan->height;
-    VP8StatusCode code = WebPDecode(data, length, &config);
+    VP8StatusCode decoded = WebPDecode(data, length, &config);
     WebPFreeDecBuffer(&config.output);
-    if (code != VP8_STATUS_OK) {
+    if (decoded != VP8_STATUS_OK) {
         free(rgba);
         return cpix_resize_status(status, CPIX_ERR_CORRUPT, "WebP could not be decoded");
     }
@@ -565,13 +633,14 @@ int cpix_resize_image(const uint8_t *data, size_t length, int format, const cpix
     if (options->mode == CPIX_RESIZE_NO) effective.only_if_bigger = 1;
     cpix_plan_resize(header.width, header.height, orientation, &effective, &plan);
 
+    uint64_t max_memory = options->max_memory ? options->max_memory : CPIX_DEFAULT_MAX_MEMORY;
     cpix_resampler r;
     memset(&r, 0, sizeof(r));
     uint32_t scale = 0;
     switch (format) {
-    case CPIX_FORMAT_JPEG: code = cpix_resize_jpeg(data, length, &plan, &r, &scale, status); break;
-    case CPIX_FORMAT_PNG: code = cpix_resize_png(data, length, &plan, &r, status); break;
-    default: code = cpix_resize_webp(data, length, &plan, &r, status); break;
+    case CPIX_FORMAT_JPEG: code = cpix_resize_jpeg(data, length, &plan, &r, max_memory, &scale, status); break;
+    case CPIX_FORMAT_PNG: code = cpix_resize_png(data, length, &plan, &r, max_memory, status); break;
+    default: code = cpix_resize_webp(data, length, &plan, &r, max_memory, status); break;
     }
     if (code == CPIX_OK && r.next_output < r.height)
         code = cpix_resize_status(status, CPIX_ERR_CORRUPT, "image ended before its last row");

@@ -8,8 +8,9 @@ import Synchronization
 public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     /// Openverse (the default source).
     case openverse
-    /// Wikimedia Commons.
-    case commons
+    /// Wikimedia Commons; with a width (`commons?width=N`), its thumbnails of at most that width instead of the
+    /// originals (`iiurlwidth`).
+    case commons(thumbnailWidth: Int?)
     /// A local URL list file.
     case urls(path: String)
     /// A URL list staged in the shared storage, by id (its SHA-256), and the columns to read
@@ -29,9 +30,21 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
         let lowered = trimmed.lowercased()
         switch lowered {
         case "openverse": self = .openverse
-        case "commons", "wikimedia", "wikimedia-commons": self = .commons
+        case "commons", "wikimedia", "wikimedia-commons": self = .commons(thumbnailWidth: nil)
         case "demo": self = .demo
         default:
+            if lowered.hasPrefix("commons?") {
+                let option = lowered.dropFirst("commons?".count).split(separator: "=", maxSplits: 1).map(String.init)
+                guard option.count == 2, option[0] == "width", let width = Int(option[1]),
+                    Self.thumbnailWidths.contains(width)
+                else {
+                    throw SourceError(
+                        .invalidSpec, source: trimmed,
+                        message: "Commons takes one option, width=N (1 to \(Self.thumbnailWidths.upperBound) pixels)")
+                }
+                self = .commons(thumbnailWidth: width)
+                return
+            }
             if lowered.hasPrefix("list:") {
                 let rest = trimmed.dropFirst("list:".count)
                 let parts = rest.split(separator: "?", maxSplits: 1)
@@ -92,9 +105,13 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The canonical specification: `openverse`, `commons`, `urls:PATH`, `demo`.
+    /// Thumbnail widths a Commons specification may ask for.
+    public static let thumbnailWidths = 1...20_000
+
+    /// The canonical specification: `openverse`, `commons`, `commons?width=N`, `urls:PATH`, `demo`.
     public var description: String {
         switch self {
+        case .commons(let width?): "commons?width=\(width)"
         case .urls(let path): "urls:\(path)"
         case .list(let id, let columns):
             "list:\(id)" + URLListSource.Columns.query(columns)
@@ -231,6 +248,7 @@ public final class SourceRegistry: Sendable {
             if let width = environment["PIXCRAWL_COMMONS_THUMBNAIL_WIDTH"].flatMap(Int.init), width > 0 {
                 configuration.thumbnailWidth = width
             }
+            if case .commons(let width?) = spec { configuration.thumbnailWidth = width }
             return CommonsSource(configuration: configuration, downloader: downloader, logger: logger)
         case .urls(let path):
             let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize

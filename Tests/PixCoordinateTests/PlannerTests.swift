@@ -17,6 +17,38 @@ struct PlannerTests {
             }
         })
 
+    @Test(
+        "a bounded width asks Commons for thumbnails of that width, never narrower than min_width",
+        arguments: [
+            ("commons", nil, nil, 64, "commons"), ("commons", 640, nil, 64, "commons?width=640"),
+            ("commons", nil, 300, 64, "commons?width=300"), ("commons", 640, 300, 64, "commons?width=300"),
+            ("commons", 640, 300, 400, "commons?width=400"), ("commons?width=500", 640, nil, 64, "commons?width=500"),
+            ("deep", 640, 300, 64, "deep"),
+        ] as [(String, Int?, Int?, Int, String)])
+    func commonsThumbnailWidth(
+        source: String, maxWidth: Int?, downloadWidth: Int?, minWidth: Int, expected: String
+    ) throws {
+        let planner = JobPlanner(
+            sources: SourceResolver { spec in TestSource(name: spec, maxDepth: nil, pageSize: 10) { _, _ in nil } })
+        var rules = ValidationRules(minWidth: minWidth)
+        if let maxWidth { rules.maxWidth = maxWidth }
+        let plan = try planner.plan(
+            JobSubmission(
+                projectID: 1, keywords: ["a"], maxImages: 10, sources: [source], rules: rules,
+                downloadWidth: downloadWidth))
+        #expect(plan.job.sources == [expected])
+        #expect(plan.chunks.allSatisfy { $0.source == expected }, "workers resolve the chunks' spec")
+    }
+
+    @Test("a download width outside 1…20,000 is refused naming download_width")
+    func downloadWidthRange() throws {
+        let error = try #require(throws: PlanningError.self) {
+            try Self.planner.plan(
+                JobSubmission(projectID: 1, keywords: ["a"], maxImages: 10, sources: ["deep"], downloadWidth: 0))
+        }
+        #expect(error.field == "download_width")
+    }
+
     @Test("7 images over 3 keywords split 3, 2, 2")
     func sevenOverThree() throws {
         #expect(JobPlanner.quotas(maxImages: 7, keywordCount: 3) == [3, 2, 2])

@@ -194,7 +194,8 @@ struct ListRoutesTests {
 
     @Test("an interrupted upload leaves no list row and its partial file is removed")
     func interruptedUploadLeavesNothing() async throws {
-        try await TestServer.with(.sqlite) { server in
+        let log = LogTextRecorder()
+        try await TestServer.with(.sqlite, logHandler: log) { server in
             let alice = try await server.makeUser("alice")
             let uploads = server.uploadDirectory.path
             let head =
@@ -203,21 +204,23 @@ struct ListRoutesTests {
             let socket = try RawConnection(port: server.port)
             defer { socket.close() }
             try socket.send(Array(head.utf8) + Self.csv)
-            // The server has begun receiving: its partial file exists.
-            try await waitUntil { ((try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []).count == 1 }
+            // The server has begun receiving: its partial file exists. (How soon depends on the machine's load: the
+            // deadline only guards against a hang.)
+            try await eventually("the server receives the upload", timeout: .seconds(120)) {
+                ((try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []).count == 1
+            }
             socket.close()
-            try await waitUntil { ((try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []).isEmpty }
+            // The request's log line is written once its handler has returned, so after the handler's clean-up:
+            // from then on nothing may be left, with no polling of the result itself.
+            try await eventually("the server ends the interrupted request", timeout: .seconds(120)) {
+                log.text.split(separator: "\n").contains {
+                    $0.hasPrefix("info request ") && $0.contains("http.request.method=POST ")
+                        && $0.contains("http.route=/v1/lists ")
+                }
+            }
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? [] == [])
             #expect(try await server.store.lists(ownerID: alice.profile.id).isEmpty)
             #expect((try? FileManager.default.contentsOfDirectory(atPath: server.lists.root.path + "/lists")) ?? [] == [])
         }
-    }
-
-    /// Polls `condition` until it holds, failing after about ten seconds.
-    func waitUntil(_ condition: () -> Bool) async throws {
-        for _ in 0..<1000 {
-            if condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("condition not reached")
     }
 }

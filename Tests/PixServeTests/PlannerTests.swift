@@ -63,6 +63,32 @@ struct PlannerTests {
         }
     }
 
+    @Test("download_width asks Commons for thumbnails that wide, never narrower than the rules' min_width")
+    func downloadWidth() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            for (minWidth, expected) in [(64, "commons?width=320"), (400, "commons?width=400")] {
+                let response = try await server.post(
+                    "/v1/jobs", as: alice,
+                    json: [
+                        "project_id": projectID, "keywords": ["kingfisher"], "max_images": 10, "sources": ["commons"],
+                        "download_width": 320, "rules": ["min_width": minWidth],
+                    ] as [String: Any])
+                #expect(response.status == 201, "\(response.text)")
+                #expect(response.json["sources"] as? [String] == [expected])
+            }
+            let refused = try await server.post(
+                "/v1/jobs", as: alice,
+                json: [
+                    "project_id": projectID, "keywords": ["kingfisher"], "max_images": 10, "sources": ["commons"],
+                    "download_width": 0,
+                ] as [String: Any])
+            #expect(refused.status == 422)
+            #expect(refused.json["field"] as? String == "download_width")
+        }
+    }
+
     @Test("on PostgreSQL, a job submitted over the API wakes an idle worker whose poll interval is an hour")
     func submissionWakesWorker() async throws {
         let demo = DemoSource(maxDepth: 50, pageSize: 10, logger: CrawlFlowTests.logger)
@@ -71,7 +97,9 @@ struct PlannerTests {
             let alice = try await server.makeUser("alice")
             let projectID = try await server.createProject(as: alice)
             let runtime = try CrawlFlowTests.runtime(for: server, demo: demo, notify: true)
+            // Returns once `LISTEN` has been executed on the listener's connection.
             try runtime.hints.startListening()
+            try #require(runtime.hints.isListening)
             let worker = runtime.makeWorker(
                 WorkerConfiguration(
                     id: "idle-\(UUID().uuidString.prefix(6))", lease: .seconds(10), pollInterval: .seconds(3600),
@@ -80,12 +108,17 @@ struct PlannerTests {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { try await worker.run() }
                     defer { worker.stop() }
-                    try await eventually("the worker is idle") {
-                        try await server.store.listWorkers().contains { $0.id == worker.configuration.id }
-                    }
+                    // Idle: it found nothing and waits. From here only a wake-up (or the hour) makes it claim again;
+                    // registered alone, it could still claim the job by its first poll and prove nothing.
+                    try await eventually("the worker is idle") { worker.idleWaits > 0 }
+                    let generation = runtime.hints.wake.generation
                     let jobID = try await server.submitJob(
                         as: alice, projectID: projectID, keywords: ["red fox"], maxImages: 5)
-                    // Far below the hour the worker would otherwise sleep: only the wake-up can explain a claim.
+                    try await eventually("the NOTIFY reaches the worker's listener") {
+                        runtime.hints.wake.generation != generation
+                    }
+                    // The deadline only guards against a hang: the proof is the idle worker and its hour-long
+                    // interval, not how fast a loaded machine runs the claim.
                     try await eventually("the idle worker claims a chunk", timeout: .seconds(30)) {
                         try await server.store.chunks(jobID: jobID).contains { $0.status != .pending }
                     }

@@ -4,11 +4,13 @@ import PixDemo
 import PixFetch
 import PixFixtures
 import PixSources
+import PixValidate
 import Testing
 
 @Suite struct SourceRegistryTests {
     @Test(arguments: [
-        ("openverse", SourceSpec.openverse), (" Commons ", .commons), ("demo", .demo), ("DEMO", .demo),
+        ("openverse", SourceSpec.openverse), (" Commons ", .commons(thumbnailWidth: nil)), ("demo", .demo), ("DEMO", .demo),
+        ("commons?width=640", .commons(thumbnailWidth: 640)),
         ("urls:/data/list.csv", .urls(path: "/data/list.csv")),
         ("URLS: rel/My List.txt", .urls(path: "rel/My List.txt")),
     ])
@@ -22,7 +24,7 @@ import Testing
         #expect(SourceSpec.urls(path: "a.csv").name == "urls")
         #expect(SourceSpec.urls(path: "a.csv").description == "urls:a.csv")
         #expect(SourceSpec.default == .openverse)
-        #expect(SourceSpec.commons.description == "commons")
+        #expect(SourceSpec.commons(thumbnailWidth: nil).description == "commons")
     }
 
     @Test(arguments: ["flickr", "", "urls:", "urls:   ", "openverse2"])
@@ -31,6 +33,43 @@ import Testing
         #expect(error.code == .invalidSpec)
         #expect(error.category == .source)
         #expect(error.description.contains("urls:"))
+    }
+
+    @Test(
+        "a Commons width outside 1…20,000 or another Commons option is refused",
+        arguments: [
+            "commons?width=0", "commons?width=20001", "commons?width=", "commons?height=300",
+        ])
+    func refusesBadCommonsOptions(_ text: String) throws {
+        let error = try #require(throws: SourceError.self) { try SourceSpec(parsing: text) }
+        #expect(error.code == .invalidSpec)
+        #expect(error.description.contains("width=N"))
+    }
+
+    @Test("commons?width=N asks Commons for thumbnails N wide, and what is downloaded is N wide")
+    func commonsThumbnailsOfTheSpecsWidth() async throws {
+        let commons = CommonsFixture(corpus: FixtureSearchCorpus(counts: ["fox": 30]))
+        try await withFixtureServer(routes: FixtureRoute.commons(commons)) { server, downloader in
+            let registry = SourceRegistry(
+                downloader: downloader,
+                environment: [
+                    "PIXCRAWL_COMMONS_URL": commons.endpoint(on: server), "PIXCRAWL_CONTACT": "crawler-ops@example.org",
+                ], logger: testLogger)
+            defer { registry.shutdown() }
+            let page = try await registry.source(for: "commons?width=120").page(
+                keyword: "fox", range: 0..<20, cursor: nil)
+            let searches = requests(server, path: "/w/api.php")
+            #expect(!searches.isEmpty && searches.allSatisfy { $0.query["iiurlwidth"] == "120" })
+            let wide = try #require(
+                page.candidates.first { candidate in
+                    FixtureSearchItem(keyword: "fox", position: candidate.position, baseURL: server.baseURL).width > 120
+                })
+            #expect(wide.declaredWidth == 120)
+            let image = try await downloader.fetch(wide.url)
+            #expect(image.status == 200)
+            let header = try ImageDecoder.readHeader(image.body, format: try #require(ImageSniffer.format(of: image.body)))
+            #expect(header.width == 120, "the file stored is the thumbnail, not the original")
+        }
     }
 
     /// Registry options with the offline demo, as `pixcrawl` sets them.

@@ -5,7 +5,9 @@
 //
 // Decode at the smallest libjpeg-turbo DCT scale still at least the target, stream rows through an
 // area resampler (bilinear when enlarging), apply EXIF orientation, and re-encode. Memory: one ring of
-// a few resampled rows plus the output image (interlaced PNGs and lossless WebP hold the whole frame).
+// a few resampled rows plus the output image, and what the source's decoder keeps, at most `max_memory`:
+// interlaced PNGs are decoded once per band of rows that fits it, a lossless WebP (whose decoder keeps the
+// whole frame) or a multi-scan JPEG (every coefficient) needing more is refused.
 
 /// How the target size applies (img2dataset's `--resize_mode`).
 enum {
@@ -30,6 +32,7 @@ typedef struct {
     int encoding;            // CPIX_ENCODE_*
     int quality;             // JPEG/WebP quality 1-100
     uint64_t max_pixels;     // pixel budget of the input (0 = none)
+    uint64_t max_memory;     // decoder memory for the source in bytes (0 = CPIX_DEFAULT_MAX_MEMORY)
 } cpix_resize_options;
 
 /// What a resize did.
@@ -47,6 +50,7 @@ uint32_t cpix_jpeg_exif_orientation(const uint8_t *data, size_t length);
 
 /// Resizes and re-encodes one image into a malloc'd buffer (free with `cpix_free`). The same input and
 /// options always give the same bytes. Errors: CPIX_ERR_CORRUPT (undecodable), CPIX_ERR_TOO_LARGE (budget),
-/// CPIX_ERR_ARGUMENT, CPIX_ERR_MEMORY, CPIX_ERR_LIBRARY (encoding failed).
+/// CPIX_ERR_MEMORY (out of memory, or the source needs more decoder memory than `max_memory`),
+/// CPIX_ERR_ARGUMENT, CPIX_ERR_LIBRARY (encoding failed).
 int cpix_resize_image(const uint8_t *data, size_t length, int format, const cpix_resize_options *options,
                       uint8_t **out, size_t *out_len, cpix_resize_result *result, cpix_status *status);

@@ -105,6 +105,21 @@ public struct JobPlanner: Sendable {
         return (0..<keywordCount).map { share + ($0 < remainder ? 1 : 0) }
     }
 
+    /// The width of the renditions a job asks sources for, if its images are bounded: the submission's
+    /// ``JobSubmission/downloadWidth`` or a `max_width` rule below the default, whichever is narrower, and never
+    /// narrower than the `min_width` rule.
+    public static func thumbnailWidth(rules: ValidationRules, downloadWidth: Int?) -> Int? {
+        let ruleBound = rules.maxWidth < ValidationRules().maxWidth ? rules.maxWidth : nil
+        guard let bound = [downloadWidth, ruleBound].compactMap({ $0 }).min() else { return nil }
+        return max(bound, rules.minWidth)
+    }
+
+    /// `spec` asking for renditions of `thumbnailWidth` when it is Commons without a width of its own.
+    static func sized(_ spec: String, thumbnailWidth: Int?) -> String {
+        guard let thumbnailWidth, case .commons(nil)? = try? SourceSpec(parsing: spec) else { return spec }
+        return SourceSpec.commons(thumbnailWidth: thumbnailWidth).description
+    }
+
     /// Splits `total` over `parts` the same way (equal shares, remainder to the first).
     static func spread(_ total: Int, over parts: Int) -> [Int] { quotas(maxImages: total, keywordCount: parts) }
 
@@ -123,10 +138,14 @@ public struct JobPlanner: Sendable {
         try Self.check(submission.priority, "priority", limits.priority)
         try Self.check(submission.maxAttempts, "max_attempts", limits.maxAttempts)
         try Self.check(submission.rules)
+        if let width = submission.downloadWidth {
+            try Self.check(width, "download_width", SourceSpec.thumbnailWidths)
+        }
+        let thumbnailWidth = Self.thumbnailWidth(rules: submission.rules, downloadWidth: submission.downloadWidth)
         var sourceSpecs: [String] = []
         var depths: [String: Int?] = [:]
         for (index, raw) in submission.sources.enumerated() {
-            let spec = raw.trimmingCharacters(in: .whitespaces)
+            let spec = Self.sized(raw.trimmingCharacters(in: .whitespaces), thumbnailWidth: thumbnailWidth)
             guard !spec.isEmpty, !sourceSpecs.contains(spec) else { continue }
             do {
                 depths[spec] = try sources.source(for: spec).maxDepth

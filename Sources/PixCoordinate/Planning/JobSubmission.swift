@@ -22,12 +22,15 @@ public struct JobSubmission: Sendable, Hashable {
     public var priority: Int
     /// Attempts a chunk gets before it fails for good (default 3).
     public var maxAttempts: Int
+    /// The widest image the job will use (an export size in mind), if any: sources that offer bounded-size
+    /// renditions (Commons' thumbnails) are asked for this width instead of the originals (`download_width`).
+    public var downloadWidth: Int?
 
     /// Creates a submission.
     public init(
         projectID: Int64, name: String? = nil, keywords: [String], maxImages: Int, sources: [String],
         rules: ValidationRules = ValidationRules(), chunkSize: Int = 50, overFetch: Double = 1.5, priority: Int = 0,
-        maxAttempts: Int = 3
+        maxAttempts: Int = 3, downloadWidth: Int? = nil
     ) {
         self.projectID = projectID
         self.name = name
@@ -39,5 +42,6 @@ public struct JobSubmission: Sendable, Hashable {
         self.overFetch = overFetch
         self.priority = priority
         self.maxAttempts = maxAttempts
+        self.downloadWidth = downloadWidth
     }
 }

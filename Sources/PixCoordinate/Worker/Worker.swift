@@ -25,6 +25,7 @@ public final class Worker: Service, Sendable {
     private struct State {
         var chunkStop: StopFlag?
         var processed = 0
+        var idleWaits = 0
     }
 
     /// Creates a worker.
@@ -51,6 +52,10 @@ public final class Worker: Service, Sendable {
 
     /// Chunks this worker has processed (whatever their outcome).
     public var processedChunks: Int { state.withLock { $0.processed } }
+
+    /// How many times the worker found nothing to claim and began to wait for a wake-up or its poll interval. Once
+    /// this has grown, chunks created afterwards are claimed only after a ``ChunkHints`` wake-up or the interval.
+    public var idleWaits: Int { state.withLock { $0.idleWaits } }
 
     /// Runs until stopped, shut down gracefully, out of work (`once`), at `maxChunks`, or — for a crawl's own
     /// workers — until its job is finished.
@@ -102,6 +107,8 @@ public final class Worker: Service, Sendable {
                     }
                 }
                 try? await store.workerHeartbeat(id: configuration.id, status: .running, currentChunkID: nil)
+                // `generation` was read before the claim: a hint sent since then ends this wait at once.
+                state.withLock { $0.idleWaits += 1 }
                 await hints.wake.wait(since: generation, timeout: configuration.pollInterval)
                 continue
             }

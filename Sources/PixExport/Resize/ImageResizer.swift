@@ -43,9 +43,13 @@ public enum ImageResizer {
     ///   - format: Its format (JPEG, PNG or WebP).
     ///   - options: Target size, mode and encoding.
     ///   - maxPixels: The pixel budget of the source.
+    ///   - maxDecoderMemory: What the source's decoder may keep, in bytes (`nil`: the decoders' 64 MiB cap, as in
+    ///     validation). Interlaced PNGs are decoded band by band within it; a lossless WebP (whose decoder keeps
+    ///     the whole frame, 4 bytes a pixel) or a multi-scan JPEG (every coefficient) needing more is refused.
     /// - Throws: ``ImageResizeError`` when the source cannot be decoded or the output encoded.
     public static func resize(
-        _ bytes: UnsafeRawBufferPointer, format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000
+        _ bytes: UnsafeRawBufferPointer, format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000,
+        maxDecoderMemory: Int? = nil
     ) throws(ImageResizeError) -> ResizedImage {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), !bytes.isEmpty else {
             throw ImageResizeError(message: "empty content")
@@ -60,7 +64,7 @@ public enum ImageResizer {
         var settings = cpix_resize_options(
             size: UInt32(clamping: options.size), mode: Int32(options.mode.code), only_if_bigger: options.onlyIfBigger ? 1 : 0,
             encoding: Int32(options.encoding.code), quality: Int32(options.quality),
-            max_pixels: UInt64(clamping: max(maxPixels, 0)))
+            max_pixels: UInt64(clamping: max(maxPixels, 0)), max_memory: UInt64(clamping: max(maxDecoderMemory ?? 0, 0)))
         var out: UnsafeMutablePointer<UInt8>?
         var length = 0
         var result = cpix_resize_result()
@@ -81,11 +85,12 @@ public enum ImageResizer {
 
     /// Resizes one image held in memory, like the `UnsafeRawBufferPointer` variant.
     public static func resize(
-        _ bytes: [UInt8], format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000
+        _ bytes: [UInt8], format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000,
+        maxDecoderMemory: Int? = nil
     ) throws(ImageResizeError) -> ResizedImage {
         try bytes.withUnsafeBytes { raw in
             Result { () throws(ImageResizeError) in
-                try resize(raw, format: format, options: options, maxPixels: maxPixels)
+                try resize(raw, format: format, options: options, maxPixels: maxPixels, maxDecoderMemory: maxDecoderMemory)
             }
         }.get()
     }

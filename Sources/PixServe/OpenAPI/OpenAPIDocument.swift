@@ -2,6 +2,7 @@ import Foundation
 import PixCoordinate
 import PixCore
 import PixExport
+import PixSources
 
 /// The OpenAPI 3.1 description of the API, rendered from ``APICatalog``.
 public enum OpenAPIDocument {
@@ -180,6 +181,10 @@ public enum OpenAPIDocument {
                         "maximum": .int(limits.chunkSize.upperBound),
                     ],
                     "over_fetch": ["type": "number", "minimum": 1, "maximum": .int(Int(limits.maxOverFetch))],
+                    "download_width": [
+                        "type": "integer", "minimum": .int(SourceSpec.thumbnailWidths.lowerBound),
+                        "maximum": .int(SourceSpec.thumbnailWidths.upperBound),
+                    ],
                     "priority": [
                         "type": "integer", "minimum": .int(limits.priority.lowerBound),
                         "maximum": .int(limits.priority.upperBound),

@@ -15,6 +15,8 @@ struct JobRequest: Decodable, Sendable {
     var chunkSize: Int?
     var overFetch: Double?
     var priority: Int?
+    /// The widest image the job will use: Commons is asked for thumbnails this wide.
+    var downloadWidth: Int?
     /// Column options for the `list:ID` sources that name none: the URL, caption and SHA-256 columns.
     var urlColumn: String?
     var captionColumn: String?
@@ -33,6 +35,7 @@ struct JobRequest: Decodable, Sendable {
         case chunkSize = "chunk_size"
         case overFetch = "over_fetch"
         case priority
+        case downloadWidth = "download_width"
         case urlColumn = "url_col"
         case captionColumn = "caption_col"
         case hashColumn = "hash_col"
@@ -49,7 +52,7 @@ struct JobRequest: Decodable, Sendable {
             sources: try Self.listSources(sources ?? ["openverse"], columns: listColumns()),
             rules: try rules?.applied(to: ValidationRules()) ?? ValidationRules(),
             chunkSize: chunkSize ?? defaults.chunkSize, overFetch: overFetch ?? defaults.overFetch,
-            priority: priority ?? defaults.priority)
+            priority: priority ?? defaults.priority, downloadWidth: downloadWidth)
     }
 }
 

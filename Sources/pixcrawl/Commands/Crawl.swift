@@ -100,8 +100,9 @@ extension PixCrawl {
         @Option(
             name: .customLong("source"),
             help: ArgumentHelp(
-                "Image source (repeatable): openverse, commons, urls:FILE, demo. Openverse and commons need "
-                    + "$PIXCRAWL_CONTACT (your URL or e-mail, sent in the User-Agent).", valueName: "source"))
+                "Image source (repeatable): openverse, commons (commons?width=N: its thumbnails N wide), urls:FILE, "
+                    + "demo. Openverse and commons need $PIXCRAWL_CONTACT (your URL or e-mail, sent in the "
+                    + "User-Agent).", valueName: "source"))
         var sources: [String] = []
 
         @Option(
@@ -128,6 +129,14 @@ extension PixCrawl {
                     + "manifest.jsonl (kept_columns): a comma-separated list, or all. Unknown names are refused.",
                 valueName: "columns"))
         var keepColumns: String?
+
+        @Option(
+            name: .customLong("download-width"),
+            help: ArgumentHelp(
+                "The widest image the dataset needs (e.g. the export's --resize): Commons is asked for thumbnails "
+                    + "this wide instead of originals, as it is when --max-width bounds the size (never narrower than "
+                    + "--min-width).", valueName: "px"))
+        var downloadWidth: Int?
 
         @Option(help: "In-process workers.")
         var workers = 2
@@ -208,7 +217,7 @@ extension PixCrawl {
                 var submission = JobSubmission(
                     projectID: target.id, name: name, keywords: keywords, maxImages: maxImages ?? 0,
                     sources: sources.isEmpty ? ["openverse"] : sources, rules: try rules.rules(), chunkSize: chunkSize,
-                    overFetch: overFetch, priority: priority)
+                    overFetch: overFetch, priority: priority, downloadWidth: downloadWidth)
                 let submitted: (job: CrawlJob, plan: JobPlan)
                 do {
                     submission = try await ListSubmission(

@@ -38,7 +38,7 @@ struct TestServer: Sendable {
             sources: .api { spec in
                 // A staged list (`list:ID`, checked against the caller's uploads by the route) plans like any source.
                 if spec.lowercased().hasPrefix("list:") { return PlanningOnlySource(name: "urls") }
-                guard ["openverse", "commons", "demo"].contains(spec.lowercased()) else {
+                guard ["openverse", "commons", "demo"].contains(spec.lowercased()) || spec.hasPrefix("commons?") else {
                     throw TestSupportError("unknown source '\(spec)'; use openverse, commons or demo")
                 }
                 return PlanningOnlySource(name: spec.lowercased())
