@@ -63,7 +63,7 @@ extension S3Client {
             let failed = !S3XML.elements("Error", in: response.bodyText).isEmpty
             if (200..<300).contains(response.status) && !failed {
                 let etag = S3XML.text("ETag", in: response.bodyText)
-                return PutResult(etag: Self.etag(etag), byteCount: size, partCount: etags.count)
+                return PutResult(etag: S3XML.etag(etag), byteCount: size, partCount: etags.count)
             }
             // A retried Complete whose first attempt succeeded finds the upload gone: the object tells.
             if response.status == 404, S3XML.text("Code", in: response.bodyText) == "NoSuchUpload",

@@ -74,7 +74,7 @@ public final class S3Client: Sendable {
                 if let contentType { request.headers.append((name: "Content-Type", value: contentType)) }
                 let response = try transport.perform(request)
                 guard (200..<300).contains(response.status) else { throw httpError(response, request) }
-                return PutResult(etag: Self.etag(response.headers["etag"]), byteCount: Int64(buffer.count), partCount: 0)
+                return PutResult(etag: S3XML.etag(response.headers["etag"]), byteCount: Int64(buffer.count), partCount: 0)
             }
         }
     }
@@ -103,7 +103,7 @@ public final class S3Client: Sendable {
             if let contentType { request.headers.append((name: "Content-Type", value: contentType)) }
             let response = try transport.perform(request)
             guard (200..<300).contains(response.status) else { throw httpError(response, request) }
-            return PutResult(etag: Self.etag(response.headers["etag"]), byteCount: size, partCount: 0)
+            return PutResult(etag: S3XML.etag(response.headers["etag"]), byteCount: size, partCount: 0)
         }
     }
 
@@ -193,7 +193,7 @@ public final class S3Client: Sendable {
             let modified = response.headers["last-modified"].flatMap { CivilTime.parseHTTPDate($0) }
             return ObjectInfo(
                 key: key, size: length, lastModified: modified ?? Date(timeIntervalSince1970: 0),
-                etag: Self.etag(response.headers["etag"]))
+                etag: S3XML.etag(response.headers["etag"]))
         }
     }
 
@@ -229,32 +229,9 @@ public final class S3Client: Sendable {
             if let token { request.query.append((name: "continuation-token", value: token)) }
             let response = try transport.perform(request)
             guard (200..<300).contains(response.status) else { throw httpError(response, request) }
-            let xml = response.bodyText
-            let urlEncoded = S3XML.text("EncodingType", in: xml) == "url"
-            for entry in S3XML.elements("Contents", in: xml) {
-                guard let rawKey = S3XML.text("Key", in: entry),
-                    let key = urlEncoded ? Self.formDecode(rawKey) : rawKey,
-                    let size = S3XML.text("Size", in: entry).flatMap({ Int64($0) })
-                else {
-                    throw S3Error(
-                        code: .invalidResponse, message: "a ListObjectsV2 entry lacks a Key or Size",
-                        operation: "ListObjectsV2", bucket: location.bucket)
-                }
-                let modified = S3XML.text("LastModified", in: entry).flatMap { CivilTime.parseISO8601($0) }
-                try body(
-                    ObjectInfo(
-                        key: key, size: size, lastModified: modified ?? Date(timeIntervalSince1970: 0),
-                        etag: Self.etag(S3XML.text("ETag", in: entry))))
-            }
-            token = nil
-            if S3XML.text("IsTruncated", in: xml) == "true" {
-                guard let next = S3XML.text("NextContinuationToken", in: xml), !next.isEmpty else {
-                    throw S3Error(
-                        code: .invalidResponse, message: "a truncated ListObjectsV2 page has no NextContinuationToken",
-                        operation: "ListObjectsV2", bucket: location.bucket)
-                }
-                token = next
-            }
+            let page = try S3ListPage(parsing: response.bodyText, bucket: location.bucket)
+            for object in page.objects { try body(object) }
+            token = page.continuationToken
         } while token != nil
     }
 
@@ -383,17 +360,5 @@ public final class S3Client: Sendable {
             done += Int64(count)
         }
         return SigV4.hex(hasher.finalize())
-    }
-
-    /// An entity tag without its quotes.
-    static func etag(_ value: String?) -> String {
-        guard var value else { return "" }
-        if value.hasPrefix("W/") { value.removeFirst(2) }
-        return value.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-    }
-
-    /// Decodes a key from a listing made with `encoding-type=url` (`+` is a space, `%XX` a byte).
-    static func formDecode(_ value: String) -> String? {
-        value.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 }

@@ -96,4 +96,16 @@ enum S3XML {
         }
         return out
     }
+
+    /// An entity tag without its quotes (and without the `W/` of a weak one).
+    static func etag(_ value: String?) -> String {
+        guard var value else { return "" }
+        if value.hasPrefix("W/") { value.removeFirst(2) }
+        return value.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+    }
+
+    /// Decodes a key from a listing made with `encoding-type=url` (`+` is a space, `%XX` a byte).
+    static func formDecode(_ value: String) -> String? {
+        value.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+    }
 }

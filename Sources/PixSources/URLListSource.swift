@@ -22,16 +22,7 @@ import Synchronization
 /// skipped with a warning.
 public final class URLListSource: ImageSource {
     /// A list file's format.
-    public enum Format: String, Sendable, Hashable, CaseIterable {
-        /// One URL per line, `#` comments.
-        case text
-        /// Comma-separated values with a header row.
-        case csv
-        /// Tab-separated values with a header row.
-        case tsv
-        /// One JSON object per line.
-        case jsonl
-    }
+    public typealias Format = URLListFormat
 
     /// Which columns hold the URL, the caption and the expected SHA-256 (img2dataset's `--url_col`,
     /// `--caption_col`; `nil` for the default names: `url`/`image_url`, `caption`/`title`, `sha256`/`hash`).
@@ -161,7 +152,7 @@ public final class URLListSource: ImageSource {
         staged = nil
         let file = try Self.open(path, name: name)
         let prefix = (try? file.read(at: 0, count: 64 * 1024)) ?? []
-        let detected = format ?? Self.format(path: path, prefix: prefix)
+        let detected = format ?? ListRecords.format(path: path, prefix: prefix)
         self.format = detected
         if detected == .csv || detected == .tsv {
             header = try Self.readHeader(file, format: detected, urlNames: columns.urlNames, name: name)
@@ -256,7 +247,7 @@ public final class URLListSource: ImageSource {
         var count = 0
         var checkpoints: [Int64] = []
         do {
-            try forEachDataRecord(file, from: 0) { _, start in
+            try ListRecords.forEachDataRecord(file, format: format, from: 0) { _, start in
                 if count % RowIndex.stride == 0 { checkpoints.append(start) }
                 count += 1
                 return true
@@ -282,59 +273,13 @@ public final class URLListSource: ImageSource {
             offset = index.checkpoints[checkpoint]
         }
         do {
-            try forEachDataRecord(file, from: offset) { record, _ in
+            try ListRecords.forEachDataRecord(file, format: format, from: offset) { record, _ in
                 if position >= start { body(position, record) }
                 position += 1
                 return position < end
             }
         } catch {
             throw unreadable(error)
-        }
-    }
-
-    /// Calls `body` with every data record from `offset` on: for text, non-blank non-comment lines; for JSONL,
-    /// non-blank lines; for CSV/TSV, non-blank records after the header (a record spans lines while a quoted field
-    /// is open).
-    func forEachDataRecord(
-        _ file: ListFile, from offset: Int64, _ body: (_ record: ArraySlice<UInt8>, _ start: Int64) throws -> Bool
-    ) throws {
-        let skipsBOM = offset == 0
-        switch format {
-        case .text, .jsonl:
-            let comments = format == .text
-            try file.forEachLine(from: offset) { line, start in
-                let line = skipsBOM && start == 0 ? Self.droppingBOM(line) : line
-                guard let first = line.first(where: { !Self.isSpace($0) }) else { return true }
-                if comments && first == UInt8(ascii: "#") { return true }
-                return try body(line, start)
-            }
-        case .csv, .tsv:
-            var record: [UInt8] = []
-            var recordStart: Int64 = 0
-            var openQuote = false
-            var seenHeader = offset != 0
-            try file.forEachLine(from: offset) { line, start in
-                let line = skipsBOM && start == 0 ? Self.droppingBOM(line) : line
-                if !seenHeader && record.isEmpty && Self.isComment(line) { return true }
-                if record.isEmpty && !openQuote {
-                    recordStart = start
-                } else {
-                    record.append(0x0A)
-                }
-                record += line
-                for byte in line where byte == UInt8(ascii: "\"") { openQuote.toggle() }
-                guard !openQuote else { return true }
-                defer { record.removeAll(keepingCapacity: true) }
-                guard record.contains(where: { !Self.isSpace($0) }) else { return true }
-                guard seenHeader else {
-                    seenHeader = true
-                    return true
-                }
-                return try body(record[...], recordStart)
-            }
-            if openQuote, !record.isEmpty, seenHeader {
-                _ = try body(record[...], recordStart)
-            }
         }
     }
 
@@ -347,7 +292,7 @@ public final class URLListSource: ImageSource {
             let url = String(decoding: record, as: UTF8.self).trimmingCharacters(in: .whitespaces)
             return ImageCandidate(url: url, keyword: keyword, source: name, position: position)
         case .csv, .tsv:
-            let values = CSVRecord.fields(record, separator: format == .tsv ? 0x09 : 0x2C)
+            let values = CSVRecord.fields(record, separator: ListRecords.separator(format))
             for (column, value) in zip(header ?? [], values) where fields[column] == nil {
                 fields[column] = value
             }
@@ -398,58 +343,12 @@ public final class URLListSource: ImageSource {
         return SourceError(.fileUnreadable, source: name, message: "cannot read the URL list '\(path)': \(reason)")
     }
 
-    /// The format an extension names, else what the first meaningful line looks like.
-    static func format(path: String, prefix: [UInt8]) -> Format {
-        let fileName = path.split(separator: "/").last.map(String.init) ?? path
-        let ext = fileName.contains(".") ? fileName.split(separator: ".").last.map { $0.lowercased() } ?? "" : ""
-        switch ext {
-        case "txt", "list", "urls": return .text
-        case "csv": return .csv
-        case "tsv", "tab": return .tsv
-        case "jsonl", "ndjson", "json": return .jsonl
-        default: break
-        }
-        let text = String(decoding: droppingBOM(prefix[...]), as: UTF8.self)
-        for line in text.split(whereSeparator: \.isNewline) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            if trimmed.hasPrefix("{") { return .jsonl }
-            let lineBytes = Array(trimmed.utf8)[...]
-            if CSVRecord.fields(lineBytes, separator: 0x09).contains(where: { isURLColumn($0) }) { return .tsv }
-            if CSVRecord.fields(lineBytes, separator: 0x2C).contains(where: { isURLColumn($0) }) { return .csv }
-            return .text
-        }
-        return .text
-    }
-
-    private static func isURLColumn(_ name: String) -> Bool {
-        let name = name.trimmingCharacters(in: .whitespaces).lowercased()
-        return name == "url" || name == "image_url"
-    }
-
     private static func readHeader(_ file: ListFile, format: Format, urlNames: [String], name: String)
         throws(SourceError) -> [String]
     {
-        var header: [String]?
-        var record: [UInt8] = []
-        var openQuote = false
+        let header: [String]?
         do {
-            try file.forEachLine(from: 0) { line, start in
-                let line = start == 0 ? droppingBOM(line) : line
-                if record.isEmpty && isComment(line) { return true }
-                if !record.isEmpty || openQuote { record.append(0x0A) }
-                record += line
-                for byte in line where byte == UInt8(ascii: "\"") { openQuote.toggle() }
-                guard !openQuote else { return true }
-                guard record.contains(where: { !isSpace($0) }) else {
-                    record.removeAll()
-                    return true
-                }
-                header = CSVRecord.fields(record[...], separator: format == .tsv ? 0x09 : 0x2C).map {
-                    $0.trimmingCharacters(in: .whitespaces).lowercased()
-                }
-                return false
-            }
+            header = try ListRecords.header(file, format: format)
         } catch {
             throw SourceError(
                 .fileUnreadable, source: name,
@@ -463,74 +362,5 @@ public final class URLListSource: ImageSource {
                     + "--url-col")
         }
         return header
-    }
-
-    private static func droppingBOM(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes
-    }
-
-    /// Whether a line's first non-blank character is `#`.
-    private static func isComment(_ line: ArraySlice<UInt8>) -> Bool {
-        line.first(where: { !isSpace($0) }) == UInt8(ascii: "#")
-    }
-
-    private static func isSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A
-    }
-}
-
-/// RFC 4180 fields of one record.
-enum CSVRecord {
-    /// Splits a record at `separator` outside quotes; `"…"` fields lose their quotes and `""` becomes `"`.
-    static func fields(_ record: ArraySlice<UInt8>, separator: UInt8) -> [String] {
-        var fields: [String] = []
-        var field: [UInt8] = []
-        var inQuotes = false
-        var index = record.startIndex
-        while index < record.endIndex {
-            let byte = record[index]
-            if inQuotes {
-                if byte == UInt8(ascii: "\"") {
-                    let next = record.index(after: index)
-                    if next < record.endIndex && record[next] == UInt8(ascii: "\"") {
-                        field.append(byte)
-                        index = next
-                    } else {
-                        inQuotes = false
-                    }
-                } else {
-                    field.append(byte)
-                }
-            } else if byte == UInt8(ascii: "\"") {
-                inQuotes = true
-            } else if byte == separator {
-                fields.append(String(decoding: field, as: UTF8.self))
-                field.removeAll(keepingCapacity: true)
-            } else {
-                field.append(byte)
-            }
-            index = record.index(after: index)
-        }
-        fields.append(String(decoding: field, as: UTF8.self))
-        return fields
-    }
-}
-
-/// The scalar members of a JSON object, as text (nested arrays and objects are ignored).
-struct JSONObjectFields: Decodable {
-    private struct Key: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    var fields: [String: String] = [:]
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: Key.self)
-        for key in container.allKeys {
-            if let value = try? container.decode(JSONScalar.self, forKey: key) { fields[key.stringValue] = value.text }
-        }
     }
 }

@@ -113,7 +113,7 @@ public enum URLListStaging {
         do {
             let prefix = (try? ListFile(path: contentPath).read(at: 0, count: 64 * 1024)) ?? []
             source = try URLListSource(
-                path: contentPath, format: format ?? URLListSource.format(path: name, prefix: prefix),
+                path: contentPath, format: format ?? ListRecords.format(path: name, prefix: prefix),
                 columns: columns, logger: logger)
         } catch {
             throw SourceError(
@@ -220,7 +220,7 @@ public enum URLListStaging {
         }
         var rows = 0
         let file = try ListFile(path: source.path)
-        try source.forEachDataRecord(file, from: 0) { _, start in
+        try ListRecords.forEachDataRecord(file, format: source.format, from: 0) { _, start in
             if rows % URLListSource.RowIndex.stride == 0 {
                 withUnsafeBytes(of: start.littleEndian) { buffer.append(contentsOf: $0) }
                 if buffer.count >= 64 * 1024 { try flush() }
@@ -235,7 +235,7 @@ public enum URLListStaging {
     private static func firstObjectKeys(_ source: URLListSource) throws -> [String] {
         var keys: [String] = []
         let file = try ListFile(path: source.path)
-        try source.forEachDataRecord(file, from: 0) { record, _ in
+        try ListRecords.forEachDataRecord(file, format: source.format, from: 0) { record, _ in
             if let object = try? JSONDecoder().decode(JSONObjectFields.self, from: Data(record)) {
                 keys = object.fields.keys.map { $0.lowercased() }.sorted()
             }

@@ -309,14 +309,3 @@ private let transferHeaderCallback: cpix_curl_write_callback = { data, size, cou
 private let transferOpenSocketCallback: cpix_curl_opensocket_callback = { userdata, _, address in
     Unmanaged<Transfer>.fromOpaque(userdata!).takeUnretainedValue().openSocket(address)
 }
-
-extension StringProtocol {
-    /// The string without leading and trailing spaces and tabs.
-    func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
-    }
-}

@@ -87,7 +87,7 @@ final class ListFile {
     /// Calls `body` with each line from `offset` on (without its `\n` or `\r\n`) and the offset where the line
     /// starts, until `body` returns `false` or the file ends.
     func forEachLine(
-        from offset: Int64, blockSize: Int = 256 * 1024,
+        from offset: Int64, blockSize: Int = ListFile.blockSize,
         _ body: (_ line: ArraySlice<UInt8>, _ start: Int64) throws -> Bool
     ) throws {
         var position = offset
@@ -131,6 +131,9 @@ final class ListFile {
             }
         }
     }
+
+    /// How many bytes a line scan reads at a time.
+    static let blockSize = 256 * 1024
 
     /// The longest line read; anything longer is not a list row.
     static let maxLineBytes = 8 << 20

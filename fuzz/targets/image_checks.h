@@ -1,0 +1,47 @@
+// Checks shared by the image decoder targets: what every shim function promises whatever the input.
+#pragma once
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpix_image.h"
+#include "cpix_resize.h"
+#include "cpix_thumbnail.h"
+
+/// Pixel budget of the targets: small enough that every input decodes in milliseconds.
+#define FUZZ_MAX_PIXELS ((uint64_t)1 << 20)
+
+/// A status message is always NUL-terminated, and an error always names its code.
+static void fuzz_check_status(int result, const cpix_status *status) {
+    if (memchr(status->message, 0, sizeof(status->message)) == NULL) abort();
+    if (result != CPIX_OK && status->code != result) abort();
+}
+
+/// A successful decode reports dimensions within the budget it was given.
+static void fuzz_check_header(int result, const cpix_image_header *header, const cpix_decode_options *options) {
+    if (result != CPIX_OK) return;
+    if (header->width == 0 || header->height == 0) abort();
+    if ((uint64_t)header->width * header->height > options->max_pixels) abort();
+}
+
+/// The dashboard thumbnail and the export resize of the same bytes (`format` is a CPIX_FORMAT_*).
+static void fuzz_thumbnail_and_resize(const uint8_t *data, size_t size, int format) {
+    cpix_status status = {0};
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    if (format != CPIX_FORMAT_WEBP) {
+        uint32_t width = 0, height = 0;
+        int result = cpix_thumbnail(data, size, 32, FUZZ_MAX_PIXELS, 80, &out, &out_len, &width, &height, &status);
+        fuzz_check_status(result, &status);
+        if (result == CPIX_OK && (width == 0 || height == 0 || width > 32 || height > 32 || out_len == 0)) abort();
+        cpix_free(out);
+        out = NULL;
+    }
+    cpix_resize_options options = {
+        .size = 24, .mode = CPIX_RESIZE_CENTER_CROP, .only_if_bigger = 0, .encoding = CPIX_ENCODE_PNG,
+        .quality = 80, .max_pixels = FUZZ_MAX_PIXELS};
+    cpix_resize_result resized = {0};
+    int result = cpix_resize_image(data, size, format, &options, &out, &out_len, &resized, &status);
+    fuzz_check_status(result, &status);
+    if (result == CPIX_OK && (resized.output_width != 24 || resized.output_height != 24 || out_len == 0)) abort();
+    cpix_free(out);
+}
