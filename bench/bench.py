@@ -27,6 +27,9 @@ RESULTS = os.path.join(BENCH, "results")
 IMG2DATASET_VERSION = "1.47.0"
 OPENCV_VERSION = "4.14.0.94"
 
+# The many-hosts section spreads the corpus over this many hosts (loopback addresses of the bench's nginx).
+HOSTS = 200
+
 # zlib level of the corpus PNGs: libpng's default, as most PNGs on the web are written.
 PNG_LEVEL = 6
 # Every tenth corpus image is a WebP (lossy, quality 85); of the others every fourth is a PNG, the rest JPEG.
@@ -43,6 +46,7 @@ TARGETS = {
     "resize_crawl_export_vs_img2dataset": 2.0,
     "resize_export_vs_img2dataset": 3.0,
     "resize_min_psnr_db": 35.0,
+    "hosts_vs_baseline": 0.9,
     "worker_rss_mb": 150,
     "export_rss_mb": 100,
     "postgres_claim_complete_32": 5000,
@@ -171,10 +175,12 @@ def ensure_venv(args):
 class Nginx:
     """nginx on a loopback port with its own prefix and configuration; sendfile and keep-alive."""
 
-    def __init__(self, root):
+    def __init__(self, root, aliases=()):
         self.root = root
         self.prefix = os.path.join(WORK, "nginx")
         self.port = free_port()
+        # Further loopback addresses served on the same port (the many-hosts section's simulated hosts).
+        self.aliases = list(aliases)
         self.started = False
 
     def start(self):
@@ -183,6 +189,7 @@ class Nginx:
         os.makedirs(os.path.join(self.prefix, "tmp"), exist_ok=True)
         user = "user root;" if os.geteuid() == 0 else ""
         tmp = os.path.join(self.prefix, "tmp")
+        listen = "\n".join(f"        listen {address}:{self.port};" for address in ["127.0.0.1"] + self.aliases)
         config = f"""{user}
 worker_processes 1;
 worker_rlimit_nofile 65536;
@@ -202,11 +209,11 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
-    types {{ image/jpeg jpg; image/png png; text/plain txt; }}
+    types {{ image/jpeg jpg; image/png png; image/webp webp; text/plain txt; }}
     default_type application/octet-stream;
     open_file_cache max=4096 inactive=60s;
     server {{
-        listen 127.0.0.1:{self.port};
+{listen}
         root {self.root};
         location / {{ }}
     }}
@@ -314,12 +321,30 @@ def corpus_files(directory):
         return [line.strip() for line in handle if line.strip()]
 
 
-def write_url_list(name, directory, port):
-    path = os.path.join(WORK, f"urls-{name}.txt")
+def write_url_list(name, directory, port, hosts=("127.0.0.1",), extensions=None):
+    """The corpus's URLs (only files with one of `extensions`, when given); with several hosts, the i-th URL is
+    served by hosts[i % len(hosts)]. Returns (path, number of URLs)."""
+    suffix = "" if len(hosts) == 1 else f"-{len(hosts)}hosts"
+    path = os.path.join(WORK, f"urls-{name}{suffix}.txt")
+    files = [f for f in corpus_files(directory) if extensions is None or f.rsplit(".", 1)[-1] in extensions]
     with open(path, "w") as handle:
-        for file in corpus_files(directory):
-            handle.write(f"http://127.0.0.1:{port}/{name}/{file}\n")
-    return path
+        for index, file in enumerate(files):
+            handle.write(f"http://{hosts[index % len(hosts)]}:{port}/{name}/{file}\n")
+    return path, len(files)
+
+
+def loopback_hosts(count):
+    """Loopback addresses 127.0.0.2 onwards: every one reaches the bench's nginx, each is its own host."""
+    return [f"127.0.0.{2 + index}" for index in range(count)]
+
+
+def corpus_formats(directory):
+    """Files of each format in the corpus, by extension."""
+    formats = {}
+    for file in corpus_files(directory):
+        extension = file.rsplit(".", 1)[-1]
+        formats[extension] = formats.get(extension, 0) + 1
+    return formats
 
 
 # MARK: - Measurements
@@ -363,11 +388,11 @@ class Bench:
                          log_name="server-ceiling")
         return count / seconds
 
-    def crawl(self, label, urls, count, depth, database_url, keep=False):
+    def crawl(self, label, urls, count, depth, database_url, keep=False, pixcrawl=None, network="127.0.0.1/32"):
         directory = self.fresh_dir(label)
         storage = os.path.join(directory, "storage")
-        command = [self.pixcrawl, "crawl", "bench", "--source", f"urls:{urls}", "--max-images", str(count),
-                   "--allow-network", "127.0.0.1/32", "--database-url", database_url]
+        command = [pixcrawl or self.pixcrawl, "crawl", "bench", "--source", f"urls:{urls}", "--max-images",
+                   str(count), "--allow-network", network, "--database-url", database_url]
         if depth != "full":
             command += ["--validate", depth]
         settle()
@@ -401,7 +426,8 @@ class Bench:
         if not reencode:
             command += ["--disable_all_reencoding", "True"]
         settle()
-        seconds, _ = run(command, log_name=f"img2dataset-{label}")
+        # Albumentations (imported by img2dataset) would otherwise look for a newer version of itself on PyPI.
+        seconds, _ = run(command, env={"NO_ALBUMENTATIONS_UPDATE": "1"}, log_name=f"img2dataset-{label}")
         successes = 0
         for root, _, files in os.walk(os.path.join(directory, "out")):
             for file in files:
@@ -457,7 +483,8 @@ class Bench:
                    crawl["database_url"], "--storage", crawl["storage"], "--output-dir", output]
         settle()
         seconds, _ = run(command, log_name="export-resized")
-        self.add("cpu_ms_per_image_export_resized", LAST_CPU_SECONDS * 1000 / max(1, crawl["valid"]))
+        if keep is None:
+            self.add("cpu_ms_per_image_export_resized", LAST_CPU_SECONDS * 1000 / max(1, crawl["valid"]))
         archives = [os.path.join(root, f) for root, _, files in os.walk(output) for f in files if f.endswith(".tar")]
         if keep is not None and archives:
             keep.append(archives[0])
@@ -472,7 +499,7 @@ class Bench:
         crawl_cpu = LAST_CPU_SECONDS
         export_rate, export_seconds = self.resized_export(crawl, size)
         self.add("export_resized_images_per_s", export_rate)
-        self.add(f"cpu_ms_per_image_{label}", (crawl_cpu + LAST_CPU_SECONDS) * 1000 / max(1, crawl["valid"]))
+        self.add("cpu_ms_per_image_crawl_resize_export", (crawl_cpu + LAST_CPU_SECONDS) * 1000 / max(1, crawl["valid"]))
         return crawl["valid"] / (crawl["seconds"] + export_seconds)
 
     def resize_psnr(self, crawl, corpus, size):
@@ -520,13 +547,16 @@ def main():
                         help="end-to-end check: one run, small store and RSS figures, peers only if bench/.venv exists")
     parser.add_argument("--skip-peers", action="store_true", help="skip img2dataset and OpenCV")
     parser.add_argument("--bin-dir", help="use pixcrawl and pixbench from this directory instead of building")
+    parser.add_argument("--baseline-bin-dir",
+                        help="a pixcrawl built before the fleet-wide host budgets: the hosts section crawls with it "
+                        "too, alternating, and reports the ratio (without it the section runs ours only)")
     parser.add_argument("--only", help="comma-separated sections to run: ceiling,e2e,decode,queue,inserts,export,"
-                        "rss,scale,resize (default: all; export needs e2e)")
+                        "rss,scale,resize,hosts (default: all; export needs e2e)")
     parser.add_argument("--output", help="write the JSON here instead of bench/results/DATE.json")
     parser.add_argument("--no-results-md", action="store_true", help="do not rewrite bench/RESULTS.md")
     args = parser.parse_args()
 
-    sections = set((args.only or "ceiling,e2e,decode,queue,inserts,export,rss,scale,resize").split(","))
+    sections = set((args.only or "ceiling,e2e,decode,queue,inserts,export,rss,scale,resize,hosts").split(","))
     if "export" in sections or "decode" in sections:
         sections.add("e2e")
     runs = args.runs or (1 if (args.quick or args.smoke) else 3)
@@ -545,19 +575,31 @@ def main():
     bench.pixcrawl = os.path.join(bins, "pixcrawl")
     bench.pixbench = os.path.join(bins, "pixbench")
     bench.venv_python = ensure_venv(args)
+    baseline = os.path.join(os.path.abspath(args.baseline_bin_dir), "pixcrawl") if args.baseline_bin_dir else None
+    if baseline and not os.access(baseline, os.X_OK):
+        raise BenchFailure(f"--baseline-bin-dir: no pixcrawl in {args.baseline_bin_dir}")
 
     corpus_name = f"seed{args.seed}-n{args.images}"
     corpus, corpus_info = ensure_corpus(bins, corpus_name, args.images, args.seed, 256, 1024)
     rss_name = f"seed{args.seed}-n{rss_images}-small"
     rss_corpus, rss_info = ensure_corpus(bins, rss_name, rss_images, args.seed, 64, 192)
 
-    nginx = Nginx(os.path.join(WORK, "corpora"))
+    bench.extra["corpus_formats"] = corpus_formats(corpus)
+    hosts = loopback_hosts(min(HOSTS, args.images)) if "hosts" in sections else []
+    bench.extra["hosts"] = len(hosts) or None
+    if baseline:
+        bench.extra["baseline_version"] = run([baseline, "--version"])[1].strip()
+    nginx = Nginx(os.path.join(WORK, "corpora"), aliases=hosts)
     postgres = Postgres()
     try:
         nginx.start()
         postgres.start()
-        urls = write_url_list(corpus_name, corpus, nginx.port)
-        rss_urls = write_url_list(rss_name, rss_corpus, nginx.port)
+        urls, _ = write_url_list(corpus_name, corpus, nginx.port)
+        rss_urls, _ = write_url_list(rss_name, rss_corpus, nginx.port)
+        # The baseline build predates WebP: the hosts section crawls the corpus's JPEG and PNG images only.
+        hosts_urls, hosts_count = (write_url_list(corpus_name, corpus, nginx.port, hosts, ("jpg", "png"))
+                                   if hosts else (None, 0))
+        bench.extra["hosts_images"] = hosts_count or None
         count = args.images
         sqlite_counter = [0]
 
@@ -616,6 +658,18 @@ def main():
             resize_source = getattr(bench, "last_crawl", None)
         if resize_source:
             bench.attempt("resize_min_psnr_db", lambda: bench.resize_psnr(resize_source, corpus, 256))
+
+        # Many hosts: the corpus spread over HOSTS loopback hosts, crawled with the default per-host limits by this
+        # build and by the baseline (the build before the fleet-wide host budgets), alternating which goes first.
+        for index in range(runs if hosts_urls else 0):
+            log(f"hosts round {index + 1}/{runs}: {len(hosts)} hosts, this build"
+                + (" and the baseline" if baseline else ""))
+            measurements = [("pixcrawl_hosts", "hosts", None)]
+            if baseline:
+                measurements.append(("baseline_hosts", "hosts-baseline", baseline))
+            for key, label, binary in (measurements if index % 2 == 0 else reversed(measurements)):
+                bench.attempt(key, lambda: bench.crawl(label, hosts_urls, hosts_count, "full", sqlite_url(label),
+                                                       pixcrawl=binary, network="127.0.0.0/24"))
 
         log("queue: claim+complete")
         for _ in range(runs if "queue" in sections else 0):
@@ -720,6 +774,15 @@ def scale_run(bench, database_url, urls, count, workers):
 
 # MARK: - Report
 
+def command_arguments(arguments):
+    """The command line as given, directories named by their option only (the report names no local paths)."""
+    shown = []
+    for index, argument in enumerate(arguments):
+        previous = arguments[index - 1] if index else ""
+        shown.append("DIR" if previous in ("--bin-dir", "--baseline-bin-dir", "--output") else argument)
+    return shown
+
+
 def ratio(a, b):
     return a / b if a is not None and b else None
 
@@ -744,6 +807,7 @@ def summarize(bench, args, runs, corpus_info, rss_info, rss_images, elapsed):
                                                       m("cpu_ms_per_image_default-sqlite")),
         "resize_crawl_export_vs_img2dataset": ratio(m("pixcrawl_crawl_resize_256"), m("img2dataset_center_crop_256")),
         "resize_export_vs_img2dataset": ratio(m("export_resized_images_per_s"), m("img2dataset_center_crop_256")),
+        "hosts_vs_baseline": ratio(m("pixcrawl_hosts"), m("baseline_hosts")),
         "workers_2_vs_1": ratio(m("workers_2_postgres"), m("workers_1_postgres")),
         "workers_4_vs_1": ratio(m("workers_4_postgres"), m("workers_1_postgres")),
     }
@@ -758,8 +822,9 @@ def summarize(bench, args, runs, corpus_info, rss_info, rss_images, elapsed):
         "export_tar_vs_tar": ratio(m("cpu_s_per_gb_tar"), m("cpu_s_per_gb_export_tar")),
         "export_webdataset_vs_tar": ratio(m("cpu_s_per_gb_tar"), m("cpu_s_per_gb_export_webdataset")),
         "resize_crawl_export_vs_img2dataset": ratio(m("cpu_ms_per_image_i2d-resize"),
-                                                    m("cpu_ms_per_image_crawl-resize")),
+                                                    m("cpu_ms_per_image_crawl_resize_export")),
         "resize_export_vs_img2dataset": ratio(m("cpu_ms_per_image_i2d-resize"), m("cpu_ms_per_image_export_resized")),
+        "hosts_vs_baseline": ratio(m("cpu_ms_per_image_hosts-baseline"), m("cpu_ms_per_image_hosts")),
     }
     absolute = {"worker_rss_mb": m("worker_rss_mb"), "export_rss_mb": m("export_rss_mb"),
                 "postgres_claim_complete_32": m("queue_postgres_32"), "resize_min_psnr_db": m("resize_min_psnr_db")}
@@ -782,7 +847,7 @@ def summarize(bench, args, runs, corpus_info, rss_info, rss_images, elapsed):
         cpu = ""
     return {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
-        "command": "bench/run " + " ".join(sys.argv[1:]),
+        "command": "bench/run " + " ".join(command_arguments(sys.argv[1:])),
         "machine": {"cores": os.cpu_count(), "cpu": cpu, "memory_gb": round(os.sysconf("SC_PAGE_SIZE")
                                                                                * os.sysconf("SC_PHYS_PAGES") / 2**30)},
         "config": {"images": args.images, "seed": args.seed, "runs": runs, "rss_images": rss_images,
@@ -790,7 +855,8 @@ def summarize(bench, args, runs, corpus_info, rss_info, rss_images, elapsed):
                    "opencv": OPENCV_VERSION if bench.venv_python else None,
                    "img2dataset_options": "--processes_count 2 --thread_count 32 --number_sample_per_shard N/8",
                    "pixcrawl_options": "crawl defaults (--workers 2 --concurrency 8), --allow-network 127.0.0.1/32",
-                   "smoke": args.smoke, "quick": args.quick},
+                   "smoke": args.smoke, "quick": args.quick,
+                   "hosts": bench.extra.get("hosts"), "baseline": bench.extra.get("baseline_version")},
         "corpus": corpus_info, "rss_corpus": rss_info,
         "medians": medians, "samples": bench.samples, "ratios": ratios, "cpu_ratios": cpu_ratios, "absolute": absolute, "targets": targets,
         "extra": bench.extra, "errors": bench.errors, "elapsed_seconds": elapsed,
@@ -803,6 +869,12 @@ def fmt(value, digits=2):
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.{digits}f}"
+
+
+def formats_text(report):
+    formats = report.get("extra", {}).get("corpus_formats") or {}
+    total = sum(formats.values())
+    return ", ".join(f"{name} {count} ({count / total:.0%})" for name, count in sorted(formats.items())) or "–"
 
 
 def load_text(report):
@@ -819,6 +891,7 @@ def markdown(report):
     cores = report["machine"]["cores"]
 
     c = report.get("cpu_ratios", {})
+    psnr = report.get("extra", {}).get("resize_psnr") or {}
 
     def status(key, field="met"):
         entry = t.get(key)
@@ -848,6 +921,13 @@ def markdown(report):
         row("export zip ÷ `tar cf`", "export_zip_vs_tar", "≥ 0.8"),
         row("export tar ÷ `tar cf`", "export_tar_vs_tar", "≥ 0.8"),
         row("export WebDataset ÷ `tar cf`", "export_webdataset_vs_tar", "≥ 0.8"),
+        row("crawl + center_crop 256 export ÷ img2dataset center_crop 256", "resize_crawl_export_vs_img2dataset",
+            "≥ 2.0"),
+        row("center_crop 256 export alone ÷ img2dataset center_crop 256", "resize_export_vs_img2dataset", "≥ 3.0"),
+        row(f"{report['config'].get('hosts') or HOSTS} hosts: this build ÷ the baseline build", "hosts_vs_baseline",
+            "≥ 0.9"),
+        f"| center_crop 256 PSNR vs OpenCV `INTER_AREA`, minimum (dB) | {fmt(psnr.get('min_psnr_db'))} | "
+        f"{status('resize_min_psnr_db')} | | | ≥ 35 |",
         f"| worker peak RSS, {report['config']['rss_images']}-image job (MB) | {fmt(m.get('worker_rss_mb'), 0)} | "
         f"{status('worker_rss_mb')} | | | < 150 |",
         f"| export peak RSS, {report['config']['rss_images']} images (MB) | {fmt(m.get('export_rss_mb'), 0)} | "
@@ -864,6 +944,9 @@ def markdown(report):
         f"| our 1/8 decode ÷ OpenCV IMREAD_REDUCED_COLOR_8 | {fmt(r['our_entropy_decode_vs_opencv_reduced8'])} |",
         f"| 2 worker processes ÷ 1 (PostgreSQL job) | {fmt(r['workers_2_vs_1'])} |",
         f"| 4 worker processes ÷ 1 (PostgreSQL job) | {fmt(r['workers_4_vs_1'])} |",
+        f"| center_crop 256 PSNR vs OpenCV `INTER_AREA`, mean (dB) over {psnr.get('compared', 0)} images "
+        f"| {fmt(psnr.get('mean_psnr_db'))} |",
+        f"| corpus formats | {formats_text(report)} |",
         "",
         "| measurement | median |",
         "|---|---|",
@@ -906,6 +989,16 @@ def markdown(report):
              ("tar_cf_mb_s", "tar cf of the same files (MB/s)"),
              ("worker_rss_mb", "worker peak RSS (MB)"),
              ("export_rss_mb", "export peak RSS (MB)"),
+             ("img2dataset_center_crop_256", "img2dataset center_crop 256, download + resize (img/s)"),
+             ("pixcrawl_crawl_resize_256", "PixCrawler crawl + center_crop 256 export (img/s)"),
+             ("export_resized_images_per_s", "PixCrawler center_crop 256 export alone (img/s)"),
+             ("cpu_ms_per_image_i2d-resize", "img2dataset center_crop 256: CPU ms per image"),
+             ("cpu_ms_per_image_crawl_resize_export", "PixCrawler crawl + center_crop 256 export: CPU ms per image"),
+             ("cpu_ms_per_image_export_resized", "PixCrawler center_crop 256 export: CPU ms per image"),
+             ("pixcrawl_hosts", "PixCrawler default validation over the hosts, SQLite (img/s)"),
+             ("baseline_hosts", "baseline build, the same crawl over the hosts (img/s)"),
+             ("cpu_ms_per_image_hosts", "PixCrawler over the hosts: CPU ms per image"),
+             ("cpu_ms_per_image_hosts-baseline", "baseline build over the hosts: CPU ms per image"),
              ("workers_1_postgres", "1 pixcrawl worker process, PostgreSQL job (img/s)"),
              ("workers_2_postgres", "2 pixcrawl worker processes (img/s)"),
              ("workers_4_postgres", "4 pixcrawl worker processes (img/s)")]
