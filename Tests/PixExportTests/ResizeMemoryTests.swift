@@ -1,6 +1,7 @@
 import PixCore
 import PixDemo
 import PixExport
+import PixFixtures
 import PixTestSupport
 import PixValidate
 import Testing

@@ -1,3 +1,4 @@
+import PixCore
 import PixStore
 
 /// A job's planned chunks, produced one at a time: what a plan holds is a few runs per keyword (a source's
