@@ -4,7 +4,8 @@ import PixCore
 import PixFetch
 import Synchronization
 
-/// A parsed source specification, as crawl jobs store them: `openverse`, `commons`, `urls:PATH`, `list:ID`, `demo`.
+/// A parsed source specification, as crawl jobs store them: `openverse`, `commons`, `commons?width=N`, `urls:PATH`,
+/// `list:ID`, `demo`.
 public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     /// Openverse (the default source).
     case openverse
@@ -23,7 +24,8 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     public static let `default` = SourceSpec.openverse
 
     /// Parses a specification (case-insensitive names; the path after `urls:` is kept as written).
-    /// - Parameter text: `openverse`, `commons`, `urls:PATH` or `demo`, surrounding spaces ignored.
+    /// - Parameter text: `openverse`, `commons`, `commons?width=N`, `urls:PATH`, `list:ID` or `demo`, surrounding
+    ///   spaces ignored.
     /// - Throws: ``SourceError`` with ``SourceError/Code/invalidSpec`` for anything else.
     public init(parsing text: String) throws(SourceError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -169,7 +171,7 @@ public final class SourceRegistry: Sendable {
     }
 
     /// The source for a specification string, created on first request.
-    /// - Parameter spec: `openverse`, `commons`, `urls:PATH` or `demo`.
+    /// - Parameter spec: `openverse`, `commons`, `commons?width=N`, `urls:PATH`, `list:ID` or `demo`.
     /// - Throws: ``SourceError`` for an unknown specification or an unreadable URL list.
     public func source(for spec: String) throws(SourceError) -> any ImageSource {
         try source(for: SourceSpec(parsing: spec))
