@@ -11,6 +11,7 @@ import Testing
     @Test(arguments: [
         ("openverse", SourceSpec.openverse), (" Commons ", .commons(thumbnailWidth: nil)), ("demo", .demo), ("DEMO", .demo),
         ("commons?width=640", .commons(thumbnailWidth: 640)),
+        ("commons?height=480&width=640", .commons(thumbnailWidth: 640, thumbnailHeight: 480)),
         ("urls:/data/list.csv", .urls(path: "/data/list.csv")),
         ("URLS: rel/My List.txt", .urls(path: "rel/My List.txt")),
     ])
@@ -36,9 +37,10 @@ import Testing
     }
 
     @Test(
-        "a Commons width outside 1…20,000 or another Commons option is refused",
+        "a Commons width or height outside 1…20,000 or another Commons option is refused",
         arguments: [
-            "commons?width=0", "commons?width=20001", "commons?width=", "commons?height=300",
+            "commons?width=0", "commons?width=20001", "commons?width=", "commons?depth=300", "commons?height=0",
+            "commons?width=5&width=6",
         ])
     func refusesBadCommonsOptions(_ text: String) throws {
         let error = try #require(throws: SourceError.self) { try SourceSpec(parsing: text) }
@@ -69,6 +71,32 @@ import Testing
             #expect(image.status == 200)
             let header = try ImageDecoder.readHeader(image.body, format: try #require(ImageSniffer.format(of: image.body)))
             #expect(header.width == 120, "the file stored is the thumbnail, not the original")
+        }
+    }
+
+    @Test("commons?height=N asks Commons for thumbnails at most N high, and what is downloaded fits")
+    func commonsThumbnailsOfTheSpecsHeight() async throws {
+        let commons = CommonsFixture(corpus: FixtureSearchCorpus(counts: ["fox": 30]))
+        try await withFixtureServer(routes: FixtureRoute.commons(commons)) { server, downloader in
+            let registry = SourceRegistry(
+                downloader: downloader,
+                environment: [
+                    "PIXCRAWL_COMMONS_URL": commons.endpoint(on: server), "PIXCRAWL_CONTACT": "crawler-ops@example.org",
+                ], logger: testLogger)
+            defer { registry.shutdown() }
+            let page = try await registry.source(for: "commons?height=90").page(
+                keyword: "fox", range: 0..<20, cursor: nil)
+            let searches = requests(server, path: "/w/api.php")
+            #expect(!searches.isEmpty && searches.allSatisfy { $0.query["iiurlheight"] == "90" })
+            #expect(searches.allSatisfy { $0.query["iiurlwidth"] == nil })
+            let tall = try #require(
+                page.candidates.first { candidate in
+                    FixtureSearchItem(keyword: "fox", position: candidate.position, baseURL: server.baseURL).height > 90
+                })
+            let image = try await downloader.fetch(tall.url)
+            let header = try ImageDecoder.readHeader(image.body, format: try #require(ImageSniffer.format(of: image.body)))
+            #expect(header.height <= 90 && header.height >= 89, "the file stored is the thumbnail, not the original")
+            #expect(header.width == tall.declaredWidth)
         }
     }
 
