@@ -48,8 +48,10 @@ import Testing
         #expect(error.description.contains("width=N"))
     }
 
-    @Test("commons?width=N asks Commons for thumbnails N wide, and what is downloaded is N wide")
-    func commonsThumbnailsOfTheSpecsWidth() async throws {
+    @Test(
+        "commons?width=N / ?height=N asks Commons for thumbnails in that box, and what is downloaded fits it",
+        arguments: [("commons?width=120", 120, nil), ("commons?height=90", nil, 90)] as [(String, Int?, Int?)])
+    func commonsThumbnailsOfTheSpecsBox(spec: String, width: Int?, height: Int?) async throws {
         let commons = CommonsFixture(corpus: FixtureSearchCorpus(counts: ["fox": 30]))
         try await withFixtureServer(routes: FixtureRoute.commons(commons)) { server, downloader in
             let registry = SourceRegistry(
@@ -58,45 +60,22 @@ import Testing
                     "PIXCRAWL_COMMONS_URL": commons.endpoint(on: server), "PIXCRAWL_CONTACT": "crawler-ops@example.org",
                 ], logger: testLogger)
             defer { registry.shutdown() }
-            let page = try await registry.source(for: "commons?width=120").page(
-                keyword: "fox", range: 0..<20, cursor: nil)
+            let page = try await registry.source(for: spec).page(keyword: "fox", range: 0..<20, cursor: nil)
             let searches = requests(server, path: "/w/api.php")
-            #expect(!searches.isEmpty && searches.allSatisfy { $0.query["iiurlwidth"] == "120" })
-            let wide = try #require(
+            #expect(!searches.isEmpty)
+            #expect(searches.allSatisfy { $0.query["iiurlwidth"] == width.map(String.init) })
+            #expect(searches.allSatisfy { $0.query["iiurlheight"] == height.map(String.init) })
+            let large = try #require(
                 page.candidates.first { candidate in
-                    FixtureSearchItem(keyword: "fox", position: candidate.position, baseURL: server.baseURL).width > 120
+                    let item = FixtureSearchItem(keyword: "fox", position: candidate.position, baseURL: server.baseURL)
+                    return item.width > (width ?? 0) && item.height > (height ?? 0)
                 })
-            #expect(wide.declaredWidth == 120)
-            let image = try await downloader.fetch(wide.url)
+            let image = try await downloader.fetch(large.url)
             #expect(image.status == 200)
             let header = try ImageDecoder.readHeader(image.body, format: try #require(ImageSniffer.format(of: image.body)))
-            #expect(header.width == 120, "the file stored is the thumbnail, not the original")
-        }
-    }
-
-    @Test("commons?height=N asks Commons for thumbnails at most N high, and what is downloaded fits")
-    func commonsThumbnailsOfTheSpecsHeight() async throws {
-        let commons = CommonsFixture(corpus: FixtureSearchCorpus(counts: ["fox": 30]))
-        try await withFixtureServer(routes: FixtureRoute.commons(commons)) { server, downloader in
-            let registry = SourceRegistry(
-                downloader: downloader,
-                environment: [
-                    "PIXCRAWL_COMMONS_URL": commons.endpoint(on: server), "PIXCRAWL_CONTACT": "crawler-ops@example.org",
-                ], logger: testLogger)
-            defer { registry.shutdown() }
-            let page = try await registry.source(for: "commons?height=90").page(
-                keyword: "fox", range: 0..<20, cursor: nil)
-            let searches = requests(server, path: "/w/api.php")
-            #expect(!searches.isEmpty && searches.allSatisfy { $0.query["iiurlheight"] == "90" })
-            #expect(searches.allSatisfy { $0.query["iiurlwidth"] == nil })
-            let tall = try #require(
-                page.candidates.first { candidate in
-                    FixtureSearchItem(keyword: "fox", position: candidate.position, baseURL: server.baseURL).height > 90
-                })
-            let image = try await downloader.fetch(tall.url)
-            let header = try ImageDecoder.readHeader(image.body, format: try #require(ImageSniffer.format(of: image.body)))
-            #expect(header.height <= 90 && header.height >= 89, "the file stored is the thumbnail, not the original")
-            #expect(header.width == tall.declaredWidth)
+            #expect(header.width == large.declaredWidth, "the file stored is the thumbnail, not the original")
+            if let width { #expect(header.width == width) }
+            if let height { #expect((height - 1...height).contains(header.height)) }
         }
     }
 
