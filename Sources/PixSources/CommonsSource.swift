@@ -11,9 +11,10 @@ import PixFetch
 /// ran dry. `query.pages` comes back in page-id order; each page's `index` (1-based, from the search) is its
 /// position, so a result the API leaves out (a redirect merged into another) shifts nothing after it.
 ///
-/// With ``Configuration/thumbnailWidth`` (`PIXCRAWL_COMMONS_THUMBNAIL_WIDTH`) the request adds `iiurlwidth` and the
-/// candidates are Wikimedia's thumbnails of at most that width (the original when it is narrower): far fewer bytes
-/// from upload.wikimedia.org when a dataset only needs bounded sizes.
+/// With ``Configuration/thumbnailWidth`` (`PIXCRAWL_COMMONS_THUMBNAIL_WIDTH`, or a job's `commons?width=N`) the request
+/// adds `iiurlwidth`, with ``Configuration/thumbnailHeight`` `iiurlheight`, and the candidates are Wikimedia's
+/// thumbnails fitting that box (the original when it is smaller): far fewer bytes from upload.wikimedia.org when a
+/// dataset only needs bounded sizes.
 /// License comes from `extmetadata.LicenseShortName`, creator from `extmetadata.Artist` (HTML removed), the landing
 /// page is the file's description page.
 ///
@@ -45,6 +46,9 @@ public final class CommonsSource: ImageSource {
         public var searchFilter: String? = "filetype:bitmap"
         /// When set, candidates are thumbnails of at most this width (`iiurlwidth`) instead of the originals.
         public var thumbnailWidth: Int?
+        /// When set, candidates are thumbnails of at most this height (`iiurlheight`; with a width, the thumbnail fits
+        /// the box) instead of the originals.
+        public var thumbnailHeight: Int?
         /// Retries of API requests (429 and 5xx honour `Retry-After`; network errors back off).
         public var retryPolicy = RetryPolicy(
             maxAttempts: 4, baseDelay: .seconds(1), maxDelay: .seconds(30), maxRetryAfter: .seconds(120))
@@ -151,6 +155,7 @@ public final class CommonsSource: ImageSource {
             ("maxlag", String(configuration.maxlag)),
         ]
         if let width = configuration.thumbnailWidth, width > 0 { parameters.append(("iiurlwidth", String(width))) }
+        if let height = configuration.thumbnailHeight, height > 0 { parameters.append(("iiurlheight", String(height))) }
         var pages: [Int: CommonsPage] = [:]
         var unnumbered: [CommonsPage] = []
         var continuation: [(String, String)] = []

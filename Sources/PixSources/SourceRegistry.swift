@@ -4,13 +4,14 @@ import PixCore
 import PixFetch
 import Synchronization
 
-/// A parsed source specification, as crawl jobs store them: `openverse`, `commons`, `urls:PATH`, `list:ID`, `demo`.
+/// A parsed source specification, as crawl jobs store them: `openverse`, `commons`, `commons?width=N&height=M`, `urls:PATH`,
+/// `list:ID`, `demo`.
 public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     /// Openverse (the default source).
     case openverse
-    /// Wikimedia Commons; with a width (`commons?width=N`), its thumbnails of at most that width instead of the
-    /// originals (`iiurlwidth`).
-    case commons(thumbnailWidth: Int?)
+    /// Wikimedia Commons; with a width and/or height (`commons?width=N&height=M`), its thumbnails fitting that box
+    /// instead of the originals (`iiurlwidth`, `iiurlheight`).
+    case commons(thumbnailWidth: Int?, thumbnailHeight: Int? = nil)
     /// A local URL list file.
     case urls(path: String)
     /// A URL list staged in the shared storage, by id (its SHA-256), and the columns to read
@@ -23,7 +24,8 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
     public static let `default` = SourceSpec.openverse
 
     /// Parses a specification (case-insensitive names; the path after `urls:` is kept as written).
-    /// - Parameter text: `openverse`, `commons`, `urls:PATH` or `demo`, surrounding spaces ignored.
+    /// - Parameter text: `openverse`, `commons`, `commons?width=N`, `urls:PATH`, `list:ID` or `demo`, surrounding
+    ///   spaces ignored.
     /// - Throws: ``SourceError`` with ``SourceError/Code/invalidSpec`` for anything else.
     public init(parsing text: String) throws(SourceError) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -34,15 +36,20 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
         case "demo": self = .demo
         default:
             if lowered.hasPrefix("commons?") {
-                let option = lowered.dropFirst("commons?".count).split(separator: "=", maxSplits: 1).map(String.init)
-                guard option.count == 2, option[0] == "width", let width = Int(option[1]),
-                    Self.thumbnailWidths.contains(width)
-                else {
-                    throw SourceError(
-                        .invalidSpec, source: trimmed,
-                        message: "Commons takes one option, width=N (1 to \(Self.thumbnailWidths.upperBound) pixels)")
+                var box: [String: Int] = [:]
+                for option in lowered.dropFirst("commons?".count).split(separator: "&", omittingEmptySubsequences: false) {
+                    let pair = option.split(separator: "=", maxSplits: 1).map(String.init)
+                    guard pair.count == 2, ["width", "height"].contains(pair[0]), box[pair[0]] == nil,
+                        let value = Int(pair[1]), Self.thumbnailWidths.contains(value)
+                    else {
+                        throw SourceError(
+                            .invalidSpec, source: trimmed,
+                            message: "Commons takes width=N and height=N (1 to \(Self.thumbnailWidths.upperBound) "
+                                + "pixels), e.g. commons?width=640")
+                    }
+                    box[pair[0]] = value
                 }
-                self = .commons(thumbnailWidth: width)
+                self = .commons(thumbnailWidth: box["width"], thumbnailHeight: box["height"])
                 return
             }
             if lowered.hasPrefix("list:") {
@@ -105,13 +112,14 @@ public enum SourceSpec: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Thumbnail widths a Commons specification may ask for.
+    /// Thumbnail widths (and heights) a Commons specification may ask for.
     public static let thumbnailWidths = 1...20_000
 
     /// The canonical specification: `openverse`, `commons`, `commons?width=N`, `urls:PATH`, `demo`.
     public var description: String {
         switch self {
-        case .commons(let width?): "commons?width=\(width)"
+        case .commons(let width, let height) where width != nil || height != nil:
+            "commons?" + [width.map { "width=\($0)" }, height.map { "height=\($0)" }].compactMap { $0 }.joined(separator: "&")
         case .urls(let path): "urls:\(path)"
         case .list(let id, let columns):
             "list:\(id)" + URLListSource.Columns.query(columns)
@@ -173,7 +181,7 @@ public final class SourceRegistry: Sendable {
     }
 
     /// The source for a specification string, created on first request.
-    /// - Parameter spec: `openverse`, `commons`, `urls:PATH` or `demo`.
+    /// - Parameter spec: `openverse`, `commons`, `commons?width=N`, `urls:PATH`, `list:ID` or `demo`.
     /// - Throws: ``SourceError`` for an unknown specification or an unreadable URL list.
     public func source(for spec: String) throws(SourceError) -> any ImageSource {
         try source(for: SourceSpec(parsing: spec))
@@ -248,7 +256,10 @@ public final class SourceRegistry: Sendable {
             if let width = environment["PIXCRAWL_COMMONS_THUMBNAIL_WIDTH"].flatMap(Int.init), width > 0 {
                 configuration.thumbnailWidth = width
             }
-            if case .commons(let width?) = spec { configuration.thumbnailWidth = width }
+            if case .commons(let width, let height) = spec, width != nil || height != nil {
+                configuration.thumbnailWidth = width
+                configuration.thumbnailHeight = height
+            }
             return CommonsSource(configuration: configuration, downloader: downloader, logger: logger)
         case .urls(let path):
             let pageSize = environment["PIXCRAWL_URLS_PAGE_SIZE"].flatMap(Int.init) ?? options.urlListPageSize

@@ -40,6 +40,20 @@ struct PlannerTests {
         #expect(plan.chunks.allSatisfy { $0.source == expected }, "workers resolve the chunks' spec")
     }
 
+    @Test("a max_height rule asks Commons for thumbnails that fit it (with max_width, the box)")
+    func commonsThumbnailHeight() throws {
+        let planner = JobPlanner(
+            sources: SourceResolver { spec in TestSource(name: spec, maxDepth: nil, pageSize: 10) { _, _ in nil } })
+        for (rules, expected) in [
+            (ValidationRules(maxHeight: 480), "commons?height=480"),
+            (ValidationRules(maxWidth: 640, maxHeight: 480), "commons?width=640&height=480"),
+        ] {
+            let plan = try planner.plan(
+                JobSubmission(projectID: 1, keywords: ["a"], maxImages: 10, sources: ["commons"], rules: rules))
+            #expect(plan.job.sources == [expected])
+        }
+    }
+
     @Test("a download width outside 1…20,000 is refused naming download_width")
     func downloadWidthRange() throws {
         let error = try #require(throws: PlanningError.self) {

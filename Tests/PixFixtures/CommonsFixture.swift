@@ -161,6 +161,7 @@ public final class CommonsFixture: Sendable {
         let infoEnd = perResponse.map { min(end - offset, infoStart + $0) } ?? (end - offset)
         var pages: [[String: Any]] = []
         let thumbnailWidth = query["iiurlwidth"].flatMap { Int($0) }
+        let thumbnailHeight = query["iiurlheight"].flatMap { Int($0) }
         for position in offset..<end where !merged.contains(position) {
             let item = corpus.item(keyword: keyword, position: position, baseURL: request.baseURL)
             let pageID = Self.pageID(keyword: keyword, position: position)
@@ -170,7 +171,10 @@ public final class CommonsFixture: Sendable {
             ]
             let rank = position - offset
             if rank >= infoStart && rank < infoEnd {
-                page["imageinfo"] = [imageInfo(item, pageID: pageID, thumbnailWidth: thumbnailWidth, request)]
+                page["imageinfo"] = [
+                    imageInfo(
+                        item, pageID: pageID, thumbnailWidth: thumbnailWidth, thumbnailHeight: thumbnailHeight, request)
+                ]
             }
             pages.append(page)
         }
@@ -186,7 +190,7 @@ public final class CommonsFixture: Sendable {
     }
 
     private func imageInfo(
-        _ item: FixtureSearchItem, pageID: Int, thumbnailWidth: Int?, _ request: FixtureRequest
+        _ item: FixtureSearchItem, pageID: Int, thumbnailWidth: Int?, thumbnailHeight: Int?, _ request: FixtureRequest
     ) -> [String: Any] {
         let user = "Photographer_\(item.position % 7)"
         let artist =
@@ -207,9 +211,19 @@ public final class CommonsFixture: Sendable {
                 ],
             ],
         ]
-        // MediaWiki's thumbnail: scaled to the width asked for, or the original when it is not wider.
-        if let thumbnailWidth, thumbnailWidth > 0 {
-            let width = min(thumbnailWidth, item.width)
+        // MediaWiki's thumbnail (ApiQueryImageInfo::getScale, MediaHandler::fitBoxWidth): the width asked for (the
+        // file's own when only a height is), narrowed so the height fits `iiurlheight`; the original when that is
+        // not narrower than the file.
+        if thumbnailWidth != nil || thumbnailHeight != nil {
+            var boxWidth = thumbnailWidth ?? item.width
+            if let thumbnailHeight, boxWidth * item.height > thumbnailHeight * item.width {
+                let ideal = Double(item.width) * Double(thumbnailHeight) / Double(item.height)
+                let roundedUp = Int(ideal.rounded(.up))
+                boxWidth =
+                    Int((Double(roundedUp * item.height) / Double(item.width)).rounded()) > thumbnailHeight
+                    ? Int(ideal.rounded(.down)) : roundedUp
+            }
+            let width = max(1, min(boxWidth, item.width))
             let height = max(1, (item.height * width + item.width / 2) / item.width)
             info["thumburl"] =
                 width == item.width

@@ -11,6 +11,7 @@ import Testing
     @Test(arguments: [
         ("openverse", SourceSpec.openverse), (" Commons ", .commons(thumbnailWidth: nil)), ("demo", .demo), ("DEMO", .demo),
         ("commons?width=640", .commons(thumbnailWidth: 640)),
+        ("commons?height=480&width=640", .commons(thumbnailWidth: 640, thumbnailHeight: 480)),
         ("urls:/data/list.csv", .urls(path: "/data/list.csv")),
         ("URLS: rel/My List.txt", .urls(path: "rel/My List.txt")),
     ])
@@ -36,9 +37,10 @@ import Testing
     }
 
     @Test(
-        "a Commons width outside 1…20,000 or another Commons option is refused",
+        "a Commons width or height outside 1…20,000 or another Commons option is refused",
         arguments: [
-            "commons?width=0", "commons?width=20001", "commons?width=", "commons?height=300",
+            "commons?width=0", "commons?width=20001", "commons?width=", "commons?depth=300", "commons?height=0",
+            "commons?width=5&width=6",
         ])
     func refusesBadCommonsOptions(_ text: String) throws {
         let error = try #require(throws: SourceError.self) { try SourceSpec(parsing: text) }
@@ -46,8 +48,10 @@ import Testing
         #expect(error.description.contains("width=N"))
     }
 
-    @Test("commons?width=N asks Commons for thumbnails N wide, and what is downloaded is N wide")
-    func commonsThumbnailsOfTheSpecsWidth() async throws {
+    @Test(
+        "commons?width=N / ?height=N asks Commons for thumbnails in that box, and what is downloaded fits it",
+        arguments: [("commons?width=120", 120, nil), ("commons?height=90", nil, 90)] as [(String, Int?, Int?)])
+    func commonsThumbnailsOfTheSpecsBox(spec: String, width: Int?, height: Int?) async throws {
         let commons = CommonsFixture(corpus: FixtureSearchCorpus(counts: ["fox": 30]))
         try await withFixtureServer(routes: FixtureRoute.commons(commons)) { server, downloader in
             let registry = SourceRegistry(
@@ -56,19 +60,22 @@ import Testing
                     "PIXCRAWL_COMMONS_URL": commons.endpoint(on: server), "PIXCRAWL_CONTACT": "crawler-ops@example.org",
                 ], logger: testLogger)
             defer { registry.shutdown() }
-            let page = try await registry.source(for: "commons?width=120").page(
-                keyword: "fox", range: 0..<20, cursor: nil)
+            let page = try await registry.source(for: spec).page(keyword: "fox", range: 0..<20, cursor: nil)
             let searches = requests(server, path: "/w/api.php")
-            #expect(!searches.isEmpty && searches.allSatisfy { $0.query["iiurlwidth"] == "120" })
-            let wide = try #require(
+            #expect(!searches.isEmpty)
+            #expect(searches.allSatisfy { $0.query["iiurlwidth"] == width.map(String.init) })
+            #expect(searches.allSatisfy { $0.query["iiurlheight"] == height.map(String.init) })
+            let large = try #require(
                 page.candidates.first { candidate in
-                    FixtureSearchItem(keyword: "fox", position: candidate.position, baseURL: server.baseURL).width > 120
+                    let item = FixtureSearchItem(keyword: "fox", position: candidate.position, baseURL: server.baseURL)
+                    return item.width > (width ?? 0) && item.height > (height ?? 0)
                 })
-            #expect(wide.declaredWidth == 120)
-            let image = try await downloader.fetch(wide.url)
+            let image = try await downloader.fetch(large.url)
             #expect(image.status == 200)
             let header = try ImageDecoder.readHeader(image.body, format: try #require(ImageSniffer.format(of: image.body)))
-            #expect(header.width == 120, "the file stored is the thumbnail, not the original")
+            #expect(header.width == large.declaredWidth, "the file stored is the thumbnail, not the original")
+            if let width { #expect(header.width == width) }
+            if let height { #expect((height - 1...height).contains(header.height)) }
         }
     }
 

@@ -8,8 +8,6 @@ public enum TestProcess {
         public let status: Int32
         public let stdout: String
         public let stderr: String
-        /// The child's peak resident set size in bytes (its VmHWM, as `wait4` reports it).
-        public var peakResidentBytes = 0
     }
 
     /// The `pixcrawl` binary next to the test bundle (`.build/<config>/pixcrawl`).
@@ -42,14 +40,12 @@ public enum TestProcess {
         }
         let pid = try spawn(argv, environment: environment, output: outPath, errors: errPath)
         var status: Int32 = 0
-        var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let exitCode: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         return Output(
             status: exitCode,
             stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "",
-            peakResidentBytes: usage.ru_maxrss * 1024)
+            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 
     /// ``run(_:environment:directory:)`` on a thread of its own (``NativeThread/run(name:_:)``): an async test that waits for a

@@ -105,19 +105,23 @@ public struct JobPlanner: Sendable {
         return (0..<keywordCount).map { share + ($0 < remainder ? 1 : 0) }
     }
 
-    /// The width of the renditions a job asks sources for, if its images are bounded: the submission's
-    /// ``JobSubmission/downloadWidth`` or a `max_width` rule below the default, whichever is narrower, and never
-    /// narrower than the `min_width` rule.
-    public static func thumbnailWidth(rules: ValidationRules, downloadWidth: Int?) -> Int? {
-        let ruleBound = rules.maxWidth < ValidationRules().maxWidth ? rules.maxWidth : nil
-        guard let bound = [downloadWidth, ruleBound].compactMap({ $0 }).min() else { return nil }
-        return max(bound, rules.minWidth)
+    /// The box of the renditions a job asks sources for, if its images are bounded: as wide as the submission's
+    /// ``JobSubmission/downloadWidth`` or a `max_width` rule below the default, whichever is narrower but never
+    /// narrower than the `min_width` rule, and as high as a `max_height` rule below the default.
+    public static func thumbnailBox(rules: ValidationRules, downloadWidth: Int?) -> (width: Int?, height: Int?) {
+        let defaults = ValidationRules()
+        let widthRule = rules.maxWidth < defaults.maxWidth ? rules.maxWidth : nil
+        let width = [downloadWidth, widthRule].compactMap { $0 }.min().map { max($0, rules.minWidth) }
+        let height = rules.maxHeight < defaults.maxHeight ? rules.maxHeight : nil
+        return (width, height)
     }
 
-    /// `spec` asking for renditions of `thumbnailWidth` when it is Commons without a width of its own.
-    static func sized(_ spec: String, thumbnailWidth: Int?) -> String {
-        guard let thumbnailWidth, case .commons(nil)? = try? SourceSpec(parsing: spec) else { return spec }
-        return SourceSpec.commons(thumbnailWidth: thumbnailWidth).description
+    /// `spec` asking for renditions fitting `box` when it is Commons without a box of its own.
+    static func sized(_ spec: String, box: (width: Int?, height: Int?)) -> String {
+        guard box.width != nil || box.height != nil, case .commons(nil, nil)? = try? SourceSpec(parsing: spec) else {
+            return spec
+        }
+        return SourceSpec.commons(thumbnailWidth: box.width, thumbnailHeight: box.height).description
     }
 
     /// Splits `total` over `parts` the same way (equal shares, remainder to the first).
@@ -141,11 +145,11 @@ public struct JobPlanner: Sendable {
         if let width = submission.downloadWidth {
             try Self.check(width, "download_width", SourceSpec.thumbnailWidths)
         }
-        let thumbnailWidth = Self.thumbnailWidth(rules: submission.rules, downloadWidth: submission.downloadWidth)
+        let box = Self.thumbnailBox(rules: submission.rules, downloadWidth: submission.downloadWidth)
         var sourceSpecs: [String] = []
         var depths: [String: Int?] = [:]
         for (index, raw) in submission.sources.enumerated() {
-            let spec = Self.sized(raw.trimmingCharacters(in: .whitespaces), thumbnailWidth: thumbnailWidth)
+            let spec = Self.sized(raw.trimmingCharacters(in: .whitespaces), box: box)
             guard !spec.isEmpty, !sourceSpecs.contains(spec) else { continue }
             do {
                 depths[spec] = try sources.source(for: spec).maxDepth

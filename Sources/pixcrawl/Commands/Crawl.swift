@@ -100,7 +100,7 @@ extension PixCrawl {
         @Option(
             name: .customLong("source"),
             help: ArgumentHelp(
-                "Image source (repeatable): openverse, commons (commons?width=N: its thumbnails N wide), urls:FILE, "
+                "Image source (repeatable): openverse, commons (commons?width=N&height=M: its thumbnails in that box), urls:FILE, "
                     + "demo. Openverse and commons need $PIXCRAWL_CONTACT (your URL or e-mail, sent in the "
                     + "User-Agent).", valueName: "source"))
         var sources: [String] = []
@@ -134,8 +134,8 @@ extension PixCrawl {
             name: .customLong("download-width"),
             help: ArgumentHelp(
                 "The widest image the dataset needs (e.g. the export's --resize): Commons is asked for thumbnails "
-                    + "this wide instead of originals, as it is when --max-width bounds the size (never narrower than "
-                    + "--min-width).", valueName: "px"))
+                    + "this wide instead of originals, as it is when --max-width or --max-height bounds the size "
+                    + "(never narrower than --min-width).", valueName: "px"))
         var downloadWidth: Int?
 
         @Option(help: "In-process workers.")
