@@ -133,27 +133,6 @@ struct StagedListTests {
         await harness.close()
     }
 
-    /// A Python with PyPI's `webdataset` package: `PIXCRAWL_TEST_WEBDATASET_PYTHON`, else the git-ignored venv
-    /// `.build-tools/webdataset` (created here when missing, as `.ci/run` does).
-    static func webdatasetPython() throws -> String {
-        if let given = ProcessInfo.processInfo.environment["PIXCRAWL_TEST_WEBDATASET_PYTHON"], !given.isEmpty {
-            return given
-        }
-        let venv = WorkerProcess.repositoryRoot.appendingPathComponent(".build-tools/webdataset").path
-        let python = venv + "/bin/python"
-        if !FileManager.default.isExecutableFile(atPath: python) {
-            let created = try TestProcess.run(["python3", "-m", "venv", venv])
-            let installed = try TestProcess.run([
-                venv + "/bin/pip", "install", "-q", "--disable-pip-version-check", "webdataset==1.0.2",
-            ])
-            guard created.status == 0, installed.status == 0 else {
-                throw TestSupportError(
-                    "cannot install webdataset into \(venv): \(created.stderr)\(installed.stderr)")
-            }
-        }
-        return python
-    }
-
     /// Every sample's `.txt` and the `kept_columns` of its `.json` by its `original_url`, read with the `webdataset`
     /// package from every shard under `root` (shards stored directly, or inside an outer tar).
     static let readSamples = """
@@ -180,7 +159,7 @@ struct StagedListTests {
 
     @Test("a list row's caption is its WebDataset sample's .txt (the keyword when the row has none)")
     func captionsInWebDataset() async throws {
-        let python = try Self.webdatasetPython()
+        let python = try await TestPython.webDataset()
         let harness = try await CoordinatorHarness.make(.sqlite)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent(
             "pixcrawl-captions-\(UUID().uuidString.prefix(8))", isDirectory: true)
@@ -223,7 +202,7 @@ struct StagedListTests {
 
     @Test("--keep-columns: the kept columns of each list row are its WebDataset sample's KEY.json kept_columns")
     func keptColumnsInWebDataset() async throws {
-        let python = try Self.webdatasetPython()
+        let python = try await TestPython.webDataset()
         let harness = try await CoordinatorHarness.make(.sqlite)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent(
             "pixcrawl-kept-\(UUID().uuidString.prefix(8))", isDirectory: true)

@@ -28,7 +28,7 @@ struct WebDatasetLoaderTests {
 
     @Test("a center_crop 64 export reads as 64×64 images, from files and over HTTP")
     func readsResizedShards() async throws {
-        let python = try await Self.python()
+        let python = try await TestPython.webDataset()
         try await TestServer.with(.sqlite) { server in
             let alice = try await server.makeUser("alice")
             let projectID = try await server.createProject(as: alice)
@@ -78,32 +78,6 @@ struct WebDatasetLoaderTests {
         }
         _ = try await server.store.insertImages(jobID: jobID, images: images)
     }
-
-    /// The venv's python with `webdataset` and `Pillow` (pinned): `PIXCRAWL_TEST_WDS_PYTHON`, else
-    /// `.build-tools/wds` in the package root, created on first use (`.ci/run` creates it too).
-    static func python() async throws -> String {
-        if let path = ProcessInfo.processInfo.environment["PIXCRAWL_TEST_WDS_PYTHON"] { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let venv = root.appendingPathComponent(".build-tools/wds").path
-        let python = venv + "/bin/python"
-        if FileManager.default.isExecutableFile(atPath: python),
-            (try? await TestProcess.runDetached([python, "-c", "import webdataset, PIL"]))?.status == 0
-        {
-            return python
-        }
-        for step in [
-            ["python3", "-m", "venv", venv],
-            [venv + "/bin/pip", "install", "-q", "--disable-pip-version-check"] + webDatasetRequirements,
-        ] {
-            let output = try await TestProcess.runDetached(step)
-            guard output.status == 0 else { throw TestSupportError("\(step.joined(separator: " ")): \(output.stderr)") }
-        }
-        return python
-    }
-
-    /// The pinned packages (the same as `.ci/run` installs).
-    static let webDatasetRequirements = ["webdataset==0.2.100", "Pillow==10.4.0"]
 }
 
 enum SHA256Hex {

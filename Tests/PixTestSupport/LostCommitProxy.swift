@@ -16,6 +16,8 @@ public final class LostCommitProxy: Sendable {
     private let upstreamPort: Int
     private let listener: Int32
     private let state = Mutex(State())
+    /// Signalled when the accept loop has returned: only then is the listening descriptor closed.
+    private let acceptLoopEnded = DispatchSemaphore(value: 0)
 
     private struct State {
         var armed = false
@@ -51,7 +53,10 @@ public final class LostCommitProxy: Sendable {
         }
         port = Int(UInt16(bigEndian: address.sin_port))
         self.listener = listener
-        NativeThread.detached(name: "test.proxy") { [self] in acceptLoop(listener) }
+        NativeThread.detached(name: "test.proxy") { [self] in
+            acceptLoop(listener)
+            acceptLoopEnded.signal()
+        }
     }
 
     /// A store location on a fresh schema whose connections all go through this proxy.
@@ -72,14 +77,19 @@ public final class LostCommitProxy: Sendable {
     public var lostReplies: Int { state.withLock { $0.lostReplies } }
 
     /// Stops listening and cuts every proxied connection.
+    ///
+    /// The listening descriptor is closed only after the accept loop has returned: closed earlier, its number can
+    /// be handed to a socket another test opens, and this loop's next `accept` would take that socket's connections.
     public func close() {
         let sockets = state.withLock { state -> Set<Int32> in
             state.closed = true
             return state.sockets
         }
         shutdown(listener, Int32(SHUT_RDWR))
-        Glibc.close(listener)
         for socket in sockets { shutdown(socket, Int32(SHUT_RDWR)) }
+        // A loop that never returns keeps its descriptor open rather than risk another test's.
+        guard acceptLoopEnded.wait(timeout: .now() + 30) == .success else { return }
+        Glibc.close(listener)
     }
 
     private func acceptLoop(_ listener: Int32) {
