@@ -744,8 +744,10 @@ def lists_measure(bench, path, rows):
     if submitted.get("chunks") != rows // 100:
         raise BenchFailure(f"the plan has {submitted.get('chunks')} chunks, not {rows // 100}")
     bench.add("lists_rss_mb", rss)
+    # User + system CPU: what the submit costs whatever else the machine runs.
+    bench.add("lists_rows_per_cpu_s", rows / LAST_CPU_SECONDS)
     bench.extra["lists"] = {"rows": rows, "chunks": submitted["chunks"], "seconds": seconds,
-                            "bytes": os.path.getsize(path)}
+                            "cpu_seconds": LAST_CPU_SECONDS, "bytes": os.path.getsize(path)}
     shutil.rmtree(directory, ignore_errors=True)
     return rows / seconds
 
@@ -977,6 +979,7 @@ def markdown(report):
              ("workers_2_postgres", "2 pixcrawl worker processes (img/s)"),
              ("workers_4_postgres", "4 pixcrawl worker processes (img/s)"),
              ("lists_rows_per_s", "URL list staged + planned by `pixcrawl crawl --detach` (rows/s)"),
+             ("lists_rows_per_cpu_s", "URL list staged + planned, per CPU second (rows)"),
              ("lists_sha256sum_rows_per_s", "sha256sum of the same list (rows/s)"),
              ("lists_rss_mb", "URL list staging + planning peak RSS (MB)")]
     for key, label in units:
