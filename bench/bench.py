@@ -50,6 +50,8 @@ TARGETS = {
     "worker_rss_mb": 150,
     "export_rss_mb": 100,
     "postgres_claim_complete_32": 5000,
+    "lists_rows_per_s": 1_000_000,
+    "lists_rss_mb": 150,
 }
 
 
@@ -551,18 +553,23 @@ def main():
                         help="a pixcrawl built before the fleet-wide host budgets: the hosts section crawls with it "
                         "too, alternating, and reports the ratio (without it the section runs ours only)")
     parser.add_argument("--only", help="comma-separated sections to run: ceiling,e2e,decode,queue,inserts,export,"
-                        "rss,scale,resize,hosts (default: all; export needs e2e)")
+                        "rss,scale,resize,hosts,lists (default: all; export needs e2e)")
+    parser.add_argument("--list-rows", type=int, default=None,
+                        help="rows of the URL list the lists section stages and plans (default 10,000,000)")
     parser.add_argument("--output", help="write the JSON here instead of bench/results/DATE.json")
     parser.add_argument("--no-results-md", action="store_true", help="do not rewrite bench/RESULTS.md")
     args = parser.parse_args()
 
-    sections = set((args.only or "ceiling,e2e,decode,queue,inserts,export,rss,scale,resize,hosts").split(","))
+    sections = set((args.only or "ceiling,e2e,decode,queue,inserts,export,rss,scale,resize,hosts,lists").split(","))
     if "export" in sections or "decode" in sections:
         sections.add("e2e")
     runs = args.runs or (1 if (args.quick or args.smoke) else 3)
     rss_images = args.rss_images or (200 if args.smoke else 2000 if args.quick else 20000)
     queue_chunks = 200 if args.smoke else 1000
     insert_rows = 2000 if args.smoke else 50000
+    list_rows = args.list_rows or (100_000 if args.smoke else 10_000_000)
+    # The lists section needs neither the image corpora nor the servers.
+    needs_corpus = bool(sections - {"lists"})
     started = time.time()
     load_start = os.getloadavg()
     os.makedirs(WORK, exist_ok=True)
@@ -580,11 +587,13 @@ def main():
         raise BenchFailure(f"--baseline-bin-dir: no pixcrawl in {args.baseline_bin_dir}")
 
     corpus_name = f"seed{args.seed}-n{args.images}"
-    corpus, corpus_info = ensure_corpus(bins, corpus_name, args.images, args.seed, 256, 1024)
     rss_name = f"seed{args.seed}-n{rss_images}-small"
-    rss_corpus, rss_info = ensure_corpus(bins, rss_name, rss_images, args.seed, 64, 192)
+    corpus, corpus_info, rss_corpus, rss_info = None, None, None, None
+    if needs_corpus:
+        corpus, corpus_info = ensure_corpus(bins, corpus_name, args.images, args.seed, 256, 1024)
+        rss_corpus, rss_info = ensure_corpus(bins, rss_name, rss_images, args.seed, 64, 192)
 
-    bench.extra["corpus_formats"] = corpus_formats(corpus)
+    bench.extra["corpus_formats"] = corpus_formats(corpus) if corpus else None
     hosts = loopback_hosts(min(HOSTS, args.images)) if "hosts" in sections else []
     bench.extra["hosts"] = len(hosts) or None
     if baseline:
@@ -592,14 +601,15 @@ def main():
     nginx = Nginx(os.path.join(WORK, "corpora"), aliases=hosts)
     postgres = Postgres()
     try:
-        nginx.start()
-        postgres.start()
-        urls, _ = write_url_list(corpus_name, corpus, nginx.port)
-        rss_urls, _ = write_url_list(rss_name, rss_corpus, nginx.port)
-        # The baseline build predates WebP: the hosts section crawls the corpus's JPEG and PNG images only.
-        hosts_urls, hosts_count = (write_url_list(corpus_name, corpus, nginx.port, hosts, ("jpg", "png"))
-                                   if hosts else (None, 0))
-        bench.extra["hosts_images"] = hosts_count or None
+        if needs_corpus:
+            nginx.start()
+            postgres.start()
+            urls, _ = write_url_list(corpus_name, corpus, nginx.port)
+            rss_urls, _ = write_url_list(rss_name, rss_corpus, nginx.port)
+            # The baseline build predates WebP: the hosts section crawls the corpus's JPEG and PNG images only.
+            hosts_urls, hosts_count = (write_url_list(corpus_name, corpus, nginx.port, hosts, ("jpg", "png"))
+                                       if hosts else (None, 0))
+            bench.extra["hosts_images"] = hosts_count or None
         count = args.images
         sqlite_counter = [0]
 
@@ -703,9 +713,16 @@ def main():
             for workers in worker_counts:
                 bench.attempt(f"workers_{workers}_postgres",
                               lambda: scale_run(bench, pg_url(f"w{workers}"), urls, count, workers))
+        if "lists" in sections:
+            log(f"lists: staging and planning a {list_rows:,}-row URL list, against sha256sum of the same file")
+            big_list = write_big_list(list_rows)
+            for _ in range(runs):
+                bench.attempt("lists_sha256sum_rows_per_s", lambda: sha256sum_rate(big_list, list_rows))
+                bench.attempt("lists_rows_per_s", lambda: lists_measure(bench, big_list, list_rows))
     finally:
-        nginx.stop()
-        postgres.stop()
+        if needs_corpus:
+            nginx.stop()
+            postgres.stop()
 
     bench.extra["load_average"] = {"start": load_start, "end": os.getloadavg()}
     report = summarize(bench, args, runs, corpus_info, rss_info, rss_images, time.time() - started)
@@ -743,6 +760,50 @@ def rss_measure(bench, rss_images, rss_urls, rss_db):
         [bench.pixcrawl, "export", str(rss_job), "--format", "zip", "--database-url", rss_db, "--storage",
          rss_storage], env, "rss-export")
     bench.add("export_rss_mb", export_rss)
+
+
+def write_big_list(rows):
+    """A text list of `rows` URLs under bench/work/lists (kept for the next run)."""
+    path = os.path.join(WORK, "lists", f"rows-{rows}.txt")
+    if os.path.exists(path):
+        return path
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    log(f"writing a {rows:,}-row URL list")
+    with open(path + ".tmp", "w") as handle:
+        for start in range(0, rows, 100_000):
+            handle.write("".join(f"http://192.0.2.1/images/{row:09d}.jpg\n" for row in range(start, min(rows, start + 100_000))))
+    os.rename(path + ".tmp", path)
+    return path
+
+
+def sha256sum_rate(path, rows):
+    """The peer: reading and hashing the list once, which staging must do at least (rows/s)."""
+    settle()
+    seconds, _ = run(["sha256sum", path], log_name="lists-sha256sum")
+    return rows / seconds
+
+
+def lists_measure(bench, path, rows):
+    """`pixcrawl crawl --detach` of the list on a migrated SQLite store: staging (copy, SHA-256, row index) and
+    planning (chunks of 100 rows, written in batches) in one process; rows/s, with its peak RSS recorded."""
+    directory = bench.fresh_dir("lists")
+    database = "sqlite:" + os.path.join(directory, "store.sqlite")
+    run([bench.pixcrawl, "migrate", "--database-url", database], log_name="lists-migrate")
+    settle()
+    seconds, rss, out = bench.peak_rss(
+        [bench.pixcrawl, "crawl", "lists", "--max-images", str(rows), "--source", f"urls:{path}", "--chunk-size", "100",
+         "--over-fetch", "1", "--detach", "--json", "--database-url", database, "--storage-dir",
+         os.path.join(directory, "storage")], None, "lists-submit")
+    submitted = last_json(out)
+    if submitted.get("chunks") != rows // 100:
+        raise BenchFailure(f"the plan has {submitted.get('chunks')} chunks, not {rows // 100}")
+    bench.add("lists_rss_mb", rss)
+    # User + system CPU: what the submit costs whatever else the machine runs.
+    bench.add("lists_rows_per_cpu_s", rows / LAST_CPU_SECONDS)
+    bench.extra["lists"] = {"rows": rows, "chunks": submitted["chunks"], "seconds": seconds,
+                            "cpu_seconds": LAST_CPU_SECONDS, "bytes": os.path.getsize(path)}
+    shutil.rmtree(directory, ignore_errors=True)
+    return rows / seconds
 
 
 def scale_run(bench, database_url, urls, count, workers):
@@ -810,6 +871,7 @@ def summarize(bench, args, runs, corpus_info, rss_info, rss_images, elapsed):
         "hosts_vs_baseline": ratio(m("pixcrawl_hosts"), m("baseline_hosts")),
         "workers_2_vs_1": ratio(m("workers_2_postgres"), m("workers_1_postgres")),
         "workers_4_vs_1": ratio(m("workers_4_postgres"), m("workers_1_postgres")),
+        "lists_vs_sha256sum": ratio(m("lists_rows_per_s"), m("lists_sha256sum_rows_per_s")),
     }
     cpu_ratios = {
         "default_vs_img2dataset": ratio(m("cpu_ms_per_image_i2d-default"), m("cpu_ms_per_image_default-sqlite")),
@@ -827,7 +889,8 @@ def summarize(bench, args, runs, corpus_info, rss_info, rss_images, elapsed):
         "hosts_vs_baseline": ratio(m("cpu_ms_per_image_hosts-baseline"), m("cpu_ms_per_image_hosts")),
     }
     absolute = {"worker_rss_mb": m("worker_rss_mb"), "export_rss_mb": m("export_rss_mb"),
-                "postgres_claim_complete_32": m("queue_postgres_32"), "resize_min_psnr_db": m("resize_min_psnr_db")}
+                "postgres_claim_complete_32": m("queue_postgres_32"), "resize_min_psnr_db": m("resize_min_psnr_db"),
+                "lists_rows_per_s": m("lists_rows_per_s"), "lists_rss_mb": m("lists_rss_mb")}
     targets = {}
     for key, goal in TARGETS.items():
         value = ratios.get(key) if key in ratios else absolute.get(key)
@@ -903,9 +966,10 @@ def markdown(report):
         return (f"| {label} | {fmt(r.get(key))} | {status(key)} | {fmt(c.get(key))} | {status(key, 'cpu_met')} "
                 f"| {target} |")
 
+    corpus = (f"corpus {report['config']['images']} images (seed {report['config']['seed']}, mean "
+              f"{report['corpus']['mean_bytes'] / 1000:.0f} KB)" if report.get("corpus") else "no image corpus")
     lines = [
-        f"Cores: {cores} ({report['machine']['cpu']}); corpus {report['config']['images']} images "
-        f"(seed {report['config']['seed']}, mean {report['corpus']['mean_bytes'] / 1000:.0f} KB); "
+        f"Cores: {cores} ({report['machine']['cpu']}); {corpus}; "
         f"median of {report['config']['runs']} run(s); load average {load_text(report)}.",
         "",
         "Wall-clock ratios are images/s (or MB/s) measured in the same alternating rounds. CPU-time ratios compare "
@@ -934,6 +998,10 @@ def markdown(report):
         f"{status('export_rss_mb')} | | | < 100 |",
         f"| PostgreSQL claim+complete/s, 32 claimers | {fmt(m.get('queue_postgres_32'))} | "
         f"{status('postgres_claim_complete_32')} | | | ≥ 5,000 |",
+        f"| URL list staged + planned, {report['extra'].get('lists', {}).get('rows', 0):,} rows (rows/s) | "
+        f"{fmt(m.get('lists_rows_per_s'))} | {status('lists_rows_per_s')} | | | ≥ 1,000,000 |",
+        f"| URL list staging + planning peak RSS (MB) | {fmt(m.get('lists_rss_mb'), 0)} | {status('lists_rss_mb')} "
+        f"| | | < 150 |",
         "",
         "| other ratio | value |",
         "|---|---|",
@@ -947,6 +1015,7 @@ def markdown(report):
         f"| center_crop 256 PSNR vs OpenCV `INTER_AREA`, mean (dB) over {psnr.get('compared', 0)} images "
         f"| {fmt(psnr.get('mean_psnr_db'))} |",
         f"| corpus formats | {formats_text(report)} |",
+        f"| URL list staging + planning ÷ `sha256sum` of the list (rows/s) | {fmt(r.get('lists_vs_sha256sum'))} |",
         "",
         "| measurement | median |",
         "|---|---|",
@@ -1001,7 +1070,11 @@ def markdown(report):
              ("cpu_ms_per_image_hosts-baseline", "baseline build over the hosts: CPU ms per image"),
              ("workers_1_postgres", "1 pixcrawl worker process, PostgreSQL job (img/s)"),
              ("workers_2_postgres", "2 pixcrawl worker processes (img/s)"),
-             ("workers_4_postgres", "4 pixcrawl worker processes (img/s)")]
+             ("workers_4_postgres", "4 pixcrawl worker processes (img/s)"),
+             ("lists_rows_per_s", "URL list staged + planned by `pixcrawl crawl --detach` (rows/s)"),
+             ("lists_rows_per_cpu_s", "URL list staged + planned, per CPU second (rows)"),
+             ("lists_sha256sum_rows_per_s", "sha256sum of the same list (rows/s)"),
+             ("lists_rss_mb", "URL list staging + planning peak RSS (MB)")]
     for key, label in units:
         if m.get(key) is not None:
             lines.append(f"| {label} | {fmt(m[key])} |")

@@ -145,7 +145,7 @@ struct PlannerTests {
                 "keywords", "101 of them",
                 JobSubmission(projectID: 1, keywords: (0...100).map { "k\($0)" }, maxImages: 10, sources: ["deep"])),
             BadSubmission("max_images", "0", fox(maxImages: 0)),
-            BadSubmission("max_images", "1,000,001", fox(maxImages: 1_000_001)),
+            BadSubmission("max_images", "1,000,000,001", fox(maxImages: 1_000_000_001)),
             BadSubmission("chunk_size", "0", fox(chunkSize: 0)),
             BadSubmission("over_fetch", "0.5", fox(overFetch: 0.5)),
             BadSubmission("sources", "none", fox(sources: [])),

@@ -44,7 +44,7 @@ import Testing
                     row.path, String(row.imageID), row.originalURL, row.landingURL ?? "", row.source, row.license ?? "",
                     row.creator ?? "", row.keyword, row.caption ?? "", row.split?.rawValue ?? "", String(row.width),
                     String(row.height),
-                    String(row.bytes), row.format, row.sha256, row.dhashHex ?? "",
+                    String(row.bytes), row.format, row.sha256, row.dhashHex ?? "", row.keptColumnsJSON ?? "",
                 ])
         }
         let raw = try String(contentsOf: directory.file("manifest.csv"), encoding: .utf8)

@@ -146,7 +146,10 @@ import Testing
             let named = try URLListSource(
                 path: path, columns: URLListSource.Columns(keep: ["photo_id", "similarity"]), logger: testLogger)
             let page = try await named.page(keyword: "fox", range: 0..<2, cursor: nil)
-            #expect(page.candidates.map(\.keptColumns) == [["photo_id": "p-1", "similarity": "0.31"], ["photo_id": "p-2"]])
+            #expect(
+                page.candidates.map(\.keptColumns) == [
+                    ["photo_id": "p-1", "similarity": "0.31"], ["photo_id": "p-2", "similarity": ""],
+                ])
 
             let all = try URLListSource(
                 path: path, columns: URLListSource.Columns(keep: URLListSource.Columns.kept(named: ["all"])),

@@ -299,12 +299,11 @@ struct ConformanceTests {
         try await store.database.transaction { connection in
             try connection.query(
                 """
-                UPDATE crawl_jobs SET total_images = $2, downloaded_images = $2, valid_images = $2 - 1
-                WHERE id = $1
-                """, .int(fixture.job.id), .int(big))
+                UPDATE crawl_jobs SET total_images = $2, downloaded_images = $2, valid_images = $3 WHERE id = $1
+                """, .int(fixture.job.id), .int(big), .int(big - 1))
             try connection.query(
-                "UPDATE crawl_chunks SET range_start = $2, range_end = $2 + 10000, candidates_done = $2 WHERE job_id = $1",
-                .int(fixture.job.id), .int(big))
+                "UPDATE crawl_chunks SET range_start = $2, range_end = $3, candidates_done = $2 WHERE job_id = $1",
+                .int(fixture.job.id), .int(big), .int(big + 10_000))
         }
         let job = try #require(try await store.job(id: fixture.job.id))
         #expect(job.counters.totalImages == big && job.counters.validImages == big - 1)

@@ -32,12 +32,21 @@ struct TestServer: Sendable {
     var port: Int { client.port }
 
     /// The planner of a test server: the coordinator's, over sources that plan but never fetch (the API's
-    /// openverse, commons and demo, without depth limits).
-    static func planner(limits: JobPlanner.Limits = JobPlanner.Limits()) -> JobPlanner {
+    /// openverse, commons and demo, without depth limits). Given the server's `lists`, a staged list is read the
+    /// way the real server reads it (its rows and columns checked); without, it plans like any source.
+    static func planner(
+        limits: JobPlanner.Limits = JobPlanner.Limits(), lists: (any ListObjectStore)? = nil
+    ) -> JobPlanner {
         JobPlanner(
             sources: .api { spec in
-                // A staged list (`list:ID`, checked against the caller's uploads by the route) plans like any source.
-                if spec.lowercased().hasPrefix("list:") { return PlanningOnlySource(name: "urls") }
+                // A staged list (`list:ID`) is checked against the caller's uploads by the route.
+                if spec.lowercased().hasPrefix("list:") {
+                    guard let lists, case .list(let id, let columns) = try SourceSpec(parsing: spec) else {
+                        return PlanningOnlySource(name: "urls")
+                    }
+                    return try URLListSource(
+                        stagedList: id, store: lists, columns: columns, logger: Logger(label: "pixcrawl.serve.test"))
+                }
                 guard ["openverse", "commons", "demo"].contains(spec.lowercased()) || spec.hasPrefix("commons?") else {
                     throw TestSupportError("unknown source '\(spec)'; use openverse, commons or demo")
                 }
@@ -49,7 +58,7 @@ struct TestServer: Sendable {
     /// Starts a server on `backend`, runs `body`, then shuts the server down gracefully and closes the store.
     static func with<T: Sendable>(
         _ backend: Backend, maxBodyBytes: Int = 64 * 1024, withExports: Bool = true, logHandler: (any LogHandler)? = nil,
-        planner: JobPlanner = TestServer.planner(), archiveStorage: ArchiveStorage = .local,
+        planner: JobPlanner? = nil, archiveStorage: ArchiveStorage = .local,
         maxListBytes: Int64 = 1 << 20,
         _ body: @Sendable (TestServer) async throws -> T
     ) async throws -> T {
@@ -74,7 +83,8 @@ struct TestServer: Sendable {
                 host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes, maxListBytes: maxListBytes,
                 uploadDirectory: root.appendingPathComponent("uploads")),
             readiness: StoreReadiness(store: store, migrationsDirectory: TestStores.migrationsDirectory),
-            planner: planner, exports: withExports ? exports : nil, blobs: blobs, lists: lists, logger: logger)
+            planner: planner ?? TestServer.planner(lists: lists), exports: withExports ? exports : nil, blobs: blobs,
+            lists: lists, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let application = server.makeApplication { port in continuation.yield(port) }
         let group = ServiceGroup(
