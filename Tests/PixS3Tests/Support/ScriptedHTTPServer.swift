@@ -46,13 +46,15 @@ final class ScriptedHTTPServer: Sendable {
         thread.start()
     }
 
-    /// Stops accepting; the accept loop ends.
+    /// Stops accepting; the accept loop ends and closes the listener. Closing it here would free the descriptor's
+    /// number while the loop may still call `accept` with it: a server started next reuses the number, and this
+    /// loop would take that server's connections and answer them from the wrong script.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func serve() {
+        defer { close(listener) }
         while true {
             let connection = accept(listener, nil, nil)
             if connection < 0 {
