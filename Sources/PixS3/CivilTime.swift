@@ -79,8 +79,13 @@ struct CivilTime: Equatable {
         else { return nil }
         var fraction = 0.0
         if bytes.count > 20 {
-            guard bytes[19] == UInt8(ascii: "."), let digits = number(20..<(bytes.count - 1)) else { return nil }
-            fraction = Double(digits) / pow(10, Double(bytes.count - 21))
+            // Digits past nanoseconds add nothing a `Date` holds (and would overflow an Int): checked, not summed.
+            let end = bytes.count - 1
+            let kept = 20..<min(end, 29)
+            guard bytes[19] == UInt8(ascii: "."), let digits = number(kept),
+                bytes[kept.upperBound..<end].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+            else { return nil }
+            fraction = Double(digits) / pow(10, Double(kept.count))
         }
         return CivilTime(
             year: year, month: month, day: day, hour: hour, minute: minute, second: second, fraction: fraction
@@ -103,9 +108,10 @@ struct CivilTime: Equatable {
             .checked?.date
     }
 
-    /// Self when every field is in range.
+    /// Self when every field is in range (years of four digits, as both date forms write them).
     private var checked: CivilTime? {
-        (1...12).contains(month) && (1...31).contains(day) && (0...23).contains(hour) && (0...59).contains(minute)
+        (0...9999).contains(year) && (1...12).contains(month) && (1...31).contains(day) && (0...23).contains(hour)
+            && (0...59).contains(minute)
             && (0...60).contains(second) ? self : nil
     }
 }

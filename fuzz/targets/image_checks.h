@@ -23,6 +23,27 @@ static void fuzz_check_header(int result, const cpix_image_header *header, const
     if ((uint64_t)header->width * header->height > options->max_pixels) abort();
 }
 
+/// The decode options of the targets: the budget above, a 16 MiB working-memory cap and a hash grid.
+#define FUZZ_DECODE_OPTIONS(grid) \
+    {.max_pixels = FUZZ_MAX_PIXELS, .max_memory = 16 << 20, .grid = (grid), .grid_width = 9, .grid_height = 8}
+
+/// The header read, then the validation decode, of a format whose two functions have these shapes (PNG, WebP).
+static void fuzz_header_and_decode(
+    const uint8_t *data, size_t size,
+    int (*read_header)(const uint8_t *, size_t, cpix_image_header *, cpix_status *),
+    int (*decode)(const uint8_t *, size_t, const cpix_decode_options *, cpix_image_header *, cpix_status *)) {
+    cpix_image_header header = {0};
+    cpix_status status = {0};
+    fuzz_check_status(read_header(data, size, &header, &status), &status);
+
+    uint8_t grid[9 * 8];
+    cpix_decode_options options = FUZZ_DECODE_OPTIONS(grid);
+    memset(&header, 0, sizeof(header));
+    int result = decode(data, size, &options, &header, &status);
+    fuzz_check_status(result, &status);
+    fuzz_check_header(result, &header, &options);
+}
+
 /// The dashboard thumbnail and the export resize of the same bytes (`format` is a CPIX_FORMAT_*).
 static void fuzz_thumbnail_and_resize(const uint8_t *data, size_t size, int format) {
     cpix_status status = {0};

@@ -8,8 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)cpix_jpeg_exif_orientation(data, size);
 
     uint8_t grid[9 * 8];
-    cpix_decode_options options = {
-        .max_pixels = FUZZ_MAX_PIXELS, .max_memory = 16 << 20, .grid = grid, .grid_width = 9, .grid_height = 8};
+    cpix_decode_options options = FUZZ_DECODE_OPTIONS(grid);
     for (int mode = CPIX_JPEG_SCALED; mode <= CPIX_JPEG_FULL; mode++) {
         memset(&header, 0, sizeof(header));
         int result = cpix_jpeg_decode(data, size, mode, &options, &header, &status);

@@ -17,7 +17,6 @@ final class ScriptedHTTPServer: Sendable {
     private let script: [Response]
     private let served = Mutex<[String]>([])
     /// Signalled when the accept loop has returned.
-    private let finished = DispatchSemaphore(value: 0)
 
     /// Request lines (`GET /bucket/key?… HTTP/1.1`) in the order they arrived.
     var requests: [String] { served.withLock { $0 } }
@@ -45,25 +44,18 @@ final class ScriptedHTTPServer: Sendable {
         self.script = script
         listener = fd
         port = Int(UInt16(bigEndian: address.sin_port))
-        NativeThread.detached(name: "test.s3") { [self] in
-            serve()
-            finished.signal()
-        }
+        NativeThread.detached(name: "test.s3") { [self] in serve() }
     }
 
-    /// Stops accepting, waits for the accept loop to return, then closes the listening socket.
-    ///
-    /// The descriptor is closed only once the loop is gone: closed earlier, its number can be handed to the next
-    /// socket another test opens — often another scripted server's listener — and this loop's next `accept` would
-    /// then take (and answer, and record) that server's requests.
+    /// Stops accepting; the accept loop ends and closes the listener. Closing it here would free the descriptor's
+    /// number while the loop may still call `accept` with it: a server started next reuses the number, and this
+    /// loop would take that server's connections and answer them from the wrong script.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        // A connection being answered still finishes; a loop that never returns keeps its descriptor open.
-        guard finished.wait(timeout: .now() + 30) == .success else { return }
-        close(listener)
     }
 
     private func serve() {
+        defer { close(listener) }
         while true {
             let connection = accept(listener, nil, nil)
             if connection < 0 {
