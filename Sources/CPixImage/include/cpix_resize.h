@@ -3,9 +3,10 @@
 
 // MARK: - Resizing (exports)
 //
-// Decode at the smallest libjpeg-turbo DCT scale still at least the target, stream rows through an
+// Decode at the smallest libjpeg-turbo DCT scale still at least twice the target, stream rows through an
 // area resampler (bilinear when enlarging), apply EXIF orientation, and re-encode. Memory: one ring of
-// a few resampled rows plus the output image (interlaced PNGs and lossless WebP hold the whole frame).
+// a few resampled rows plus the output image (interlaced PNGs hold the whole frame, WebP its crop window up
+// to 16 MP; a larger window is first reduced by libwebp's scaler).
 
 /// How the target size applies (img2dataset's `--resize_mode`).
 enum {
