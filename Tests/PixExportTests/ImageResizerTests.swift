@@ -24,13 +24,14 @@ struct ImageResizerTests {
         #expect((header.width, header.height) == (width, height), "the encoded JPEG has the reported size")
     }
 
-    @Test("a JPEG is decoded at the smallest DCT scale still at least the target")
+    @Test("a JPEG is decoded at the smallest DCT scale still at least twice the target")
     func dctScale() throws {
-        // A 480-pixel square crop to 256: 5/8 gives 300 ≥ 256, 4/8 would give 240.
+        // A 480-pixel square crop to 256 needs 512: no scale below full size gives it.
         let crop = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 256, mode: .centerCrop))
-        #expect(crop.jpegScaleEighths == 5)
+        #expect(crop.jpegScaleEighths == 8)
+        // To 64, which needs 128: 3/8 gives 180, 2/8 would give 120.
         let small = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 64, mode: .centerCrop))
-        #expect(small.jpegScaleEighths == 2)
+        #expect(small.jpegScaleEighths == 3)
         let none = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 64, mode: .no))
         #expect(none.jpegScaleEighths == 8)
     }
@@ -85,6 +86,20 @@ struct ImageResizerTests {
                 #expect((header.width, header.height) == (64, 64))
             }
         }
+    }
+
+    @Test(
+        "a WebP's centre crop is the planned window, also from an odd origin",
+        arguments: [(203, 120), (120, 203), (202, 120)])
+    func webpCropWindow(width: Int, height: Int) throws {
+        // The same pixels as a lossless WebP and as a PNG resize to the same bytes: libwebp would otherwise move an
+        // odd crop origin one pixel (203 × 120 crops from x = 41).
+        let options = ResizeOptions(size: 64, mode: .centerCrop, encoding: .png)
+        let fromWebP = try ImageResizer.resize(
+            FixtureImages.losslessWebP(seed: 29, width: width, height: height), format: .webp, options: options)
+        let fromPNG = try ImageResizer.resize(
+            FixtureImages.png(seed: 29, width: width, height: height), format: .png, options: options)
+        #expect(fromWebP.sha256 == fromPNG.sha256)
     }
 
     @Test("a truncated image cannot be resized")

@@ -3,11 +3,12 @@
 
 // MARK: - Resizing (exports)
 //
-// Decode at the smallest libjpeg-turbo DCT scale still at least the target, stream rows through an
+// Decode at the smallest libjpeg-turbo DCT scale still at least twice the target, stream rows through an
 // area resampler (bilinear when enlarging), apply EXIF orientation, and re-encode. Memory: one ring of
 // a few resampled rows plus the output image, and what the source's decoder keeps, at most `max_memory`:
 // interlaced PNGs are decoded once per band of rows that fits it, a lossless WebP (whose decoder keeps the
-// whole frame) or a multi-scan JPEG (every coefficient) needing more is refused.
+// whole frame) or a multi-scan JPEG (every coefficient) needing more is refused; a WebP's crop window is held
+// decoded up to 16 MP, a larger window first reduced by libwebp's scaler.
 
 /// How the target size applies (img2dataset's `--resize_mode`).
 enum {

@@ -16,7 +16,6 @@ final class ScriptedHTTPServer: Sendable {
     private let listener: Int32
     private let script: [Response]
     private let served = Mutex<[String]>([])
-    /// Signalled when the accept loop has returned.
 
     /// Request lines (`GET /bucket/key?… HTTP/1.1`) in the order they arrived.
     var requests: [String] { served.withLock { $0 } }
