@@ -54,82 +54,82 @@ struct StagedListTests {
         "a list submitted from one directory and then deleted is crawled by workers started from another",
         arguments: Backend.allCases)
     func workersElsewhere(backend: Backend) async throws {
-        let harness = try await CoordinatorHarness.make(backend)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "pixcrawl-staged-\(UUID().uuidString.prefix(8))", isDirectory: true)
-        let submitter = root.appendingPathComponent("submitter", isDirectory: true)
-        let elsewhere = root.appendingPathComponent("elsewhere", isDirectory: true)
-        try FileManager.default.createDirectory(at: submitter, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let storage = try Self.sharedStorage(backend, root: root)
-        let environment = Self.clusterEnvironment(harness, storage: storage.url, extra: storage.environment)
+        try await CoordinatorHarness.with(backend) { harness in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "pixcrawl-staged-\(UUID().uuidString.prefix(8))", isDirectory: true)
+            let submitter = root.appendingPathComponent("submitter", isDirectory: true)
+            let elsewhere = root.appendingPathComponent("elsewhere", isDirectory: true)
+            try FileManager.default.createDirectory(at: submitter, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let storage = try Self.sharedStorage(backend, root: root)
+            let environment = Self.clusterEnvironment(harness, storage: storage.url, extra: storage.environment)
 
-        var csv = "url,caption\n"
-        for seed in 0..<18 { csv += "\(harness.image(seed)),\"picture \(seed), a fox\"\n" }
-        csv += "\(harness.server.url("/bad/truncated.jpg")),broken\n"
-        let list = submitter.appendingPathComponent("list.csv")
-        try csv.write(to: list, atomically: true, encoding: .utf8)
+            var csv = "url,caption\n"
+            for seed in 0..<18 { csv += "\(harness.image(seed)),\"picture \(seed), a fox\"\n" }
+            csv += "\(harness.server.url("/bad/truncated.jpg")),broken\n"
+            let list = submitter.appendingPathComponent("list.csv")
+            try csv.write(to: list, atomically: true, encoding: .utf8)
 
-        let submit = try TestProcess.pixcrawl(
-            [
-                "crawl", "fox", "--max-images", "18", "--source", "urls:list.csv", "--chunk-size", "5",
-                "--over-fetch", "1.1", "--detach", "--json",
-            ], environment: environment, directory: submitter.path)
-        #expect(submit.status == 0, "\(submit.stdout)\(submit.stderr)")
-        let answer = try #require(
-            try JSONSerialization.jsonObject(with: Data(submit.stdout.utf8)) as? [String: Any], "\(submit.stdout)")
-        let jobID = try #require((answer["job_id"] as? NSNumber)?.int64Value)
-        try FileManager.default.removeItem(at: list)
+            let submit = try TestProcess.pixcrawl(
+                [
+                    "crawl", "fox", "--max-images", "18", "--source", "urls:list.csv", "--chunk-size", "5",
+                    "--over-fetch", "1.1", "--detach", "--json",
+                ], environment: environment, directory: submitter.path)
+            #expect(submit.status == 0, "\(submit.stdout)\(submit.stderr)")
+            let answer = try #require(
+                try JSONSerialization.jsonObject(with: Data(submit.stdout.utf8)) as? [String: Any], "\(submit.stdout)")
+            let jobID = try #require((answer["job_id"] as? NSNumber)?.int64Value)
+            try FileManager.default.removeItem(at: list)
 
-        let job = try #require(try await harness.store.job(id: jobID))
-        #expect(job.status == .pending)
-        #expect(job.sources.count == 1 && job.sources[0].hasPrefix("list:"), "\(job.sources)")
+            let job = try #require(try await harness.store.job(id: jobID))
+            #expect(job.status == .pending)
+            #expect(job.sources.count == 1 && job.sources[0].hasPrefix("list:"), "\(job.sources)")
 
-        let workers = try (0..<2).map { index in
-            try WorkerProcess(
-                ["worker", "--job", "\(jobID)", "--once", "--no-notify", "--id", "elsewhere-\(index)"],
-                environment: environment, directory: elsewhere.path)
+            let workers = try (0..<2).map { index in
+                try WorkerProcess(
+                    ["worker", "--job", "\(jobID)", "--once", "--no-notify", "--id", "elsewhere-\(index)"],
+                    environment: environment, directory: elsewhere.path)
+            }
+            for worker in workers { #expect(try await worker.wait(timeout: .seconds(120)) == 0, "\(worker.output)") }
+
+            let final = try #require(try await harness.store.job(id: jobID))
+            #expect(final.status == .completed)
+            #expect(final.counters.failedChunks == 0)
+            #expect(final.counters.validImages == 18)
+            let images = try await harness.store.images(jobID: jobID, validOnly: true, afterID: 0, limit: 100)
+            #expect(Set(images.map(\.originalURL)) == Set((0..<18).map { harness.image($0) }))
+            let errors = try await harness.store.errorSummary(jobID: jobID)
+            #expect(errors[.source] == nil, "no chunk failed to read the list: \(errors)")
+            try await expectInvariant(harness.store, jobID: jobID)
         }
-        for worker in workers { #expect(try await worker.wait(timeout: .seconds(120)) == 0, "\(worker.output)") }
-
-        let final = try #require(try await harness.store.job(id: jobID))
-        #expect(final.status == .completed)
-        #expect(final.counters.failedChunks == 0)
-        #expect(final.counters.validImages == 18)
-        let images = try await harness.store.images(jobID: jobID, validOnly: true, afterID: 0, limit: 100)
-        #expect(Set(images.map(\.originalURL)) == Set((0..<18).map { harness.image($0) }))
-        let errors = try await harness.store.errorSummary(jobID: jobID)
-        #expect(errors[.source] == nil, "no chunk failed to read the list: \(errors)")
-        try await expectInvariant(harness.store, jobID: jobID)
-        await harness.close()
     }
 
     @Test("gc forgets a list only when no job names it", arguments: Backend.allCases)
     func unusedLists(backend: Backend) async throws {
-        let harness = try await CoordinatorHarness.make(backend)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "pixcrawl-staged-\(UUID().uuidString.prefix(8))", isDirectory: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let lists = LocalListObjectStore(root: root)
-        let staging = ListSubmission(lists: lists, logger: CoordinatorHarness.logger)
-        let used = root.appendingPathComponent("used.txt")
-        let unused = root.appendingPathComponent("unused.txt")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        try "\(harness.image(1))\n".write(to: used, atomically: true, encoding: .utf8)
-        try "\(harness.image(2))\n".write(to: unused, atomically: true, encoding: .utf8)
-        let kept = try await staging.stage(path: used.path, owner: harness.profile.id, store: harness.store)
-        let dropped = try await staging.stage(path: unused.path, owner: harness.profile.id, store: harness.store)
-        _ = try await harness.store.createJob(
-            NewCrawlJob(
-                projectID: harness.project.id, name: "kept", keywords: ["fox"], maxImages: 1,
-                sources: ["list:\(kept.sha256)"], rules: ValidationRules(), chunkSize: 1, overFetch: 1, priority: 0),
-            chunks: [])
-        #expect(try await harness.store.deleteUnusedLists(submittedBefore: Date().addingTimeInterval(-3600)).isEmpty)
-        let deleted = try await harness.store.deleteUnusedLists(submittedBefore: Date().addingTimeInterval(60))
-        #expect(deleted == [dropped.sha256])
-        #expect(try await harness.store.lists(ownerID: harness.profile.id).map(\.sha256) == [kept.sha256])
-        await harness.close()
+        try await CoordinatorHarness.with(backend) { harness in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "pixcrawl-staged-\(UUID().uuidString.prefix(8))", isDirectory: true)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let lists = LocalListObjectStore(root: root)
+            let staging = ListSubmission(lists: lists, logger: CoordinatorHarness.logger)
+            let used = root.appendingPathComponent("used.txt")
+            let unused = root.appendingPathComponent("unused.txt")
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            try "\(harness.image(1))\n".write(to: used, atomically: true, encoding: .utf8)
+            try "\(harness.image(2))\n".write(to: unused, atomically: true, encoding: .utf8)
+            let kept = try await staging.stage(path: used.path, owner: harness.profile.id, store: harness.store)
+            let dropped = try await staging.stage(path: unused.path, owner: harness.profile.id, store: harness.store)
+            _ = try await harness.store.createJob(
+                NewCrawlJob(
+                    projectID: harness.project.id, name: "kept", keywords: ["fox"], maxImages: 1,
+                    sources: ["list:\(kept.sha256)"], rules: ValidationRules(), chunkSize: 1, overFetch: 1, priority: 0),
+                chunks: [])
+            #expect(try await harness.store.deleteUnusedLists(submittedBefore: Date().addingTimeInterval(-3600)).isEmpty)
+            let deleted = try await harness.store.deleteUnusedLists(submittedBefore: Date().addingTimeInterval(60))
+            #expect(deleted == [dropped.sha256])
+            #expect(try await harness.store.lists(ownerID: harness.profile.id).map(\.sha256) == [kept.sha256])
+        }
     }
 
     /// A Python with PyPI's `webdataset` package: `PIXCRAWL_TEST_WEBDATASET_PYTHON`, else the git-ignored venv
@@ -179,145 +179,145 @@ struct StagedListTests {
     @Test("a list row's caption is its WebDataset sample's .txt (the keyword when the row has none)")
     func captionsInWebDataset() async throws {
         let python = try Self.webdatasetPython()
-        let harness = try await CoordinatorHarness.make(.sqlite)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "pixcrawl-captions-\(UUID().uuidString.prefix(8))", isDirectory: true)
-        let scratch = root.appendingPathComponent("scratch", isDirectory: true)
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let list = root.appendingPathComponent("list.csv")
-        try """
-        url,caption
-        \(harness.image(1)),"A red fox, sleeping"
-        \(harness.image(2)),Zwei Füchse im Schnee
-        \(harness.image(3)),
+        try await CoordinatorHarness.with(.sqlite) { harness in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "pixcrawl-captions-\(UUID().uuidString.prefix(8))", isDirectory: true)
+            let scratch = root.appendingPathComponent("scratch", isDirectory: true)
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let list = root.appendingPathComponent("list.csv")
+            try """
+            url,caption
+            \(harness.image(1)),"A red fox, sleeping"
+            \(harness.image(2)),Zwei Füchse im Schnee
+            \(harness.image(3)),
 
-        """.write(to: list, atomically: true, encoding: .utf8)
-        let storage = root.appendingPathComponent("storage").path
-        let crawl = try TestProcess.pixcrawl(
-            [
-                "crawl", "fox", "--max-images", "3", "--source", "urls:\(list.path)", "--over-fetch", "1",
-                "--allow-network", "127.0.0.1/32", "--storage-dir", storage, "--export", "webdataset", "--poll",
-                "100ms",
-            ] + WorkerProcess.storeArguments(harness.store.database.location))
-        #expect(crawl.status == 0, "\(crawl.stdout)\(crawl.stderr)")
+            """.write(to: list, atomically: true, encoding: .utf8)
+            let storage = root.appendingPathComponent("storage").path
+            let crawl = try TestProcess.pixcrawl(
+                [
+                    "crawl", "fox", "--max-images", "3", "--source", "urls:\(list.path)", "--over-fetch", "1",
+                    "--allow-network", "127.0.0.1/32", "--storage-dir", storage, "--export", "webdataset", "--poll",
+                    "100ms",
+                ] + WorkerProcess.storeArguments(harness.store.database.location))
+            #expect(crawl.status == 0, "\(crawl.stdout)\(crawl.stderr)")
 
-        let read = try TestProcess.run(["/usr/bin/env", python, "-c", Self.readCaptions, storage, scratch.path])
-        #expect(read.status == 0, "\(read.stderr)")
-        let captions = try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as? [String: String]
-        #expect(
-            captions == [
-                harness.image(1): "A red fox, sleeping", harness.image(2): "Zwei Füchse im Schnee",
-                harness.image(3): "fox",
-            ])
-        await harness.close()
+            let read = try TestProcess.run(["/usr/bin/env", python, "-c", Self.readCaptions, storage, scratch.path])
+            #expect(read.status == 0, "\(read.stderr)")
+            let captions = try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as? [String: String]
+            #expect(
+                captions == [
+                    harness.image(1): "A red fox, sleeping", harness.image(2): "Zwei Füchse im Schnee",
+                    harness.image(3): "fox",
+                ])
+        }
     }
 
     @Test("a gzip TSV list with --url-col, --caption-col, --hash-col: a wrong SHA-256 is rejected as HASH_MISMATCH")
     func columnsAndHashes() async throws {
-        let harness = try await CoordinatorHarness.make(.sqlite)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "pixcrawl-columns-\(UUID().uuidString.prefix(8))", isDirectory: true)
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let digest = try TestProcess.run(["sh", "-c", "curl -sf '\(harness.image(1))' | sha256sum"])
-        let right = String(digest.stdout.prefix(64))
-        let wrong = String(repeating: "0", count: 64)
-        let list = root.appendingPathComponent("list.tsv")
-        try """
-        link\ttext\tdigest
-        \(harness.image(1))\tone fox\t\(right)
-        \(harness.image(2))\ttwo foxes\t\(wrong)
-        \(harness.image(3))\tthree foxes\t
+        try await CoordinatorHarness.with(.sqlite) { harness in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "pixcrawl-columns-\(UUID().uuidString.prefix(8))", isDirectory: true)
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let digest = try TestProcess.run(["sh", "-c", "curl -sf '\(harness.image(1))' | sha256sum"])
+            let right = String(digest.stdout.prefix(64))
+            let wrong = String(repeating: "0", count: 64)
+            let list = root.appendingPathComponent("list.tsv")
+            try """
+            link\ttext\tdigest
+            \(harness.image(1))\tone fox\t\(right)
+            \(harness.image(2))\ttwo foxes\t\(wrong)
+            \(harness.image(3))\tthree foxes\t
 
-        """.write(to: list, atomically: true, encoding: .utf8)
-        #expect(try TestProcess.run(["gzip", list.path]).status == 0)
-        let crawl = try TestProcess.pixcrawl(
-            [
-                "crawl", "fox", "--max-images", "3", "--source", "urls:\(list.path).gz", "--url-col", "link",
-                "--caption-col", "text", "--hash-col", "digest", "--over-fetch", "1", "--allow-network",
-                "127.0.0.1/32", "--storage-dir", root.appendingPathComponent("storage").path, "--poll", "100ms",
-            ] + WorkerProcess.storeArguments(harness.store.database.location))
-        #expect(crawl.status == 6, "two of three are valid: completed short\n\(crawl.stdout)\(crawl.stderr)")
-        let job = try #require(try await harness.store.listJobs(projectID: nil, status: nil, limit: 1, offset: 0).first)
-        let images = try await harness.store.images(jobID: job.id, validOnly: true, afterID: 0, limit: 10)
-        #expect(
-            Dictionary(uniqueKeysWithValues: images.map { ($0.originalURL, $0.title ?? "") }) == [
-                harness.image(1): "one fox", harness.image(3): "three foxes",
-            ])
-        let errors = try await harness.store.errorSummary(jobID: job.id)
-        #expect(errors == [.hashMismatch: 1])
-        await harness.close()
+            """.write(to: list, atomically: true, encoding: .utf8)
+            #expect(try TestProcess.run(["gzip", list.path]).status == 0)
+            let crawl = try TestProcess.pixcrawl(
+                [
+                    "crawl", "fox", "--max-images", "3", "--source", "urls:\(list.path).gz", "--url-col", "link",
+                    "--caption-col", "text", "--hash-col", "digest", "--over-fetch", "1", "--allow-network",
+                    "127.0.0.1/32", "--storage-dir", root.appendingPathComponent("storage").path, "--poll", "100ms",
+                ] + WorkerProcess.storeArguments(harness.store.database.location))
+            #expect(crawl.status == 6, "two of three are valid: completed short\n\(crawl.stdout)\(crawl.stderr)")
+            let job = try #require(try await harness.store.listJobs(projectID: nil, status: nil, limit: 1, offset: 0).first)
+            let images = try await harness.store.images(jobID: job.id, validOnly: true, afterID: 0, limit: 10)
+            #expect(
+                Dictionary(uniqueKeysWithValues: images.map { ($0.originalURL, $0.title ?? "") }) == [
+                    harness.image(1): "one fox", harness.image(3): "three foxes",
+                ])
+            let errors = try await harness.store.errorSummary(jobID: job.id)
+            #expect(errors == [.hashMismatch: 1])
+        }
     }
 
     @Test("a list without its URL column fails the submit with the reason, and nothing is created")
     func missingURLColumn() async throws {
-        let harness = try await CoordinatorHarness.make(.sqlite)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "pixcrawl-nourl-\(UUID().uuidString.prefix(8))", isDirectory: true)
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let list = root.appendingPathComponent("list.csv")
-        try "link,caption\n\(harness.image(1)),a fox\n".write(to: list, atomically: true, encoding: .utf8)
-        let storage = root.appendingPathComponent("storage")
-        let crawl = try TestProcess.pixcrawl(
-            ["crawl", "fox", "--max-images", "1", "--source", "urls:\(list.path)", "--storage-dir", storage.path]
-                + WorkerProcess.storeArguments(harness.store.database.location))
-        #expect(crawl.status == 1)
-        #expect(crawl.stderr.contains("no 'url' column"), "\(crawl.stderr)")
-        #expect(try await harness.store.listJobs(projectID: nil, status: nil, limit: 1, offset: 0).isEmpty)
-        #expect(!FileManager.default.fileExists(atPath: storage.appendingPathComponent("lists").path))
-        await harness.close()
+        try await CoordinatorHarness.with(.sqlite) { harness in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "pixcrawl-nourl-\(UUID().uuidString.prefix(8))", isDirectory: true)
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let list = root.appendingPathComponent("list.csv")
+            try "link,caption\n\(harness.image(1)),a fox\n".write(to: list, atomically: true, encoding: .utf8)
+            let storage = root.appendingPathComponent("storage")
+            let crawl = try TestProcess.pixcrawl(
+                ["crawl", "fox", "--max-images", "1", "--source", "urls:\(list.path)", "--storage-dir", storage.path]
+                    + WorkerProcess.storeArguments(harness.store.database.location))
+            #expect(crawl.status == 1)
+            #expect(crawl.stderr.contains("no 'url' column"), "\(crawl.stderr)")
+            #expect(try await harness.store.listJobs(projectID: nil, status: nil, limit: 1, offset: 0).isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: storage.appendingPathComponent("lists").path))
+        }
     }
 
     @Test("a million-row staged list is planned into contiguous chunk ranges; a crash mid-plan leaves nothing")
     func millionRows() async throws {
-        let harness = try await CoordinatorHarness.make(.sqlite)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "pixcrawl-million-\(UUID().uuidString.prefix(8))", isDirectory: true)
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let rows = 1_000_000
-        var text = ""
-        text.reserveCapacity(rows * 32)
-        for row in 0..<rows { text += "http://192.0.2.1/i/\(row).jpg\n" }
-        let list = root.appendingPathComponent("million.txt")
-        try text.write(to: list, atomically: true, encoding: .utf8)
-        text = ""
+        try await CoordinatorHarness.with(.sqlite) { harness in
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "pixcrawl-million-\(UUID().uuidString.prefix(8))", isDirectory: true)
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: root) }
+            let rows = 1_000_000
+            var text = ""
+            text.reserveCapacity(rows * 32)
+            for row in 0..<rows { text += "http://192.0.2.1/i/\(row).jpg\n" }
+            let list = root.appendingPathComponent("million.txt")
+            try text.write(to: list, atomically: true, encoding: .utf8)
+            text = ""
 
-        let lists = LocalListObjectStore(root: root.appendingPathComponent("storage"))
-        let staged = try await ListSubmission(lists: lists, logger: CoordinatorHarness.logger).staging(
-            JobSubmission(
-                projectID: harness.project.id, keywords: ["fox"], maxImages: rows, sources: ["urls:\(list.path)"],
-                chunkSize: 1000, overFetch: 1),
-            owner: harness.profile.id, store: harness.store)
-        let record = try #require(try await harness.store.lists(ownerID: harness.profile.id).first)
-        #expect(record.rows == Int64(rows))
+            let lists = LocalListObjectStore(root: root.appendingPathComponent("storage"))
+            let staged = try await ListSubmission(lists: lists, logger: CoordinatorHarness.logger).staging(
+                JobSubmission(
+                    projectID: harness.project.id, keywords: ["fox"], maxImages: rows, sources: ["urls:\(list.path)"],
+                    chunkSize: 1000, overFetch: 1),
+                owner: harness.profile.id, store: harness.store)
+            let record = try #require(try await harness.store.lists(ownerID: harness.profile.id).first)
+            #expect(record.rows == Int64(rows))
 
-        var options = SourceRegistry.Options()
-        options.listStore = lists
-        let registry = SourceRegistry(
-            downloader: try Downloader(logger: CoordinatorHarness.logger), options: options,
-            logger: CoordinatorHarness.logger)
-        let planner = JobPlanner(sources: SourceResolver { try registry.source(for: $0) })
-        let plan = try planner.plan(staged)
-        #expect(plan.chunks.count == rows / 1000)
-        var next = 0
-        for chunk in plan.chunks {
-            #expect(chunk.rangeStart == next && chunk.rangeEnd == next + 1000)
-            next = chunk.rangeEnd
+            var options = SourceRegistry.Options()
+            options.listStore = lists
+            let registry = SourceRegistry(
+                downloader: try Downloader(logger: CoordinatorHarness.logger), options: options,
+                logger: CoordinatorHarness.logger)
+            let planner = JobPlanner(sources: SourceResolver { try registry.source(for: $0) })
+            let plan = try planner.plan(staged)
+            #expect(plan.chunks.count == rows / 1000)
+            var next = 0
+            for chunk in plan.chunks {
+                #expect(chunk.rangeStart == next && chunk.rangeEnd == next + 1000)
+                next = chunk.rangeEnd
+            }
+            #expect(next == rows)
+
+            // A crash after 600 of the 1,000 chunk rows: the transaction rolls back, nothing is claimable.
+            await #expect(throws: (any Error).self) {
+                try await harness.store.createJob(plan.job, chunks: plan.chunks, failAfterChunks: 600)
+            }
+            #expect(try await harness.store.listJobs(projectID: nil, status: nil, limit: 10, offset: 0).isEmpty)
+            let job = try await harness.store.createJob(plan.job, chunks: plan.chunks)
+            #expect(job.counters.totalChunks == rows / 1000)
+            let stored = try await harness.store.chunks(jobID: job.id)
+            #expect(stored.map(\.rangeEnd).max() == rows)
         }
-        #expect(next == rows)
-
-        // A crash after 600 of the 1,000 chunk rows: the transaction rolls back, nothing is claimable.
-        await #expect(throws: (any Error).self) {
-            try await harness.store.createJob(plan.job, chunks: plan.chunks, failAfterChunks: 600)
-        }
-        #expect(try await harness.store.listJobs(projectID: nil, status: nil, limit: 10, offset: 0).isEmpty)
-        let job = try await harness.store.createJob(plan.job, chunks: plan.chunks)
-        #expect(job.counters.totalChunks == rows / 1000)
-        let stored = try await harness.store.chunks(jobID: job.id)
-        #expect(stored.map(\.rangeEnd).max() == rows)
-        await harness.close()
     }
 }
