@@ -194,21 +194,21 @@ struct PlannerTests {
 
     @Test("submitting creates the job and every chunk, logs the activity", arguments: Backend.allCases)
     func submit(backend: Backend) async throws {
-        let harness = try await CoordinatorHarness.make(backend)
-        let spec = harness.sources.add("planned", maxDepth: 25) { _, position in harness.image(position) }
-        let job = try await harness.submit(
-            keywords: ["fox", "Fox ", "owl"], maxImages: 61, sources: [spec], chunkSize: 10,
-            overFetch: 1.5)
-        #expect(job.keywords == ["fox", "owl"])
-        #expect(job.counters.totalChunks == 6)  // 31 × 1.5 → 47, capped at 25: 3 chunks each
-        let chunks = try await harness.store.chunks(jobID: job.id)
-        #expect(chunks.count == 6)
-        let shortfalls = try await harness.store.shortfalls(jobID: job.id)
-        #expect(shortfalls["fox"]?.quota == 31)
-        #expect(shortfalls["owl"]?.quota == 30)
-        let activity = try await harness.store.activity(userID: harness.profile.id, limit: 10)
-        #expect(activity.map(\.action) == ["job.submitted"])
-        try await expectInvariant(harness.store, jobID: job.id)
-        await harness.close()
+        try await CoordinatorHarness.with(backend) { harness in
+            let spec = harness.sources.add("planned", maxDepth: 25) { _, position in harness.image(position) }
+            let job = try await harness.submit(
+                keywords: ["fox", "Fox ", "owl"], maxImages: 61, sources: [spec], chunkSize: 10,
+                overFetch: 1.5)
+            #expect(job.keywords == ["fox", "owl"])
+            #expect(job.counters.totalChunks == 6)  // 31 × 1.5 → 47, capped at 25: 3 chunks each
+            let chunks = try await harness.store.chunks(jobID: job.id)
+            #expect(chunks.count == 6)
+            let shortfalls = try await harness.store.shortfalls(jobID: job.id)
+            #expect(shortfalls["fox"]?.quota == 31)
+            #expect(shortfalls["owl"]?.quota == 30)
+            let activity = try await harness.store.activity(userID: harness.profile.id, limit: 10)
+            #expect(activity.map(\.action) == ["job.submitted"])
+            try await expectInvariant(harness.store, jobID: job.id)
+        }
     }
 }

@@ -38,27 +38,27 @@ struct WakeUpTests {
 
     @Test("with notifications off, a job still completes at the polling rate", arguments: Backend.allCases)
     func pollingOnly(backend: Backend) async throws {
-        let harness = try await CoordinatorHarness.make(backend, notify: false)
-        try harness.runtime.hints.startListening()
-        #expect(!harness.runtime.hints.isListening, "--no-notify opens no LISTEN connection")
-        // The submitter is another process: its hints do not reach this worker.
-        let elsewhere = ChunkHints(store: harness.store, notify: false, logger: CoordinatorHarness.logger)
-        let job = try await Self.crawlWhileIdle(harness, poll: .milliseconds(300), submitHints: elsewhere)
-        #expect(try await harness.store.job(id: job.id)?.counters.validImages == 10)
-        try await expectInvariant(harness.store, jobID: job.id)
-        await harness.close()
+        try await CoordinatorHarness.with(backend, notify: false) { harness in
+            try harness.runtime.hints.startListening()
+            #expect(!harness.runtime.hints.isListening, "--no-notify opens no LISTEN connection")
+            // The submitter is another process: its hints do not reach this worker.
+            let elsewhere = ChunkHints(store: harness.store, notify: false, logger: CoordinatorHarness.logger)
+            let job = try await Self.crawlWhileIdle(harness, poll: .milliseconds(300), submitHints: elsewhere)
+            #expect(try await harness.store.job(id: job.id)?.counters.validImages == 10)
+            try await expectInvariant(harness.store, jobID: job.id)
+        }
     }
 
     @Test("on PostgreSQL, NOTIFY wakes a worker whose poll interval is an hour")
     func notifyWakes() async throws {
-        let harness = try await CoordinatorHarness.make(.postgres, notify: true)
-        try harness.runtime.hints.startListening()
-        #expect(harness.runtime.hints.isListening)
-        let elsewhere = ChunkHints(store: harness.store, notify: true, logger: CoordinatorHarness.logger)
-        let job = try await Self.crawlWhileIdle(harness, poll: .seconds(3600), submitHints: elsewhere)
-        #expect(try await harness.store.job(id: job.id)?.counters.validImages == 10)
-        try await expectInvariant(harness.store, jobID: job.id)
-        await harness.close()
+        try await CoordinatorHarness.with(.postgres, notify: true) { harness in
+            try harness.runtime.hints.startListening()
+            #expect(harness.runtime.hints.isListening)
+            let elsewhere = ChunkHints(store: harness.store, notify: true, logger: CoordinatorHarness.logger)
+            let job = try await Self.crawlWhileIdle(harness, poll: .seconds(3600), submitHints: elsewhere)
+            #expect(try await harness.store.job(id: job.id)?.counters.validImages == 10)
+            try await expectInvariant(harness.store, jobID: job.id)
+        }
     }
 
     @Test("a wake-up signal is never lost between checking for work and waiting")

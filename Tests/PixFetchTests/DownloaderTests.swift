@@ -144,12 +144,12 @@ import Testing
         configuration.hostPins = [
             .init(host: "pinned.test", port: Int(server.port), addresses: [IPAddress(127, 0, 0, 1)])
         ]
-        let downloader = try Downloader(configuration: configuration, logger: Logger(label: "test"))
-        let response = try await downloader.fetch("http://pinned.test:\(server.port)/img/3.jpg?w=32&h=32")
-        #expect(response.status == 200)
-        #expect(response.remoteAddress == "127.0.0.1")
-        #expect(server.requests.first { $0.path == "/img/3.jpg" }?.headers["host"] == "pinned.test:\(server.port)")
-        await downloader.shutdown()
+        try await withDownloader(configuration: configuration) { downloader in
+            let response = try await downloader.fetch("http://pinned.test:\(server.port)/img/3.jpg?w=32&h=32")
+            #expect(response.status == 200)
+            #expect(response.remoteAddress == "127.0.0.1")
+            #expect(server.requests.first { $0.path == "/img/3.jpg" }?.headers["host"] == "pinned.test:\(server.port)")
+        }
     }
 
     @Test func refusesARedirectToAnotherLoopbackAddress() async throws {
@@ -178,26 +178,26 @@ import Testing
         defer { server.stop() }
         var configuration = testConfiguration()
         configuration.hostPins = [.init(host: "v6.test", port: Int(server.port), addresses: [IPAddress("::1")!])]
-        let refusing = try Downloader(configuration: configuration, logger: Logger(label: "test"))
-        let literal = try await #require(throws: FetchError.self) {
-            try await refusing.fetch("http://[::1]:\(server.port)/img/1.jpg")
+        try await withDownloader(configuration: configuration) { refusing in
+            let literal = try await #require(throws: FetchError.self) {
+                try await refusing.fetch("http://[::1]:\(server.port)/img/1.jpg")
+            }
+            #expect(literal.blockedAddress == IPAddress("::1"))
+            let named = try await #require(throws: FetchError.self) {
+                try await refusing.fetch(
+                    FetchRequest(url: "http://v6.test:\(server.port)/img/1.jpg", respectRobotsTxt: false))
+            }
+            #expect(named.code == .addressBlocked)
+            #expect(named.blockedAddress == IPAddress("::1"))
+            #expect(server.connectionCount == 0)
         }
-        #expect(literal.blockedAddress == IPAddress("::1"))
-        let named = try await #require(throws: FetchError.self) {
-            try await refusing.fetch(
-                FetchRequest(url: "http://v6.test:\(server.port)/img/1.jpg", respectRobotsTxt: false))
-        }
-        #expect(named.code == .addressBlocked)
-        #expect(named.blockedAddress == IPAddress("::1"))
-        #expect(server.connectionCount == 0)
-        await refusing.shutdown()
 
         configuration.addressPolicy = AddressPolicy(allowedNetworks: [NetworkRange("::1/128")!])
-        let allowing = try Downloader(configuration: configuration, logger: Logger(label: "test"))
-        let response = try await allowing.fetch("http://v6.test:\(server.port)/img/1.jpg?w=16&h=16")
-        #expect(response.remoteAddress == "::1")
-        #expect(response.body == FixtureImages.jpeg(seed: 1, width: 16, height: 16))
-        await allowing.shutdown()
+        try await withDownloader(configuration: configuration) { allowing in
+            let response = try await allowing.fetch("http://v6.test:\(server.port)/img/1.jpg?w=16&h=16")
+            #expect(response.remoteAddress == "::1")
+            #expect(response.body == FixtureImages.jpeg(seed: 1, width: 16, height: 16))
+        }
     }
 
     @Test func defaultPolicyRefusesLoopback() async throws {
@@ -650,13 +650,13 @@ import Testing
             .init(host: "start.test", port: Int(server.port), addresses: [IPAddress(127, 0, 0, 1)]),
             .init(host: "other.test", port: Int(server.port), addresses: [IPAddress(127, 0, 0, 1)]),
         ]
-        let downloader = try Downloader(configuration: configuration, logger: Logger(label: "test"))
         let url = "http://start.test:\(server.port)/redirect/to?location=http://other.test:\(server.port)/private/1.jpg"
-        let error = try await #require(throws: FetchError.self) { try await downloader.fetch(url) }
-        #expect(error.code == .robotsDisallowed)
-        #expect(error.category == .robots)
-        #expect(server.requestCount(path: "/robots.txt") == 2)
-        await downloader.shutdown()
+        try await withDownloader(configuration: configuration) { downloader in
+            let error = try await #require(throws: FetchError.self) { try await downloader.fetch(url) }
+            #expect(error.code == .robotsDisallowed)
+            #expect(error.category == .robots)
+            #expect(server.requestCount(path: "/robots.txt") == 2)
+        }
     }
 
     @Test func robotsTagOnAnErrorPageKeepsItsStatus() async throws {

@@ -29,10 +29,18 @@ func withDownloader<Result>(
     defer { server.stop() }
     var configuration = testConfiguration()
     configure(&configuration)
+    return try await withDownloader(configuration: configuration, hostBudget: hostBudget) { try await body($0, server) }
+}
+
+/// Runs `body` with a downloader made from `configuration` and shuts it down however `body` ends.
+func withDownloader<Result>(
+    configuration: DownloaderConfiguration, hostBudget: (any HostBudget)? = nil,
+    _ body: (Downloader) async throws -> Result
+) async throws -> Result {
     let downloader = try Downloader(
         configuration: configuration, hostBudget: hostBudget, logger: Logger(label: "pixcrawl.fetch.test"))
     do {
-        let result = try await body(downloader, server)
+        let result = try await body(downloader)
         await downloader.shutdown()
         return result
     } catch {

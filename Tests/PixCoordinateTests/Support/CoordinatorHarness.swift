@@ -204,6 +204,26 @@ struct CoordinatorHarness {
             profile: profile, sources: sources)
     }
 
+    /// Runs `body` with a harness made by ``make(_:notify:concurrency:lease:store:loopbackOnlyFor:)`` and closes
+    /// the harness however `body` ends (an `await` cannot stand in a `defer`).
+    static func with<Result>(
+        _ backend: Backend, notify: Bool = true, concurrency: Int = 4, lease: Duration = .seconds(5),
+        store given: SQLCrawlStore? = nil, loopbackOnlyFor loopbackSources: [String]? = nil,
+        _ body: (CoordinatorHarness) async throws -> Result
+    ) async throws -> Result {
+        let harness = try await make(
+            backend, notify: notify, concurrency: concurrency, lease: lease, store: given,
+            loopbackOnlyFor: loopbackSources)
+        do {
+            let result = try await body(harness)
+            await harness.close()
+            return result
+        } catch {
+            await harness.close()
+            throw error
+        }
+    }
+
     func close() async {
         await runtime.shutdown()
         server.stop()
