@@ -31,9 +31,20 @@ struct InstallPackagesTests {
             ]
             if sudo { tools["sudo"] = "echo sudo >> '\(calls)'; exec \"$@\"" }
             for (name, body) in tools {
-                let path = "\(directory)/\(name)"
-                try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
-                try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+                try Self.writeExecutable("#!/bin/sh\n\(body)\n", to: "\(directory)/\(name)")
+            }
+        }
+
+        /// Writes a script through a close-on-exec descriptor. A descriptor without it is inherited by every child
+        /// another test spawns meanwhile and stays open in it: executing the script then fails with ETXTBSY ("text
+        /// file busy", exit 126), as the stand-in `sudo` running `apt-get` once did while other suites ran.
+        static func writeExecutable(_ text: String, to path: String) throws {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+            guard descriptor >= 0 else { throw TestSupportError("cannot create \(path): errno \(errno)") }
+            defer { close(descriptor) }
+            let bytes = Array(text.utf8)
+            guard write(descriptor, bytes, bytes.count) == bytes.count else {
+                throw TestSupportError("cannot write \(path): errno \(errno)")
             }
         }
 

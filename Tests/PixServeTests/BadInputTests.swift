@@ -61,7 +61,7 @@ struct BadInputTests {
             Case(
                 name: "max_images 0", body: job(["max_images": 0]), status: 422, error: "validation_failed", field: "max_images"),
             Case(
-                name: "max_images too large", body: job(["max_images": 1_000_001]), status: 422, error: "validation_failed",
+                name: "max_images too large", body: job(["max_images": 1_000_000_001]), status: 422, error: "validation_failed",
                 field: "max_images"),
             Case(
                 name: "unknown source", body: job(["sources": ["demo", "flickr"]]), status: 422, error: "validation_failed",
