@@ -79,8 +79,9 @@ struct BlobStoreUnderTest {
         }
         _ = try under.store.put(bytes, for: key)
         let first = try #require(try modified())
-        // S3's LastModified counts whole seconds: let the clock pass the next one.
-        try await eventually("a second past the first store") { Date() > first.addingTimeInterval(1) }
+        // S3's LastModified counts whole seconds: wait out what remains of the second after the first store.
+        let remaining = first.addingTimeInterval(1).timeIntervalSinceNow
+        if remaining > 0 { try await Task.sleep(for: .seconds(remaining) + .milliseconds(10)) }
         #expect(try !under.store.put(bytes, for: key).created)
         let second = try #require(try modified())
         #expect(second > first, "fsck --repair ages orphans by this time: the reused blob must be young again")
