@@ -68,9 +68,7 @@ public struct S3BlobStore: BlobStore {
             try checkDigest(SigV4.hex(hasher.finalize()), for: key)
         }
         return try mapped(key) {
-            if let existing = try client.headObject(key: objectKey(for: key)) {
-                return stored(key, size: Int(existing.size), created: false)
-            }
+            if let size = try existingSize(key) { return stored(key, size: size, created: false) }
             try client.putObject(key: objectKey(for: key), bytes: bytes, contentType: key.format.mediaType)
             return stored(key, size: bytes.count, created: true)
         }
@@ -89,9 +87,7 @@ public struct S3BlobStore: BlobStore {
             try checkDigest(SigV4.sha256Hex(content), for: key)
         }
         let result = try mapped(key) {
-            if let existing = try client.headObject(key: objectKey(for: key)) {
-                return stored(key, size: Int(existing.size), created: false)
-            }
+            if let size = try existingSize(key) { return stored(key, size: size, created: false) }
             let result = try client.putObject(
                 key: objectKey(for: key), file: file, contentType: key.format.mediaType)
             return stored(key, size: Int(result.byteCount), created: true)
@@ -133,6 +129,18 @@ public struct S3BlobStore: BlobStore {
     }
 
     // MARK: - Internals
+
+    /// The size of an object already stored under `key`, or `nil`. A dedup hit refreshes the object's
+    /// `LastModified` first (a copy onto itself): an old orphan about to be referenced again is young again, so
+    /// `fsck --repair` (which only deletes orphans older than its grace period) cannot remove it before the row
+    /// that needs it commits.
+    private func existingSize(_ key: BlobKey) throws(S3Error) -> Int? {
+        let object = objectKey(for: key)
+        guard let existing = try client.headObject(key: object),
+            try client.refreshObject(key: object, contentType: key.format.mediaType)
+        else { return nil }
+        return Int(existing.size)
+    }
 
     private func stored(_ key: BlobKey, size: Int, created: Bool) -> StoredBlob {
         StoredBlob(key: key, storageURL: storageURL(for: key), byteCount: size, created: created)

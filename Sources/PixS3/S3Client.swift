@@ -197,6 +197,31 @@ public final class S3Client: Sendable {
         }
     }
 
+    /// Copies the object `key` onto itself with its metadata replaced (`CopyObject` with
+    /// `x-amz-metadata-directive: REPLACE`, which S3 allows for a copy onto the same key): the content stays and
+    /// `LastModified` becomes now, as `touch` does for a file.
+    /// - Parameter contentType: the `Content-Type` the object keeps being served with.
+    /// - Returns: false when there is no object `key`.
+    public func refreshObject(key: String, contentType: String? = nil) throws(S3Error) -> Bool {
+        try checkKey(key)
+        return try typed(operation: "CopyObject", key: key) {
+            var request = S3Request(operation: "CopyObject", method: "PUT", key: key)
+            let source =
+                "/" + SigV4.uriEncode(location.bucket, encodingSlash: true) + "/"
+                + SigV4.uriEncode(key, encodingSlash: false)
+            request.headers.append((name: "x-amz-copy-source", value: source))
+            request.headers.append((name: "x-amz-metadata-directive", value: "REPLACE"))
+            if let contentType { request.headers.append((name: "Content-Type", value: contentType)) }
+            let response = try transport.perform(request)
+            if response.status == 404 { return false }
+            // CopyObject may fail after answering 200: the error is then the body.
+            guard (200..<300).contains(response.status), !response.bodyText.contains("<Error>") else {
+                throw httpError(response, request)
+            }
+            return true
+        }
+    }
+
     /// Deletes the object `key`.
     /// - Returns: whether it existed (S3 answers `DeleteObject` alike either way, so this asks `HeadObject` first).
     @discardableResult

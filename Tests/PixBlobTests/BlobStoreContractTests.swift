@@ -67,6 +67,27 @@ struct BlobStoreUnderTest {
     }
 
     @Test(arguments: BlobBackend.allCases)
+    func aDedupHitMakesTheBlobYoungAgain(_ backend: BlobBackend) async throws {
+        let under = try BlobStoreUnderTest(backend)
+        defer { under.close() }
+        let bytes = Array("an orphan about to be referenced again".utf8)
+        let key = try BlobStoreUnderTest.key(bytes)
+        func modified() throws -> Date? {
+            var found: Date?
+            try under.store.forEachBlob { if $0.key == key { found = $0.modified } }
+            return found
+        }
+        _ = try under.store.put(bytes, for: key)
+        let first = try #require(try modified())
+        // S3's LastModified counts whole seconds: wait out what remains of the second after the first store.
+        let remaining = first.addingTimeInterval(1).timeIntervalSinceNow
+        if remaining > 0 { try await Task.sleep(for: .seconds(remaining) + .milliseconds(10)) }
+        #expect(try !under.store.put(bytes, for: key).created)
+        let second = try #require(try modified())
+        #expect(second > first, "fsck --repair ages orphans by this time: the reused blob must be young again")
+    }
+
+    @Test(arguments: BlobBackend.allCases)
     func storingTwiceIsANoOp(_ backend: BlobBackend) throws {
         let under = try BlobStoreUnderTest(backend)
         defer { under.close() }

@@ -14,7 +14,7 @@ public struct JobPlanner: Sendable {
     public struct Limits: Sendable, Hashable {
         /// Most keywords a job may have.
         public var maxKeywords = 100
-        /// Longest keyword, in characters.
+        /// Longest keyword, in characters (Unicode scalars, as the API document counts them).
         public var maxKeywordLength = 200
         /// Accepted `max_images`: up to 10^9 (a LAION-scale URL list); every counter is 64-bit.
         public var maxImages = 1...1_000_000_000
@@ -35,6 +35,9 @@ public struct JobPlanner: Sendable {
         public init(maxChunks: Int = 1_000_000) {
             self.maxChunks = maxChunks
         }
+
+        /// One keyword as given: 1 to ``maxKeywordLength`` characters, not blank.
+        public var keyword: TextBound { TextBound(length: 1...maxKeywordLength, nonBlank: true) }
     }
 
     /// How far top-ups go for a keyword whose candidates keep failing validation.
@@ -74,24 +77,23 @@ public struct JobPlanner: Sendable {
 
     // MARK: Validation and splitting
 
-    /// Keywords trimmed, blank ones refused, duplicates (ignoring case) dropped, order kept.
+    /// Keywords checked as given (``Limits/keyword``, at most ``Limits/maxKeywords``), then trimmed, duplicates
+    /// (ignoring case) dropped, order kept.
     /// - Throws: ``PlanningError`` naming `keywords` or the keyword at fault (`keywords[INDEX]`).
     public static func normalizedKeywords(_ keywords: [String], limits: Limits = Limits()) throws(PlanningError)
         -> [String]
     {
+        guard !keywords.isEmpty else { throw .invalid("keywords", "give at least one keyword") }
+        guard keywords.count <= limits.maxKeywords else {
+            throw .invalid("keywords", "at most \(limits.maxKeywords) keywords per job (got \(keywords.count))")
+        }
         var seen = Set<String>()
         var result: [String] = []
         for (index, raw) in keywords.enumerated() {
+            if let problem = limits.keyword.problem(raw) { throw .invalid("keywords[\(index)]", problem) }
             let keyword = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !keyword.isEmpty else { throw .invalid("keywords[\(index)]", "must not be empty") }
-            guard keyword.count <= limits.maxKeywordLength else {
-                throw .invalid("keywords[\(index)]", "must be at most \(limits.maxKeywordLength) characters")
-            }
+            guard !keyword.isEmpty else { throw .invalid("keywords[\(index)]", "must not be blank") }
             if seen.insert(keyword.lowercased()).inserted { result.append(keyword) }
-        }
-        guard !result.isEmpty else { throw .invalid("keywords", "give at least one keyword") }
-        guard result.count <= limits.maxKeywords else {
-            throw .invalid("keywords", "at most \(limits.maxKeywords) keywords per job (got \(result.count))")
         }
         return result
     }

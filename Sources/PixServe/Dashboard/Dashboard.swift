@@ -101,7 +101,7 @@ extension PixServer {
                 return Self.html(DashboardPage.signIn(error: nil))
             }
             let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
-            let before = request.uri.queryParameters.get("before").flatMap { Int64($0) }
+            let before = try APIBounds.galleryBefore.givenValue(in: request).map { Int64($0) }
             return Self.html(JobPage.render(try await jobPageModel(job, caller: caller, before: before)))
         }
         router.post("dashboard/jobs") { request, _ in

@@ -28,7 +28,7 @@ extension PixServer {
 
     private func download(_ request: Request, _ context: PixRequestContext, member: String?) async throws -> Response {
         guard let exports else { throw APIError.notImplemented("exports are not available on this server") }
-        guard let token = context.parameters.get("token"), !token.isEmpty, token.count <= 200 else {
+        guard let token = context.parameters.get("token"), APIBounds.downloadToken.problem(token) == nil else {
             throw APIError.notFound("download")
         }
         let start = ContinuousClock.now

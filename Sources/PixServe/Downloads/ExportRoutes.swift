@@ -59,9 +59,7 @@ extension PixServer {
                     try await APIJSON.decode(LinkRequest.self, from: request, limit: configuration.maxBodyBytes)
                     .expiresInHours ?? 168
             }
-            guard (1...720).contains(hours) else {
-                throw APIError.validation(field: "expires_in_hours", reason: "must be between 1 and 720")
-            }
+            try APIBounds.check(hours, APIBounds.linkHours, field: "expires_in_hours")
             guard let exports else { throw APIError.notImplemented("exports are not available on this server") }
             let link = try await exports.issueLink(exportID: export.id, lifetime: .seconds(hours * 3600))
             await audit(

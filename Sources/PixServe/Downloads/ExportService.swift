@@ -113,30 +113,21 @@ public struct ExportRequest: Codable, Sendable, Hashable {
             throw APIError.validation(field: "layout", reason: "must be flat or imagefolder")
         }
         let hours = expiresInHours ?? 168
-        guard (1...720).contains(hours) else {
-            throw APIError.validation(field: "expires_in_hours", reason: "must be between 1 and 720")
-        }
+        try APIBounds.check(hours, APIBounds.linkHours, field: "expires_in_hours")
         for (value, field) in [(minWidth, "min_width"), (minHeight, "min_height")] {
-            if let value, !(1...100_000).contains(value) {
-                throw APIError.validation(field: field, reason: "must be between 1 and 100000")
-            }
+            if let value { try APIBounds.check(value, APIBounds.exportMinSide, field: field) }
         }
-        if let dedupNear, !(0...64).contains(dedupNear) {
-            throw APIError.validation(field: "dedup_near", reason: "must be between 0 and 64")
-        }
+        if let dedupNear { try APIBounds.check(dedupNear, APIBounds.dedupNear, field: "dedup_near") }
         if let resize {
-            guard (1...ResizeOptions.maximumSize).contains(resize.size) else {
-                throw APIError.validation(field: "resize.size", reason: "must be between 1 and 16384")
-            }
-            guard (1...100).contains(resize.quality) else {
-                throw APIError.validation(field: "resize.quality", reason: "must be between 1 and 100")
-            }
+            try APIBounds.check(resize.size, APIBounds.resizeSize, field: "resize.size")
+            try APIBounds.check(resize.quality, APIBounds.resizeQuality, field: "resize.quality")
             guard format != "csv" && format != "jsonl" else {
                 throw APIError.validation(field: "resize", reason: "applies to zip, tar, tar.gz and webdataset")
             }
         }
-        if let shardSize, !(1...1_000_000).contains(shardSize) {
-            throw APIError.validation(field: "shard_size", reason: "must be between 1 and 1000000")
+        if let shardSize { try APIBounds.check(shardSize, APIBounds.shardSize, field: "shard_size") }
+        if let seed, seed > UInt64(APIBounds.seed.upperBound) {
+            throw APIError.validation(field: "seed", reason: "must be between 0 and \(APIBounds.seed.upperBound)")
         }
         let split = self.split?.trimmingCharacters(in: .whitespaces)
         if let split, !split.isEmpty {
@@ -150,10 +141,8 @@ public struct ExportRequest: Codable, Sendable, Hashable {
             format: format, layout: layout, expiresInHours: hours, minWidth: minWidth, minHeight: minHeight,
             dedupNear: dedupNear, split: split?.isEmpty == false ? split : nil, seed: seed, shardSize: shardSize)
         request.resize = resize
+        if let name { try APIBounds.check(name, APIBounds.exportName, field: "name") }
         let name = self.name?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let name, name.count > 200 {
-            throw APIError.validation(field: "name", reason: "must be at most 200 characters")
-        }
         request.name = name?.isEmpty == false ? name : nil
         return request
     }

@@ -14,6 +14,7 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
         case unauthorized
         case forbidden
         case notFound = "not_found"
+        case methodNotAllowed = "method_not_allowed"
         case gone
         case conflict
         case rangeNotSatisfiable = "range_not_satisfiable"
@@ -76,6 +77,12 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The resource does not exist, or belongs to someone else.
     public static func notFound(_ what: String) -> APIError {
         APIError(.notFound, .notFound, reason: "\(what) not found")
+    }
+    /// The path exists but not with this method; the answer's `Allow` header lists `allowed`.
+    public static func methodNotAllowed(_ method: String, allowed: [String]) -> APIError {
+        APIError(
+            .methodNotAllowed, .methodNotAllowed,
+            reason: "\(method) is not supported here; use \(allowed.joined(separator: ", "))")
     }
     /// The resource existed but is no longer available (an expired download).
     public static func gone(_ reason: String) -> APIError {

@@ -9,7 +9,9 @@ import PixStore
 ///
 /// ``APIError``s pass through as they are; the store's invalid-input and not-found errors become 422 and
 /// 404, the export stage's option and availability errors 422 and 409; Hummingbird's own errors keep their
-/// status; anything else is logged and answered with a 500 that names the request id but no details.
+/// status, except that a method a known path does not support is 405 with `Allow` (from ``APICatalog``)
+/// rather than the router's 404; anything else is logged and answered with a 500 that names the request id
+/// but no details.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -17,7 +19,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let apiError = Self.map(error, context: context)
+            var apiError = Self.map(error, context: context)
+            var allowed: [String] = []
+            if let error = error as? any HTTPResponseError, error.status == .notFound,
+                let methods = APICatalog.allowedMethods(forPath: request.uri.path)
+            {
+                allowed = methods
+                apiError = .methodNotAllowed(request.method.rawValue, allowed: methods)
+            }
             // The route template only: a raw path may carry a download token.
             let route = context.endpointPath ?? "unmatched"
             if apiError.status == .internalServerError {
@@ -32,6 +41,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             if apiError.status == .unauthorized {
                 response.headers[.wwwAuthenticate] = "Bearer realm=\"pixcrawl\""
             }
+            if !allowed.isEmpty { response.headers[.allow] = allowed.joined(separator: ", ") }
             return response
         }
     }
@@ -58,7 +68,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             switch error.status {
             case .notFound: return .notFound("route")
             case .contentTooLarge: return APIError(.payloadTooLarge, .contentTooLarge, reason: "the request body is too large")
-            case .methodNotAllowed: return APIError(.notFound, .methodNotAllowed, reason: "method not allowed on this route")
+            case .methodNotAllowed:
+                return APIError(.methodNotAllowed, .methodNotAllowed, reason: "method not allowed on this route")
             case .badRequest: return .invalidParameter("request", reason: "the request could not be read")
             default: return APIError(.internalError, error.status, reason: error.status.reasonPhrase)
             }

@@ -1,3 +1,6 @@
+import PixCore
+import PixSources
+
 /// One documented operation of the HTTP API.
 public struct APIOperation: Sendable, Hashable {
     /// HTTP method, upper case.
@@ -19,6 +22,10 @@ public struct APIOperation: Sendable, Hashable {
         public var name: String
         public var type: String
         public var description: String
+        /// For an integer parameter, the values the handler accepts (``IntegerQuery``).
+        public var range: ClosedRange<Int>? = nil
+        /// For a string parameter with a fixed set of values, those values.
+        public var values: [String]? = nil
     }
 
     public struct ResponseSpec: Sendable, Hashable {
@@ -61,10 +68,30 @@ public enum APICatalog {
             query: query, responses: all)
     }
 
-    static let paging = [
-        Q(name: "limit", type: "integer", description: "Page size"),
-        Q(name: "offset", type: "integer", description: "Rows to skip"),
+    static let paging = [APIBounds.pageLimit.parameter, APIBounds.offset.parameter]
+
+    /// The dashboard's answers to a caller without a session and for another user's (or no) resource.
+    static let dashboardErrors: [Int: R] = [
+        401: json("Not signed in", "Error"), 404: json("Not found, or owned by someone else", "Error"),
     ]
+
+    /// The methods the catalog lists for the path template `path` matches (`{name}` matching one segment),
+    /// or `nil` when it matches none: what a 405's `Allow` header names.
+    public static func allowedMethods(forPath path: String) -> [String]? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        let methods = routes.filter { template, _ in
+            template.count == segments.count
+                && zip(template, segments).allSatisfy { part, segment in
+                    (part.hasPrefix("{") && part.hasSuffix("}")) || part == segment
+                }
+        }.flatMap(\.methods)
+        return methods.isEmpty ? nil : Array(Set(methods)).sorted()
+    }
+
+    /// Every path template's segments with the methods listed for it.
+    static let routes: [(template: [Substring], methods: [String])] = Dictionary(
+        grouping: operations, by: \.path
+    ).map { path, operations in (path.split(separator: "/"), operations.map(\.method)) }
 
     /// The operations, in document order.
     public static let operations: [APIOperation] = [
@@ -89,7 +116,7 @@ public enum APICatalog {
             [204: R(description: "Revoked", schema: nil, mediaType: "")]),
         op(
             "GET", "/v1/activity", "The caller's own activity, newest first", tag: "account",
-            query: [Q(name: "limit", type: "integer", description: "At most 500")], [200: json("Activity", "Page")]),
+            query: [APIBounds.activityLimit.parameter], [200: json("Activity", "Page")]),
         op(
             "GET", "/v1/workers", "Registered workers (admins only)", tag: "operations",
             [200: json("Workers", "Page"), 403: json("Not an admin", "Error")]),
@@ -112,15 +139,19 @@ public enum APICatalog {
         op(
             "GET", "/v1/jobs", "The caller's jobs, newest first", tag: "jobs",
             query: paging + [
-                Q(name: "status", type: "string", description: "pending, running, completed, failed or cancelled"),
-                Q(name: "project_id", type: "integer", description: "Only this project's jobs"),
+                Q(
+                    name: "status", type: "string", description: "Only jobs with this status",
+                    values: JobStatus.allCases.map(\.rawValue)),
+                APIBounds.projectFilter.parameter,
             ], [200: json("Jobs", "Page")]),
         op(
             "POST", "/v1/lists",
             "Upload a URL list (text, CSV, TSV or JSONL; streamed into the shared storage); jobs name it as list:ID",
             tag: "lists", body: OpenAPIDocument.listUpload,
             query: [
-                Q(name: "format", type: "string", description: "text, csv, tsv or jsonl (else from Content-Type or the content)"),
+                Q(
+                    name: "format", type: "string", description: "The list's format (else from Content-Type or the content)",
+                    values: URLListSource.Format.allCases.map(\.rawValue)),
                 Q(name: "url_col", type: "string", description: "The URL column (default url or image_url)"),
                 Q(name: "caption_col", type: "string", description: "The caption column (default caption or title)"),
                 Q(name: "hash_col", type: "string", description: "The SHA-256 column (default sha256 or hash)"),
@@ -144,17 +175,19 @@ public enum APICatalog {
             [200: json("Retried", "Retry"), 409: json("Job cancelled", "Error")]),
         op(
             "GET", "/v1/jobs/{id}/errors", "Error records of a job by category", tag: "jobs",
-            query: [Q(name: "limit", type: "integer", description: "Recent records to include")],
+            query: [APIBounds.errorLimit.parameter],
             [200: json("Summary", "ErrorSummary")]),
         op(
             "GET", "/v1/jobs/{id}/images", "A job's images (keyset pagination)", tag: "images",
             query: [
-                Q(name: "valid", type: "string", description: "true, false or all"),
-                Q(name: "format", type: "string", description: "jpeg or png"),
-                Q(name: "min_width", type: "integer", description: "Minimum width in pixels"),
-                Q(name: "min_height", type: "integer", description: "Minimum height in pixels"),
-                Q(name: "after_id", type: "integer", description: "Cursor: next_after_id of the previous page"),
-                Q(name: "limit", type: "integer", description: "At most 500"),
+                Q(
+                    name: "valid", type: "string", description: "Valid images, invalid ones or all",
+                    values: ImageFilter.validValues),
+                Q(
+                    name: "format", type: "string", description: "Only images of this format",
+                    values: ImageFormat.allCases.map(\.rawValue)),
+                APIBounds.imageMinWidth.parameter, APIBounds.imageMinHeight.parameter, APIBounds.afterID.parameter,
+                APIBounds.imageLimit.parameter,
             ], [200: json("Images", "Page"), 422: json("Unknown format", "Error")]),
         op("GET", "/v1/images/{id}", "One image", tag: "images", [200: json("Image", "Image")]),
         op(
@@ -233,19 +266,20 @@ public enum APICatalog {
         op(
             "POST", "/dashboard/exports/{id}/link", "Dashboard download button: issues a link and redirects to it",
             tag: "dashboard", auth: false,
-            [
+            dashboardErrors.merging([
                 303: R(description: "To /downloads/{token}", schema: nil, mediaType: ""),
-                401: json("Not signed in", "Error"), 409: json("No published archive yet", "Error"),
-            ]),
+                409: json("No published archive yet", "Error"), 501: json("Exports unavailable on this server", "Error"),
+            ]) { $1 }),
         op(
             "POST", "/dashboard/jobs/{id}/exports",
             "Dashboard export form (the fields of ExportRequest)",
             tag: "dashboard", auth: false,
-            [
+            dashboardErrors.merging([
                 303: R(description: "Queued, to the job page", schema: nil, mediaType: ""),
-                401: json("Not signed in", "Error"),
+                409: json("The job's exports are not available", "Error"),
                 422: R(description: "The job page, the reason beside the field", schema: nil, mediaType: "text/html"),
-            ]),
+                501: json("Exports unavailable on this server", "Error"),
+            ]) { $1 }),
         op(
             "GET", "/signin/{code}", "One-time dashboard sign-in link (printed by `pixcrawl serve`); sets the session cookie",
             tag: "dashboard", auth: false,
@@ -256,10 +290,10 @@ public enum APICatalog {
         op(
             "GET", "/jobs/{id}", "Dashboard job page: progress chart, workers, thumbnail grid, reject examples, exports",
             tag: "dashboard", auth: false,
-            query: [Q(name: "before", type: "integer", description: "Gallery cursor: images older than this id")],
+            query: [APIBounds.galleryBefore.parameter],
             [
                 200: R(description: "HTML page (the sign-in form without a session)", schema: nil, mediaType: "text/html"),
-                404: json("Not the caller's job", "Error"),
+                400: json("A bad gallery cursor", "Error"), 404: json("Not the caller's job", "Error"),
             ]),
         op(
             "POST", "/dashboard/jobs",
@@ -272,13 +306,15 @@ public enum APICatalog {
             ]),
         op(
             "POST", "/dashboard/jobs/{id}/cancel", "Dashboard cancel button", tag: "dashboard", auth: false,
-            [
+            dashboardErrors.merging([
                 303: R(description: "Cancelled, to the job page", schema: nil, mediaType: ""),
                 409: json("Already finished", "Error"),
-            ]),
+            ]) { $1 }),
         op(
             "POST", "/dashboard/jobs/{id}/retry-failed", "Dashboard retry button: failed chunks back to pending",
             tag: "dashboard", auth: false,
-            [303: R(description: "To the job page", schema: nil, mediaType: ""), 409: json("Job cancelled", "Error")]),
+            dashboardErrors.merging([
+                303: R(description: "To the job page", schema: nil, mediaType: ""), 409: json("Job cancelled", "Error"),
+            ]) { $1 }),
     ]
 }

@@ -43,15 +43,24 @@ public enum OpenAPIDocument {
     static func render(_ operation: APIOperation) -> JSONValue {
         var parameters: [JSONValue] = []
         for name in pathParameters(operation.path) {
-            parameters.append([
-                "name": .string(name), "in": "path", "required": true,
-                "schema": ["type": name == "token" ? "string" : "integer"],
-            ])
+            let schema: JSONValue =
+                switch name {
+                case "id": APIBounds.schema(APIBounds.id)
+                case "token": APIBounds.schema(APIBounds.downloadToken)
+                default: string
+                }
+            parameters.append(["name": .string(name), "in": "path", "required": true, "schema": schema])
         }
         for query in operation.query {
+            var schema: [String: JSONValue] = ["type": .string(query.type)]
+            if let range = query.range {
+                schema["minimum"] = .int(range.lowerBound)
+                schema["maximum"] = .int(range.upperBound)
+            }
+            if let values = query.values { schema["enum"] = .array(values.map { .string($0) }) }
             parameters.append([
                 "name": .string(query.name), "in": "query", "required": false,
-                "description": .string(query.description), "schema": ["type": .string(query.type)],
+                "description": .string(query.description), "schema": .object(schema),
             ])
         }
         var responses: [String: JSONValue] = [:]
@@ -85,12 +94,15 @@ public enum OpenAPIDocument {
             ]
         } else if let schema = operation.requestSchema {
             result["requestBody"] = [
-                "required": .bool(schema != "LinkRequest"),
+                "required": .bool(!optionalBodies.contains(schema)),
                 "content": ["application/json": ["schema": ["$ref": .string("#/components/schemas/\(schema)")]]],
             ]
         }
         return .object(result)
     }
+
+    /// Request bodies that may be left out (the defaults apply).
+    static let optionalBodies: Set<String> = ["LinkRequest", "ValidationRequest"]
 
     /// The request "schema" of `POST /v1/lists`: a list file, not JSON.
     static let listUpload = "URLListUpload"
@@ -116,6 +128,58 @@ public enum OpenAPIDocument {
         return .object(schema)
     }
 
+    /// A request body object: the properties not in `required` may also be `null`, which the server reads as
+    /// absent (as `decodeIfPresent` does).
+    static func input(_ properties: [String: JSONValue], required: [String] = []) -> JSONValue {
+        object(
+            properties.reduce(into: [:]) { result, property in
+                result[property.key] = required.contains(property.key) ? property.value : orNull(property.value)
+            }, required: required)
+    }
+
+    /// `schema`, or `null`.
+    static func orNull(_ schema: JSONValue) -> JSONValue {
+        guard case .object(var members) = schema else { return schema }
+        switch members["type"] {
+        case .string(let type)?: members["type"] = [.string(type), "null"]
+        default: return ["anyOf": [schema, ["type": "null"]]]
+        }
+        if case .array(let values)? = members["enum"] { members["enum"] = .array(values + [.null]) }
+        return .object(members)
+    }
+
+    /// A request body object of optional `properties` of which at least one must be given (and not `null`).
+    static func anyRequired(_ properties: [String: JSONValue]) -> JSONValue {
+        guard case .object(var members) = input(properties) else { return input(properties) }
+        members["anyOf"] = .array(
+            properties.keys.sorted().map { key -> JSONValue in
+                ["required": [.string(key)], "properties": [key: properties[key] ?? [:]]]
+            })
+        return .object(members)
+    }
+
+    /// Validation rules as a job or a re-validation run takes them, with the bounds ``PixCore/ValidationRules``
+    /// checks.
+    static var rules: JSONValue {
+        let aspect: JSONValue = [
+            "type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": .int(Int(ValidationRules.aspectRatioLimit)),
+        ]
+        return input([
+            "formats": [
+                "type": "array", "minItems": 1,
+                "items": enumeration(ImageFormat.decodable.map(\.rawValue).sorted()),
+            ],
+            "min_width": APIBounds.schema(ValidationRules.sideRange),
+            "min_height": APIBounds.schema(ValidationRules.sideRange),
+            "max_width": APIBounds.schema(ValidationRules.sideRange),
+            "max_height": APIBounds.schema(ValidationRules.sideRange),
+            "min_bytes": APIBounds.schema(ValidationRules.byteRange),
+            "max_bytes": APIBounds.schema(1...ValidationRules.byteRange.upperBound),
+            "min_aspect_ratio": aspect, "max_aspect_ratio": aspect,
+            "depth": enumeration(ValidationDepth.allCases.map(\.rawValue)),
+        ])
+    }
+
     static let string: JSONValue = ["type": "string"]
     static let integer: JSONValue = ["type": "integer"]
     static let number: JSONValue = ["type": "number"]
@@ -139,43 +203,54 @@ public enum OpenAPIDocument {
                 "id": string, "email": string, "full_name": nullable("string"),
                 "role": enumeration(ProfileRole.allCases.map(\.rawValue)), "created_at": dateTime,
             ]),
-            "TokenRequest": object(["name": string], required: ["name"]),
+            "TokenRequest": input(["name": APIBounds.schema(APIBounds.tokenName)], required: ["name"]),
             "CreatedToken": object(["token": string, "api_token": ["type": "object"]], required: ["token"]),
-            "ProjectCreate": object(["name": string, "description": string], required: ["name"]),
-            "ProjectUpdate": object([
-                "name": string, "description": string, "status": enumeration(ProjectStatus.allCases.map(\.rawValue)),
+            "ProjectCreate": input(
+                [
+                    "name": APIBounds.schema(APIBounds.projectName),
+                    "description": APIBounds.schema(APIBounds.projectDescription),
+                ], required: ["name"]),
+            "ProjectUpdate": anyRequired([
+                "name": APIBounds.schema(APIBounds.projectName),
+                "description": APIBounds.schema(APIBounds.projectDescription),
+                "status": enumeration(ProjectStatus.allCases.map(\.rawValue)),
             ]),
             "Project": object([
                 "id": integer, "name": string, "description": nullable("string"), "user_id": string,
                 "status": enumeration(ProjectStatus.allCases.map(\.rawValue)), "created_at": dateTime,
                 "updated_at": dateTime,
             ]),
-            "JobSubmission": object(
+            "JobSubmission": input(
                 [
-                    "project_id": integer, "name": string,
-                    "keywords": ["type": "array", "items": string, "minItems": 1, "maxItems": .int(limits.maxKeywords)],
+                    "project_id": APIBounds.schema(APIBounds.id), "name": string,
+                    "keywords": [
+                        "type": "array", "items": APIBounds.schema(limits.keyword), "minItems": 1,
+                        "maxItems": .int(limits.maxKeywords),
+                    ],
                     "max_images": [
                         "type": "integer", "minimum": .int(limits.maxImages.lowerBound),
                         "maximum": .int(limits.maxImages.upperBound),
                     ],
-                    "sources": array([
-                        "type": "string",
-                        "description": .string(
-                            "one of \(JobRequest.apiSourceNames.joined(separator: ", ")), or list:ID (an uploaded "
-                                + "URL list, optionally list:ID?url=COL&caption=COL&hash=COL)"),
-                    ]),
-                    "url_col": string, "caption_col": string, "hash_col": string,
-                    "keep_columns": array([
-                        "type": "string",
-                        "description": "a column of the list rows stored with each image, or all (every column)",
-                    ]),
-                    "rules": object([
-                        "formats": array(enumeration(ImageFormat.decodable.map(\.rawValue).sorted())),
-                        "min_width": integer, "min_height": integer,
-                        "max_width": integer, "max_height": integer, "min_bytes": integer, "max_bytes": integer,
-                        "min_aspect_ratio": number, "max_aspect_ratio": number,
-                        "depth": enumeration(ValidationDepth.allCases.map(\.rawValue)),
-                    ]),
+                    "sources": [
+                        "type": "array", "minItems": 1,
+                        "items": [
+                            "anyOf": [
+                                enumeration(JobRequest.apiSourceNames),
+                                ["type": "string", "pattern": .string(JobRequest.listSourcePattern)],
+                            ],
+                            "description": .string(
+                                "one of \(JobRequest.apiSourceNames.joined(separator: ", ")), or list:ID (an uploaded "
+                                    + "URL list, optionally list:ID?url=COL&caption=COL&hash=COL)"),
+                        ],
+                    ],
+                    "url_col": APIBounds.schema(APIBounds.columnName),
+                    "caption_col": APIBounds.schema(APIBounds.columnName),
+                    "hash_col": APIBounds.schema(APIBounds.columnName),
+                    "keep_columns": [
+                        "type": "array", "items": APIBounds.schema(APIBounds.columnName),
+                        "description": "columns of the list rows stored with each image, or [\"all\"] for every column",
+                    ],
+                    "rules": rules,
                     "chunk_size": [
                         "type": "integer", "minimum": .int(limits.chunkSize.lowerBound),
                         "maximum": .int(limits.chunkSize.upperBound),
@@ -190,15 +265,7 @@ public enum OpenAPIDocument {
                         "maximum": .int(limits.priority.upperBound),
                     ],
                 ], required: ["project_id", "keywords", "max_images"]),
-            "ValidationRequest": object([
-                "name": string,
-                "rules": object([
-                    "formats": array(enumeration(["jpeg", "png", "webp"])), "min_width": integer, "min_height": integer,
-                    "max_width": integer, "max_height": integer, "min_bytes": integer, "max_bytes": integer,
-                    "min_aspect_ratio": number, "max_aspect_ratio": number,
-                    "depth": enumeration(ValidationDepth.allCases.map(\.rawValue)),
-                ]),
-            ]),
+            "ValidationRequest": input(["name": APIBounds.schema(APIBounds.validationName), "rules": rules]),
             "Validation": object([
                 "id": integer, "job_id": integer, "name": nullable("string"),
                 "status": enumeration(ValidationJobStatus.allCases.map(\.rawValue)), "rules": ["type": "object"],
@@ -235,23 +302,25 @@ public enum OpenAPIDocument {
                 "file_size": integer, "format": string, "sha256": string, "keyword": string, "source": string,
                 "license": nullable("string"), "creator": nullable("string"), "is_valid": boolean, "file_url": string,
             ]),
-            "ExportRequest": object(
+            "ExportRequest": input(
                 [
                     "format": enumeration(ExportRequest.formats), "layout": enumeration(ExportRequest.layouts),
-                    "expires_in_hours": ["type": "integer", "minimum": 1, "maximum": 720],
-                    "min_width": integer, "min_height": integer, "dedup_near": ["type": "integer", "minimum": 0, "maximum": 64],
-                    "split": string, "seed": ["type": "integer", "minimum": 0],
-                    "shard_size": ["type": "integer", "minimum": 1, "maximum": 1_000_000],
-                    "resize": object(
+                    "expires_in_hours": APIBounds.schema(APIBounds.linkHours),
+                    "min_width": APIBounds.schema(APIBounds.exportMinSide),
+                    "min_height": APIBounds.schema(APIBounds.exportMinSide),
+                    "dedup_near": APIBounds.schema(APIBounds.dedupNear),
+                    "split": string, "seed": APIBounds.schema(APIBounds.seed),
+                    "shard_size": APIBounds.schema(APIBounds.shardSize),
+                    "resize": input(
                         [
-                            "size": ["type": "integer", "minimum": 1, "maximum": 16384],
+                            "size": APIBounds.schema(APIBounds.resizeSize),
                             "mode": enumeration(ResizeMode.allCases.map(\.rawValue)),
                             "only_if_bigger": boolean, "encode": enumeration(ResizeEncoding.allCases.map(\.rawValue)),
-                            "quality": ["type": "integer", "minimum": 1, "maximum": 100],
+                            "quality": APIBounds.schema(APIBounds.resizeQuality),
                         ], required: ["size"]),
-                    "name": ["type": "string", "maxLength": 200],
+                    "name": APIBounds.schema(APIBounds.exportName),
                 ], required: ["format"]),
-            "LinkRequest": object(["expires_in_hours": ["type": "integer", "minimum": 1, "maximum": 720]]),
+            "LinkRequest": input(["expires_in_hours": APIBounds.schema(APIBounds.linkHours)]),
             "DownloadLink": object(["export_id": integer, "download_url": string, "expires_at": dateTime]),
             "Export": object([
                 "id": integer, "job_id": integer, "format": string,

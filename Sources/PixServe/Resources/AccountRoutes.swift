@@ -21,10 +21,8 @@ extension PixServer {
         api.post("tokens") { request, context in
             let caller = try context.requireCaller()
             let body = try await APIJSON.decode(TokenRequest.self, from: request, limit: configuration.maxBodyBytes)
+            try APIBounds.check(body.name, APIBounds.tokenName, field: "name")
             let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard (1...200).contains(name.count) else {
-                throw APIError.validation(field: "name", reason: "must be 1 to 200 characters")
-            }
             let generated = APITokenGenerator.generate()
             let token = try await store.createAPIToken(
                 profileID: caller.profile.id, name: name, tokenHash: generated.hash, prefix: generated.prefix)
@@ -42,7 +40,7 @@ extension PixServer {
         }
         api.get("activity") { request, context in
             let caller = try context.requireCaller()
-            let limit = try Self.intQuery(request, "limit", default: 50, range: 1...500)
+            let limit = try APIBounds.activityLimit.value(in: request)
             return JSONResponse(
                 value: Page(items: try await store.activity(userID: caller.profile.id, limit: limit), limit: limit))
         }

@@ -64,13 +64,16 @@ struct ImageFilter: Sendable {
     var afterID: Int64
     var limit: Int
 
+    /// What `valid` may be.
+    static let validValues = ["true", "false", "all", "1", "0"]
+
     init(_ request: Request) throws {
         let query = request.uri.queryParameters
         switch query.get("valid") {
         case nil, "all": valid = nil
         case "true", "1": valid = true
         case "false", "0": valid = false
-        default: throw APIError.invalidParameter("valid", reason: "must be true, false or all")
+        default: throw APIError.invalidParameter("valid", reason: "must be \(Self.validValues.joined(separator: ", "))")
         }
         if let raw = query.get("format") {
             guard let format = ImageFormat(name: raw) else {
@@ -78,17 +81,10 @@ struct ImageFilter: Sendable {
             }
             self.format = format
         }
-        minWidth = try PixServer.intQuery(request, "min_width", default: 0, range: 0...100_000)
-        minHeight = try PixServer.intQuery(request, "min_height", default: 0, range: 0...100_000)
-        limit = try PixServer.intQuery(request, "limit", default: 50, range: 1...500)
-        if let raw = query.get("after_id") {
-            guard let id = Int64(raw), id >= 0 else {
-                throw APIError.invalidParameter("after_id", reason: "must be an integer ≥ 0")
-            }
-            afterID = id
-        } else {
-            afterID = 0
-        }
+        minWidth = try APIBounds.imageMinWidth.value(in: request)
+        minHeight = try APIBounds.imageMinHeight.value(in: request)
+        limit = try APIBounds.imageLimit.value(in: request)
+        afterID = Int64(try APIBounds.afterID.value(in: request))
     }
 
     func matches(_ image: ImageRecord) -> Bool {

@@ -27,6 +27,9 @@ struct JobRequest: Decodable, Sendable {
     /// The sources a client may name (URL lists read files on the server's disk, so they stay a CLI feature).
     static let apiSourceNames = ["commons", "demo", "openverse"]
 
+    /// A `list:ID` source as the document states it: the 64-digit id, optionally the columns as a query.
+    static let listSourcePattern = "^list:[0-9a-f]{64}(\\?.*)?$"
+
     enum CodingKeys: String, CodingKey {
         case projectID = "project_id"
         case name, keywords
@@ -63,9 +66,7 @@ extension JobRequest {
         let named = [("url_col", urlColumn), ("caption_col", captionColumn), ("hash_col", hashColumn)]
         for (field, value) in named {
             guard let value else { continue }
-            guard (1...100).contains(value.count) else {
-                throw APIError.validation(field: field, reason: "must be 1 to 100 characters")
-            }
+            try APIBounds.check(value, APIBounds.columnName, field: field)
         }
         return URLListSource.Columns(
             url: urlColumn, caption: captionColumn, hash: hashColumn,

@@ -23,8 +23,8 @@ extension PixServer {
         }
         api.get("jobs") { request, context in
             let caller = try context.requireCaller()
-            let limit = try Self.intQuery(request, "limit", default: 50, range: 1...200)
-            let offset = try Self.intQuery(request, "offset", default: 0, range: 0...1_000_000)
+            let limit = try APIBounds.pageLimit.value(in: request)
+            let offset = try APIBounds.offset.value(in: request)
             var status: JobStatus?
             if let raw = request.uri.queryParameters.get("status") {
                 guard let parsed = JobStatus(rawValue: raw) else {
@@ -34,9 +34,8 @@ extension PixServer {
                 status = parsed
             }
             var projectID: Int64?
-            if let raw = request.uri.queryParameters.get("project_id") {
-                guard let id = Int64(raw) else { throw APIError.invalidParameter("project_id", reason: "must be an integer") }
-                projectID = try await ownedProject(id, caller: caller).id
+            if let id = try APIBounds.projectFilter.givenValue(in: request) {
+                projectID = try await ownedProject(Int64(id), caller: caller).id
             }
             let jobs = try await listJobs(caller: caller, projectID: projectID, status: status, limit: limit, offset: offset)
             return JSONResponse(value: Page(items: jobs.map { JobView($0) }, limit: limit, offset: offset))
@@ -60,7 +59,7 @@ extension PixServer {
         api.get("jobs/{id}/errors") { request, context in
             let caller = try context.requireCaller()
             let (job, _) = try await ownedJob(try Self.pathID(context, "job"), caller: caller)
-            let limit = try Self.intQuery(request, "limit", default: 20, range: 0...500)
+            let limit = try APIBounds.errorLimit.value(in: request)
             let summary = try await store.errorSummary(jobID: job.id)
             let recent = limit == 0 ? [] : try await store.errors(jobID: job.id, limit: limit)
             return JSONResponse(

@@ -68,8 +68,8 @@ extension PixServer {
         api.get("lists") { request, context in
             let caller = try context.requireCaller()
             let (_, store) = try listStorage()
-            let limit = try Self.intQuery(request, "limit", default: 50, range: 1...200)
-            let offset = try Self.intQuery(request, "offset", default: 0, range: 0...1_000_000)
+            let limit = try APIBounds.pageLimit.value(in: request)
+            let offset = try APIBounds.offset.value(in: request)
             let records = try await store.lists(ownerID: caller.profile.id, limit: limit, offset: offset)
             return JSONResponse(value: Page(items: records.map(URLListView.init), limit: limit, offset: offset))
         }

@@ -82,16 +82,11 @@ extension PixServer {
     }
 
     static func checkProjectName(_ name: String) throws {
-        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...100).contains(trimmed.count) else {
-            throw APIError.validation(field: "name", reason: "must be 1 to 100 characters")
-        }
+        try APIBounds.check(name, APIBounds.projectName, field: "name")
     }
 
     static func checkDescription(_ description: String?) throws {
         guard let description else { return }
-        guard description.count <= 10_000 else {
-            throw APIError.validation(field: "description", reason: "must be at most 10000 characters")
-        }
+        try APIBounds.check(description, APIBounds.projectDescription, field: "description")
     }
 }

@@ -26,8 +26,8 @@ struct ValidationRequest: Decodable, Sendable {
     /// The run's name, trimmed; `nil` when absent or blank.
     func validatedName() throws -> String? {
         guard let raw = name else { return nil }
+        try APIBounds.check(raw, APIBounds.validationName, field: "name")
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count <= 100 else { throw APIError.validation(field: "name", reason: "must be at most 100 characters") }
         return trimmed.isEmpty ? nil : trimmed
     }
 }

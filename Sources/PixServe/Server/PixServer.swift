@@ -174,16 +174,4 @@ extension PixServer {
             logger.warning("activity not recorded", metadata: ["pixcrawl.action": "\(action)", "pixcrawl.error": "\(error)"])
         }
     }
-
-    /// A query parameter as an integer within `range`, or `defaultValue` when absent.
-    static func intQuery(_ request: Request, _ name: String, default defaultValue: Int, range: ClosedRange<Int>) throws
-        -> Int
-    {
-        guard let raw = request.uri.queryParameters.get(name) else { return defaultValue }
-        guard let value = Int(raw), range.contains(value) else {
-            throw APIError.invalidParameter(
-                name, reason: "must be an integer between \(range.lowerBound) and \(range.upperBound)")
-        }
-        return value
-    }
 }
