@@ -1,6 +1,6 @@
 import Foundation
 import PixCore
-import PixDemo
+import PixFixtures
 import PixStore
 import PixTestSupport
 import Testing
@@ -49,7 +49,7 @@ struct WorkerMemoryTests {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         // Made on a thread of their own: writing the picture and waiting for cjpeg must not hold a pooled thread.
-        let (bomb, large) = try await onOwnThread {
+        let (bomb, large) = try await NativeThread.run(name: "test.jpegs") {
             (
                 try Self.progressiveJPEG(width: 7000, height: 7000, in: root),
                 try Self.progressiveJPEG(width: 2800, height: 2800, in: root)
