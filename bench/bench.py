@@ -605,6 +605,7 @@ def main():
     nginx = Nginx(os.path.join(WORK, "corpora"), aliases=hosts)
     postgres = Postgres()
     try:
+        urls, rss_urls, hosts_urls = None, None, None
         if needs_corpus:
             nginx.start()
             postgres.start()
