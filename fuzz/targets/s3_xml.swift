@@ -1,5 +1,5 @@
 // fuzz-sources: Sources/PixS3/S3XML.swift Sources/PixS3/S3ListPage.swift Sources/PixS3/CivilTime.swift
-// fuzz-sources: Sources/PixS3/ObjectInfo.swift Sources/PixS3/S3Error.swift
+// fuzz-sources: Sources/PixS3/ObjectInfo.swift Sources/PixS3/S3Error.swift Sources/PixCore/CivilCalendar.swift
 // S3's answers: a ListObjectsV2 page, an error document, a multipart upload id, and the input as an HTTP date
 // (`Last-Modified`).
 import Foundation
