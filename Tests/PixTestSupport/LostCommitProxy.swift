@@ -16,8 +16,6 @@ public final class LostCommitProxy: Sendable {
     private let upstreamPort: Int
     private let listener: Int32
     private let state = Mutex(State())
-    /// Signalled when the accept loop has returned: only then is the listening descriptor closed.
-    private let acceptLoopEnded = DispatchSemaphore(value: 0)
 
     private struct State {
         var armed = false
@@ -53,10 +51,7 @@ public final class LostCommitProxy: Sendable {
         }
         port = Int(UInt16(bigEndian: address.sin_port))
         self.listener = listener
-        NativeThread.detached(name: "test.proxy") { [self] in
-            acceptLoop(listener)
-            acceptLoopEnded.signal()
-        }
+        NativeThread.detached(name: "test.proxy") { [self] in acceptLoop(listener) }
     }
 
     /// A store location on a fresh schema whose connections all go through this proxy.
@@ -76,10 +71,9 @@ public final class LostCommitProxy: Sendable {
     /// How many COMMIT replies were lost so far.
     public var lostReplies: Int { state.withLock { $0.lostReplies } }
 
-    /// Stops listening and cuts every proxied connection.
-    ///
-    /// The listening descriptor is closed only after the accept loop has returned: closed earlier, its number can
-    /// be handed to a socket another test opens, and this loop's next `accept` would take that socket's connections.
+    /// Stops listening and cuts every proxied connection; the accept loop ends and closes the listener. Closing it
+    /// here would free the descriptor's number while the loop may still call `accept` with it: a socket another test
+    /// opens next reuses the number, and this loop would take that socket's connections.
     public func close() {
         let sockets = state.withLock { state -> Set<Int32> in
             state.closed = true
@@ -87,12 +81,10 @@ public final class LostCommitProxy: Sendable {
         }
         shutdown(listener, Int32(SHUT_RDWR))
         for socket in sockets { shutdown(socket, Int32(SHUT_RDWR)) }
-        // A loop that never returns keeps its descriptor open rather than risk another test's.
-        guard acceptLoopEnded.wait(timeout: .now() + 30) == .success else { return }
-        Glibc.close(listener)
     }
 
     private func acceptLoop(_ listener: Int32) {
+        defer { Glibc.close(listener) }
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 { return }
