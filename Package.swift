@@ -196,7 +196,7 @@ let package = Package(
         // The test internet: a loopback HTTP server, Openverse and Commons stand-ins, fault routes, malformed images.
         .target(
             name: "PixFixtures",
-            dependencies: ["PixCore", "PixDemo", "CPixImage"],
+            dependencies: ["PixCore", "PixDemo", "PixTestSupport", "CPixImage"],
             path: "Tests/PixFixtures",
             swiftSettings: swiftSettings),
         .testTarget(

@@ -1,5 +1,6 @@
 import CPixImage
 import PixDemo
+import PixTestSupport
 
 extension FixtureImages {
     /// A lossless WebP of the seed's picture.
@@ -37,14 +38,10 @@ extension FixtureImages {
     /// decompression bomb a validator must reject from the header alone.
     public static func webpDeclaring(width: UInt32 = 16_384, height: UInt32 = 16_384) -> [UInt8] {
         let bits = (min(max(width, 1), 16_384) - 1) | (min(max(height, 1), 16_384) - 1) << 14
-        var payload: [UInt8] = [0x2F] + littleEndian(bits)
+        var payload: [UInt8] = [0x2F] + SyntheticImages.littleEndian(bits)
         payload += [UInt8](repeating: 0, count: 27)
-        var bytes = Array("RIFF".utf8) + littleEndian(UInt32(4 + 8 + payload.count)) + Array("WEBP".utf8)
-        bytes += Array("VP8L".utf8) + littleEndian(UInt32(payload.count)) + payload
+        var bytes = Array("RIFF".utf8) + SyntheticImages.littleEndian(UInt32(4 + 8 + payload.count)) + Array("WEBP".utf8)
+        bytes += Array("VP8L".utf8) + SyntheticImages.littleEndian(UInt32(payload.count)) + payload
         return bytes
-    }
-
-    private static func littleEndian(_ value: UInt32) -> [UInt8] {
-        [UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24 & 0xff)]
     }
 }

@@ -1,4 +1,5 @@
 import PixDemo
+import PixTestSupport
 
 /// Test images: the demo's generated pictures (``DemoPictures``, so a test can compare a download with
 /// `FixtureImages.jpeg(seed:…)`) plus the malformed files of the fixture internet.
@@ -25,15 +26,11 @@ extension FixtureImages {
     /// A tiny, well-formed PNG whose IHDR declares `width`×`height` (valid CRCs): a decompression bomb that a
     /// validator must reject from the header alone.
     public static func pngDeclaring(width: UInt32 = 100_000, height: UInt32 = 100_000) -> [UInt8] {
-        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        var header: [UInt8] = []
-        appendBigEndian(&header, width)
-        appendBigEndian(&header, height)
-        header += [8, 2, 0, 0, 0]  // 8-bit RGB, deflate, adaptive filtering, no interlace
-        appendChunk(&bytes, type: "IHDR", data: header)
-        appendChunk(&bytes, type: "IDAT", data: [0x78, 0x9C, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01])
-        appendChunk(&bytes, type: "IEND", data: [])
-        return bytes
+        let header =
+            SyntheticImages.bigEndian(width) + SyntheticImages.bigEndian(height) + [8, 2, 0, 0, 0]  // 8-bit RGB, no interlace
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + SyntheticImages.chunk("IHDR", header)
+            + SyntheticImages.chunk("IDAT", [0x78, 0x9C, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01])
+            + SyntheticImages.chunk("IEND", [])
     }
 
     /// A valid 1×1 GIF89a.
@@ -54,31 +51,5 @@ extension FixtureImages {
 
     private static func readBigEndian(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
         bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    private static func appendBigEndian(_ bytes: inout [UInt8], _ value: UInt32) {
-        bytes += [UInt8(value >> 24 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
-    }
-
-    private static func appendChunk(_ bytes: inout [UInt8], type: String, data: [UInt8]) {
-        appendBigEndian(&bytes, UInt32(data.count))
-        let typed = Array(type.utf8) + data
-        bytes += typed
-        appendBigEndian(&bytes, CRC32.checksum(typed))
-    }
-}
-
-/// CRC-32 (ISO 3309, as used by PNG chunks).
-enum CRC32 {
-    private static let table: [UInt32] = (0..<256).map { index in
-        var value = UInt32(index)
-        for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
-        return value
-    }
-
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xff)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
     }
 }
