@@ -1,4 +1,5 @@
-// Resized exports: decode (JPEG at the smallest DCT scale still at least twice the target), stream the rows
+// Resized exports: decode (JPEG at the smallest power-of-two DCT scale still at least twice the target, only
+// the window's rows and columns), stream the rows
 // through a separable area resampler, orient, pad or crop, and re-encode. Deterministic: no threads, no
 // floating-point reductions whose order depends on anything but the input.
 #include "cpix_resize.h"
@@ -133,13 +134,22 @@ static void cpix_taps_range(const cpix_taps *taps, uint32_t i, int32_t *low, int
     }
 }
 
+// Rows are resampled vertically first, straight from the source rows (a contiguous weighted sum that
+// vectorises), and horizontally once per output row: the gathering pass runs on `height` rows instead of on
+// every source row of the window. Pixels are four bytes (R, G, B and one ignored), as libjpeg-turbo, libpng and
+// libwebp can all write them, so a horizontal tap is one four-lane multiply-add.
+
+/// Four float lanes (GCC and Clang vector extension): R, G, B and the ignored fourth byte.
+typedef float cpix_float4 __attribute__((vector_size(16)));
+
 typedef struct {
     uint32_t source_width, source_height, width, height;  // source frame and output size
     cpix_taps columns, rows;
+    uint32_t column_low, column_count;  // the source columns any output sample reads
     uint32_t ring_size;
-    float *ring;          // ring_size rows of width × 3 horizontally resampled samples
-    float *sum;           // width × 3: one output row being summed
-    const float **taps;   // rows.count ring rows one output row reads
+    uint8_t *ring;        // ring_size source rows (column_count 4-byte pixels each), row y in slot y % ring_size
+    float *sum;           // column_count × 4: the vertical sums of one output row (16-byte aligned)
+    const uint8_t **taps; // rows.count ring rows one output row reads
     uint32_t next_output; // next output row to emit
     uint8_t *output;      // width × height × 3
 } cpix_resampler;
@@ -171,10 +181,21 @@ static int cpix_resampler_prepare(cpix_resampler *r, uint32_t source_width, uint
         cpix_taps_range(&r->rows, j, &low, &high);
         if ((uint32_t)(high - low + 1) > span) span = (uint32_t)(high - low + 1);
     }
+    int32_t first = INT32_MAX, last = 0;
+    for (uint32_t i = 0; i < width; i++) {
+        int32_t low, high;
+        cpix_taps_range(&r->columns, i, &low, &high);
+        if (low < first) first = low;
+        if (high > last) last = high;
+    }
+    // Column taps are rebased on the first column read, so the ring holds only the columns in use.
+    for (size_t k = 0; k < (size_t)width * r->columns.count; k++) r->columns.index[k] -= first;
+    r->column_low = (uint32_t)first;
+    r->column_count = (uint32_t)(last - first + 1);
     r->ring_size = span + 1;
-    r->ring = calloc((size_t)r->ring_size * width * 3, sizeof(float));
-    r->sum = malloc((size_t)width * 3 * sizeof(float));
-    r->taps = malloc((size_t)r->rows.count * sizeof(float *));
+    r->ring = malloc((size_t)r->ring_size * r->column_count * 4);
+    r->sum = aligned_alloc(16, (size_t)r->column_count * 4 * sizeof(float));
+    r->taps = malloc((size_t)r->rows.count * sizeof(uint8_t *));
     r->output = malloc((size_t)width * height * 3);
     if (!r->ring || !r->sum || !r->taps || !r->output) return CPIX_ERR_MEMORY;
     return CPIX_OK;
@@ -189,51 +210,67 @@ static int cpix_resampler_needs(const cpix_resampler *r, uint32_t y) {
     return (int32_t)y >= low - 1;
 }
 
-/// Feeds source row `y` (RGB, source_width pixels) and emits every output row it completes.
-static void cpix_resampler_push(cpix_resampler *r, const uint8_t *row, uint32_t y) {
-    float *slot = r->ring + (size_t)(y % r->ring_size) * r->width * 3;
-    uint32_t count = r->columns.count;
-    for (uint32_t i = 0; i < r->width; i++) {
-        const int32_t *index = r->columns.index + (size_t)i * count;
-        const float *weight = r->columns.weight + (size_t)i * count;
-        float red = 0, green = 0, blue = 0;
-        for (uint32_t t = 0; t < count; t++) {
-            const uint8_t *pixel = row + (size_t)index[t] * 3;
-            red += weight[t] * pixel[0];
-            green += weight[t] * pixel[1];
-            blue += weight[t] * pixel[2];
-        }
-        slot[i * 3] = red;
-        slot[i * 3 + 1] = green;
-        slot[i * 3 + 2] = blue;
+/// The first source row any output row reads (rows above it need not be decoded).
+static uint32_t cpix_resampler_first_row(const cpix_resampler *r) {
+    if (r->height == 0) return 0;
+    int32_t low, high;
+    cpix_taps_range(&r->rows, 0, &low, &high);
+    return low > 0 ? (uint32_t)low : 0;
+}
+
+/// Emits output row `j` from the ring.
+static void cpix_resampler_emit(cpix_resampler *r, uint32_t j) {
+    const int32_t *index = r->rows.index + (size_t)j * r->rows.count;
+    const float *weight = r->rows.weight + (size_t)j * r->rows.count;
+    size_t samples = (size_t)r->column_count * 4;
+    for (uint32_t t = 0; t < r->rows.count; t++)
+        r->taps[t] = r->ring + (size_t)((uint32_t)index[t] % r->ring_size) * samples;
+    // Vertical: each sample sums its taps in tap order, a whole row per tap so the loop vectorises.
+    float *restrict sum = r->sum;
+    const uint8_t *restrict first = r->taps[0];
+    float w0 = weight[0];
+    for (size_t i = 0; i < samples; i++) sum[i] = w0 * (float)first[i];
+    for (uint32_t t = 1; t < r->rows.count; t++) {
+        const uint8_t *restrict tap = r->taps[t];
+        float w = weight[t];
+        if (w == 0) continue;
+        for (size_t i = 0; i < samples; i++) sum[i] += w * (float)tap[i];
     }
+    // Horizontal, then rounding: samples are non-negative (positive weights over bytes), so adding one half and
+    // truncating rounds half up; the clamp is branch-free.
+    uint8_t *out = r->output + (size_t)j * r->width * 3;
+    uint32_t count = r->columns.count;
+    const cpix_float4 *pixels = (const cpix_float4 *)sum;
+    const cpix_float4 half = {0.5f, 0.5f, 0.5f, 0.5f};
+    for (uint32_t i = 0; i < r->width; i++) {
+        const int32_t *column = r->columns.index + (size_t)i * count;
+        const float *cw = r->columns.weight + (size_t)i * count;
+        cpix_float4 total = half;
+        for (uint32_t t = 0; t < count; t++) total += cw[t] * pixels[column[t]];
+        for (int c = 0; c < 3; c++) {
+            float value = fminf(fmaxf(total[c], 0.0f), 255.0f);
+            out[i * 3 + c] = (uint8_t)(int)value;
+        }
+    }
+}
+
+/// Feeds source row `y` (4-byte pixels; `row[0]` is source column `x_origin`) and emits every output row it
+/// completes.
+static void cpix_resampler_push_from(cpix_resampler *r, const uint8_t *row, uint32_t x_origin, uint32_t y) {
+    size_t samples = (size_t)r->column_count * 4;
+    memcpy(r->ring + (size_t)(y % r->ring_size) * samples, row + (size_t)(r->column_low - x_origin) * 4, samples);
     while (r->next_output < r->height) {
-        uint32_t j = r->next_output;
         int32_t low, high;
-        cpix_taps_range(&r->rows, j, &low, &high);
+        cpix_taps_range(&r->rows, r->next_output, &low, &high);
         if ((int32_t)y < high) break;
-        const int32_t *index = r->rows.index + (size_t)j * r->rows.count;
-        const float *weight = r->rows.weight + (size_t)j * r->rows.count;
-        uint8_t *out = r->output + (size_t)j * r->width * 3;
-        size_t samples = (size_t)r->width * 3;
-        // Each sample sums its taps in tap order (the same result as a per-sample loop), a whole row per tap
-        // so the loop vectorises; the ring rows are looked up once per output row.
-        for (uint32_t t = 0; t < r->rows.count; t++)
-            r->taps[t] = r->ring + (size_t)((uint32_t)index[t] % r->ring_size) * samples;
-        float *restrict sum = r->sum;
-        for (size_t i = 0; i < samples; i++) sum[i] = weight[0] * r->taps[0][i];
-        for (uint32_t t = 1; t < r->rows.count; t++) {
-            const float *restrict tap = r->taps[t];
-            float w = weight[t];
-            for (size_t i = 0; i < samples; i++) sum[i] += w * tap[i];
-        }
-        // Samples are non-negative (positive weights over bytes): adding one half and truncating rounds half up.
-        for (size_t i = 0; i < samples; i++) {
-            float value = sum[i] + 0.5f;
-            out[i] = (uint8_t)(value >= 255.0f ? 255 : value <= 0.0f ? 0 : (int)value);
-        }
+        cpix_resampler_emit(r, r->next_output);
         r->next_output++;
     }
+}
+
+/// Feeds source row `y`, a whole row of the frame (4-byte pixels).
+static void cpix_resampler_push(cpix_resampler *r, const uint8_t *row, uint32_t y) {
+    cpix_resampler_push_from(r, row, 0, y);
 }
 
 // MARK: - Geometry
@@ -332,7 +369,6 @@ static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan,
     struct jpeg_decompress_struct cinfo;
     cpix_resize_jpeg_error error;
     uint8_t *volatile row = NULL;
-    uint8_t *volatile converted = NULL;
     memset(&error, 0, sizeof(error));
     cinfo.err = jpeg_std_error(&error.manager);
     error.manager.error_exit = cpix_resize_jpeg_exit;
@@ -340,7 +376,6 @@ static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan,
     if (setjmp(error.jump)) {
         jpeg_destroy_decompress(&cinfo);
         free(row);
-        free(converted);
         return cpix_resize_status(status, error.code ? error.code : CPIX_ERR_CORRUPT,
                                   error.message[0] ? error.message : "libjpeg error");
     }
@@ -349,12 +384,15 @@ static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan,
     cinfo.mem->max_memory_to_use = max_memory > (uint64_t)LONG_MAX ? LONG_MAX : (long)max_memory;
     jpeg_mem_src(&cinfo, data, (unsigned long)length);
     jpeg_read_header(&cinfo, TRUE);
-    // The smallest DCT scale k/8 whose window is still at least twice the target on both axes, full size when
-    // none is. A scaled IDCT is no area filter: with a window barely above the target the output is the scaled
-    // IDCT's picture (31-33 dB against an area-averaged full decode on photos); from twice the target on, the
-    // area step averages at least 2 × 2 decoded pixels into each output pixel and stays above 35 dB.
+    // The smallest of the scales 1/8, 2/8, 4/8 and 8/8 whose window is still at least twice the target on both
+    // axes, full size when none is. A scaled IDCT is no area filter: with a window barely above the target the
+    // output is the scaled IDCT's picture (31-33 dB against an area-averaged full decode on photos); from twice
+    // the target on, the area step averages at least 2 × 2 decoded pixels into each output pixel and stays above
+    // 35 dB. Only those four scales have libjpeg-turbo's SIMD transforms (and need no chroma IDCT of another
+    // size): 3/8, 5/8, 6/8 and 7/8 decode slower than full size (measured on the bench corpus: 2.3 ms against
+    // 2.0 ms a JPEG for a 256 centre crop).
     uint32_t k = 8;
-    for (uint32_t candidate = 1; candidate <= 8; candidate++) {
+    for (uint32_t candidate = 1; candidate < 8; candidate *= 2) {
         if (plan->w * candidate / 8 >= 2.0 * plan->width && plan->h * candidate / 8 >= 2.0 * plan->height) {
             k = candidate;
             break;
@@ -363,7 +401,7 @@ static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan,
     cinfo.scale_num = k;
     cinfo.scale_denom = 8;
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
-    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+    cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_EXT_RGBX;  // four bytes a pixel either way
     cinfo.dct_method = JDCT_ISLOW;
     jpeg_start_decompress(&cinfo);
     *scale_used = k;
@@ -374,36 +412,44 @@ static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan,
         jpeg_destroy_decompress(&cinfo);
         return cpix_resize_status(status, result, "out of memory");
     }
-    row = malloc((size_t)cinfo.output_width * cinfo.output_components);
-    converted = cmyk ? malloc((size_t)cinfo.output_width * 3) : NULL;
-    if (!row || (cmyk && !converted)) {
+    // One byte of offset: libjpeg-turbo's SIMD colour converters write 16-byte-aligned rows with non-temporal
+    // stores, which would push the row out of the cache right before the resampler reads it.
+    row = malloc((size_t)cinfo.output_width * 4 + 1);
+    if (!row) {
         jpeg_destroy_decompress(&cinfo);
-        free(row);
-        free(converted);
         return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
     }
+    // Only the window is decoded: libjpeg-turbo crops the columns (its left edge moved down to an iMCU boundary)
+    // and skips the rows above, whose Huffman data it still reads but neither transforms nor upsamples. One pixel
+    // of margin on each side keeps the upsampler's edge handling out of the window.
+    JDIMENSION x_origin = 0;
+    JDIMENSION left = r->column_low > 0 ? r->column_low - 1 : 0;
+    JDIMENSION right = r->column_low + r->column_count + 1;
+    if (right > cinfo.output_width) right = cinfo.output_width;
+    if (right - left < cinfo.output_width) {
+        JDIMENSION crop_width = right - left;
+        jpeg_crop_scanline(&cinfo, &left, &crop_width);
+        x_origin = left;
+    }
+    uint32_t first = cpix_resampler_first_row(r);
+    if (first > 1) jpeg_skip_scanlines(&cinfo, first - 1);
     while (cinfo.output_scanline < cinfo.output_height && r->next_output < r->height) {
         uint32_t y = cinfo.output_scanline;
-        JSAMPROW rows[1] = {row};
+        JSAMPROW rows[1] = {row + 1};
         jpeg_read_scanlines(&cinfo, rows, 1);
         if (!cpix_resampler_needs(r, y)) continue;
-        const uint8_t *rgb = row;
         if (cmyk) {
             // Adobe writes inverted CMYK: value × K / 255 gives RGB.
             for (uint32_t x = 0; x < cinfo.output_width; x++) {
-                const uint8_t *p = row + (size_t)x * 4;
-                converted[x * 3] = (uint8_t)(p[0] * p[3] / 255);
-                converted[x * 3 + 1] = (uint8_t)(p[1] * p[3] / 255);
-                converted[x * 3 + 2] = (uint8_t)(p[2] * p[3] / 255);
+                uint8_t *p = row + 1 + (size_t)x * 4;
+                for (int c = 0; c < 3; c++) p[c] = (uint8_t)(p[c] * p[3] / 255);
             }
-            rgb = converted;
         }
-        cpix_resampler_push(r, rgb, y);
+        cpix_resampler_push_from(r, row + 1, x_origin, y);
     }
     jpeg_abort_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     free(row);
-    free(converted);
     return CPIX_OK;
 }
 
@@ -434,12 +480,13 @@ static void cpix_resize_png_read(png_structp png, png_bytep out, size_t count) {
     source->offset += count;
 }
 
-/// RGBA with straight alpha → RGB over white, as img2dataset mattes transparent images.
-static void cpix_matte_white(const uint8_t *rgba, uint8_t *rgb, uint32_t width) {
+/// RGBA with straight alpha → RGB over white, in place, as img2dataset mattes transparent images.
+static void cpix_matte_white(uint8_t *rgba, uint32_t width) {
     for (uint32_t x = 0; x < width; x++) {
-        const uint8_t *p = rgba + (size_t)x * 4;
+        uint8_t *p = rgba + (size_t)x * 4;
         uint32_t a = p[3];
-        for (int c = 0; c < 3; c++) rgb[x * 3 + c] = (uint8_t)((p[c] * a + 255 * (255 - a) + 127) / 255);
+        if (a == 255) continue;
+        for (int c = 0; c < 3; c++) p[c] = (uint8_t)((p[c] * a + 255 * (255 - a) + 127) / 255);
     }
 }
 
@@ -454,7 +501,6 @@ static int cpix_resize_png_decode(const uint8_t *data, size_t length, cpix_resam
                                              cpix_resize_png_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     uint8_t *volatile row = NULL;
-    uint8_t *volatile rgb = NULL;
     if (!png || !info) {
         png_destroy_read_struct(png ? &png : NULL, NULL, NULL);
         return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
@@ -462,7 +508,6 @@ static int cpix_resize_png_decode(const uint8_t *data, size_t length, cpix_resam
     if (setjmp(source.jump)) {
         png_destroy_read_struct(&png, &info, NULL);
         free(row);
-        free(rgb);
         return cpix_resize_status(status, CPIX_ERR_CORRUPT, source.message);
     }
     png_set_read_fn(png, &source, cpix_resize_png_read);
@@ -470,6 +515,7 @@ static int cpix_resize_png_decode(const uint8_t *data, size_t length, cpix_resam
     png_read_info(png, info);
     uint32_t width = png_get_image_width(png, info), height = png_get_image_height(png, info);
     int interlaced = png_get_interlace_type(png, info) == PNG_INTERLACE_ADAM7;
+    int alpha = (png_get_color_type(png, info) & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS);
     png_set_strip_16(png);
     png_set_palette_to_rgb(png);
     png_set_expand_gray_1_2_4_to_8(png);
@@ -479,15 +525,14 @@ static int cpix_resize_png_decode(const uint8_t *data, size_t length, cpix_resam
     // No png_set_interlace_handling: an interlaced image is read pass by pass, each pass a sub-image.
     png_read_update_info(png, info);
     row = malloc((size_t)width * 4);
-    rgb = interlaced ? NULL : malloc((size_t)width * 3);
-    if (!row || (!interlaced && !rgb))
+    if (!row)
         longjmp(source.jump, (snprintf(source.message, sizeof(source.message), "out of memory"), 1));
     if (!interlaced) {
         for (uint32_t y = 0; y < height && r->next_output < r->height; y++) {
             png_read_row(png, row, NULL);
             if (!cpix_resampler_needs(r, y)) continue;
-            cpix_matte_white(row, rgb, width);
-            cpix_resampler_push(r, rgb, y);
+            if (alpha) cpix_matte_white(row, width);
+            cpix_resampler_push(r, row, y);
         }
     } else {
         for (int pass = 0; pass < 7; pass++) {
@@ -507,7 +552,6 @@ static int cpix_resize_png_decode(const uint8_t *data, size_t length, cpix_resam
     }
     png_destroy_read_struct(&png, &info, NULL);
     free(row);
-    free(rgb);
     return CPIX_OK;
 }
 
@@ -519,20 +563,19 @@ static int cpix_resize_png_interlaced(const uint8_t *data, size_t length, uint32
     uint64_t rows = max_memory / row_bytes;
     uint32_t band_rows = rows < 1 ? 1 : rows > height ? height : (uint32_t)rows;
     uint8_t *band = malloc((size_t)row_bytes * band_rows);
-    uint8_t *rgb = malloc((size_t)width * 3);
-    int code = band && rgb ? CPIX_OK : cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
+    int code = band ? CPIX_OK : cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
     for (uint32_t top = 0; code == CPIX_OK && top < height && r->next_output < r->height; top += band_rows) {
         uint32_t bottom = height - top < band_rows ? height : top + band_rows;
         if (!cpix_resampler_needs(r, bottom - 1)) continue;
         code = cpix_resize_png_decode(data, length, r, top, bottom, band, status);
         for (uint32_t y = top; code == CPIX_OK && y < bottom && r->next_output < r->height; y++) {
             if (!cpix_resampler_needs(r, y)) continue;
-            cpix_matte_white(band + (size_t)(y - top) * row_bytes, rgb, width);
-            cpix_resampler_push(r, rgb, y);
+            uint8_t *row = band + (size_t)(y - top) * row_bytes;
+            cpix_matte_white(row, width);
+            cpix_resampler_push(r, row, y);
         }
     }
     free(band);
-    free(rgb);
     return code;
 }
 
@@ -585,10 +628,7 @@ static int cpix_resize_webp(const uint8_t *data, size_t length, cpix_plan *plan,
     }
     size_t stride = (size_t)width * 4;
     uint8_t *rgba = malloc(stride * height);
-    uint8_t *rgb = malloc((size_t)width * 3);
-    if (!rgba || !rgb) {
-        free(rgba);
-        free(rgb);
+    if (!rgba) {
         return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
     }
     config.options.use_cropping = 1;
@@ -615,12 +655,11 @@ static int cpix_resize_webp(const uint8_t *data, size_t length, cpix_plan *plan,
     if (result == CPIX_OK) {
         for (uint32_t y = 0; y < height && r->next_output < r->height; y++) {
             if (!cpix_resampler_needs(r, y)) continue;
-            cpix_matte_white(rgba + y * stride, rgb, width);
-            cpix_resampler_push(r, rgb, y);
+            if (config.input.has_alpha) cpix_matte_white(rgba + y * stride, width);
+            cpix_resampler_push(r, rgba + y * stride, y);
         }
     }
     free(rgba);
-    free(rgb);
     if (result == CPIX_ERR_CORRUPT) return cpix_resize_status(status, result, "WebP could not be decoded");
     if (result != CPIX_OK) return cpix_resize_status(status, result, "out of memory");
     return CPIX_OK;

@@ -24,16 +24,36 @@ struct ImageResizerTests {
         #expect((header.width, header.height) == (width, height), "the encoded JPEG has the reported size")
     }
 
-    @Test("a JPEG is decoded at the smallest DCT scale still at least twice the target")
+    @Test("a JPEG is decoded at the smallest power-of-two DCT scale still at least twice the target")
     func dctScale() throws {
         // A 480-pixel square crop to 256 needs 512: no scale below full size gives it.
         let crop = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 256, mode: .centerCrop))
         #expect(crop.jpegScaleEighths == 8)
-        // To 64, which needs 128: 3/8 gives 180, 2/8 would give 120.
+        // To 64, which needs 128: 4/8 gives 240; 3/8 (180) has no SIMD transform, 2/8 would give 120.
         let small = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 64, mode: .centerCrop))
-        #expect(small.jpegScaleEighths == 3)
+        #expect(small.jpegScaleEighths == 4)
+        // To 32, which needs 64: 2/8 gives 120, 1/8 would give 60.
+        let tiny = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 32, mode: .centerCrop))
+        #expect(tiny.jpegScaleEighths == 2)
         let none = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 64, mode: .no))
         #expect(none.jpegScaleEighths == 8)
+    }
+
+    @Test(
+        "a JPEG's window decoded alone (columns cropped, rows above skipped) gives the pixels of the whole decode",
+        arguments: [(640, 480), (480, 640), (1000, 300)])
+    func croppedDecode(width: Int, height: Int) throws {
+        let photo = FixtureImages.jpeg(seed: 23, width: width, height: height, quality: 90)
+        // `no` decodes the whole frame at full size; as PNG its pixels are kept exactly.
+        let whole = try ImageResizer.resize(
+            photo, format: .jpeg, options: ResizeOptions(size: 16_384, mode: .no, encoding: .png))
+        #expect((whole.width, whole.height) == (width, height))
+        // A centre crop to 256 decodes at full size too (the crop is under 512), but only the window.
+        let options = ResizeOptions(size: 256, mode: .centerCrop, encoding: .png)
+        let direct = try ImageResizer.resize(photo, format: .jpeg, options: options)
+        #expect(direct.jpegScaleEighths == 8)
+        let fromWhole = try ImageResizer.resize(whole.bytes, format: .png, options: options)
+        #expect(direct.sha256 == fromWhole.sha256, "the same 256 × 256 pixels")
     }
 
     @Test("the same input and options give the same bytes")

@@ -3,7 +3,8 @@
 
 // MARK: - Resizing (exports)
 //
-// Decode at the smallest libjpeg-turbo DCT scale still at least twice the target, stream rows through an
+// Decode at the smallest libjpeg-turbo DCT scale of 1/8, 2/8, 4/8 or 8/8 still at least twice the target,
+// only the window (a JPEG's columns cropped and rows above skipped by libjpeg-turbo), stream rows through an
 // area resampler (bilinear when enlarging), apply EXIF orientation, and re-encode. Memory: one ring of
 // a few resampled rows plus the output image, and what the source's decoder keeps, at most `max_memory`:
 // interlaced PNGs are decoded once per band of rows that fits it, a lossless WebP (whose decoder keeps the

@@ -32,7 +32,8 @@ public struct ImageResizeError: Error, Sendable, Hashable, CustomStringConvertib
 
 /// Resizes and re-encodes images for resized exports.
 ///
-/// A JPEG is decoded at the smallest libjpeg-turbo DCT scale (k/8) still at least twice the target size (a scaled
+/// A JPEG is decoded at the smallest libjpeg-turbo DCT scale of 1/8, 2/8, 4/8 or 8/8 (the ones with SIMD transforms)
+/// still at least twice the target size, only its window's rows and columns (a scaled
 /// IDCT is no area filter: the margin keeps the output within 35 dB PSNR of an area resize of the full decode), a
 /// WebP's window at full size, then every image is area-averaged to the target (OpenCV's `INTER_AREA`; linear interpolation when enlarging), EXIF
 /// orientation applied, and encoded. The same input and options always give the same bytes. Stateless and
