@@ -4,6 +4,7 @@
 // output is a small gray grid (area-averaged) from which Swift computes the difference hash.
 // Every libpng/libjpeg error is caught here with setjmp; no longjmp ever reaches Swift.
 #include "cpix_image.h"
+#include "decode_rows.h"
 
 #include <png.h>
 #include <setjmp.h>
@@ -422,7 +423,7 @@ static void cpix_jpeg_progress(j_common_ptr cinfo) {
 /// coefficient buffer of a multi-scan JPEG (64 coefficients of 2 bytes per block, blocks rounded up to
 /// the sampling factors as jdcoefct.c allocates them), a full-width row and the grid.
 static uint64_t cpix_jpeg_memory(j_decompress_ptr cinfo, const cpix_decode_options *options) {
-    uint64_t needed = (uint64_t)cinfo->image_width * (uint64_t)cinfo->num_components + 1;
+    uint64_t needed = (uint64_t)cinfo->image_width * 4 + 1;
     needed += cpix_grid_memory(cinfo->image_width, options);
     if (!jpeg_has_multiple_scans(cinfo)) return needed;
     for (int i = 0; i < cinfo->num_components; i++) {
@@ -436,10 +437,33 @@ static uint64_t cpix_jpeg_memory(j_decompress_ptr cinfo, const cpix_decode_optio
     return needed;
 }
 
+/// Decodes rows for a sink at scale k/8 (the third mode, beside CPIX_JPEG_SCALED and CPIX_JPEG_FULL).
+enum { CPIX_JPEG_ROWS = 2 };
+
+static int cpix_jpeg_decode_with(const uint8_t *data, size_t length, int mode, uint32_t scale,
+                                 const cpix_decode_options *options, cpix_row_sink sink, void *sink_context,
+                                 cpix_image_header *header, cpix_status *status);
+
 int cpix_jpeg_decode(const uint8_t *data, size_t length, int mode, const cpix_decode_options *options,
                      cpix_image_header *header, cpix_status *status) {
-    if (!data || length == 0 || (mode != CPIX_JPEG_SCALED && mode != CPIX_JPEG_FULL))
+    if (mode != CPIX_JPEG_SCALED && mode != CPIX_JPEG_FULL)
         return cpix_decode_status(status, CPIX_ERR_ARGUMENT, "invalid arguments");
+    return cpix_jpeg_decode_with(data, length, mode, 8, options, NULL, NULL, header, status);
+}
+
+int cpix_jpeg_decode_rows(const uint8_t *data, size_t length, uint32_t scale_eighths,
+                          const cpix_decode_options *options, cpix_row_sink sink, void *sink_context,
+                          cpix_image_header *header, cpix_status *status) {
+    if (!sink || scale_eighths < 1 || scale_eighths > 8)
+        return cpix_decode_status(status, CPIX_ERR_ARGUMENT, "invalid arguments");
+    return cpix_jpeg_decode_with(data, length, CPIX_JPEG_ROWS, scale_eighths, options, sink, sink_context, header,
+                                 status);
+}
+
+static int cpix_jpeg_decode_with(const uint8_t *data, size_t length, int mode, uint32_t scale,
+                                 const cpix_decode_options *options, cpix_row_sink sink, void *sink_context,
+                                 cpix_image_header *header, cpix_status *status) {
+    if (!data || length == 0) return cpix_decode_status(status, CPIX_ERR_ARGUMENT, "invalid arguments");
     // Cheap header walk first: a bomb is refused before libjpeg allocates anything.
     cpix_image_header probed;
     int result = cpix_jpeg_read_header(data, length, &probed, status);
@@ -508,13 +532,17 @@ int cpix_jpeg_decode(const uint8_t *data, size_t length, int mode, const cpix_de
         cinfo.do_block_smoothing = FALSE;
         if (source == JCS_GRAYSCALE || source == JCS_YCbCr || source == JCS_RGB) cinfo.out_color_space = JCS_GRAYSCALE;
         else if (is_cmyk) cinfo.out_color_space = JCS_CMYK;
+    } else if (mode == CPIX_JPEG_ROWS) {
+        cinfo.scale_num = scale;
+        cinfo.scale_denom = 8;
+        cinfo.out_color_space = is_cmyk ? JCS_CMYK : JCS_EXT_RGBX;  // four bytes a pixel either way
     } else {
         if (source == JCS_YCbCr || source == JCS_RGB) cinfo.out_color_space = JCS_RGB;
         else if (is_cmyk) cinfo.out_color_space = JCS_CMYK;
     }
     jpeg_start_decompress(&cinfo);
     int layout = CPIX_LAYOUT_GRAY;
-    if (cinfo.out_color_space == JCS_RGB) layout = CPIX_LAYOUT_RGB;
+    if (cinfo.out_color_space == JCS_RGB || cinfo.out_color_space == JCS_EXT_RGBX) layout = CPIX_LAYOUT_RGB;
     else if (cinfo.out_color_space == JCS_CMYK) layout = CPIX_LAYOUT_CMYK_ADOBE;
     int stride = cinfo.output_components;
     // libjpeg-turbo's SIMD colour converters write 16-byte-aligned rows with non-temporal stores,
@@ -542,6 +570,16 @@ int cpix_jpeg_decode(const uint8_t *data, size_t length, int mode, const cpix_de
             longjmp(context.jump, 1);
         }
         if (grid) cpix_grid_add_row(&context.grid, row, cinfo.output_width, layout, stride, 0, 1, y);
+        if (sink) {
+            if (layout == CPIX_LAYOUT_CMYK_ADOBE) {
+                // Adobe writes inverted CMYK: value × K / 255 gives RGB.
+                for (JDIMENSION x = 0; x < cinfo.output_width; x++) {
+                    uint8_t *p = row + (size_t)x * 4;
+                    for (int c = 0; c < 3; c++) p[c] = (uint8_t)(p[c] * p[3] / 255);
+                }
+            }
+            sink(sink_context, row, y, cinfo.output_width);
+        }
     }
     jpeg_finish_decompress(&cinfo);  // reads up to EOI: a missing end is "premature end of JPEG file"
     if (grid) cpix_grid_finish(&context.grid, options->grid);
@@ -596,8 +634,24 @@ static void cpix_png_read(png_structp png, png_bytep out, size_t count) {
     context->offset += count;
 }
 
+static int cpix_png_decode_with(const uint8_t *data, size_t length, const cpix_decode_options *options,
+                                cpix_row_sink sink, void *sink_context, cpix_image_header *header,
+                                cpix_status *status);
+
 int cpix_png_decode(const uint8_t *data, size_t length, const cpix_decode_options *options,
                     cpix_image_header *header, cpix_status *status) {
+    return cpix_png_decode_with(data, length, options, NULL, NULL, header, status);
+}
+
+int cpix_png_decode_rows(const uint8_t *data, size_t length, const cpix_decode_options *options,
+                         cpix_row_sink sink, void *sink_context, cpix_image_header *header, cpix_status *status) {
+    if (!sink) return cpix_decode_status(status, CPIX_ERR_ARGUMENT, "invalid arguments");
+    return cpix_png_decode_with(data, length, options, sink, sink_context, header, status);
+}
+
+static int cpix_png_decode_with(const uint8_t *data, size_t length, const cpix_decode_options *options,
+                                cpix_row_sink sink, void *sink_context, cpix_image_header *header,
+                                cpix_status *status) {
     if (!data || length == 0) return cpix_decode_status(status, CPIX_ERR_ARGUMENT, "invalid arguments");
     // Cheap IHDR read first: a bomb is refused before libpng allocates anything.
     cpix_image_header probed;
@@ -605,6 +659,8 @@ int cpix_png_decode(const uint8_t *data, size_t length, const cpix_decode_option
     if (result != CPIX_OK) return result;
     result = cpix_check_limits(probed.width, probed.height, options, status);
     if (result != CPIX_OK) return result;
+    if (sink && probed.progressive)
+        return cpix_decode_status(status, CPIX_ERR_ARGUMENT, "an interlaced PNG has no rows to hand on in order");
     if (header) *header = probed;
     // libpng keeps the current and the previous raw row, our row holds the transformed one (at most
     // 8 bytes per pixel before png_set_strip_16), plus zlib's 32 KiB window.
@@ -652,6 +708,12 @@ int cpix_png_decode(const uint8_t *data, size_t length, const cpix_decode_option
     if (bit_depth == 16) png_set_strip_16(png);
     if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (sink) {
+        // 8-bit RGBA whatever the source: the gray grid reads the same values (gray = R = G = B).
+        png_set_tRNS_to_alpha(png);
+        png_set_gray_to_rgb(png);
+        png_set_add_alpha(png, 0xFF, PNG_FILLER_AFTER);
+    }
     // No png_set_interlace_handling: each Adam7 pass is read as its own sub-image, so one row
     // buffer suffices and every pixel is placed into the grid at its real position.
     png_read_update_info(png, info);
@@ -673,6 +735,7 @@ int cpix_png_decode(const uint8_t *data, size_t length, const cpix_decode_option
         for (uint32_t y = 0; y < height; y++) {
             png_read_row(png, context.row, NULL);
             if (grid) cpix_grid_add_row(&context.grid, context.row, width, layout, channels, 0, 1, y);
+            if (sink) sink(sink_context, context.row, y, width);
         }
     } else {
         for (int pass = 0; pass < 7; pass++) {

@@ -4,6 +4,7 @@
 // floating-point reductions whose order depends on anything but the input.
 #include "cpix_resize.h"
 #include "cpix_webp.h"
+#include "decode_rows.h"
 
 #include <limits.h>
 #include <math.h>
@@ -364,6 +365,20 @@ static void cpix_resize_jpeg_message(j_common_ptr cinfo, int level) {
     (void)level;  // warnings on validated images are not fatal for a re-encode
 }
 
+/// The DCT scale (in eighths) a JPEG is decoded at for `plan`.
+static uint32_t cpix_jpeg_scale(const cpix_plan *plan) {
+    // The smallest of the scales 1/8, 2/8, 4/8 and 8/8 whose window is still at least twice the target on both
+    // axes, full size when none is. A scaled IDCT is no area filter: with a window barely above the target the
+    // output is the scaled IDCT's picture (31-33 dB against an area-averaged full decode on photos); from twice
+    // the target on, the area step averages at least 2 × 2 decoded pixels into each output pixel and stays above
+    // 35 dB. Only those four scales have libjpeg-turbo's SIMD transforms (and need no chroma IDCT of another
+    // size): 3/8, 5/8, 6/8 and 7/8 decode slower than full size (measured on the bench corpus: 2.3 ms against
+    // 2.0 ms a JPEG for a 256 centre crop).
+    for (uint32_t k = 1; k < 8; k *= 2)
+        if (plan->w * k / 8 >= 2.0 * plan->width && plan->h * k / 8 >= 2.0 * plan->height) return k;
+    return 8;
+}
+
 static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan, cpix_resampler *r,
                             uint64_t max_memory, uint32_t *scale_used, cpix_status *status) {
     struct jpeg_decompress_struct cinfo;
@@ -384,20 +399,7 @@ static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan,
     cinfo.mem->max_memory_to_use = max_memory > (uint64_t)LONG_MAX ? LONG_MAX : (long)max_memory;
     jpeg_mem_src(&cinfo, data, (unsigned long)length);
     jpeg_read_header(&cinfo, TRUE);
-    // The smallest of the scales 1/8, 2/8, 4/8 and 8/8 whose window is still at least twice the target on both
-    // axes, full size when none is. A scaled IDCT is no area filter: with a window barely above the target the
-    // output is the scaled IDCT's picture (31-33 dB against an area-averaged full decode on photos); from twice
-    // the target on, the area step averages at least 2 × 2 decoded pixels into each output pixel and stays above
-    // 35 dB. Only those four scales have libjpeg-turbo's SIMD transforms (and need no chroma IDCT of another
-    // size): 3/8, 5/8, 6/8 and 7/8 decode slower than full size (measured on the bench corpus: 2.3 ms against
-    // 2.0 ms a JPEG for a 256 centre crop).
-    uint32_t k = 8;
-    for (uint32_t candidate = 1; candidate < 8; candidate *= 2) {
-        if (plan->w * candidate / 8 >= 2.0 * plan->width && plan->h * candidate / 8 >= 2.0 * plan->height) {
-            k = candidate;
-            break;
-        }
-    }
+    uint32_t k = cpix_jpeg_scale(plan);
     cinfo.scale_num = k;
     cinfo.scale_denom = 8;
     int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
@@ -665,6 +667,49 @@ static int cpix_resize_webp(const uint8_t *data, size_t length, cpix_plan *plan,
     return CPIX_OK;
 }
 
+// MARK: - Resizing that is also the validation
+
+typedef struct {
+    cpix_resampler *r;
+    int alpha;     // matte the rows over white
+    int mismatch;  // the decoder's rows are not the width the resampler was prepared for
+} cpix_resize_sink;
+
+static void cpix_resize_take_row(void *context, uint8_t *row, uint32_t y, uint32_t width) {
+    cpix_resize_sink *sink = context;
+    if (width != sink->r->source_width) {
+        sink->mismatch = 1;
+        return;
+    }
+    if (sink->mismatch || !cpix_resampler_needs(sink->r, y)) return;
+    if (sink->alpha) cpix_matte_white(row, width);
+    cpix_resampler_push(sink->r, row, y);
+}
+
+/// The validation decode of a JPEG or a non-interlaced PNG, whose rows feed the resampler.
+static int cpix_resize_validating(const uint8_t *data, size_t length, int format, const cpix_image_header *header,
+                                  cpix_plan *plan, cpix_resampler *r, const cpix_decode_options *checks,
+                                  uint32_t *scale_used, cpix_status *status) {
+    uint32_t width = header->width, height = header->height, k = 8;
+    if (format == CPIX_FORMAT_JPEG) {
+        k = cpix_jpeg_scale(plan);
+        width = (uint32_t)(((uint64_t)width * k + 7) / 8);  // libjpeg's output size at k/8
+        height = (uint32_t)(((uint64_t)height * k + 7) / 8);
+        *scale_used = k;
+    }
+    double fx = (double)width / header->width, fy = (double)height / header->height;
+    if (cpix_resampler_prepare(r, width, height, plan->x0 * fx, plan->y0 * fy, plan->w * fx, plan->h * fy,
+                               plan->width, plan->height) != CPIX_OK)
+        return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
+    cpix_resize_sink sink = {r, format == CPIX_FORMAT_PNG, 0};
+    int code = format == CPIX_FORMAT_JPEG
+                   ? cpix_jpeg_decode_rows(data, length, k, checks, cpix_resize_take_row, &sink, NULL, status)
+                   : cpix_png_decode_rows(data, length, checks, cpix_resize_take_row, &sink, NULL, status);
+    if (code == CPIX_OK && sink.mismatch)
+        return cpix_resize_status(status, CPIX_ERR_CORRUPT, "the decoder's rows differ from the frame header's size");
+    return code;
+}
+
 // MARK: - Orientation, border, encoding
 
 /// The display-oriented copy of a stored-orientation RGB image (EXIF orientation 2-8).
@@ -721,10 +766,28 @@ int cpix_resize_image(const uint8_t *data, size_t length, int format, const cpix
     cpix_resampler r;
     memset(&r, 0, sizeof(r));
     uint32_t scale = 0;
-    switch (format) {
-    case CPIX_FORMAT_JPEG: code = cpix_resize_jpeg(data, length, &plan, &r, max_memory, &scale, status); break;
-    case CPIX_FORMAT_PNG: code = cpix_resize_png(data, length, &plan, &r, max_memory, status); break;
-    default: code = cpix_resize_webp(data, length, &plan, &r, max_memory, status); break;
+    cpix_decode_options checks = {.max_pixels = options->max_pixels, .max_memory = max_memory};
+    if (options->validate && options->grid && options->grid_width && options->grid_height) {
+        checks.grid = options->grid;
+        checks.grid_width = options->grid_width;
+        checks.grid_height = options->grid_height;
+    }
+    if (options->validate && (format == CPIX_FORMAT_JPEG || (format == CPIX_FORMAT_PNG && !header.progressive))) {
+        code = cpix_resize_validating(data, length, format, &header, &plan, &r, &checks, &scale, status);
+    } else {
+        code = CPIX_OK;
+        if (options->validate) {
+            // An interlaced PNG is resized band by band and a WebP from its window: validated by a decode of its own.
+            code = format == CPIX_FORMAT_PNG ? cpix_png_decode(data, length, &checks, NULL, status)
+                                             : cpix_webp_decode(data, length, &checks, NULL, status);
+        }
+        if (code == CPIX_OK) {
+            switch (format) {
+            case CPIX_FORMAT_JPEG: code = cpix_resize_jpeg(data, length, &plan, &r, max_memory, &scale, status); break;
+            case CPIX_FORMAT_PNG: code = cpix_resize_png(data, length, &plan, &r, max_memory, status); break;
+            default: code = cpix_resize_webp(data, length, &plan, &r, max_memory, status); break;
+            }
+        }
     }
     if (code == CPIX_OK && r.next_output < r.height)
         code = cpix_resize_status(status, CPIX_ERR_CORRUPT, "image ended before its last row");

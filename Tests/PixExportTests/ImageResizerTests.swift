@@ -134,6 +134,45 @@ struct ImageResizerTests {
         }
     }
 
+    @Test("a resize that is also the validation reads to the end: damage below a centre crop is caught")
+    func validatingReadsEverything() throws {
+        // A portrait picture whose crop window ends at row 560 of 640, cut short in its last rows.
+        let photo = FixtureImages.jpeg(seed: 25, width: 480, height: 640, quality: 90)
+        let cut = Array(photo.prefix(photo.count - 600))
+        let options = ResizeOptions(size: 256, mode: .centerCrop)
+        _ = try ImageResizer.resize(cut, format: .jpeg, options: options)  // the window alone is intact
+        #expect(throws: ImageResizeError.self) {
+            try ImageResizer.resize(cut, format: .jpeg, options: options, validating: true)
+        }
+        #expect(throws: ImageDecodeError.self) { try ImageDecoder.decode(cut, format: .jpeg) }
+        let png = FixtureImages.png(seed: 25, width: 240, height: 320)
+        // IEND's CRC damaged: only a decode that reads past the last row sees it.
+        var damaged = png
+        damaged[damaged.count - 1] ^= 0xFF
+        _ = try ImageResizer.resize(damaged, format: .png, options: options)
+        #expect(throws: ImageResizeError.self) {
+            try ImageResizer.resize(damaged, format: .png, options: options, validating: true)
+        }
+    }
+
+    @Test(
+        "a validating resize gives the plain resize's bytes and the full-size validation decode's gray grid",
+        arguments: [ImageFormat.jpeg, .png])
+    func validatingMatchesValidation(format: ImageFormat) throws {
+        let picture =
+            format == .jpeg
+            ? FixtureImages.jpeg(seed: 26, width: 600, height: 400, quality: 90)
+            : FixtureImages.png(seed: 26, width: 600, height: 400)
+        let options = ResizeOptions(size: 256, mode: .centerCrop)
+        let plain = try ImageResizer.resize(picture, format: format, options: options)
+        let validated = try ImageResizer.resize(picture, format: format, options: options, validating: true)
+        #expect(plain.validationGrid == nil)
+        #expect(validated.sha256 == plain.sha256)
+        // Both decode this picture at full size (a 400-pixel crop to 256), so the grids agree exactly.
+        let decoded = try ImageDecoder.decode(picture, format: format, mode: .fullSize)
+        #expect(validated.validationGrid == decoded.hashGrid)
+    }
+
     @Test("resize options that make no sense are refused before anything runs", arguments: [0, -1, 16_385])
     func invalidSize(size: Int) {
         var options = ExportOptions()

@@ -35,6 +35,10 @@ typedef struct {
     int quality;             // JPEG/WebP quality 1-100
     uint64_t max_pixels;     // pixel budget of the input (0 = none)
     uint64_t max_memory;     // decoder memory for the source in bytes (0 = CPIX_DEFAULT_MAX_MEMORY)
+    int validate;            // nonzero: also the full-depth validation — every compressed byte is read, decoder warnings are errors
+    uint8_t *grid;           // with `validate` (optional): receives the gray grid of the whole image, as
+    uint32_t grid_width;     // `cpix_decode_options.grid` does (from the decoded rows, not a 1/8 gray decode)
+    uint32_t grid_height;
 } cpix_resize_options;
 
 /// What a resize did.
@@ -51,7 +55,10 @@ typedef struct {
 uint32_t cpix_jpeg_exif_orientation(const uint8_t *data, size_t length);
 
 /// Resizes and re-encodes one image into a malloc'd buffer (free with `cpix_free`). The same input and
-/// options always give the same bytes. Errors: CPIX_ERR_CORRUPT (undecodable), CPIX_ERR_TOO_LARGE (budget),
+/// options always give the same bytes. With `validate`, the decode is also the validation decode at depth
+/// `full`, with its limits, memory checks and errors (`cpix_jpeg_decode`, `cpix_png_decode`): a JPEG or a
+/// non-interlaced PNG is decoded once, every row to the end; an interlaced PNG or a WebP is first validated by
+/// its validation decode, then resized. Errors: CPIX_ERR_CORRUPT (undecodable), CPIX_ERR_TOO_LARGE (budget),
 /// CPIX_ERR_MEMORY (out of memory, or the source needs more decoder memory than `max_memory`),
 /// CPIX_ERR_ARGUMENT, CPIX_ERR_LIBRARY (encoding failed).
 int cpix_resize_image(const uint8_t *data, size_t length, int format, const cpix_resize_options *options,

@@ -20,6 +20,9 @@ public struct ResizedImage: Sendable, Hashable {
     public var orientation: Int
     /// The libjpeg-turbo DCT scale used for a JPEG source, in eighths (8 = full size); `nil` for other formats.
     public var jpegScaleEighths: Int?
+    /// When the resize was also the validation: the 9 × 8 gray grid of the whole source (the difference hash's
+    /// input), from the decoded rows; `nil` otherwise.
+    public var validationGrid: [UInt8]?
 }
 
 /// Why an image could not be resized.
@@ -48,10 +51,13 @@ public enum ImageResizer {
     ///   - maxDecoderMemory: What the source's decoder may keep, in bytes (`nil`: the decoders' 64 MiB cap, as in
     ///     validation). Interlaced PNGs are decoded band by band within it; a lossless WebP (whose decoder keeps
     ///     the whole frame, 4 bytes a pixel) or a multi-scan JPEG (every coefficient) needing more is refused.
+    ///   - validating: Make the decode also the validation at depth `full`: every compressed byte is read, decoder
+    ///     warnings are errors, and the result carries ``ResizedImage/validationGrid``. A JPEG or a non-interlaced
+    ///     PNG is still decoded once; an interlaced PNG or a WebP is validated by a decode of its own first.
     /// - Throws: ``ImageResizeError`` when the source cannot be decoded or the output encoded.
     public static func resize(
         _ bytes: UnsafeRawBufferPointer, format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000,
-        maxDecoderMemory: Int? = nil
+        maxDecoderMemory: Int? = nil, validating: Bool = false
     ) throws(ImageResizeError) -> ResizedImage {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), !bytes.isEmpty else {
             throw ImageResizeError(message: "empty content")
@@ -63,15 +69,20 @@ public enum ImageResizer {
         case .webp: input = Int32(CPIX_FORMAT_WEBP)
         default: throw ImageResizeError(message: "\(format.rawValue) cannot be resized")
         }
-        var settings = cpix_resize_options(
-            size: UInt32(clamping: options.size), mode: Int32(options.mode.code), only_if_bigger: options.onlyIfBigger ? 1 : 0,
-            encoding: Int32(options.encoding.code), quality: Int32(options.quality),
-            max_pixels: UInt64(clamping: max(maxPixels, 0)), max_memory: UInt64(clamping: max(maxDecoderMemory ?? 0, 0)))
+        var grid = [UInt8](repeating: 0, count: validating ? gridWidth * gridHeight : 0)
         var out: UnsafeMutablePointer<UInt8>?
         var length = 0
         var result = cpix_resize_result()
         var status = cpix_status()
-        let code = cpix_resize_image(base, bytes.count, input, &settings, &out, &length, &result, &status)
+        let code = grid.withUnsafeMutableBufferPointer { grid in
+            var settings = cpix_resize_options(
+                size: UInt32(clamping: options.size), mode: Int32(options.mode.code),
+                only_if_bigger: options.onlyIfBigger ? 1 : 0, encoding: Int32(options.encoding.code),
+                quality: Int32(options.quality), max_pixels: UInt64(clamping: max(maxPixels, 0)),
+                max_memory: UInt64(clamping: max(maxDecoderMemory ?? 0, 0)), validate: validating ? 1 : 0,
+                grid: validating ? grid.baseAddress : nil, grid_width: UInt32(gridWidth), grid_height: UInt32(gridHeight))
+            return cpix_resize_image(base, bytes.count, input, &settings, &out, &length, &result, &status)
+        }
         guard code == Int32(CPIX_OK), let out else {
             let message = withUnsafeBytes(of: status.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             throw ImageResizeError(message: message.isEmpty ? "resize error \(code)" : message)
@@ -82,17 +93,23 @@ public enum ImageResizer {
             bytes: encoded, originalWidth: Int(result.original_width), originalHeight: Int(result.original_height),
             width: Int(result.output_width), height: Int(result.output_height),
             sha256: Hex.string(SHA256.hash(data: encoded)), orientation: Int(result.orientation),
-            jpegScaleEighths: format == .jpeg ? Int(result.jpeg_scale) : nil)
+            jpegScaleEighths: format == .jpeg ? Int(result.jpeg_scale) : nil, validationGrid: validating ? grid : nil)
     }
+
+    /// The validation grid's size: the difference hash's 9 × 8.
+    private static let gridWidth = 9
+    private static let gridHeight = 8
 
     /// Resizes one image held in memory, like the `UnsafeRawBufferPointer` variant.
     public static func resize(
         _ bytes: [UInt8], format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000,
-        maxDecoderMemory: Int? = nil
+        maxDecoderMemory: Int? = nil, validating: Bool = false
     ) throws(ImageResizeError) -> ResizedImage {
         try bytes.withUnsafeBytes { raw in
             Result { () throws(ImageResizeError) in
-                try resize(raw, format: format, options: options, maxPixels: maxPixels, maxDecoderMemory: maxDecoderMemory)
+                try resize(
+                    raw, format: format, options: options, maxPixels: maxPixels, maxDecoderMemory: maxDecoderMemory,
+                    validating: validating)
             }
         }.get()
     }

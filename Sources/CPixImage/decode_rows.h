@@ -1,0 +1,17 @@
+// The validation decoders with a row sink, for resizing that is also the full-depth validation (the shim's own
+// use; not part of the module's public headers). Every check, limit and error of the validation decode applies;
+// the sink also receives each decoded row, top to bottom, as 4-byte pixels (R, G, B, then alpha for a PNG and an
+// unused byte for a JPEG), after the gray grid has read it, and may change it.
+#pragma once
+#include "cpix_image.h"
+
+typedef void (*cpix_row_sink)(void *context, uint8_t *row, uint32_t y, uint32_t width);
+
+/// A JPEG at DCT scale `scale_eighths`/8 (1-8), full colour, entropy-complete up to EOI.
+int cpix_jpeg_decode_rows(const uint8_t *data, size_t length, uint32_t scale_eighths,
+                          const cpix_decode_options *options, cpix_row_sink sink, void *sink_context,
+                          cpix_image_header *header, cpix_status *status);
+
+/// A PNG that is not interlaced (CPIX_ERR_ARGUMENT for an Adam7 one), every row as 8-bit RGBA, up to IEND.
+int cpix_png_decode_rows(const uint8_t *data, size_t length, const cpix_decode_options *options,
+                         cpix_row_sink sink, void *sink_context, cpix_image_header *header, cpix_status *status);
