@@ -49,12 +49,16 @@ let package = Package(
         .systemLibrary(
             name: "CLibWebP", path: "Sources/CLibWebP", pkgConfig: "libwebp",
             providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(
+            name: "CLibDeflate", path: "Sources/CLibDeflate", pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]),
 
         // MARK: C shims, one per library: what Swift cannot call directly
         // libcurl's variadic curl_easy_setopt.
         .target(name: "CPixCurl", dependencies: ["CCurl"]),
         // libjpeg/libpng/libwebp decoding, encoding and resizing (setjmp/longjmp error handling).
-        .target(name: "CPixImage", dependencies: ["CLibPNG", "CLibJPEG", "CLibWebP"]),
+        // libdeflate inflates a resized export's small PNGs in one call (about twice zlib's speed).
+        .target(name: "CPixImage", dependencies: ["CLibPNG", "CLibJPEG", "CLibWebP", "CLibDeflate"]),
         // CRC-32 folded with carry-less multiplication (no library).
         .target(name: "CPixChecksum"),
 
@@ -227,7 +231,7 @@ let package = Package(
             name: "PixExportTests",
             dependencies: [
                 "PixExport", "PixCore", "PixStore", "PixBlob", "PixDemo", "PixFixtures", "PixTestSupport", "PixS3",
-                "PixValidate",
+                "PixValidate", "CPixImage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -5,6 +5,7 @@
 #include "cpix_resize.h"
 #include "cpix_webp.h"
 #include "decode_rows.h"
+#include "png_inflate.h"
 
 #include <limits.h>
 #include <math.h>
@@ -209,6 +210,14 @@ static int cpix_resampler_needs(const cpix_resampler *r, uint32_t y) {
     cpix_taps_range(&r->rows, r->next_output, &low, &high);
     (void)high;
     return (int32_t)y >= low - 1;
+}
+
+/// The last source row any output row reads (rows below it need not be decoded).
+static uint32_t cpix_resampler_last_row(const cpix_resampler *r) {
+    if (r->height == 0) return 0;
+    int32_t low, high;
+    cpix_taps_range(&r->rows, r->height - 1, &low, &high);
+    return high > 0 ? (uint32_t)high : 0;
 }
 
 /// The first source row any output row reads (rows above it need not be decoded).
@@ -421,20 +430,24 @@ static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan,
         jpeg_destroy_decompress(&cinfo);
         return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
     }
-    // Only the window is decoded: libjpeg-turbo crops the columns (its left edge moved down to an iMCU boundary)
-    // and skips the rows above, whose Huffman data it still reads but neither transforms nor upsamples. One pixel
-    // of margin on each side keeps the upsampler's edge handling out of the window.
+    // Only the window of a single-scan JPEG is decoded: libjpeg-turbo crops the columns (its left edge moved down
+    // to an iMCU boundary) and skips the rows above, whose Huffman data it still reads but neither transforms nor
+    // upsamples. One pixel of margin on each side keeps the upsampler's edge handling out of the window. A
+    // multi-scan JPEG is decoded whole: its block smoothing (for coefficients no scan sent) reads neighbouring
+    // blocks, so a cropped decode would differ at the crop's edges.
     JDIMENSION x_origin = 0;
-    JDIMENSION left = r->column_low > 0 ? r->column_low - 1 : 0;
-    JDIMENSION right = r->column_low + r->column_count + 1;
-    if (right > cinfo.output_width) right = cinfo.output_width;
-    if (right - left < cinfo.output_width) {
-        JDIMENSION crop_width = right - left;
-        jpeg_crop_scanline(&cinfo, &left, &crop_width);
-        x_origin = left;
+    if (!jpeg_has_multiple_scans(&cinfo)) {
+        JDIMENSION left = r->column_low > 0 ? r->column_low - 1 : 0;
+        JDIMENSION right = r->column_low + r->column_count + 1;
+        if (right > cinfo.output_width) right = cinfo.output_width;
+        if (right - left < cinfo.output_width) {
+            JDIMENSION crop_width = right - left;
+            jpeg_crop_scanline(&cinfo, &left, &crop_width);
+            x_origin = left;
+        }
+        uint32_t first = cpix_resampler_first_row(r);
+        if (first > 1) jpeg_skip_scanlines(&cinfo, first - 1);
     }
-    uint32_t first = cpix_resampler_first_row(r);
-    if (first > 1) jpeg_skip_scanlines(&cinfo, first - 1);
     while (cinfo.output_scanline < cinfo.output_height && r->next_output < r->height) {
         uint32_t y = cinfo.output_scanline;
         JSAMPROW rows[1] = {row + 1};
@@ -456,6 +469,10 @@ static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan,
 }
 
 // MARK: - PNG
+
+/// The largest PNG (inflated, with its filter bytes) decoded in one libdeflate call rather than streamed by
+/// libpng: 16 MiB, about a 2048 × 2048 RGBA picture, per export thread.
+#define CPIX_PNG_INFLATE_MAX_RAW ((uint64_t)16 << 20)
 
 typedef struct {
     const uint8_t *data;
@@ -490,6 +507,24 @@ static void cpix_matte_white(uint8_t *rgba, uint32_t width) {
         if (a == 255) continue;
         for (int c = 0; c < 3; c++) p[c] = (uint8_t)((p[c] * a + 255 * (255 - a) + 127) / 255);
     }
+}
+
+/// Where a decoder hands its rows: the resampler, through the matte when the image has alpha.
+typedef struct {
+    cpix_resampler *r;
+    int alpha;     // matte the rows over white
+    int mismatch;  // the decoder's rows are not the width the resampler was prepared for
+} cpix_resize_sink;
+
+static void cpix_resize_take_row(void *context, uint8_t *row, uint32_t y, uint32_t width) {
+    cpix_resize_sink *sink = context;
+    if (width != sink->r->source_width) {
+        sink->mismatch = 1;
+        return;
+    }
+    if (sink->mismatch || !cpix_resampler_needs(sink->r, y)) return;
+    if (sink->alpha) cpix_matte_white(row, width);
+    cpix_resampler_push(sink->r, row, y);
 }
 
 /// One decode of the PNG from its start, rows as 8-bit RGBA. A non-interlaced image streams every row the
@@ -591,6 +626,13 @@ static int cpix_resize_png(const uint8_t *data, size_t length, cpix_plan *plan, 
         return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
     if (header.progressive)
         return cpix_resize_png_interlaced(data, length, header.width, header.height, r, max_memory, status);
+    // Small 8-bit RGB and RGBA images: one libdeflate call; libpng for the others, and for any error.
+    cpix_resize_sink sink = {r, header.components == 4, 0};
+    uint64_t max_raw = max_memory < CPIX_PNG_INFLATE_MAX_RAW ? max_memory : CPIX_PNG_INFLATE_MAX_RAW;
+    code = cpix_png_inflate_rows(data, length, max_raw, cpix_resampler_last_row(r), cpix_resize_take_row, &sink);
+    if (code == CPIX_OK && !sink.mismatch) return CPIX_OK;
+    if (code == CPIX_ERR_MEMORY) return cpix_resize_status(status, code, "out of memory");
+    if (code == CPIX_OK) return cpix_resize_status(status, CPIX_ERR_CORRUPT, "the PNG's rows differ from its header");
     return cpix_resize_png_decode(data, length, r, 0, header.height, NULL, status);
 }
 
@@ -668,23 +710,6 @@ static int cpix_resize_webp(const uint8_t *data, size_t length, cpix_plan *plan,
 }
 
 // MARK: - Resizing that is also the validation
-
-typedef struct {
-    cpix_resampler *r;
-    int alpha;     // matte the rows over white
-    int mismatch;  // the decoder's rows are not the width the resampler was prepared for
-} cpix_resize_sink;
-
-static void cpix_resize_take_row(void *context, uint8_t *row, uint32_t y, uint32_t width) {
-    cpix_resize_sink *sink = context;
-    if (width != sink->r->source_width) {
-        sink->mismatch = 1;
-        return;
-    }
-    if (sink->mismatch || !cpix_resampler_needs(sink->r, y)) return;
-    if (sink->alpha) cpix_matte_white(row, width);
-    cpix_resampler_push(sink->r, row, y);
-}
 
 /// The validation decode of a JPEG or a non-interlaced PNG, whose rows feed the resampler.
 static int cpix_resize_validating(const uint8_t *data, size_t length, int format, const cpix_image_header *header,

@@ -1,3 +1,4 @@
+import CPixImage
 import Foundation
 import PixCore
 import PixDemo
@@ -54,6 +55,43 @@ struct ImageResizerTests {
         #expect(direct.jpegScaleEighths == 8)
         let fromWhole = try ImageResizer.resize(whole.bytes, format: .png, options: options)
         #expect(direct.sha256 == fromWhole.sha256, "the same 256 × 256 pixels")
+    }
+
+    @Test(
+        "a small RGB or RGBA PNG inflated in one call gives the bytes of libpng's streamed decode", arguments: [3, 4])
+    func pngInflatedAtOnce(channels: Int) throws {
+        let (width, height) = (500, 300)
+        var pixels = [UInt8](repeating: 0, count: width * height * channels)
+        var state: UInt32 = 2_463_534_242
+        for y in 0..<height {
+            for x in 0..<width {
+                state ^= state << 13
+                state ^= state >> 17
+                state ^= state << 5
+                for c in 0..<channels {
+                    // Gradients with a little noise: libpng picks different filters for different rows.
+                    let smooth = (x * (c + 1) + y * (3 - min(c, 2))) / 3 + Int(state >> 29)
+                    pixels[(y * width + x) * channels + c] = UInt8(truncatingIfNeeded: c == 3 ? 128 + x % 128 : smooth)
+                }
+            }
+        }
+        let png = try #require(Self.encodePNG(pixels, width: width, height: height, channels: channels))
+        let options = ResizeOptions(size: 128, mode: .centerCrop, encoding: .png)
+        let inflated = try ImageResizer.resize(png, format: .png, options: options)
+        // Under a decoder memory cap below the inflated size (450 kB), libpng streams the rows instead.
+        let streamed = try ImageResizer.resize(png, format: .png, options: options, maxDecoderMemory: 200_000)
+        #expect(inflated.sha256 == streamed.sha256)
+    }
+
+    private static func encodePNG(_ pixels: [UInt8], width: Int, height: Int, channels: Int) -> [UInt8]? {
+        var out: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        var status = cpix_status()
+        guard cpix_png_encode(pixels, UInt32(width), UInt32(height), Int32(channels), &out, &length, &status) == CPIX_OK,
+            let out
+        else { return nil }
+        defer { cpix_free(out) }
+        return Array(UnsafeBufferPointer(start: out, count: length))
     }
 
     @Test("the same input and options give the same bytes")
@@ -153,6 +191,22 @@ struct ImageResizerTests {
         #expect(throws: ImageResizeError.self) {
             try ImageResizer.resize(damaged, format: .png, options: options, validating: true)
         }
+    }
+
+    @Test("a progressive JPEG whose scans leave coefficients out is decoded whole: the same bytes with validation")
+    func progressiveWithoutAllScans() throws {
+        // A 37 × 16 progressive JPEG (found by the fuzzer) whose scans leave AC coefficients out, so libjpeg-turbo
+        // smooths its blocks from their neighbours: a decode cropped to the centre square differed at the edges.
+        let encoded =
+            "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0o"
+            + "MCUoKSj/2wBDAQcHBwoIChMKChMoGhYaKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCj/wgARCAAQACUD"
+            + "AREAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAABQb/xAAYAQEAAwEAAAAAAAAAAAAAAAAGAAMFAv/aAAwDAQACEAMQAAABj5HrkJe8YrSuG9ci"
+            + "C5OSkpKLkpKSJi8iDVRZ/9k="
+        let photo = try #require(Data(base64Encoded: encoded)).map { $0 }
+        let options = ResizeOptions(size: 24, mode: .centerCrop, encoding: .png)
+        let plain = try ImageResizer.resize(photo, format: .jpeg, options: options)
+        let validated = try ImageResizer.resize(photo, format: .jpeg, options: options, validating: true)
+        #expect(plain.sha256 == validated.sha256)
     }
 
     @Test(

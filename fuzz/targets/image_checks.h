@@ -64,5 +64,19 @@ static void fuzz_thumbnail_and_resize(const uint8_t *data, size_t size, int form
     int result = cpix_resize_image(data, size, format, &options, &out, &out_len, &resized, &status);
     fuzz_check_status(result, &status);
     if (result == CPIX_OK && (resized.output_width != 24 || resized.output_height != 24 || out_len == 0)) abort();
+    // The same resize as the validation (crawl-time resizing): whatever it accepts, the plain resize gave the
+    // same bytes.
+    uint8_t grid[72];
+    options.validate = 1;
+    options.grid = grid;
+    options.grid_width = 9;
+    options.grid_height = 8;
+    uint8_t *checked = NULL;
+    size_t checked_len = 0;
+    int validated = cpix_resize_image(data, size, format, &options, &checked, &checked_len, &resized, &status);
+    fuzz_check_status(validated, &status);
+    if (validated == CPIX_OK && (result != CPIX_OK || checked_len != out_len || memcmp(checked, out, out_len) != 0))
+        abort();
+    cpix_free(checked);
     cpix_free(out);
 }
