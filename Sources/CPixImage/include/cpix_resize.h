@@ -34,6 +34,7 @@ typedef struct {
     int quality;             // JPEG/WebP quality 1-100
     uint64_t max_pixels;     // pixel budget of the input (0 = none)
     uint64_t max_memory;     // decoder memory for the source in bytes (0 = CPIX_DEFAULT_MAX_MEMORY)
+    int validate;            // nonzero: also the full-depth validation — every compressed byte is read, decoder warnings are errors
 } cpix_resize_options;
 
 /// What a resize did.

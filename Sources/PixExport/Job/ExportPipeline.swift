@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import PixBlob
 import PixCore
+import PixValidate
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Foundation
+import PixCore
 import PixExport
 
 /// The dashboard's export form: every option of ``ExportRequest``, inputs named after its JSON fields, so the field

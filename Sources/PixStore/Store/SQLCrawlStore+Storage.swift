@@ -45,7 +45,8 @@ extension SQLCrawlStore {
         }
     }
 
-    /// Which of `digests` some image row, of any job, refers to.
+    /// Which of `digests` some image row, of any job, refers to: as its original or as its derivative (made at
+    /// crawl time by a job that resizes).
     /// - Parameter digests: SHA-256 values (64 lowercase hex digits); asked in batches of at most 500.
     public func referencedDigests(_ digests: some Collection<String>) async throws -> Set<String> {
         var found: Set<String> = []
@@ -57,7 +58,10 @@ extension SQLCrawlStore {
             let placeholders = (1...batch.count).map { "$\($0)" }.joined(separator: ", ")
             let rows = try await database.read { connection in
                 try connection.query(
-                    "SELECT DISTINCT sha256 FROM images WHERE sha256 IN (\(placeholders))",
+                    """
+                    SELECT sha256 FROM images WHERE sha256 IN (\(placeholders))
+                    UNION SELECT derivative_sha256 FROM images WHERE derivative_sha256 IN (\(placeholders))
+                    """,
                     batch.map { SQLValue.text($0) })
             }
             for row in rows {
