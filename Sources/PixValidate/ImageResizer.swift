@@ -20,6 +20,21 @@ public struct ResizedImage: Sendable, Hashable {
     public var orientation: Int
     /// The libjpeg-turbo DCT scale used for a JPEG source, in eighths (8 = full size); `nil` for other formats.
     public var jpegScaleEighths: Int?
+
+    /// Creates a description of a resized image.
+    public init(
+        bytes: [UInt8], originalWidth: Int, originalHeight: Int, width: Int, height: Int, sha256: String,
+        orientation: Int = 1, jpegScaleEighths: Int? = nil
+    ) {
+        self.bytes = bytes
+        self.originalWidth = originalWidth
+        self.originalHeight = originalHeight
+        self.width = width
+        self.height = height
+        self.sha256 = sha256
+        self.orientation = orientation
+        self.jpegScaleEighths = jpegScaleEighths
+    }
 }
 
 /// Why an image could not be resized.

@@ -113,7 +113,7 @@ public struct ImageValidator: Sendable {
                 return .rejected(decodeRejection(failure, header: header))
             }
             if validating, let derivative {
-                perceptualHash = try? ImageDecoder.decode(derivative.bytes, format: resize.format).differenceHash
+                perceptualHash = try? ImageDecoder.decode(derivative.bytes, format: resize.encoding.format).differenceHash
             }
         }
         return .accepted(

@@ -364,7 +364,7 @@ public struct ChunkProcessor: Sendable {
             do {
                 // Both blobs are stored before the row that refers to them commits.
                 if let resized = image.derivative, let resize {
-                    let key = try BlobKey(sha256: resized.sha256, format: resize.format)
+                    let key = try BlobKey(sha256: resized.sha256, format: resize.encoding.format)
                     _ = try await ioPool.run { try blobs.put(resized.bytes, for: key) }
                     derivative = ImageDerivative(
                         sha256: resized.sha256, byteCount: resized.bytes.count, width: resized.width,

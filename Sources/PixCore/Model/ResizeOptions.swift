@@ -16,6 +16,15 @@ public enum ResizeMode: String, Sendable, Codable, CaseIterable, Hashable {
 public enum ResizeEncoding: String, Sendable, Codable, CaseIterable, Hashable {
     case jpeg, png, webp
 
+    /// The format of images in this encoding.
+    public var format: ImageFormat {
+        switch self {
+        case .jpeg: .jpeg
+        case .png: .png
+        case .webp: .webp
+        }
+    }
+
     /// The file extension of an image in this encoding.
     public var fileExtension: String {
         switch self {
@@ -90,14 +99,5 @@ public struct ResizeOptions: Sendable, Hashable, Codable {
             return "--quality must be from 1 to 100, got \(quality)"
         }
         return nil
-    }
-
-    /// The format of images in ``encoding``.
-    public var format: ImageFormat {
-        switch encoding {
-        case .jpeg: .jpeg
-        case .png: .png
-        case .webp: .webp
-        }
     }
 }

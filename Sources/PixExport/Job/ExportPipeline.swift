@@ -49,6 +49,8 @@ final class ExportPipeline: @unchecked Sendable {
     private let modified: Date
     private let workDirectory: URL?
     private let resize: ResizeOptions?
+    /// The resize options are the crawl job's spec: images with a stored derivative are packed as they are.
+    private let resizeMatchesDerivatives: Bool
     private var output: Output?
     private var csv: ManifestWriter?
     private var jsonl: ManifestWriter?
@@ -67,12 +69,15 @@ final class ExportPipeline: @unchecked Sendable {
     ///   - modified: Modification time of the manifest entries.
     ///   - cancellation: Checked between images.
     ///   - resize: Resize and re-encode every image, or `nil` for the originals.
+    ///   - derivativeSpec: The crawl job's resize spec: when it equals `resize`, each image's derivative made at
+    ///     crawl time is packed as stored, with no decoding.
     init(
         format: ExportFormat, destination: URL, layout: ExportLayout, keywords: Set<String>, shardSize: Int,
         blobs: any BlobStore, options: ArchiveWriterOptions, modified: Date, cancellation: StopFlag,
-        resize: ResizeOptions? = nil
+        resize: ResizeOptions? = nil, derivativeSpec: ResizeOptions? = nil
     ) throws {
         self.resize = resize
+        self.resizeMatchesDerivatives = resize != nil && resize == derivativeSpec
         self.format = format
         self.destination = destination
         self.layout = layout
@@ -164,6 +169,9 @@ final class ExportPipeline: @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: batch.count) { index in
             let image = batch[index].image
             let slot = Slot {
+                if resizeMatchesDerivatives, let derivative = image.derivative {
+                    return .success(try storedDerivative(derivative, of: image, encoding: options.encoding))
+                }
                 let bytes: [UInt8] =
                     switch try blobContent(of: image) {
                     case .file(let url): [UInt8](try Data(contentsOf: url))
@@ -216,6 +224,33 @@ final class ExportPipeline: @unchecked Sendable {
         try csv?.append(row)
         try jsonl?.append(row)
         attribution.add(row)
+    }
+
+    /// A derivative made at crawl time, from the blob store and the image row: checked against the row's size.
+    private func storedDerivative(_ derivative: ImageDerivative, of image: ImageRecord, encoding: ResizeEncoding)
+        throws -> ResizedImage
+    {
+        let key: BlobKey
+        do {
+            key = try BlobKey(sha256: derivative.sha256, format: encoding.format)
+        } catch {
+            throw ExportJobError.blobUnavailable(
+                imageID: image.id, blob: derivative.sha256, reason: "its derivative's SHA-256 is not a valid blob key")
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try blobs.get(key)
+        } catch {
+            throw ExportJobError.blobUnavailable(imageID: image.id, blob: key.path, reason: "\(error)")
+        }
+        guard bytes.count == derivative.byteCount else {
+            throw ExportJobError.blobUnavailable(
+                imageID: image.id, blob: key.path,
+                reason: "it has \(bytes.count) bytes where the image row says \(derivative.byteCount)")
+        }
+        return ResizedImage(
+            bytes: bytes, originalWidth: derivative.originalWidth, originalHeight: derivative.originalHeight,
+            width: derivative.width, height: derivative.height, sha256: derivative.sha256)
     }
 
     private enum BlobContent {
