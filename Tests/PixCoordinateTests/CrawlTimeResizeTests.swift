@@ -79,4 +79,20 @@ struct CrawlTimeResizeTests {
             }
         }
     }
+
+    @Test("fsck --repair counts derivatives as referenced: it deletes none of them", arguments: Backend.allCases)
+    func fsckKeepsDerivatives(backend: Backend) async throws {
+        try await CoordinatorHarness.with(backend) { harness in
+            let job = try await Self.crawl(harness, (1...4).map { harness.image($0, size: 72) })
+            let images = try await harness.store.images(jobID: job.id, validOnly: true, afterID: 0, limit: 10)
+            let blobs = LocalBlobStore(root: harness.blobRoot)
+            let report = try await StorageCheck(store: harness.store, blobs: blobs, grace: .zero).run(repair: true)
+            #expect(report.blobsScanned == 8, "four originals and four derivatives")
+            #expect(report.isClean && report.orphansDeleted == 0)
+            for image in images {
+                let derivative = try #require(image.derivative)
+                #expect(try blobs.exists(try BlobKey(sha256: derivative.sha256, format: .jpeg)))
+            }
+        }
+    }
 }
