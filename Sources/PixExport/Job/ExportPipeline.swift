@@ -230,24 +230,8 @@ final class ExportPipeline: @unchecked Sendable {
     private func storedDerivative(_ derivative: ImageDerivative, of image: ImageRecord, encoding: ResizeEncoding)
         throws -> ResizedImage
     {
-        let key: BlobKey
-        do {
-            key = try BlobKey(sha256: derivative.sha256, format: encoding.format)
-        } catch {
-            throw ExportJobError.blobUnavailable(
-                imageID: image.id, blob: derivative.sha256, reason: "its derivative's SHA-256 is not a valid blob key")
-        }
-        let bytes: [UInt8]
-        do {
-            bytes = try blobs.get(key)
-        } catch {
-            throw ExportJobError.blobUnavailable(imageID: image.id, blob: key.path, reason: "\(error)")
-        }
-        guard bytes.count == derivative.byteCount else {
-            throw ExportJobError.blobUnavailable(
-                imageID: image.id, blob: key.path,
-                reason: "it has \(bytes.count) bytes where the image row says \(derivative.byteCount)")
-        }
+        let key = try blobKey(derivative.sha256, encoding.format, of: image, naming: "its derivative's SHA-256")
+        let bytes = try blobBytes(key, size: derivative.byteCount, of: image)
         return ResizedImage(
             bytes: bytes, originalWidth: derivative.originalWidth, originalHeight: derivative.originalHeight,
             width: derivative.width, height: derivative.height, sha256: derivative.sha256)
@@ -261,13 +245,7 @@ final class ExportPipeline: @unchecked Sendable {
     /// Where an image's bytes are: a local file for ``LocalBlobStore``, the bytes otherwise (one image at a time).
     /// Checks the stored size against the image row before anything is written.
     private func blobContent(of image: ImageRecord) throws -> BlobContent {
-        let key: BlobKey
-        do {
-            key = try BlobKey(sha256: image.sha256, format: image.format)
-        } catch {
-            throw ExportJobError.blobUnavailable(
-                imageID: image.id, blob: image.sha256, reason: "its SHA-256 is not a valid blob key")
-        }
+        let key = try blobKey(image.sha256, image.format, of: image, naming: "its SHA-256")
         if let local = blobs as? LocalBlobStore {
             let url = local.fileURL(for: key)
             var info = stat()
@@ -282,18 +260,33 @@ final class ExportPipeline: @unchecked Sendable {
             }
             return .file(url)
         }
+        return .bytes(try blobBytes(key, size: image.fileSize, of: image))
+    }
+
+    /// The blob address of `sha256` in `format`; an invalid digest fails the export naming `image`.
+    private func blobKey(_ sha256: String, _ format: ImageFormat, of image: ImageRecord, naming digest: String) throws
+        -> BlobKey
+    {
+        do {
+            return try BlobKey(sha256: sha256, format: format)
+        } catch {
+            throw ExportJobError.blobUnavailable(imageID: image.id, blob: sha256, reason: "\(digest) is not a valid blob key")
+        }
+    }
+
+    /// A blob's bytes from the blob store, checked against the `size` the image row records.
+    private func blobBytes(_ key: BlobKey, size: Int, of image: ImageRecord) throws -> [UInt8] {
         let bytes: [UInt8]
         do {
             bytes = try blobs.get(key)
         } catch {
             throw ExportJobError.blobUnavailable(imageID: image.id, blob: key.path, reason: "\(error)")
         }
-        guard bytes.count == image.fileSize else {
+        guard bytes.count == size else {
             throw ExportJobError.blobUnavailable(
-                imageID: image.id, blob: key.path,
-                reason: "it has \(bytes.count) bytes where the image row says \(image.fileSize)")
+                imageID: image.id, blob: key.path, reason: "it has \(bytes.count) bytes where the image row says \(size)")
         }
-        return .bytes(bytes)
+        return bytes
     }
 
     /// Adds the manifests and `ATTRIBUTION.md`, and publishes the archive under ``destination``.
