@@ -95,4 +95,23 @@ struct CrawlTimeResizeTests {
             }
         }
     }
+
+    @Test("fsck reports a row whose derivative is gone, and repair forgets the derivative", arguments: Backend.allCases)
+    func fsckMissingDerivative(backend: Backend) async throws {
+        try await CoordinatorHarness.with(backend) { harness in
+            let job = try await Self.crawl(harness, (1...3).map { harness.image($0, size: 72) })
+            let images = try await harness.store.images(jobID: job.id, validOnly: true, afterID: 0, limit: 10)
+            let lost = try #require(images.first)
+            let blobs = LocalBlobStore(root: harness.blobRoot)
+            #expect(try blobs.delete(try BlobKey(sha256: try #require(lost.derivative).sha256, format: .jpeg)))
+            let check = StorageCheck(store: harness.store, blobs: blobs, grace: .zero)
+            let report = try await check.run(repair: false)
+            #expect(report.missingDerivatives == 1 && report.missingCount == 0 && !report.isClean)
+            let repaired = try await check.run(repair: true)
+            #expect(repaired.derivativesCleared == 1)
+            #expect(try await harness.store.image(id: lost.id)?.derivative == nil)
+            #expect(try await harness.store.image(id: lost.id)?.isValid == true, "the image itself stays")
+            #expect(try await check.run(repair: false).isClean)
+        }
+    }
 }

@@ -80,13 +80,21 @@ extension PixCrawl {
             for row in report.missingExamples {
                 print("  missing image \(row.imageID) of job \(row.jobID): \(row.storageURL ?? row.sha256)")
             }
+            if report.missingDerivatives > 0 {
+                print("missing resized copies \(report.missingDerivatives) (made at crawl time; --repair forgets them)")
+            }
             if repair {
                 print("repaired        \(report.orphansDeleted) orphan(s) deleted, \(report.rowsMarked) row(s) marked")
+                if report.derivativesCleared > 0 {
+                    print("                \(report.derivativesCleared) missing resized copy(ies) forgotten")
+                }
             }
             if report.isClean {
                 print("fsck: clean")
             } else if report.missingCount - report.rowsMarked > 0 {
                 print("fsck: \(report.missingCount - report.rowsMarked) row(s) without a file; --repair marks them invalid")
+            } else if !repair && report.missingDerivatives > 0 {
+                print("fsck: resized copies are missing; --repair forgets them (exports then resize the originals)")
             } else if !repair && report.orphanCount > 0 {
                 print("fsck: no row lacks its file; orphans are reclaimable with --repair once older than \(grace)")
             } else {
@@ -101,6 +109,7 @@ extension PixCrawl {
                 "orphan_bytes": report.orphanBytes, "orphans_in_grace": report.orphansInGrace,
                 "orphans_deleted": report.orphansDeleted, "missing": report.missingCount,
                 "rows_marked": report.rowsMarked, "previously_marked": report.previouslyMarked,
+                "missing_derivatives": report.missingDerivatives, "derivatives_cleared": report.derivativesCleared,
                 "orphan_examples": report.orphanExamples.map(\.key.path),
                 "missing_examples": report.missingExamples.map(\.imageID),
                 "clean": report.isClean,
