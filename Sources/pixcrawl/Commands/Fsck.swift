@@ -17,7 +17,10 @@ extension PixCrawl {
                 its row leaves one, and so do the last pages of a crawl, whose images beyond max_images are stored \
                 but not recorded) and rows whose file is missing (lost data). With --repair, orphans older than \
                 the grace period are deleted (a younger one may be an upload whose row is being written) and rows \
-                without a file are marked invalid with the reason BLOB_MISSING, valid_images following.
+                without a file are marked invalid with the reason BLOB_MISSING, valid_images following. The \
+                resized copies a job made at crawl time (crawl --resize) are referenced files like originals; a row \
+                whose copy is missing is reported, and --repair forgets the copy (an export then resizes the \
+                original).
 
                 Exit status: 0 when no row lacks its file (orphans are only reclaimable space), 1 on errors, 3 when \
                 rows without a file remain.
