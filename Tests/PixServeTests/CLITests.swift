@@ -171,6 +171,8 @@ struct CLITests {
 
         let crawled = try await CLITests.pixcrawl(crawl + resize, environment: environment)
         try #require(crawled.status == 0, "\(crawled.stderr)")
+        let status = try await CLITests.pixcrawl(["status", "1"], environment: environment)
+        #expect(status.stdout.contains("resized as crawled: " + resize.joined(separator: " ")), "\(status.stdout)")
         // Every accepted image has two referenced files, its original and its derivative; the orphans are only the
         // pairs of candidates stored but not recorded (past the target).
         let fsck = try await CLITests.pixcrawl(["fsck", "--repair", "--json"], environment: environment)
