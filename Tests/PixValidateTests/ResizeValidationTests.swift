@@ -43,4 +43,11 @@ import Testing
         #expect(rejection.category == .tooLarge)
         #expect(rejection.reason.contains("decoder ran out of memory"))
     }
+
+    @Test(arguments: ValidationDepth.allCases)
+    func anAnimatedWebPIsRefusedAsFormatAsWithoutAResize(depth: ValidationDepth) throws {
+        let rules = ValidationRules(minWidth: 1, minHeight: 1, depth: depth)
+        let rejection = try #require(ImageValidator(rules: rules).validate(WebPTests.animatedWebP(), resize: Self.spec).rejection)
+        #expect(rejection.category == .format)
+    }
 }
