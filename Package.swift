@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "PixExport",
             dependencies: [
-                "PixCore", "PixStore", "PixBlob", "PixS3", "CZlib", "CPixChecksum", "CPixImage",
+                "PixCore", "PixStore", "PixBlob", "PixS3", "PixValidate", "CZlib", "CPixChecksum",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -247,7 +247,7 @@ let package = Package(
             name: "PixCoordinateTests",
             dependencies: [
                 "PixCoordinate", "PixCore", "PixStore", "PixSources", "PixFetch", "PixFixtures", "PixTestSupport",
-                "PixBlob", .product(name: "Logging", package: "swift-log"),
+                "PixBlob", "PixValidate", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"), "PixS3",
             ],
             swiftSettings: swiftSettings),

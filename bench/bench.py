@@ -390,11 +390,12 @@ class Bench:
                          log_name="server-ceiling")
         return count / seconds
 
-    def crawl(self, label, urls, count, depth, database_url, keep=False, pixcrawl=None, network="127.0.0.1/32"):
+    def crawl(self, label, urls, count, depth, database_url, keep=False, pixcrawl=None, network="127.0.0.1/32",
+              options=()):
         directory = self.fresh_dir(label)
         storage = os.path.join(directory, "storage")
         command = [pixcrawl or self.pixcrawl, "crawl", "bench", "--source", f"urls:{urls}", "--max-images",
-                   str(count), "--allow-network", network, "--database-url", database_url]
+                   str(count), "--allow-network", network, "--database-url", database_url, *options]
         if depth != "full":
             command += ["--validate", depth]
         settle()
@@ -408,6 +409,7 @@ class Bench:
         result = {"seconds": seconds, "valid": valid, "images_per_s": valid / seconds,
                   "directory": directory, "storage": storage, "database_url": database_url,
                   "job": int(job.group(1)) if job else 1}
+        self.last_crawl_result = result
         if keep:
             self.last_crawl = result
         return result["images_per_s"]
@@ -477,15 +479,19 @@ class Bench:
         shutil.rmtree(output, ignore_errors=True)
         return size / seconds / 1e6
 
-    def resized_export(self, crawl, size, keep=None):
-        """A center_crop SIZE JPEG (quality 95) tar export of a crawl; returns its images/s."""
+    @staticmethod
+    def resize_options(size):
+        """The center_crop SIZE JPEG (quality 95) options, as img2dataset's run is given them."""
+        return ["--resize", str(size), "--resize-mode", "center_crop", "--encode", "jpeg", "--quality", "95"]
+
+    def resized_export(self, crawl, size, keep=None, record=True):
+        """A center_crop SIZE JPEG (quality 95) tar export of a crawl; returns its images/s and seconds."""
         output = os.path.join(crawl["directory"], "exports-resized")
-        command = [self.pixcrawl, "export", str(crawl["job"]), "--format", "tar", "--resize", str(size),
-                   "--resize-mode", "center_crop", "--encode", "jpeg", "--quality", "95", "--database-url",
-                   crawl["database_url"], "--storage", crawl["storage"], "--output-dir", output]
+        command = [self.pixcrawl, "export", str(crawl["job"]), "--format", "tar", *self.resize_options(size),
+                   "--database-url", crawl["database_url"], "--storage", crawl["storage"], "--output-dir", output]
         settle()
         seconds, _ = run(command, log_name="export-resized")
-        if keep is None:
+        if keep is None and record:
             self.add("cpu_ms_per_image_export_resized", LAST_CPU_SECONDS * 1000 / max(1, crawl["valid"]))
         archives = [os.path.join(root, f) for root, _, files in os.walk(output) for f in files if f.endswith(".tar")]
         if keep is not None and archives:
@@ -495,14 +501,21 @@ class Bench:
         return crawl["valid"] / seconds, seconds
 
     def crawl_and_resize(self, label, urls, count, database_url, size):
-        """Our crawl followed by a center_crop SIZE export: images/s over both, wall and CPU."""
-        self.crawl(label, urls, count, "full", database_url, keep=True)
-        crawl = self.last_crawl
+        """Our crawl resizing at crawl time (center_crop SIZE), then an export with the same options, which packs the
+        stored derivatives: images/s over both, wall and CPU."""
+        self.crawl(label, urls, count, "full", database_url, options=self.resize_options(size))
+        crawl = self.last_crawl_result
         crawl_cpu = LAST_CPU_SECONDS
-        export_rate, export_seconds = self.resized_export(crawl, size)
-        self.add("export_resized_images_per_s", export_rate)
+        _, export_seconds = self.resized_export(crawl, size, record=False)
         self.add("cpu_ms_per_image_crawl_resize_export", (crawl_cpu + LAST_CPU_SECONDS) * 1000 / max(1, crawl["valid"]))
         return crawl["valid"] / (crawl["seconds"] + export_seconds)
+
+    def export_alone(self, label, urls, count, database_url, size):
+        """A center_crop SIZE export of a job crawled without resize options, so it resizes every image: its
+        images/s (the crawl before it is not counted)."""
+        self.crawl(label, urls, count, "full", database_url, keep=True)
+        rate, _ = self.resized_export(self.last_crawl, size)
+        return rate
 
     def resize_psnr(self, crawl, corpus, size):
         kept = []
@@ -661,17 +674,28 @@ def main():
             bench.attempt("pixcrawl_default_postgres",
                           lambda: bench.crawl("default-postgres", urls, count, "full", pg_url("crawl")))
 
-        # Resized datasets, alternating: img2dataset center_crop 256 (download + resize) against our crawl followed by
-        # a center_crop 256 export of the same corpus; the export alone is recorded too.
+        # Resized datasets, in alternating rounds: img2dataset center_crop 256 (download + resize) against our crawl
+        # resizing at crawl time followed by an export with the same options (which packs the stored derivatives),
+        # and against a center_crop 256 export alone of a job crawled without resize options (a real resize).
+        # Without the peers' venv (a smoke run) our two figures are still taken.
         resize_source = None
-        for index in range(runs if "resize" in sections and bench.venv_python else 0):
-            log(f"resize round {index + 1}/{runs}: img2dataset center_crop 256 vs crawl + resized export")
-            bench.attempt("img2dataset_center_crop_256",
-                          lambda: bench.img2dataset("i2d-resize", urls, count, True, resize=256))
-            bench.attempt("pixcrawl_crawl_resize_256",
-                          lambda: bench.crawl_and_resize("crawl-resize", urls, count, sqlite_url("resize"), 256))
+        for index in range(runs if "resize" in sections else 0):
+            log(f"resize round {index + 1}/{runs}: img2dataset center_crop 256 vs crawl --resize + export, "
+                "and vs the resized export alone")
+            measurements = [
+                ("img2dataset_center_crop_256",
+                 lambda: bench.img2dataset("i2d-resize", urls, count, True, resize=256)),
+            ] if bench.venv_python else []
+            measurements += [
+                ("pixcrawl_crawl_resize_256",
+                 lambda: bench.crawl_and_resize("crawl-resize", urls, count, sqlite_url("resize"), 256)),
+                ("export_resized_images_per_s",
+                 lambda: bench.export_alone("crawl-plain", urls, count, sqlite_url("plain"), 256)),
+            ]
+            for key, measure in (measurements if index % 2 == 0 else reversed(measurements)):
+                bench.attempt(key, measure)
             resize_source = getattr(bench, "last_crawl", None)
-        if resize_source:
+        if resize_source and bench.venv_python:
             bench.attempt("resize_min_psnr_db", lambda: bench.resize_psnr(resize_source, corpus, 256))
 
         # Many hosts: the corpus spread over HOSTS loopback hosts, crawled with the default per-host limits by this

@@ -235,7 +235,7 @@ public struct Retention: Sendable {
                 """
                 DELETE FROM images WHERE id IN (
                     SELECT id FROM images WHERE crawl_job_id = $1 ORDER BY id LIMIT $2)
-                RETURNING is_valid, storage_url
+                RETURNING is_valid, storage_url, sha256
                 """, .int(jobID), .int(batchSize))
             guard !rows.isEmpty else { return (0, []) }
             let valid = rows.filter { $0.bool("is_valid") == true }.count
@@ -249,11 +249,25 @@ public struct Retention: Sendable {
             let urls = Array(Set(rows.compactMap { $0.string("storage_url") })).sorted()
             guard !urls.isEmpty else { return (rows.count, []) }
             let placeholders = (1...urls.count).map { "$\($0)" }.joined(separator: ", ")
-            let referenced = Set(
+            var referenced = Set(
                 try connection.query(
                     "SELECT DISTINCT storage_url FROM images WHERE storage_url IN (\(placeholders))",
                     urls.map { .text($0) }
                 ).compactMap { $0.string("storage_url") })
+            // A remaining image's crawl-time derivative may have the same content as a deleted original.
+            let digests = Array(Set(rows.compactMap { $0.string("sha256") }))
+            if !digests.isEmpty {
+                let derived = Set(
+                    try connection.query(
+                        """
+                        SELECT DISTINCT derivative_sha256 FROM images WHERE derivative_sha256 IN (\(
+                            (1...digests.count).map { "$\($0)" }.joined(separator: ", ")))
+                        """, digests.map { .text($0) }
+                    ).compactMap { $0.string("derivative_sha256") })
+                for row in rows where derived.contains(row.string("sha256") ?? "") {
+                    if let url = row.string("storage_url") { referenced.insert(url) }
+                }
+            }
             return (rows.count, urls.filter { !referenced.contains($0) })
         }
     }

@@ -163,10 +163,17 @@ public enum ImageDecoder {
 
     private static func check(_ result: Int32, _ status: cpix_status) throws(ImageDecodeError) {
         guard Int(result) != Int(CPIX_OK) else { return }
+        throw ImageDecodeError(cpix: result, status)
+    }
+}
+
+extension ImageDecodeError {
+    /// The error a C shim call reported: its result code and the message in `status`.
+    init(cpix result: Int32, _ status: cpix_status) {
         let message = withUnsafeBytes(of: status.message) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
         }
-        let code: ImageDecodeError.Code =
+        let code: Code =
             switch Int(result) {
             case Int(CPIX_ERR_TOO_LARGE): .tooLarge
             case Int(CPIX_ERR_MEMORY): .outOfMemory
@@ -174,7 +181,7 @@ public enum ImageDecoder {
             case Int(CPIX_ERR_UNSUPPORTED): .unsupportedFormat
             default: .corrupt
             }
-        throw ImageDecodeError(code: code, message: message.isEmpty ? "decoder error \(result)" : message)
+        self.init(code: code, message: message.isEmpty ? "decoder error \(result)" : message)
     }
 }
 

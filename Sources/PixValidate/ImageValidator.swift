@@ -9,6 +9,13 @@ import PixCore
 /// a decode that reads every compressed byte (``PixCore/ValidationDepth/full``: JPEG at 1/8 scale;
 /// ``PixCore/ValidationDepth/pixels``: full size), and finally SHA-256 and the difference hash.
 ///
+/// With resize options (a job that resizes at crawl time) the accepted image also gets its derivative from
+/// ``ImageResizer``, and at depth ``PixCore/ValidationDepth/full`` that resize decode *is* the validation decode
+/// (`validating: true`): each image is decoded once. The difference hash is then taken from the gray grid of the
+/// whole original that decode averaged (from its rows at the resize's DCT scale, not a 1/8 gray decode). At
+/// depth ``PixCore/ValidationDepth/pixels`` the image is validated as without a resize, then resized; at
+/// ``PixCore/ValidationDepth/header`` it is resized without validating, and a failure is a DECODE rejection.
+///
 /// A value type without shared state: one validator may be used from any number of threads at once.
 public struct ImageValidator: Sendable {
     /// The rules applied.
@@ -31,17 +38,23 @@ public struct ImageValidator: Sendable {
     ///   - bytes: the complete downloaded body.
     ///   - sha256: the body's SHA-256 in lowercase hex if it was already computed while receiving
     ///     (see ``SHA256Hasher``); computed here otherwise, only for accepted images.
+    ///   - resize: what to make the accepted image's derivative (``ValidatedImage/derivative``), if anything.
     /// - Returns: ``ValidationOutcome/accepted(_:)`` or ``ValidationOutcome/rejected(_:)``.
-    public func validate(_ bytes: some ContiguousBytes, sha256: String? = nil) -> ValidationOutcome {
-        bytes.withUnsafeBytes { validate($0, sha256: sha256) }
+    public func validate(
+        _ bytes: some ContiguousBytes, sha256: String? = nil, resize: ResizeOptions? = nil
+    ) -> ValidationOutcome {
+        bytes.withUnsafeBytes { validate($0, sha256: sha256, resize: resize) }
     }
 
     /// Validates one candidate held in memory.
     /// - Parameters:
     ///   - bytes: the complete downloaded body.
     ///   - sha256: the body's SHA-256 in lowercase hex if already known; computed here otherwise.
+    ///   - resize: what to make the accepted image's derivative (``ValidatedImage/derivative``), if anything.
     /// - Returns: ``ValidationOutcome/accepted(_:)`` or ``ValidationOutcome/rejected(_:)``.
-    public func validate(_ bytes: UnsafeRawBufferPointer, sha256: String? = nil) -> ValidationOutcome {
+    public func validate(
+        _ bytes: UnsafeRawBufferPointer, sha256: String? = nil, resize: ResizeOptions? = nil
+    ) -> ValidationOutcome {
         if bytes.count > rules.maxBytes {
             return .rejected(
                 ValidationRejection(
@@ -71,7 +84,8 @@ public struct ImageValidator: Sendable {
         if let rejection = checkDimensions(of: header) { return .rejected(rejection) }
 
         var perceptualHash: UInt64?
-        if rules.depth != .header {
+        // With a resize spec at depth `full`, the resize below is the validation decode.
+        if rules.depth == .pixels || (rules.depth == .full && resize == nil) {
             let limits = DecodeLimits(
                 maxPixels: rules.maxPixels, maxWidth: rules.maxWidth, maxHeight: rules.maxHeight,
                 maxMemory: maxDecoderMemory)
@@ -88,10 +102,23 @@ public struct ImageValidator: Sendable {
             }
             perceptualHash = decoded.differenceHash
         }
+        var derivative: ResizedImage?
+        if let resize {
+            let validating = rules.depth == .full
+            do {
+                derivative = try ImageResizer.resize(
+                    bytes, format: format, options: resize, maxPixels: rules.maxPixels,
+                    maxDecoderMemory: maxDecoderMemory, validating: validating)
+            } catch {
+                let failure = ImageDecodeError(code: rules.depth == .header ? .corrupt : error.code, message: error.message)
+                return .rejected(decodeRejection(failure, header: header))
+            }
+            if validating, let grid = derivative?.validationGrid { perceptualHash = DifferenceHash.hash(grid: grid) }
+        }
         return .accepted(
             ValidatedImage(
                 format: format, width: header.width, height: header.height, byteCount: bytes.count,
-                sha256: sha256 ?? SHA256Hasher.hex(of: bytes), perceptualHash: perceptualHash))
+                sha256: sha256 ?? SHA256Hasher.hex(of: bytes), perceptualHash: perceptualHash, derivative: derivative))
     }
 
     /// Checks a sniffed format against the allowed formats (and what PixCrawler can decode).

@@ -23,10 +23,18 @@ public struct ValidatedImage: Sendable, Hashable {
     /// SHA-256 of the bytes, 64 lowercase hex digits.
     public var sha256: String
     /// 64-bit difference hash of the pixels (see ``DifferenceHash``); `nil` with header-only validation.
+    /// With a resize at depth `full`, from the whole original's gray grid as the resize decode averaged it.
     public var perceptualHash: UInt64?
 
+    /// The resized copy, when validation was asked for one (a job that resizes at crawl time).
+    public var derivative: ResizedImage?
+
     /// Creates an accepted result.
-    public init(format: ImageFormat, width: Int, height: Int, byteCount: Int, sha256: String, perceptualHash: UInt64?) {
+    public init(
+        format: ImageFormat, width: Int, height: Int, byteCount: Int, sha256: String, perceptualHash: UInt64?,
+        derivative: ResizedImage? = nil
+    ) {
+        self.derivative = derivative
         self.format = format
         self.width = width
         self.height = height

@@ -16,7 +16,8 @@ struct BenchSmokeTests {
         "queue_sqlite_32", "queue_postgres_1", "queue_postgres_8", "queue_postgres_32", "inserts_sqlite",
         "inserts_postgres", "export_zip_mb_s", "export_tar_mb_s", "export_webdataset_mb_s", "tar_cf_mb_s",
         "worker_rss_mb", "export_rss_mb", "workers_1_postgres", "workers_2_postgres", "lists_rows_per_s",
-        "lists_rows_per_cpu_s", "lists_rss_mb", "lists_sha256sum_rows_per_s",
+        "lists_rows_per_cpu_s", "lists_rss_mb", "lists_sha256sum_rows_per_s", "pixcrawl_crawl_resize_256",
+        "export_resized_images_per_s",
     ]
 
     @Test("bench/run --images 50 --smoke writes a complete JSON report")

@@ -1,4 +1,5 @@
 import Foundation
+import PixBlob
 import PixCore
 import PixDemo
 import PixExport
@@ -67,5 +68,54 @@ struct ResizedExportTests {
         }
         let stored = try #require(try await fixture.store.export(id: outcome.export.id))
         #expect(stored.exportedImages == images.count - 1)
+    }
+
+    @Test(
+        "a job resized at crawl time exports, sample for sample, what an export-time resize of its images gives",
+        arguments: Backend.allCases, [ExportFormat.webdataset, .zip])
+    func storedDerivatives(backend: Backend, format: ExportFormat) async throws {
+        let spec = ResizeOptions(size: 96, mode: .centerCrop, encoding: .jpeg, quality: 95)
+        let crawled = try await ExportJobFixture(backend, resize: spec)
+        let plain = try await ExportJobFixture(backend)
+        try await crawled.addImages(Self.specs)
+        try await plain.addImages(Self.specs)
+        var options = ExportOptions(shardSize: 3)
+        options.resize = spec
+        let fromDerivatives = try await crawled.export(format, options)
+        let fromOriginals = try await plain.export(format, options)
+
+        #expect(fromDerivatives.exportedImages == Self.specs.count)
+        if format == .webdataset {
+            let derived = try WebDatasetListing.read(fromDerivatives.archive).samples
+            let resized = try WebDatasetListing.read(fromOriginals.archive).samples
+            #expect(derived.map(\.sha256) == resized.map(\.sha256), "the same image bytes and the same json")
+            #expect(derived.map(\.json) == resized.map(\.json))
+        } else {
+            let derived = try ArchiveReader.read(fromDerivatives.archive)
+            let resized = try ArchiveReader.read(fromOriginals.archive)
+            #expect(derived.entries.map(\.sha256) == resized.entries.map(\.sha256))
+            #expect(derived.jsonlRows == resized.jsonlRows)
+            #expect(derived.csvRows == resized.csvRows)
+        }
+    }
+
+    @Test("the export whose options match the job's spec reads no original: it decodes nothing")
+    func storedDerivativesNeedNoOriginal() async throws {
+        let spec = ResizeOptions(size: 64, mode: .keepRatio, encoding: .png)
+        let fixture = try await ExportJobFixture(.sqlite, resize: spec)
+        let images = try await fixture.addImages(Self.specs)
+        for image in images {
+            #expect(try fixture.blobs.delete(try BlobKey(sha256: image.sha256, format: image.format)))
+        }
+        var options = ExportOptions()
+        options.resize = spec
+        let outcome = try await fixture.export(.tar, options)
+        #expect(outcome.exportedImages == images.count && outcome.skippedImages == 0)
+        let rows = try ArchiveReader.read(outcome.archive).csvRows
+        #expect(rows.map { $0["output_sha256"] } == images.map { $0.derivative?.sha256 })
+
+        // Other options resize the originals, as before: here they are gone.
+        options.resize?.size = 32
+        await #expect(throws: ExportJobError.self) { try await fixture.export(.tar, options) }
     }
 }

@@ -215,4 +215,30 @@ struct APIFlowTests {
             #expect(refused.json["error"] as? String == "forbidden")
         }
     }
+
+    @Test("a job submitted with a resize object keeps it, and its JSON shows it", arguments: Backend.allCases)
+    func jobWithResize(_ backend: Backend) async throws {
+        try await TestServer.with(backend) { server in
+            let alice = try await server.makeUser("alice")
+            let projectID = try await server.createProject(as: alice)
+            let resize: [String: Any] = ["size": 256, "mode": "center_crop", "encode": "webp", "quality": 80]
+            let created = try await server.post(
+                "/v1/jobs", as: alice,
+                json: [
+                    "project_id": projectID, "keywords": ["red fox"], "max_images": 10, "sources": ["demo"],
+                    "resize": resize,
+                ] as [String: Any])
+            #expect(created.status == 201, "\(created.text)")
+            let id = try #require(created.json["id"] as? Int)
+            let expected = ResizeOptions(size: 256, mode: .centerCrop, encoding: .webp, quality: 80)
+            #expect(try await server.store.job(id: Int64(id))?.resize == expected)
+            let shown = try await server.get("/v1/jobs/\(id)", as: alice)
+            let json = try #require(shown.json["resize"] as? [String: Any])
+            #expect(json["size"] as? Int == 256 && json["mode"] as? String == "center_crop")
+            #expect(json["encode"] as? String == "webp" && json["quality"] as? Int == 80)
+            #expect(json["only_if_bigger"] as? Bool == false)
+            let plain = try await server.submitJob(as: alice, projectID: projectID)
+            #expect(try await server.get("/v1/jobs/\(plain)", as: alice).json["resize"] == nil)
+        }
+    }
 }

@@ -78,6 +78,21 @@ struct BadInputTests {
                 name: "too many chunks", body: job(["max_images": 1_000_000, "chunk_size": 1]), status: 422,
                 error: "validation_failed", field: "chunk_size"),
             Case(
+                name: "resize 0", body: job(["resize": ["size": 0]]), status: 422, error: "validation_failed",
+                field: "resize.size"),
+            Case(
+                name: "resize over 16384", body: job(["resize": ["size": 16_385, "mode": "center_crop"]]), status: 422,
+                error: "validation_failed", field: "resize.size"),
+            Case(
+                name: "resize quality 0", body: job(["resize": ["size": 256, "quality": 0]]), status: 422,
+                error: "validation_failed", field: "resize.quality"),
+            Case(
+                name: "unknown resize mode", body: job(["resize": ["size": 256, "mode": "stretch"]]), status: 400,
+                error: "invalid_type", field: "resize.mode"),
+            Case(
+                name: "resize without size", body: job(["resize": ["mode": "border"]]), status: 422,
+                error: "validation_failed", field: "resize.size"),
+            Case(
                 name: "not JSON", body: Array("keywords=fox".utf8), status: 415, error: "unsupported_media_type", field: nil,
                 contentType: "application/x-www-form-urlencoded"),
             Case(

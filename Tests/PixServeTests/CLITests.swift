@@ -141,6 +141,50 @@ struct CLITests {
         #expect(text.contains("http.route=/v1/me"), "structured request log lines")
         #expect(!text.contains(token), "tokens never reach the log")
     }
+
+    @Test("crawl --resize: refused as export refuses it; a resized crawl survives fsck and gc, and exports its copies")
+    func crawlTimeResize() async throws {
+        let directory = try CLITests.scratch()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let environment = [
+            "PIXCRAWL_DATABASE_URL": directory.appendingPathComponent("store.sqlite").path,
+            "PIXCRAWL_MIGRATIONS_DIR": TestStores.migrationsDirectory.path,
+            "PIXCRAWL_STORAGE_URL": directory.appendingPathComponent("storage").path,
+        ]
+        let crawl = ["crawl", "arctic hare", "--max-images", "4", "--source", "demo"]
+        let resize = ["--resize", "48", "--resize-mode", "center_crop", "--encode", "jpeg", "--quality", "90"]
+        for (bad, message) in [
+            (["--resize", "0"], "--resize must be from 1 to 16384 pixels, got 0"),
+            (["--resize", "64", "--quality", "101"], "--quality must be from 1 to 100, got 101"),
+        ] {
+            let refused = try await CLITests.pixcrawl(crawl + bad, environment: environment)
+            let exported = try await CLITests.pixcrawl(["export", "1", "--format", "zip"] + bad, environment: environment)
+            #expect(refused.status == 1 && refused.stderr.contains(message), "\(refused.stderr)")
+            #expect(exported.status == refused.status && exported.stderr.contains(message), "\(exported.stderr)")
+        }
+        let badMode = try await CLITests.pixcrawl(
+            crawl + ["--resize", "64", "--resize-mode", "stretch"], environment: environment)
+        let badExportMode = try await CLITests.pixcrawl(
+            ["export", "1", "--format", "zip", "--resize", "64", "--resize-mode", "stretch"], environment: environment)
+        #expect(badMode.status != 0 && badMode.status == badExportMode.status, "\(badMode.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("storage/images").path))
+
+        let crawled = try await CLITests.pixcrawl(crawl + resize, environment: environment)
+        try #require(crawled.status == 0, "\(crawled.stderr)")
+        let status = try await CLITests.pixcrawl(["status", "1"], environment: environment)
+        #expect(status.stdout.contains("resized as crawled: " + resize.joined(separator: " ")), "\(status.stdout)")
+        // Every accepted image has two referenced files, its original and its derivative; the orphans are only the
+        // pairs of candidates stored but not recorded (past the target).
+        let fsck = try await CLITests.pixcrawl(["fsck", "--repair", "--json"], environment: environment)
+        #expect(fsck.status == 0, "\(fsck.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(fsck.stdout.utf8)) as? [String: Any])
+        let (files, rows) = (report["files_scanned"] as? Int ?? 0, report["rows_scanned"] as? Int ?? 0)
+        #expect(rows == 4 && report["orphans"] as? Int == files - 2 * rows, "\(fsck.stdout)")
+        #expect(try await CLITests.pixcrawl(["gc"], environment: environment).status == 0)
+        let export = try await CLITests.pixcrawl(["export", "1", "--format", "zip"] + resize, environment: environment)
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stdout.contains("completed: 4 images") && !export.stdout.contains("left out"), "\(export.stdout)")
+    }
 }
 
 @Suite("pixcrawl serve: the local profile signs in")

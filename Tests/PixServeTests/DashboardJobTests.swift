@@ -57,6 +57,30 @@ struct DashboardJobTests {
         }
     }
 
+    @Test("the form's resize inputs start a crawl that resizes as it crawls; a bad size is shown beside its field")
+    func formResizes() async throws {
+        try await TestServer.with(.sqlite) { server in
+            let alice = try await server.makeUser("alice")
+            let fields = [
+                ("project", "new"), ("project_name", "Foxes"), ("keywords", "red fox"), ("sources", "demo"),
+                ("max_images", "20"), ("resize.mode", "center_crop"), ("resize.encode", "png"),
+                ("resize.quality", "95"),
+            ]
+            let refused = try await Self.post(server, "/dashboard/jobs", as: alice, fields + [("resize.size", "0")])
+            #expect(refused.status == 422)
+            let error = try #require(refused.text.range(of: "id=\"error-resize.size\""), "\(refused.text)")
+            #expect(refused.text[error.upperBound...].prefix(200).contains("must be between 1 and 16384"))
+            #expect(try await server.store.listJobs(projectID: nil, status: nil, limit: 10, offset: 0).isEmpty)
+
+            let response = try await Self.post(server, "/dashboard/jobs", as: alice, fields + [("resize.size", "256")])
+            #expect(response.status == 303, "\(response.text)")
+            let location = try #require(response.headers["location"])
+            let jobID = try #require(Int64(location.dropFirst("/jobs/".count)))
+            let job = try #require(try await server.store.job(id: jobID))
+            #expect(job.resize == ResizeOptions(size: 256, mode: .centerCrop, encoding: .png))
+        }
+    }
+
     @Test(
         "bad input shows the API's reason beside the field and creates nothing",
         arguments: [

@@ -25,7 +25,7 @@ struct MigrateStoreTests {
         #expect(
             report.appliedMigrations == [
                 "001_initial.sql", "002_chunk_claim_index.sql", "003_url_lists.sql",
-                "004_commit_tokens.sql", "005_host_budgets.sql", "006_billion_image_jobs.sql",
+                "004_commit_tokens.sql", "005_host_budgets.sql", "006_billion_image_jobs.sql", "007_crawl_time_resize.sql",
             ])
         #expect(report.verification.passed, "\(report.verification.mismatches)")
         #expect(report.verification.tables.map(\.table) == StoreTables.copyOrder)
@@ -51,6 +51,9 @@ struct MigrateStoreTests {
         #expect(after.jobs == before.jobs)
         #expect(after.chunks == before.chunks)
         #expect(after.images == before.images)
+        // 007's columns travel too: a job's resize spec and images' derivatives.
+        #expect(after.jobs.contains { $0.resize != nil })
+        #expect(after.images.joined().contains { $0.derivative?.byteCount == 5_000_000_000 })
         #expect(after.errors == before.errors)
         #expect(after.errorSummaries == before.errorSummaries)
         #expect(after.activity == before.activity)

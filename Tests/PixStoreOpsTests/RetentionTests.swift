@@ -85,9 +85,12 @@ struct RetentionTests {
         let kept = try await job(keptProject, chunks: 2)
         _ = try await store.insertImages(jobID: first.id, images: (1...5).map { image($0, storage: "images/\($0).jpg") })
         _ = try await store.insertImages(jobID: second.id, images: (6...7).map { image($0, storage: "images/\($0).jpg") })
-        // The kept job shares one blob with the first job.
+        // The kept job shares one blob with the first job, and its derivative of image 101 has image 2's content.
+        var derived = image(101, storage: "images/101.jpg")
+        derived.derivative = ImageDerivative(
+            sha256: String(format: "%064lx", 2), byteCount: 2, width: 1, height: 1, originalWidth: 2, originalHeight: 2)
         _ = try await store.insertImages(
-            jobID: kept.id, images: [image(3, storage: "images/3.jpg"), image(100, storage: "images/100.jpg")])
+            jobID: kept.id, images: [image(3, storage: "images/3.jpg"), image(100, storage: "images/100.jpg"), derived])
         let claimed = try #require(try await store.claimChunk(workerID: "w", lease: .seconds(60), jobID: first.id))
         _ = try await store.completeChunk(chunkID: claimed.chunk.id, token: claimed.leaseToken, finalProgress: nil)
         try await store.recordErrors([
@@ -125,7 +128,7 @@ struct RetentionTests {
         #expect(report.exportFiles == ["exports/first.zip"])
         #expect(
             report.unreferencedStorageURLs.sorted() == [
-                "images/1.jpg", "images/2.jpg", "images/4.jpg", "images/5.jpg", "images/6.jpg", "images/7.jpg",
+                "images/1.jpg", "images/4.jpg", "images/5.jpg", "images/6.jpg", "images/7.jpg",
             ])
         #expect(report.errorLogs == 0 && report.activityLogs == 0)
 
@@ -133,7 +136,7 @@ struct RetentionTests {
         #expect(try await store.job(id: second.id) == nil)
         #expect(try await store.project(id: doomedProject.id)?.status == .deleted, "the project row itself stays")
         let counts = try await rowCounts(store.database)
-        #expect(counts["images"] == 2)
+        #expect(counts["images"] == 3)
         #expect(counts["crawl_chunks"] == 2)
         #expect(counts["error_logs"] == 1)
         #expect(counts["export_jobs"] == 1)
@@ -142,7 +145,7 @@ struct RetentionTests {
         let keptAfter = try await AppView.read(store)
         #expect(keptAfter.jobs == keptBefore.jobs.filter { $0.id == kept.id })
         #expect(keptAfter.images == [try await store.images(jobID: kept.id, validOnly: false, afterID: 0, limit: 10)])
-        #expect(keptAfter.images.first?.map(\.storageURL) == ["images/3.jpg", "images/100.jpg"])
+        #expect(keptAfter.images.first?.map(\.storageURL) == ["images/3.jpg", "images/100.jpg", "images/101.jpg"])
     }
 
     @Test("while a job's rows go in batches, its counters equal its rows after every batch", arguments: Backend.allCases)

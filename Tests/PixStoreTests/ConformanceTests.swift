@@ -331,6 +331,37 @@ struct ConformanceTests {
         #expect(stored.map(\.keptColumns) == [["photo_id": "p-1", "similarity": "0.31"], nil])
     }
 
+    @Test(
+        "a job's resize spec and its images' derivatives are stored, claimed with the job, and referenced",
+        arguments: Backend.allCases)
+    func crawlTimeResize(backend: Backend) async throws {
+        let store = try await TestStores.make(backend)
+        defer { store.close() }
+        let fixture = try await makeFixture(store)
+        #expect(fixture.job.resize == nil)
+        let spec = ResizeOptions(size: 256, mode: .centerCrop, onlyIfBigger: true, encoding: .webp, quality: 80)
+        let job = try await store.createJob(
+            NewCrawlJob(
+                projectID: fixture.project.id, name: "resized", keywords: ["k"], maxImages: 10, sources: ["demo"],
+                resize: spec),
+            chunks: [NewChunk(keyword: "k", source: "demo", rangeStart: 0, rangeEnd: 10)])
+        #expect(job.resize == spec)
+        #expect(try await store.job(id: job.id)?.resize == spec)
+        let claimed = try #require(try await store.claimChunk(workerID: "w", lease: .seconds(60), jobID: job.id))
+        #expect(claimed.job.resize == spec)
+
+        let derivedSHA = String(repeating: "d", count: 64)
+        var image = newImage(1)
+        image.derivative = ImageDerivative(
+            sha256: derivedSHA, byteCount: 5_000_000_000, width: 256, height: 256, originalWidth: 480,
+            originalHeight: 640)
+        #expect(try await store.insertImages(jobID: job.id, images: [image, newImage(2)]) == 2)
+        let stored = try await store.images(jobID: job.id, validOnly: false, afterID: 0, limit: 10)
+        #expect(stored.map(\.derivative) == [image.derivative, nil])
+        let referenced = try await store.referencedDigests([derivedSHA, String(repeating: "e", count: 64)])
+        #expect(referenced == [derivedSHA])
+    }
+
     @Test("planning is atomic: a failure mid-insert leaves no job", arguments: Backend.allCases)
     func atomicPlanning(backend: Backend) async throws {
         let store = try await TestStores.make(backend)

@@ -11,6 +11,8 @@ import PixStore
 /// and their blobs probed a few at a time. With `repair`, orphans older than the grace period are deleted (a
 /// younger one may belong to an upload whose row is being written right now) and rows without a blob are marked
 /// invalid with the reason ``SQLCrawlStore/missingBlobReason``, so `valid_images` stays equal to the valid rows.
+/// A crawl-time derivative is a referenced blob like an original; a row whose derivative is gone keeps its image,
+/// and repair forgets the derivative (an export then resizes the original).
 public struct StorageCheck: Sendable {
     /// What a check found and did.
     public struct Report: Sendable {
@@ -34,6 +36,10 @@ public struct StorageCheck: Sendable {
         public var rowsMarked = 0
         /// Rows a previous repair marked and whose blob is still missing.
         public var previouslyMarked = 0
+        /// Rows whose crawl-time derivative's blob is missing.
+        public var missingDerivatives = 0
+        /// Those derivatives forgotten (repair only).
+        public var derivativesCleared = 0
         /// The first orphans found (at most ``exampleLimit``).
         public var orphanExamples: [BlobListing] = []
         /// The first rows found without a blob (at most ``exampleLimit``).
@@ -43,7 +49,7 @@ public struct StorageCheck: Sendable {
         public static let exampleLimit = 20
 
         /// True when nothing is wrong: no orphan and no row without its blob.
-        public var isClean: Bool { orphanCount == 0 && missingCount == 0 }
+        public var isClean: Bool { orphanCount == 0 && missingCount == 0 && missingDerivatives == 0 }
     }
 
     /// The image rows.
@@ -129,8 +135,8 @@ public struct StorageCheck: Sendable {
             guard let last = page.last else { break }
             afterID = last.imageID
             report.rowsScanned += page.count
-            let present = try await withThrowingTaskGroup(of: (Int64, Bool).self) { group in
-                var results: [Int64: Bool] = [:]
+            let present = try await withThrowingTaskGroup(of: (Int64, Presence).self) { group in
+                var results: [Int64: Presence] = [:]
                 var iterator = page.makeIterator()
                 func next() -> ImageBlobReference? { iterator.next() }
                 for _ in 0..<parallelism {
@@ -145,7 +151,11 @@ public struct StorageCheck: Sendable {
                 }
                 return results
             }
-            for row in page where present[row.imageID] == false {
+            for row in page where present[row.imageID]?.derivative == false {
+                report.missingDerivatives += 1
+                if repair, try await store.clearDerivative(imageID: row.imageID) { report.derivativesCleared += 1 }
+            }
+            for row in page where present[row.imageID]?.original == false {
                 if !row.isValid && row.rejectionReason == SQLCrawlStore.missingBlobReason {
                     report.previouslyMarked += 1
                     continue
@@ -162,11 +172,27 @@ public struct StorageCheck: Sendable {
         }
     }
 
+    /// Whether a row's original blob, and its derivative's (`nil`: it has none), are stored.
+    private struct Presence: Sendable {
+        var original: Bool
+        var derivative: Bool?
+    }
+
     private static func blobExists(_ row: ImageBlobReference, blobs: any BlobStore, pool: BlockingPool) async throws
-        -> Bool
+        -> Presence
     {
-        guard let format = row.format, let key = try? BlobKey(sha256: row.sha256, format: format) else { return false }
-        return try await pool.run { try blobs.exists(key) }
+        var derivative: Bool?
+        if let sha256 = row.derivativeSHA256, let format = row.derivativeFormat {
+            if let key = try? BlobKey(sha256: sha256, format: format) {
+                derivative = try await pool.run { try blobs.exists(key) }
+            } else {
+                derivative = false
+            }
+        }
+        guard let format = row.format, let key = try? BlobKey(sha256: row.sha256, format: format) else {
+            return Presence(original: false, derivative: derivative)
+        }
+        return Presence(original: try await pool.run { try blobs.exists(key) }, derivative: derivative)
     }
 
     private static func seconds(_ duration: Duration) -> TimeInterval {

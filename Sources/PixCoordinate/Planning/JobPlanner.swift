@@ -144,6 +144,7 @@ public struct JobPlanner: Sendable {
         try Self.check(submission.priority, "priority", limits.priority)
         try Self.check(submission.maxAttempts, "max_attempts", limits.maxAttempts)
         try Self.check(submission.rules)
+        if let problem = submission.resize?.problem { throw .invalid("resize", problem) }
         if let width = submission.downloadWidth {
             try Self.check(width, "download_width", SourceSpec.thumbnailWidths)
         }
@@ -200,7 +201,7 @@ public struct JobPlanner: Sendable {
         let job = NewCrawlJob(
             projectID: submission.projectID, name: jobName, keywords: keywords, maxImages: submission.maxImages,
             sources: sourceSpecs, rules: submission.rules, chunkSize: submission.chunkSize,
-            overFetch: submission.overFetch, priority: submission.priority)
+            overFetch: submission.overFetch, priority: submission.priority, resize: submission.resize)
         return JobPlan(
             job: job, chunks: chunks, quotas: Dictionary(uniqueKeysWithValues: zip(keywords, quotas)),
             shortfalls: shortfalls)

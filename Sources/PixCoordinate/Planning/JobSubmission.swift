@@ -25,12 +25,14 @@ public struct JobSubmission: Sendable, Hashable {
     /// The widest image the job will use (an export size in mind), if any: sources that offer bounded-size
     /// renditions (Commons' thumbnails) are asked for this width instead of the originals (`download_width`).
     public var downloadWidth: Int?
+    /// Resize every accepted image as it is crawled (`--resize …`, the API's `resize`), or `nil` for originals only.
+    public var resize: ResizeOptions?
 
     /// Creates a submission.
     public init(
         projectID: Int64, name: String? = nil, keywords: [String], maxImages: Int, sources: [String],
         rules: ValidationRules = ValidationRules(), chunkSize: Int = 50, overFetch: Double = 1.5, priority: Int = 0,
-        maxAttempts: Int = 3, downloadWidth: Int? = nil
+        maxAttempts: Int = 3, downloadWidth: Int? = nil, resize: ResizeOptions? = nil
     ) {
         self.projectID = projectID
         self.name = name
@@ -43,5 +45,6 @@ public struct JobSubmission: Sendable, Hashable {
         self.priority = priority
         self.maxAttempts = maxAttempts
         self.downloadWidth = downloadWidth
+        self.resize = resize
     }
 }

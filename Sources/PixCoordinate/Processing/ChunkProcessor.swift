@@ -39,7 +39,8 @@ public struct ChunkProcessorConfiguration: Sendable, Hashable {
 }
 
 /// Processes one claimed chunk: pages through its source from the checkpoint, downloads candidates (bounded
-/// concurrency), validates them off the cooperative pool, stores accepted files in the blob store, and commits
+/// concurrency), validates them off the cooperative pool (for a job with a resize spec, the same decode makes each
+/// accepted image's derivative), stores accepted files (and derivatives) in the blob store, and commits
 /// each page — image rows, an error record for every rejected candidate, counters and the next checkpoint —
 /// in one transaction. The last page completes the chunk (and may top up its keyword) in the same transaction.
 public struct ChunkProcessor: Sendable {
@@ -339,8 +340,9 @@ public struct ChunkProcessor: Sendable {
         Counter(label: "pixcrawl.worker.bytes.downloaded").increment(by: body.count)
         Metrics.Timer(label: "pixcrawl.worker.download.duration").record(duration: response.timing.total)
         let outcome: ValidationOutcome
+        let resize = claim.job.resize
         do {
-            outcome = try await pool.run { validator.validate(body) }
+            outcome = try await pool.run { validator.validate(body, resize: resize) }
         } catch {
             return rejection(.decode, "DECODE: validation failed: \(error)", [:], downloaded: true)
         }
@@ -358,7 +360,17 @@ public struct ChunkProcessor: Sendable {
             }
             let blobs = self.blobs
             let stored: StoredBlob
+            var derivative: ImageDerivative?
             do {
+                // Both blobs are stored before the row that refers to them commits.
+                if let resized = image.derivative, let resize {
+                    let key = try BlobKey(sha256: resized.sha256, format: resize.encoding.format)
+                    _ = try await ioPool.run { try blobs.put(resized.bytes, for: key) }
+                    derivative = ImageDerivative(
+                        sha256: resized.sha256, byteCount: resized.bytes.count, width: resized.width,
+                        height: resized.height, originalWidth: resized.originalWidth,
+                        originalHeight: resized.originalHeight)
+                }
                 let key = try BlobKey(sha256: image.sha256, format: image.format)
                 stored = try await ioPool.run { try blobs.put(body, for: key) }
             } catch {
@@ -372,7 +384,7 @@ public struct ChunkProcessor: Sendable {
                     sha256: image.sha256, perceptualHash: image.perceptualHash, keyword: chunk.keyword,
                     source: candidate.source, license: candidate.license, licenseVersion: candidate.licenseVersion,
                     creator: candidate.creator, landingURL: candidate.landingURL, title: candidate.title,
-                    keptColumns: candidate.keptColumns))
+                    keptColumns: candidate.keptColumns, derivative: derivative))
         }
     }
 }

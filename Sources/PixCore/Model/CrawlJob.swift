@@ -13,6 +13,8 @@ public struct CrawlJob: Sendable, Codable, Hashable, Identifiable {
     public var chunkSize: Int
     public var overFetch: Double
     public var priority: Int
+    /// What every accepted image is resized to as it is crawled (its derivative), or `nil`.
+    public var resize: ResizeOptions?
     public var status: JobStatus
     public var progress: Int
     public var counters: JobCounters
@@ -24,7 +26,8 @@ public struct CrawlJob: Sendable, Codable, Hashable, Identifiable {
     public init(
         id: Int64, projectID: Int64, name: String, keywords: [String], maxImages: Int, sources: [String],
         rules: ValidationRules, chunkSize: Int, overFetch: Double, priority: Int, status: JobStatus, progress: Int,
-        counters: JobCounters, startedAt: Date?, completedAt: Date?, createdAt: Date, updatedAt: Date
+        counters: JobCounters, startedAt: Date?, completedAt: Date?, createdAt: Date, updatedAt: Date,
+        resize: ResizeOptions? = nil
     ) {
         self.id = id
         self.projectID = projectID
@@ -36,6 +39,7 @@ public struct CrawlJob: Sendable, Codable, Hashable, Identifiable {
         self.chunkSize = chunkSize
         self.overFetch = overFetch
         self.priority = priority
+        self.resize = resize
         self.status = status
         self.progress = progress
         self.counters = counters
@@ -88,10 +92,13 @@ public struct NewCrawlJob: Sendable, Hashable {
     public var chunkSize: Int
     public var overFetch: Double
     public var priority: Int
+    /// What every accepted image is resized to as it is crawled, or `nil`.
+    public var resize: ResizeOptions?
 
     public init(
         projectID: Int64, name: String, keywords: [String], maxImages: Int, sources: [String],
-        rules: ValidationRules = ValidationRules(), chunkSize: Int = 50, overFetch: Double = 1.5, priority: Int = 0
+        rules: ValidationRules = ValidationRules(), chunkSize: Int = 50, overFetch: Double = 1.5, priority: Int = 0,
+        resize: ResizeOptions? = nil
     ) {
         self.projectID = projectID
         self.name = name
@@ -102,5 +109,6 @@ public struct NewCrawlJob: Sendable, Hashable {
         self.chunkSize = chunkSize
         self.overFetch = overFetch
         self.priority = priority
+        self.resize = resize
     }
 }

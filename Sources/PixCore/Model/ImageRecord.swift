@@ -55,12 +55,14 @@ public struct NewImage: Sendable, Codable, Hashable {
     public var title: String?
     /// The URL list row's kept columns (`--keep-columns`), by column name.
     public var keptColumns: [String: String]?
+    /// The resized copy made at crawl time, when the job has a resize spec.
+    public var derivative: ImageDerivative?
 
     public init(
         originalURL: String, filename: String, storageURL: String?, width: Int, height: Int, fileSize: Int,
         format: ImageFormat, sha256: String, perceptualHash: UInt64?, keyword: String, source: String,
         license: String? = nil, licenseVersion: String? = nil, creator: String? = nil, landingURL: String? = nil,
-        title: String? = nil, keptColumns: [String: String]? = nil
+        title: String? = nil, keptColumns: [String: String]? = nil, derivative: ImageDerivative? = nil
     ) {
         self.originalURL = originalURL
         self.filename = filename
@@ -79,5 +81,6 @@ public struct NewImage: Sendable, Codable, Hashable {
         self.landingURL = landingURL
         self.title = title
         self.keptColumns = keptColumns
+        self.derivative = derivative
     }
 }

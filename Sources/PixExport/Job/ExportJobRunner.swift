@@ -187,7 +187,7 @@ public struct ExportJobRunner: Sendable {
         let options = try ExportOptions(json: export.optionsJSON)
         try options.validate(for: format)
         let assigner = try options.splitRatios().map { SplitAssigner(ratios: $0, seed: options.seed) }
-        guard try await store.job(id: export.crawlJobID) != nil else {
+        guard let crawlJob = try await store.job(id: export.crawlJobID) else {
             throw ExportJobError.notFound("crawl job \(export.crawlJobID)")
         }
 
@@ -207,7 +207,7 @@ public struct ExportJobRunner: Sendable {
             try ExportPipeline(
                 format: format, destination: destination, layout: options.layout, keywords: keywords,
                 shardSize: options.shardSize, blobs: blobs, options: writerOptions, modified: export.createdAt,
-                cancellation: cancellation, resize: options.resize)
+                cancellation: cancellation, resize: options.resize, derivativeSpec: crawlJob.resize)
         }
         pipelineSlot = pipeline
 

@@ -1,4 +1,5 @@
 import Foundation
+import PixCore
 
 /// What an export produces.
 public enum ExportFormat: String, Sendable, Codable, CaseIterable, Hashable {
@@ -194,7 +195,7 @@ public struct ExportOptions: Sendable, Hashable, Codable {
             throw ExportJobError.invalidOptions(
                 "--layout imagefolder applies to zip, tar and tar.gz; a WebDataset groups samples by key instead")
         }
-        try resize?.validate()
+        if let problem = resize?.problem { throw ExportJobError.invalidOptions(problem) }
         if resize != nil, format.manifestFormat != nil {
             throw ExportJobError.invalidOptions("--resize applies to zip, tar, tar.gz and webdataset exports")
         }

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import PixBlob
 import PixCore
+import PixValidate
 import Synchronization
 
 #if canImport(Glibc)
@@ -48,6 +49,8 @@ final class ExportPipeline: @unchecked Sendable {
     private let modified: Date
     private let workDirectory: URL?
     private let resize: ResizeOptions?
+    /// The resize options are the crawl job's spec: images with a stored derivative are packed as they are.
+    private let resizeMatchesDerivatives: Bool
     private var output: Output?
     private var csv: ManifestWriter?
     private var jsonl: ManifestWriter?
@@ -66,12 +69,15 @@ final class ExportPipeline: @unchecked Sendable {
     ///   - modified: Modification time of the manifest entries.
     ///   - cancellation: Checked between images.
     ///   - resize: Resize and re-encode every image, or `nil` for the originals.
+    ///   - derivativeSpec: The crawl job's resize spec: when it equals `resize`, each image's derivative made at
+    ///     crawl time is packed as stored, with no decoding.
     init(
         format: ExportFormat, destination: URL, layout: ExportLayout, keywords: Set<String>, shardSize: Int,
         blobs: any BlobStore, options: ArchiveWriterOptions, modified: Date, cancellation: StopFlag,
-        resize: ResizeOptions? = nil
+        resize: ResizeOptions? = nil, derivativeSpec: ResizeOptions? = nil
     ) throws {
         self.resize = resize
+        self.resizeMatchesDerivatives = resize != nil && resize == derivativeSpec
         self.format = format
         self.destination = destination
         self.layout = layout
@@ -163,6 +169,9 @@ final class ExportPipeline: @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: batch.count) { index in
             let image = batch[index].image
             let slot = Slot {
+                if resizeMatchesDerivatives, let derivative = image.derivative {
+                    return .success(try storedDerivative(derivative, of: image, encoding: options.encoding))
+                }
                 let bytes: [UInt8] =
                     switch try blobContent(of: image) {
                     case .file(let url): [UInt8](try Data(contentsOf: url))
@@ -217,6 +226,17 @@ final class ExportPipeline: @unchecked Sendable {
         attribution.add(row)
     }
 
+    /// A derivative made at crawl time, from the blob store and the image row: checked against the row's size.
+    private func storedDerivative(_ derivative: ImageDerivative, of image: ImageRecord, encoding: ResizeEncoding)
+        throws -> ResizedImage
+    {
+        let key = try blobKey(derivative.sha256, encoding.format, of: image, naming: "its derivative's SHA-256")
+        let bytes = try blobBytes(key, size: derivative.byteCount, of: image)
+        return ResizedImage(
+            bytes: bytes, originalWidth: derivative.originalWidth, originalHeight: derivative.originalHeight,
+            width: derivative.width, height: derivative.height, sha256: derivative.sha256)
+    }
+
     private enum BlobContent {
         case file(URL)
         case bytes([UInt8])
@@ -225,13 +245,7 @@ final class ExportPipeline: @unchecked Sendable {
     /// Where an image's bytes are: a local file for ``LocalBlobStore``, the bytes otherwise (one image at a time).
     /// Checks the stored size against the image row before anything is written.
     private func blobContent(of image: ImageRecord) throws -> BlobContent {
-        let key: BlobKey
-        do {
-            key = try BlobKey(sha256: image.sha256, format: image.format)
-        } catch {
-            throw ExportJobError.blobUnavailable(
-                imageID: image.id, blob: image.sha256, reason: "its SHA-256 is not a valid blob key")
-        }
+        let key = try blobKey(image.sha256, image.format, of: image, naming: "its SHA-256")
         if let local = blobs as? LocalBlobStore {
             let url = local.fileURL(for: key)
             var info = stat()
@@ -246,18 +260,33 @@ final class ExportPipeline: @unchecked Sendable {
             }
             return .file(url)
         }
+        return .bytes(try blobBytes(key, size: image.fileSize, of: image))
+    }
+
+    /// The blob address of `sha256` in `format`; an invalid digest fails the export naming `image`.
+    private func blobKey(_ sha256: String, _ format: ImageFormat, of image: ImageRecord, naming digest: String) throws
+        -> BlobKey
+    {
+        do {
+            return try BlobKey(sha256: sha256, format: format)
+        } catch {
+            throw ExportJobError.blobUnavailable(imageID: image.id, blob: sha256, reason: "\(digest) is not a valid blob key")
+        }
+    }
+
+    /// A blob's bytes from the blob store, checked against the `size` the image row records.
+    private func blobBytes(_ key: BlobKey, size: Int, of image: ImageRecord) throws -> [UInt8] {
         let bytes: [UInt8]
         do {
             bytes = try blobs.get(key)
         } catch {
             throw ExportJobError.blobUnavailable(imageID: image.id, blob: key.path, reason: "\(error)")
         }
-        guard bytes.count == image.fileSize else {
+        guard bytes.count == size else {
             throw ExportJobError.blobUnavailable(
-                imageID: image.id, blob: key.path,
-                reason: "it has \(bytes.count) bytes where the image row says \(image.fileSize)")
+                imageID: image.id, blob: key.path, reason: "it has \(bytes.count) bytes where the image row says \(size)")
         }
-        return .bytes(bytes)
+        return bytes
     }
 
     /// Adds the manifests and `ATTRIBUTION.md`, and publishes the archive under ``destination``.

@@ -1,4 +1,5 @@
 import Foundation
+import PixCore
 import PixExport
 
 /// The dashboard's export form: every option of ``ExportRequest``, inputs named after its JSON fields, so the field
@@ -14,10 +15,9 @@ struct ExportForm: Sendable {
     var values: [String: String]
 
     init(
-        values: [String: String] = [
-            "format": "zip", "layout": "flat", "expires_in_hours": "168", "resize.mode": "keep_ratio",
-            "resize.encode": "jpeg", "resize.quality": "95",
-        ]
+        values: [String: String] = ResizeFormFields.defaults.merging([
+            "format": "zip", "layout": "flat", "expires_in_hours": "168",
+        ]) { $1 }
     ) {
         self.values = values
     }
@@ -41,18 +41,7 @@ struct ExportForm: Sendable {
             format: values["format"] ?? "", layout: values["layout"], expiresInHours: try integer("expires_in_hours"),
             minWidth: try integer("min_width"), minHeight: try integer("min_height"), dedupNear: try integer("dedup_near"),
             split: values["split"], seed: seed, shardSize: try integer("shard_size"))
-        // An empty size means no resize; the other resize inputs then do nothing.
-        if let size = try integer("resize.size") {
-            guard let mode = ResizeMode(rawValue: values["resize.mode"] ?? ResizeMode.keepRatio.rawValue) else {
-                throw APIError.validation(field: "resize.mode", reason: "unknown resize mode")
-            }
-            guard let encoding = ResizeEncoding(rawValue: values["resize.encode"] ?? ResizeEncoding.jpeg.rawValue) else {
-                throw APIError.validation(field: "resize.encode", reason: "must be jpeg, png or webp")
-            }
-            request.resize = ResizeOptions(
-                size: size, mode: mode, onlyIfBigger: values["resize.only_if_bigger"] != nil, encoding: encoding,
-                quality: try integer("resize.quality") ?? 95)
-        }
+        request.resize = try ResizeFormFields.options(values, integer: integer)
         request.name = values["name"]
         return request
     }
@@ -88,15 +77,8 @@ struct ExportForm: Sendable {
         html += select("format", "Format", ExportRequest.formats)
         html += select("layout", "Layout", ExportRequest.layouts)
         for (name, label) in Self.numberFields { html += input(name, label) }
-        html += input("resize.size", "Resize to N px (1–16384, empty: no resize)")
-        html += select("resize.mode", "Resize mode", ResizeMode.allCases.map(\.rawValue))
-        html += """
-            <div class="field"><label class="check" for="x-resize.only_if_bigger-\(jobID)">\
-            <input type="checkbox" id="x-resize.only_if_bigger-\(jobID)" name="resize.only_if_bigger" value="true"\
-            \(values["resize.only_if_bigger"] != nil ? " checked" : "")> Never enlarge smaller images</label></div>
-            """
-        html += select("resize.encode", "Encoding of resized images", ResizeEncoding.allCases.map(\.rawValue))
-        html += input("resize.quality", "JPEG/WebP quality (1–100)")
+        html += ResizeFormFields.render(
+            values, checkboxID: "x-resize.only_if_bigger-\(jobID)", input: input, select: select)
         return html + "<div><button type=\"submit\">Export</button></div></form>"
     }
 }

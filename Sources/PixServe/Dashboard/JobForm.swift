@@ -21,7 +21,10 @@ struct JobForm: Sendable {
     /// The checked sources.
     var sources: [String]
 
-    init(values: [String: String] = ["max_images": "100", "formats": "jpeg, png"], sources: [String] = ["demo"]) {
+    init(
+        values: [String: String] = ResizeFormFields.defaults.merging(["max_images": "100", "formats": "jpeg, png"]) { $1 },
+        sources: [String] = ["demo"]
+    ) {
         self.values = values
         self.sources = sources
     }
@@ -59,10 +62,11 @@ struct JobForm: Sendable {
             throw APIError.validation(
                 field: "max_images", reason: "must be between \(range.lowerBound) and \(range.upperBound)")
         }
-        return try JobRequest(
+        var request = JobRequest(
             projectID: projectID, name: text("name"), keywords: keywords, maxImages: maxImages, sources: sources,
-            rules: rules
-        ).submission()
+            rules: rules)
+        request.resize = try ResizeFormFields.options(values) { try integer($0, field: $0) }
+        return try request.submission()
     }
 
     func text(_ name: String) -> String? {
@@ -96,7 +100,7 @@ struct JobForm: Sendable {
     func render(projects: [Project], lists: [URLListRecord] = [], error: APIError?) -> String {
         let errorInput = Self.input(forField: error?.field)
         let inputs = Set(["project", "project_name", "keywords", "sources", "max_images", "formats", "depth", "name"])
-            .union(Self.ruleFields.map(\.name))
+            .union(Self.ruleFields.map(\.name)).union(["resize.size", "resize.mode", "resize.encode", "resize.quality"])
         func message(_ name: String) -> String {
             guard let error, errorInput == name else { return "" }
             return "<p class=\"error\" id=\"error-\(name)\" role=\"alert\">\(HTML.escape(error.reason))</p>"
@@ -162,6 +166,20 @@ struct JobForm: Sendable {
             html += "<option\(values["depth"] == depth.rawValue ? " selected" : "")>\(depth.rawValue)</option>"
         }
         html += "</select>\(message("depth"))</div></div></details>"
+        let resizeOpen = values["resize.size"].map { !$0.isEmpty } ?? false || (errorInput?.hasPrefix("resize") ?? false)
+        html += "<details class=\"wide\"\(resizeOpen ? " open" : "")><summary>Resize as it crawls</summary><div class=\"grid\">"
+        html += ResizeFormFields.render(
+            values, checkboxID: "f-resize.only_if_bigger",
+            input: { name, label in textInput(name, label, extra: " inputmode=\"numeric\"") },
+            select: { name, label, options in
+                var select = "<div class=\"field\"><label for=\"f-\(name)\">\(label)</label>"
+                select += "<select id=\"f-\(name)\" name=\"\(name)\"\(attributes(name))>"
+                for option in options {
+                    select += "<option\(values[name] == option ? " selected" : "")>\(HTML.escape(option))</option>"
+                }
+                return select + "</select>\(message(name))</div>"
+            })
+        html += "</div></details>"
         html += "<div class=\"wide\"><button type=\"submit\">Start crawl</button></div></form></section>"
         return html
     }

@@ -119,8 +119,7 @@ public struct ExportRequest: Codable, Sendable, Hashable {
         }
         if let dedupNear { try APIBounds.check(dedupNear, APIBounds.dedupNear, field: "dedup_near") }
         if let resize {
-            try APIBounds.check(resize.size, APIBounds.resizeSize, field: "resize.size")
-            try APIBounds.check(resize.quality, APIBounds.resizeQuality, field: "resize.quality")
+            try APIBounds.check(resize)
             guard format != "csv" && format != "jsonl" else {
                 throw APIError.validation(field: "resize", reason: "applies to zip, tar, tar.gz and webdataset")
             }

@@ -54,9 +54,9 @@ enum APIBounds {
     static let shardSize = 1...1_000_000
     /// `seed` of an export's split.
     static let seed = 0...Int(Int64.max)
-    /// `resize.size` of an export.
+    /// `resize.size` of an export or a crawl job.
     static let resizeSize = 1...ResizeOptions.maximumSize
-    /// `resize.quality` of an export.
+    /// `resize.quality` of an export or a crawl job.
     static let resizeQuality = 1...100
     /// A download token's length in the path.
     static let downloadToken = TextBound(length: 1...200)
@@ -66,6 +66,24 @@ enum APIBounds {
         guard range.contains(value) else {
             throw APIError.validation(field: field, reason: "must be between \(range.lowerBound) and \(range.upperBound)")
         }
+    }
+
+    /// The `resize` object of an export or a crawl job: size and quality in range, else a 422 naming the field.
+    static func check(_ resize: ResizeOptions) throws {
+        try check(resize.size, resizeSize, field: "resize.size")
+        try check(resize.quality, resizeQuality, field: "resize.quality")
+    }
+
+    /// The JSON Schema of the `resize` object (modes and encodings as ``ResizeMode`` and ``ResizeEncoding`` name
+    /// them; only `size` is required).
+    static var resizeSchema: JSONValue {
+        OpenAPIDocument.input(
+            [
+                "size": schema(resizeSize), "mode": OpenAPIDocument.enumeration(ResizeMode.allCases.map(\.rawValue)),
+                "only_if_bigger": ["type": "boolean"],
+                "encode": OpenAPIDocument.enumeration(ResizeEncoding.allCases.map(\.rawValue)),
+                "quality": schema(resizeQuality),
+            ], required: ["size"])
     }
 
     /// `text` within `bound`, else a 422 naming `field`.

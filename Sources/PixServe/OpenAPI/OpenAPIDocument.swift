@@ -264,6 +264,7 @@ public enum OpenAPIDocument {
                         "type": "integer", "minimum": .int(limits.priority.lowerBound),
                         "maximum": .int(limits.priority.upperBound),
                     ],
+                    "resize": APIBounds.resizeSchema,
                 ], required: ["project_id", "keywords", "max_images"]),
             "ValidationRequest": input(["name": APIBounds.schema(APIBounds.validationName), "rules": rules]),
             "Validation": object([
@@ -286,6 +287,7 @@ public enum OpenAPIDocument {
                     object([
                         "keyword": string, "total_chunks": integer, "completed_chunks": integer, "progress": integer,
                     ])),
+                "resize": orNull(APIBounds.resizeSchema),
             ]),
             "URLList": object([
                 "id": string, "sha256": string, "format": enumeration(["text", "csv", "tsv", "jsonl"]),
@@ -311,13 +313,7 @@ public enum OpenAPIDocument {
                     "dedup_near": APIBounds.schema(APIBounds.dedupNear),
                     "split": string, "seed": APIBounds.schema(APIBounds.seed),
                     "shard_size": APIBounds.schema(APIBounds.shardSize),
-                    "resize": input(
-                        [
-                            "size": APIBounds.schema(APIBounds.resizeSize),
-                            "mode": enumeration(ResizeMode.allCases.map(\.rawValue)),
-                            "only_if_bigger": boolean, "encode": enumeration(ResizeEncoding.allCases.map(\.rawValue)),
-                            "quality": APIBounds.schema(APIBounds.resizeQuality),
-                        ], required: ["size"]),
+                    "resize": APIBounds.resizeSchema,
                     "name": APIBounds.schema(APIBounds.exportName),
                 ], required: ["format"]),
             "LinkRequest": input(["expires_in_hours": APIBounds.schema(APIBounds.linkHours)]),

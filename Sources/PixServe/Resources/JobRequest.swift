@@ -23,6 +23,8 @@ struct JobRequest: Decodable, Sendable {
     var hashColumn: String?
     /// Columns of the list rows stored with each image (`["all"]` for every column).
     var keepColumns: [String]?
+    /// Resize every accepted image as it is crawled: the export API's `resize` object, checked the same way.
+    var resize: ResizeOptions?
 
     /// The sources a client may name (URL lists read files on the server's disk, so they stay a CLI feature).
     static let apiSourceNames = ["commons", "demo", "openverse"]
@@ -43,19 +45,21 @@ struct JobRequest: Decodable, Sendable {
         case captionColumn = "caption_col"
         case hashColumn = "hash_col"
         case keepColumns = "keep_columns"
+        case resize
     }
 
     /// The submission it describes; unset fields take ``PixCoordinate/JobSubmission``'s defaults, sources
     /// default to openverse.
     /// - Throws: ``APIError`` 422 for a rule that does not parse (an unknown format or depth name).
     func submission() throws -> JobSubmission {
+        if let resize { try APIBounds.check(resize) }
         let defaults = JobSubmission(projectID: projectID, keywords: keywords, maxImages: maxImages, sources: [])
         return JobSubmission(
             projectID: projectID, name: name, keywords: keywords, maxImages: maxImages,
             sources: try Self.listSources(sources ?? ["openverse"], columns: listColumns()),
             rules: try rules?.applied(to: ValidationRules()) ?? ValidationRules(),
             chunkSize: chunkSize ?? defaults.chunkSize, overFetch: overFetch ?? defaults.overFetch,
-            priority: priority ?? defaults.priority, downloadWidth: downloadWidth)
+            priority: priority ?? defaults.priority, downloadWidth: downloadWidth, resize: resize)
     }
 }
 

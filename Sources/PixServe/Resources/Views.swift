@@ -21,6 +21,8 @@ struct JobView: Encodable, Sendable {
     var createdAt: Date
     var updatedAt: Date
     var keywordProgress: [KeywordProgress]?
+    /// What each accepted image is resized to as it is crawled (the export API's `resize` object), if anything.
+    var resize: ResizeOptions?
 
     struct CountersView: Encodable, Sendable {
         var totalImages: Int
@@ -83,6 +85,7 @@ struct JobView: Encodable, Sendable {
         self.createdAt = job.createdAt
         self.updatedAt = job.updatedAt
         self.keywordProgress = keywordProgress
+        self.resize = job.resize
     }
 }
 

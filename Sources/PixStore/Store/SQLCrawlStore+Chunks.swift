@@ -309,7 +309,8 @@ extension SQLCrawlStore {
         var seenSHA = Set<String>()
         var seenURL = Set<String>()
         let unique = images.filter { seenSHA.insert($0.sha256).inserted && seenURL.insert($0.originalURL).inserted }
-        let columns = 20
+        let columns = 26
+        let keptColumnsIndex = 20
         for start in stride(from: 0, to: unique.count, by: 200) {
             let batch = unique[start..<min(start + 200, unique.count)]
             var placeholders: [String] = []
@@ -319,7 +320,7 @@ extension SQLCrawlStore {
                 let base = binds.count
                 placeholders.append(
                     "("
-                        + (1...columns).map { "$\(base + $0)" + ($0 == columns ? connection.dialect.jsonCast : "") }
+                        + (1...columns).map { "$\(base + $0)" + ($0 == keptColumnsIndex ? connection.dialect.jsonCast : "") }
                         .joined(separator: ", ") + ")")
                 binds += [
                     .int(jobID), chunkID.map { .int($0) } ?? .null, .text(image.originalURL), .text(image.filename),
@@ -329,13 +330,17 @@ extension SQLCrawlStore {
                     .text(image.source), .optional(image.license), .optional(image.licenseVersion),
                     .optional(image.creator), .optional(image.landingURL), .optional(image.title), .text(image.sha256),
                     try image.keptColumns.map { try SQLValue.json($0) } ?? .null,
+                    .optional(image.derivative?.sha256),
                 ]
+                let sizes = image.derivative.map { [$0.byteCount, $0.width, $0.height, $0.originalWidth, $0.originalHeight] }
+                binds += (0..<5).map { index in sizes.map { .int(Int64($0[index])) } ?? .null }
             }
             let rows = try connection.query(
                 """
                 INSERT INTO images (crawl_job_id, chunk_id, original_url, filename, storage_url, width, height,
                     file_size, format, sha256, perceptual_hash, keyword, source, license, license_version, creator,
-                    landing_url, title, hash, kept_columns)
+                    landing_url, title, hash, kept_columns, derivative_sha256, derivative_size, derivative_width,
+                    derivative_height, derivative_original_width, derivative_original_height)
                 VALUES \(placeholders.joined(separator: ", "))
                 ON CONFLICT DO NOTHING RETURNING sha256, original_url
                 """, binds)

@@ -6,7 +6,8 @@ extension SQLCrawlStore {
     static let imageColumns = """
         id, crawl_job_id, chunk_id, original_url, filename, storage_url, width, height, file_size, format, sha256,
         perceptual_hash, keyword, source, license, license_version, creator, landing_url, title, is_valid,
-        rejection_reason, created_at, kept_columns
+        rejection_reason, created_at, kept_columns, derivative_sha256, derivative_size, derivative_width,
+        derivative_height, derivative_original_width, derivative_original_height
         """
 
     static func image(from row: SQLRow) throws -> ImageRecord {
@@ -31,10 +32,20 @@ extension SQLCrawlStore {
                 creator: row.string("creator"),
                 landingURL: row.string("landing_url"),
                 title: row.string("title"),
-                keptColumns: try row.json([String: String].self, "kept_columns")),
+                keptColumns: try row.json([String: String].self, "kept_columns"),
+                derivative: derivative(from: row)),
             isValid: row.bool("is_valid") ?? true,
             rejectionReason: row.string("rejection_reason"),
             createdAt: try row.require(row.date("created_at"), "created_at"))
+    }
+
+    /// The derivative columns of an image row, `nil` when it has none.
+    static func derivative(from row: SQLRow) -> ImageDerivative? {
+        guard let sha256 = row.string("derivative_sha256") else { return nil }
+        return ImageDerivative(
+            sha256: sha256, byteCount: row.int("derivative_size") ?? 0, width: row.int("derivative_width") ?? 0,
+            height: row.int("derivative_height") ?? 0, originalWidth: row.int("derivative_original_width") ?? 0,
+            originalHeight: row.int("derivative_original_height") ?? 0)
     }
 
     /// Records images outside a chunk (imports, tests); counters follow in the same transaction.

@@ -6,7 +6,7 @@ extension SQLCrawlStore {
     static let jobColumns = """
         id, project_id, name, keywords, max_images, sources, validation_rules, chunk_size, over_fetch, priority,
         status, progress, total_images, downloaded_images, valid_images, total_chunks, active_chunks,
-        completed_chunks, failed_chunks, cancelled_chunks, started_at, completed_at, created_at, updated_at
+        completed_chunks, failed_chunks, cancelled_chunks, started_at, completed_at, created_at, updated_at, resize
         """
 
     static func job(from row: SQLRow) throws -> CrawlJob {
@@ -35,7 +35,8 @@ extension SQLCrawlStore {
             startedAt: row.date("started_at"),
             completedAt: row.date("completed_at"),
             createdAt: try row.require(row.date("created_at"), "created_at"),
-            updatedAt: try row.require(row.date("updated_at"), "updated_at"))
+            updatedAt: try row.require(row.date("updated_at"), "updated_at"),
+            resize: try row.json(ResizeOptions.self, "resize"))
     }
 
     static let chunkColumns = """
@@ -160,7 +161,7 @@ extension SQLCrawlStore {
         [
             .int(new.projectID), .text(new.name), try SQLValue.json(new.keywords), .int(new.maxImages),
             try SQLValue.json(new.sources), try SQLValue.json(new.rules), .int(new.chunkSize),
-            .double(new.overFetch), .int(new.priority),
+            .double(new.overFetch), .int(new.priority), try new.resize.map { try SQLValue.json($0) } ?? .null,
         ]
     }
 
@@ -171,8 +172,9 @@ extension SQLCrawlStore {
         let rows = try connection.query(
             """
             INSERT INTO crawl_jobs (project_id, name, keywords, max_images, sources, validation_rules, chunk_size,
-                over_fetch, priority, status, total_chunks)
-            VALUES ($1, $2, $3\(dialect.jsonCast), $4, $5\(dialect.jsonCast), $6\(dialect.jsonCast), $7, $8, $9, $10, $11)
+                over_fetch, priority, resize, status, total_chunks)
+            VALUES ($1, $2, $3\(dialect.jsonCast), $4, $5\(dialect.jsonCast), $6\(dialect.jsonCast), $7, $8, $9,
+                $10\(dialect.jsonCast), $11, $12)
             RETURNING id
             """, values + [.text(status.rawValue), .int(totalChunks)])
         return try rows.first.orThrow("job").int64("id").orThrow("job id")

@@ -18,6 +18,10 @@ public struct ImageBlobReference: Sendable, Hashable {
     public var isValid: Bool
     /// Why it does not, when it does not.
     public var rejectionReason: String?
+    /// The SHA-256 of the derivative made at crawl time, when there is one.
+    public var derivativeSHA256: String?
+    /// The derivative's format (its job's resize encoding), when there is one.
+    public var derivativeFormat: ImageFormat?
 }
 
 extension SQLCrawlStore {
@@ -29,8 +33,10 @@ extension SQLCrawlStore {
         try await database.read { connection in
             try connection.query(
                 """
-                SELECT id, crawl_job_id, sha256, format, storage_url, is_valid, rejection_reason FROM images
-                WHERE id > $1 ORDER BY id LIMIT $2
+                SELECT i.id, i.crawl_job_id, i.sha256, i.format, i.storage_url, i.is_valid, i.rejection_reason,
+                    i.derivative_sha256, j.resize
+                FROM images i JOIN crawl_jobs j ON j.id = i.crawl_job_id
+                WHERE i.id > $1 ORDER BY i.id LIMIT $2
                 """, .int(afterID), .int(max(1, limit))
             ).map { row in
                 ImageBlobReference(
@@ -40,12 +46,28 @@ extension SQLCrawlStore {
                     format: row.string("format").flatMap(ImageFormat.init(rawValue:)),
                     storageURL: row.string("storage_url"),
                     isValid: row.bool("is_valid") ?? true,
-                    rejectionReason: row.string("rejection_reason"))
+                    rejectionReason: row.string("rejection_reason"), derivativeSHA256: row.string("derivative_sha256"),
+                    derivativeFormat: try row.json(ResizeOptions.self, "resize")?.encoding.format)
             }
         }
     }
 
-    /// Which of `digests` some image row, of any job, refers to.
+    /// Forgets an image's derivative (its blob is gone): an export then resizes the original instead.
+    /// - Returns: whether the row had one.
+    public func clearDerivative(imageID: Int64) async throws -> Bool {
+        try await database.transaction { connection in
+            !(try connection.query(
+                """
+                UPDATE images SET derivative_sha256 = NULL, derivative_size = NULL, derivative_width = NULL,
+                    derivative_height = NULL, derivative_original_width = NULL, derivative_original_height = NULL
+                WHERE id = $1 AND derivative_sha256 IS NOT NULL RETURNING id
+                """, .int(imageID)
+            ).isEmpty)
+        }
+    }
+
+    /// Which of `digests` some image row, of any job, refers to: as its original or as its derivative (made at
+    /// crawl time by a job that resizes).
     /// - Parameter digests: SHA-256 values (64 lowercase hex digits); asked in batches of at most 500.
     public func referencedDigests(_ digests: some Collection<String>) async throws -> Set<String> {
         var found: Set<String> = []
@@ -57,7 +79,10 @@ extension SQLCrawlStore {
             let placeholders = (1...batch.count).map { "$\($0)" }.joined(separator: ", ")
             let rows = try await database.read { connection in
                 try connection.query(
-                    "SELECT DISTINCT sha256 FROM images WHERE sha256 IN (\(placeholders))",
+                    """
+                    SELECT sha256 FROM images WHERE sha256 IN (\(placeholders))
+                    UNION SELECT derivative_sha256 FROM images WHERE derivative_sha256 IN (\(placeholders))
+                    """,
                     batch.map { SQLValue.text($0) })
             }
             for row in rows {

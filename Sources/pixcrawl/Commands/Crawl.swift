@@ -55,6 +55,12 @@ extension PixCrawl {
                 the job is `planning` (nothing claimable); it becomes `pending` when the last batch commits, and \
                 `pixcrawl gc` deletes a plan abandoned mid-way.
 
+                --resize N (with --resize-mode, --resize-only-if-bigger, --encode and --quality: the options, \
+                defaults and meanings of `pixcrawl export`) resizes every accepted image as it is crawled, as \
+                img2dataset does: at --depth full the resize decode is the validation decode, so each image is \
+                decoded once. The resized copy is stored beside the original, and an export with the same resize \
+                options packs those copies without decoding anything; other options resize the originals.
+
                 --detach submits the job, prints its id and exits 0, leaving the work to `pixcrawl worker` \
                 processes on any machine sharing the database and the storage.
 
@@ -88,6 +94,7 @@ extension PixCrawl {
         @OptionGroup var store: StoreOptions
         @OptionGroup var runtime: RuntimeOptions
         @OptionGroup var rules: RuleOptions
+        @OptionGroup(title: "Resizing at crawl time") var resize: ResizeArguments
 
         @Argument(help: "Keywords to crawl (1–100).")
         var keywords: [String] = []
@@ -176,6 +183,9 @@ extension PixCrawl {
                 guard !keywords.isEmpty else { throw ValidationError("give at least one keyword (or --resume JOB)") }
                 guard maxImages != nil else { throw ValidationError("--max-images is required") }
             }
+            if resume != nil, resize.resize != nil {
+                throw ValidationError("--resize applies to a new job; a resumed job keeps its own")
+            }
             if detach {
                 guard resume == nil else { throw ValidationError("--detach submits a new job; not with --resume") }
                 guard export == nil else { throw ValidationError("--export needs the job finished; not with --detach") }
@@ -184,6 +194,8 @@ extension PixCrawl {
 
         func run() async throws {
             try await reportingErrors {
+                // Refused as `pixcrawl export` refuses them, before anything runs.
+                if let problem = resize.options?.problem { throw CLIError(problem) }
                 var logger = store.logger("pixcrawl.crawl")
                 logger.logLevel = max(logger.logLevel, .warning)
                 let crawlStore = try await store.openStore(migrate: true)
@@ -217,7 +229,7 @@ extension PixCrawl {
                 var submission = JobSubmission(
                     projectID: target.id, name: name, keywords: keywords, maxImages: maxImages ?? 0,
                     sources: sources.isEmpty ? ["openverse"] : sources, rules: try rules.rules(), chunkSize: chunkSize,
-                    overFetch: overFetch, priority: priority, downloadWidth: downloadWidth)
+                    overFetch: overFetch, priority: priority, downloadWidth: downloadWidth, resize: resize.options)
                 let submitted: (job: CrawlJob, plan: JobPlan)
                 do {
                     submission = try await ListSubmission(

@@ -43,8 +43,6 @@ struct ExportStorageOptions: ParsableArguments {
 
 extension ExportFormat: ExpressibleByArgument {}
 extension ExportLayout: ExpressibleByArgument {}
-extension ResizeMode: ExpressibleByArgument {}
-extension ResizeEncoding: ExpressibleByArgument {}
 
 /// Byte counts for people: `12.3 MB`.
 func formatBytes(_ bytes: Int64) -> String {
@@ -100,27 +98,7 @@ extension PixCrawl.Export {
         @Option(name: .customLong("shard-size"), help: "Samples per WebDataset shard.")
         var shardSize: Int = 1000
 
-        @Option(
-            help: ArgumentHelp(
-                "Resize every image to N pixels (1–16384) and re-encode it (zip, tar, tar.gz, webdataset).",
-                valueName: "n"))
-        var resize: Int?
-
-        @Option(
-            name: .customLong("resize-mode"),
-            help: ArgumentHelp(
-                "With --resize: keep_ratio (shorter side N), keep_ratio_largest (longer side N), center_crop (N×N), "
-                    + "border (longer side N, padded to N×N) or no (re-encode only)."))
-        var resizeMode: ResizeMode = .keepRatio
-
-        @Flag(name: .customLong("resize-only-if-bigger"), help: "With --resize: never enlarge smaller images.")
-        var resizeOnlyIfBigger = false
-
-        @Option(help: "With --resize: output encoding, jpeg, png or webp.")
-        var encode: ResizeEncoding = .jpeg
-
-        @Option(help: "With --resize: JPEG/WebP quality, 1–100.")
-        var quality: Int = 95
+        @OptionGroup var resize: ResizeArguments
 
         @Option(help: "A display name for the export.")
         var name: String?
@@ -134,10 +112,7 @@ extension PixCrawl.Export {
                 var options = ExportOptions(
                     layout: layout, nearDuplicateDistance: dedupNear, split: split, seed: seed, minWidth: minWidth,
                     minHeight: minHeight, linkLifetimeSeconds: lifetime.seconds, shardSize: shardSize)
-                options.resize = resize.map {
-                    ResizeOptions(
-                        size: $0, mode: resizeMode, onlyIfBigger: resizeOnlyIfBigger, encoding: encode, quality: quality)
-                }
+                options.resize = resize.options
                 try options.validate(for: format)
                 let selection = try storage.selection()
                 let store = try await self.store.openStore(migrate: false)

@@ -17,7 +17,10 @@ extension PixCrawl {
                 its row leaves one, and so do the last pages of a crawl, whose images beyond max_images are stored \
                 but not recorded) and rows whose file is missing (lost data). With --repair, orphans older than \
                 the grace period are deleted (a younger one may be an upload whose row is being written) and rows \
-                without a file are marked invalid with the reason BLOB_MISSING, valid_images following.
+                without a file are marked invalid with the reason BLOB_MISSING, valid_images following. The \
+                resized copies a job made at crawl time (crawl --resize) are referenced files like originals; a row \
+                whose copy is missing is reported, and --repair forgets the copy (an export then resizes the \
+                original).
 
                 Exit status: 0 when no row lacks its file (orphans are only reclaimable space), 1 on errors, 3 when \
                 rows without a file remain.
@@ -80,13 +83,21 @@ extension PixCrawl {
             for row in report.missingExamples {
                 print("  missing image \(row.imageID) of job \(row.jobID): \(row.storageURL ?? row.sha256)")
             }
+            if report.missingDerivatives > 0 {
+                print("missing resized copies \(report.missingDerivatives) (made at crawl time; --repair forgets them)")
+            }
             if repair {
                 print("repaired        \(report.orphansDeleted) orphan(s) deleted, \(report.rowsMarked) row(s) marked")
+                if report.derivativesCleared > 0 {
+                    print("                \(report.derivativesCleared) missing resized copy(ies) forgotten")
+                }
             }
             if report.isClean {
                 print("fsck: clean")
             } else if report.missingCount - report.rowsMarked > 0 {
                 print("fsck: \(report.missingCount - report.rowsMarked) row(s) without a file; --repair marks them invalid")
+            } else if !repair && report.missingDerivatives > 0 {
+                print("fsck: resized copies are missing; --repair forgets them (exports then resize the originals)")
             } else if !repair && report.orphanCount > 0 {
                 print("fsck: no row lacks its file; orphans are reclaimable with --repair once older than \(grace)")
             } else {
@@ -101,6 +112,7 @@ extension PixCrawl {
                 "orphan_bytes": report.orphanBytes, "orphans_in_grace": report.orphansInGrace,
                 "orphans_deleted": report.orphansDeleted, "missing": report.missingCount,
                 "rows_marked": report.rowsMarked, "previously_marked": report.previouslyMarked,
+                "missing_derivatives": report.missingDerivatives, "derivatives_cleared": report.derivativesCleared,
                 "orphan_examples": report.orphanExamples.map(\.key.path),
                 "missing_examples": report.missingExamples.map(\.imageID),
                 "clean": report.isClean,

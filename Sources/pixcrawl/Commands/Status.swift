@@ -165,6 +165,12 @@ struct JobDetail: Encodable {
             "  valid \(c.validImages)/\(job.maxImages), downloaded \(c.downloadedImages), chunks \(c.totalChunks): "
                 + "\(c.pendingChunks) pending, \(c.activeChunks) active, \(c.completedChunks) completed, "
                 + "\(c.failedChunks) failed, \(c.cancelledChunks) cancelled")
+        if let resize = job.resize {
+            Swift.print(
+                "  resized as crawled: --resize \(resize.size) --resize-mode \(resize.mode.rawValue)"
+                    + (resize.onlyIfBigger ? " --resize-only-if-bigger" : "")
+                    + " --encode \(resize.encoding.rawValue) --quality \(resize.quality)")
+        }
         Swift.print("")
         Swift.print("  KEYWORD                         VALID/QUOTA   CANDIDATES  CHUNKS done/all")
         for keyword in keywords {

@@ -234,12 +234,13 @@ struct CoordinatorHarness {
     /// Submits a job through the planner.
     func submit(
         keywords: [String], maxImages: Int, sources specs: [String], chunkSize: Int = 10, overFetch: Double = 1,
-        rules: ValidationRules = ValidationRules(), maxAttempts: Int = 3, hints: ChunkHints? = nil
+        rules: ValidationRules = ValidationRules(), maxAttempts: Int = 3, hints: ChunkHints? = nil,
+        resize: ResizeOptions? = nil
     ) async throws -> CrawlJob {
         try await runtime.planner.submit(
             JobSubmission(
                 projectID: project.id, keywords: keywords, maxImages: maxImages, sources: specs, rules: rules,
-                chunkSize: chunkSize, overFetch: overFetch, maxAttempts: maxAttempts),
+                chunkSize: chunkSize, overFetch: overFetch, maxAttempts: maxAttempts, resize: resize),
             to: store, actor: profile.id, hints: hints ?? runtime.hints
         ).job
     }

@@ -8,6 +8,7 @@ import PixExport
 import PixFixtures
 import PixStore
 import PixTestSupport
+import PixValidate
 
 /// One image to put into a test crawl job.
 struct ImageSpec {
@@ -33,7 +34,9 @@ final class ExportJobFixture {
     let job: CrawlJob
     let exportsDirectory: URL
 
-    init(_ backend: Backend, keywords: [String] = ["red fox", "arctic fox"]) async throws {
+    /// - Parameter resize: The job's resize spec: ``addImages(_:)`` then gives each image its derivative, made and
+    ///   stored as a crawl worker does.
+    init(_ backend: Backend, keywords: [String] = ["red fox", "arctic fox"], resize: ResizeOptions? = nil) async throws {
         store = try await TestStores.make(backend)
         directory = try TemporaryDirectory()
         blobs = LocalBlobStore(root: directory.url.appendingPathComponent("storage"))
@@ -41,7 +44,9 @@ final class ExportJobFixture {
         let profile = try await store.createProfile(NewProfile(email: "export-\(UUID().uuidString.prefix(8))@example.com"))
         let project = try await store.createProject(NewProject(name: "Foxes", userID: profile.id))
         job = try await store.createJob(
-            NewCrawlJob(projectID: project.id, name: "foxes", keywords: keywords, maxImages: 1000, sources: ["demo"]),
+            NewCrawlJob(
+                projectID: project.id, name: "foxes", keywords: keywords, maxImages: 1000, sources: ["demo"],
+                resize: resize),
             chunks: [])
     }
 
@@ -61,6 +66,14 @@ final class ExportJobFixture {
                     : FixtureImages.jpeg(seed: spec.seed, width: spec.width, height: spec.height))
             let sha256 = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
             let stored = try blobs.put(bytes, for: try BlobKey(sha256: sha256, format: spec.format))
+            var derivative: ImageDerivative?
+            if let resize = job.resize {
+                let resized = try ImageResizer.resize(bytes, format: spec.format, options: resize, validating: true)
+                _ = try blobs.put(resized.bytes, for: try BlobKey(sha256: resized.sha256, format: resize.encoding.format))
+                derivative = ImageDerivative(
+                    sha256: resized.sha256, byteCount: resized.bytes.count, width: resized.width, height: resized.height,
+                    originalWidth: resized.originalWidth, originalHeight: resized.originalHeight)
+            }
             rows.append(
                 NewImage(
                     originalURL: "http://127.0.0.1/img/\(spec.seed).\(spec.format.fileExtension)",
@@ -68,7 +81,8 @@ final class ExportJobFixture {
                     width: spec.width, height: spec.height, fileSize: bytes.count, format: spec.format,
                     sha256: sha256, perceptualHash: spec.dhash ?? (spec.seed &* 0x9E37_79B9_7F4A_7C15),
                     keyword: spec.keyword, source: "demo", license: spec.license, licenseVersion: spec.licenseVersion,
-                    creator: spec.creator, landingURL: "http://127.0.0.1/page/\(spec.seed)", title: "image \(spec.seed)"))
+                    creator: spec.creator, landingURL: "http://127.0.0.1/page/\(spec.seed)", title: "image \(spec.seed)",
+                    derivative: derivative))
         }
         _ = try await store.insertImages(jobID: job.id, images: rows)
         return try await allImages()

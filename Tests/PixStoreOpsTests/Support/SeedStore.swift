@@ -61,7 +61,9 @@ func seedStore(_ store: SQLCrawlStore) async throws -> Seed {
             NewCrawlJob(
                 projectID: project.id, name: name, keywords: Awkward.keywords, maxImages: maxImages,
                 sources: ["demo", "urls:/tmp/list \"1\".csv"],
-                rules: ValidationRules(), chunkSize: 7, overFetch: 1.1, priority: -3),
+                rules: ValidationRules(), chunkSize: 7, overFetch: 1.1, priority: -3,
+                resize: name == "pending"
+                    ? ResizeOptions(size: 256, mode: .centerCrop, onlyIfBigger: true, encoding: .webp, quality: 80) : nil),
             chunks: (0..<chunks).map {
                 NewChunk(
                     keyword: Awkward.keywords[$0 % Awkward.keywords.count], source: "demo", rangeStart: $0 * 7,
@@ -85,7 +87,11 @@ func seedStore(_ store: SQLCrawlStore) async throws -> Seed {
                 keyword: keyword, source: index % 3 == 0 ? "openverse" : "demo", license: index % 4 == 0 ? nil : "by-sa",
                 licenseVersion: "4.0", creator: "Zoë \"quoted\" \\ 🦊", landingURL: nil,
                 title: index == 3 ? Awkward.longText : (index == 4 ? Awkward.binaryish : "image \(index)"),
-                keptColumns: index % 2 == 1 ? ["photo_id": "p-\(index) 🦊", "similarity": "0.3\(index)"] : nil)
+                keptColumns: index % 2 == 1 ? ["photo_id": "p-\(index) 🦊", "similarity": "0.3\(index)"] : nil,
+                derivative: index % 3 == 1
+                    ? ImageDerivative(
+                        sha256: String(format: "%064lx", 1_000_000 + index), byteCount: index == 1 ? 5_000_000_000 : 900,
+                        width: 256, height: 192, originalWidth: 240, originalHeight: 320 + index) : nil)
         }
     }
 

@@ -1,5 +1,5 @@
 import CPixImage
-import Crypto
+import Foundation
 import PixCore
 
 /// A resized, re-encoded image and what it was made from.
@@ -23,17 +23,44 @@ public struct ResizedImage: Sendable, Hashable {
     /// When the resize was also the validation: the 9 × 8 gray grid of the whole source (the difference hash's
     /// input), from the decoded rows; `nil` otherwise.
     public var validationGrid: [UInt8]?
+
+    /// Creates a description of a resized image.
+    public init(
+        bytes: [UInt8], originalWidth: Int, originalHeight: Int, width: Int, height: Int, sha256: String,
+        orientation: Int = 1, jpegScaleEighths: Int? = nil, validationGrid: [UInt8]? = nil
+    ) {
+        self.bytes = bytes
+        self.originalWidth = originalWidth
+        self.originalHeight = originalHeight
+        self.width = width
+        self.height = height
+        self.sha256 = sha256
+        self.orientation = orientation
+        self.jpegScaleEighths = jpegScaleEighths
+        self.validationGrid = validationGrid
+    }
 }
 
 /// Why an image could not be resized.
 public struct ImageResizeError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kind of failure, as a decode reports it: `.corrupt` (undecodable, or the output could not be encoded),
+    /// `.tooLarge` (the pixel budget), `.outOfMemory` (the decoder memory cap), `.invalidArgument`,
+    /// `.unsupportedFormat`.
+    public var code: ImageDecodeError.Code
     /// What the decoder or encoder reported.
     public var message: String
+
+    /// Creates an error of kind `code` with the library's `message`.
+    public init(code: ImageDecodeError.Code = .corrupt, message: String) {
+        self.code = code
+        self.message = message
+    }
 
     public var description: String { "image could not be resized: \(message)" }
 }
 
-/// Resizes and re-encodes images for resized exports.
+/// Resizes and re-encodes images: for resized exports, and at crawl time for jobs with a resize spec (where the
+/// resize decode can be the validation decode, `validating: true`).
 ///
 /// A JPEG is decoded at the smallest libjpeg-turbo DCT scale of 1/8, 2/8, 4/8 or 8/8 (the ones with SIMD transforms)
 /// still at least twice the target size, only its window's rows and columns (a scaled
@@ -52,24 +79,25 @@ public enum ImageResizer {
     ///     validation). Interlaced PNGs are decoded band by band within it; a lossless WebP (whose decoder keeps
     ///     the whole frame, 4 bytes a pixel) or a multi-scan JPEG (every coefficient) needing more is refused.
     ///   - validating: Make the decode also the validation at depth `full`: every compressed byte is read, decoder
-    ///     warnings are errors, and the result carries ``ResizedImage/validationGrid``. A JPEG or a non-interlaced
-    ///     PNG is still decoded once; an interlaced PNG or a WebP is validated by a decode of its own first.
+    ///     warnings (a premature end, a bad Huffman code) are errors, and the result carries
+    ///     ``ResizedImage/validationGrid``. A JPEG or a non-interlaced PNG is still decoded once; an interlaced PNG
+    ///     or a WebP is validated by a decode of its own first.
     /// - Throws: ``ImageResizeError`` when the source cannot be decoded or the output encoded.
     public static func resize(
         _ bytes: UnsafeRawBufferPointer, format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000,
         maxDecoderMemory: Int? = nil, validating: Bool = false
     ) throws(ImageResizeError) -> ResizedImage {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), !bytes.isEmpty else {
-            throw ImageResizeError(message: "empty content")
+            throw ImageResizeError(code: .corrupt, message: "empty content")
         }
         let input: Int32
         switch format {
         case .jpeg: input = Int32(CPIX_FORMAT_JPEG)
         case .png: input = Int32(CPIX_FORMAT_PNG)
         case .webp: input = Int32(CPIX_FORMAT_WEBP)
-        default: throw ImageResizeError(message: "\(format.rawValue) cannot be resized")
+        default: throw ImageResizeError(code: .unsupportedFormat, message: "\(format.rawValue) cannot be resized")
         }
-        var grid = [UInt8](repeating: 0, count: validating ? gridWidth * gridHeight : 0)
+        var grid = [UInt8](repeating: 0, count: validating ? DifferenceHash.gridWidth * DifferenceHash.gridHeight : 0)
         var out: UnsafeMutablePointer<UInt8>?
         var length = 0
         var result = cpix_resize_result()
@@ -80,29 +108,26 @@ public enum ImageResizer {
                 only_if_bigger: options.onlyIfBigger ? 1 : 0, encoding: Int32(options.encoding.code),
                 quality: Int32(options.quality), max_pixels: UInt64(clamping: max(maxPixels, 0)),
                 max_memory: UInt64(clamping: max(maxDecoderMemory ?? 0, 0)), validate: validating ? 1 : 0,
-                grid: validating ? grid.baseAddress : nil, grid_width: UInt32(gridWidth), grid_height: UInt32(gridHeight))
+                grid: validating ? grid.baseAddress : nil, grid_width: UInt32(DifferenceHash.gridWidth),
+                grid_height: UInt32(DifferenceHash.gridHeight))
             return cpix_resize_image(base, bytes.count, input, &settings, &out, &length, &result, &status)
         }
         guard code == Int32(CPIX_OK), let out else {
-            let message = withUnsafeBytes(of: status.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            throw ImageResizeError(message: message.isEmpty ? "resize error \(code)" : message)
+            let failure = ImageDecodeError(cpix: code, status)
+            throw ImageResizeError(code: failure.code, message: failure.message)
         }
         defer { cpix_free(out) }
         let encoded = Array(UnsafeBufferPointer(start: out, count: length))
         return ResizedImage(
             bytes: encoded, originalWidth: Int(result.original_width), originalHeight: Int(result.original_height),
             width: Int(result.output_width), height: Int(result.output_height),
-            sha256: Hex.string(SHA256.hash(data: encoded)), orientation: Int(result.orientation),
+            sha256: SHA256Hasher.hex(of: encoded), orientation: Int(result.orientation),
             jpegScaleEighths: format == .jpeg ? Int(result.jpeg_scale) : nil, validationGrid: validating ? grid : nil)
     }
 
-    /// The validation grid's size: the difference hash's 9 × 8.
-    private static let gridWidth = 9
-    private static let gridHeight = 8
-
     /// Resizes one image held in memory, like the `UnsafeRawBufferPointer` variant.
     public static func resize(
-        _ bytes: [UInt8], format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000,
+        _ bytes: some ContiguousBytes, format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000,
         maxDecoderMemory: Int? = nil, validating: Bool = false
     ) throws(ImageResizeError) -> ResizedImage {
         try bytes.withUnsafeBytes { raw in

@@ -16,6 +16,15 @@ public enum ResizeMode: String, Sendable, Codable, CaseIterable, Hashable {
 public enum ResizeEncoding: String, Sendable, Codable, CaseIterable, Hashable {
     case jpeg, png, webp
 
+    /// The format of images in this encoding.
+    public var format: ImageFormat {
+        switch self {
+        case .jpeg: .jpeg
+        case .png: .png
+        case .webp: .webp
+        }
+    }
+
     /// The file extension of an image in this encoding.
     public var fileExtension: String {
         switch self {
@@ -26,7 +35,7 @@ public enum ResizeEncoding: String, Sendable, Codable, CaseIterable, Hashable {
     }
 }
 
-/// What a resized export makes of every image: `--resize N --resize-mode M [--resize-only-if-bigger]
+/// What a resized export, or a crawl job that resizes as it crawls, makes of every image: `--resize N --resize-mode M [--resize-only-if-bigger]
 /// --encode E --quality Q`.
 public struct ResizeOptions: Sendable, Hashable, Codable {
     /// The target size N in pixels (1…16384).
@@ -80,14 +89,15 @@ public struct ResizeOptions: Sendable, Hashable, Codable {
             quality: try container.decodeIfPresent(Int.self, forKey: .quality) ?? 95)
     }
 
-    /// Checks N and the quality.
-    /// - Throws: ``ExportJobError/Code/invalidOptions`` naming the option to change.
-    public func validate() throws {
+    /// What is wrong with N or the quality, `nil` when both are in range. The one check of the resize options of
+    /// exports and of crawl jobs (CLI, API and dashboard).
+    public var problem: String? {
         guard (1...Self.maximumSize).contains(size) else {
-            throw ExportJobError.invalidOptions("--resize must be from 1 to \(Self.maximumSize) pixels, got \(size)")
+            return "--resize must be from 1 to \(Self.maximumSize) pixels, got \(size)"
         }
         guard (1...100).contains(quality) else {
-            throw ExportJobError.invalidOptions("--quality must be from 1 to 100, got \(quality)")
+            return "--quality must be from 1 to 100, got \(quality)"
         }
+        return nil
     }
 }
