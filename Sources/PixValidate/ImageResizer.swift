@@ -41,6 +41,15 @@ public struct ResizedImage: Sendable, Hashable {
     }
 }
 
+extension ResizedImage {
+    /// What an image row or a manifest records of this output (everything but the bytes).
+    public var record: ImageDerivative {
+        ImageDerivative(
+            sha256: sha256, byteCount: bytes.count, width: width, height: height, originalWidth: originalWidth,
+            originalHeight: originalHeight)
+    }
+}
+
 /// Why an image could not be resized.
 public struct ImageResizeError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of failure, as a decode reports it: `.corrupt` (undecodable, or the output could not be encoded),

@@ -366,10 +366,7 @@ public struct ChunkProcessor: Sendable {
                 if let resized = image.derivative, let resize {
                     let key = try BlobKey(sha256: resized.sha256, format: resize.encoding.format)
                     _ = try await ioPool.run { try blobs.put(resized.bytes, for: key) }
-                    derivative = ImageDerivative(
-                        sha256: resized.sha256, byteCount: resized.bytes.count, width: resized.width,
-                        height: resized.height, originalWidth: resized.originalWidth,
-                        originalHeight: resized.originalHeight)
+                    derivative = resized.record
                 }
                 let key = try BlobKey(sha256: image.sha256, format: image.format)
                 stored = try await ioPool.run { try blobs.put(body, for: key) }

@@ -191,9 +191,7 @@ final class ExportPipeline: @unchecked Sendable {
         let image = planned.image
         var row = ManifestRow(image: image, path: try entryPath(for: planned), split: planned.split)
         if let resized {
-            row.resized = ManifestRow.ResizedOutput(
-                originalWidth: resized.originalWidth, originalHeight: resized.originalHeight, width: resized.width,
-                height: resized.height, bytes: resized.bytes.count, sha256: resized.sha256)
+            row.resized = resized.record
         }
         if case .manifest(let writer) = output {
             try writer.append(row)

@@ -40,31 +40,9 @@ public struct ManifestRow: Sendable, Hashable {
     /// The URL list row's kept columns (`--keep-columns`), by column name; `nil` when none was kept.
     public var keptColumns: [String: String]?
 
-    /// The output of a resized export: the original's dimensions (as displayed) and the output's.
-    public struct ResizedOutput: Sendable, Hashable {
-        /// The original's width, after EXIF orientation.
-        public var originalWidth: Int
-        /// The original's height, after EXIF orientation.
-        public var originalHeight: Int
-        /// The output's width.
-        public var width: Int
-        /// The output's height.
-        public var height: Int
-        /// The output's size in bytes.
-        public var bytes: Int
-        /// SHA-256 of the output, lowercase hex.
-        public var sha256: String
-
-        /// Creates the description of a resized output.
-        public init(originalWidth: Int, originalHeight: Int, width: Int, height: Int, bytes: Int, sha256: String) {
-            self.originalWidth = originalWidth
-            self.originalHeight = originalHeight
-            self.width = width
-            self.height = height
-            self.bytes = bytes
-            self.sha256 = sha256
-        }
-    }
+    /// The output of a resized export: the original's dimensions (as displayed) and the output's, as a crawl-time
+    /// derivative records them.
+    public typealias ResizedOutput = ImageDerivative
 
     /// The extra columns of a resized export, after ``columns``.
     public static let resizedColumns = [
@@ -167,7 +145,7 @@ public struct ManifestRow: Sendable, Hashable {
             resized.map {
                 [
                     String($0.originalWidth), String($0.originalHeight), String($0.width), String($0.height),
-                    String($0.bytes), $0.sha256,
+                    String($0.byteCount), $0.sha256,
                 ]
             } ?? []
         return (fields + resizedFields).map { CSVText.field($0 ?? "") }.joined(separator: ",") + "\r\n"
@@ -204,7 +182,7 @@ public struct ManifestRow: Sendable, Hashable {
             add("original_height", String(resized.originalHeight))
             add("output_width", String(resized.width))
             add("output_height", String(resized.height))
-            add("output_bytes", String(resized.bytes))
+            add("output_bytes", String(resized.byteCount))
             add("output_sha256", text(resized.sha256))
         }
         return out + "}"
