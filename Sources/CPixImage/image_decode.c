@@ -5,6 +5,7 @@
 // Every libpng/libjpeg error is caught here with setjmp; no longjmp ever reaches Swift.
 #include "cpix_image.h"
 #include "decode_rows.h"
+#include "png_inflate.h"
 
 #include <png.h>
 #include <setjmp.h>
@@ -649,6 +650,42 @@ int cpix_png_decode_rows(const uint8_t *data, size_t length, const cpix_decode_o
     return cpix_png_decode_with(data, length, options, sink, sink_context, header, status);
 }
 
+/// The largest PNG (inflated, with its filter bytes) validated by one libdeflate call rather than by libpng.
+#define CPIX_PNG_INFLATE_MAX_RAW ((uint64_t)16 << 20)
+
+/// Rows of the libdeflate path: into the grid, then to the caller's sink.
+typedef struct {
+    cpix_grid *grid;
+    cpix_row_sink sink;
+    void *sink_context;
+} cpix_png_fast_rows;
+
+static void cpix_png_fast_row(void *context, uint8_t *row, uint32_t y, uint32_t width) {
+    cpix_png_fast_rows *rows = context;
+    if (rows->grid) cpix_grid_add_row(rows->grid, row, width, CPIX_LAYOUT_RGB, 4, 0, 1, y);
+    if (rows->sink) rows->sink(rows->sink_context, row, y, width);
+}
+
+/// A small, plain 8-bit RGB or RGBA PNG through libdeflate, with every check libpng would make of it (see
+/// png_inflate.c). CPIX_OK with the grid written when it passed; CPIX_ERR_ARGUMENT when libpng must decide.
+static int cpix_png_decode_fast(const uint8_t *data, size_t length, const cpix_image_header *probed,
+                                const cpix_decode_options *options, cpix_row_sink sink, void *sink_context,
+                                cpix_status *status) {
+    uint64_t cap = cpix_decode_memory_cap(options);
+    uint64_t max_raw = cap / 2 < CPIX_PNG_INFLATE_MAX_RAW ? cap / 2 : CPIX_PNG_INFLATE_MAX_RAW;
+    cpix_grid grid;
+    int wants_grid = cpix_wants_grid(options);
+    if (wants_grid &&
+        cpix_grid_prepare(&grid, probed->width, probed->height, options->grid_width, options->grid_height) != CPIX_OK)
+        return cpix_decode_status(status, CPIX_ERR_MEMORY, "out of memory for the gray grid");
+    cpix_png_fast_rows rows = {wants_grid ? &grid : NULL, sink, sink_context};
+    int code = cpix_png_inflate_rows(data, length, max_raw, UINT32_MAX, 1, cpix_png_fast_row, &rows);
+    if (code == CPIX_OK && wants_grid) cpix_grid_finish(&grid, options->grid);
+    if (wants_grid) cpix_grid_release(&grid);
+    if (code == CPIX_ERR_MEMORY) return cpix_decode_status(status, code, "out of memory for the PNG");
+    return code == CPIX_OK ? cpix_decode_status(status, CPIX_OK, "") : CPIX_ERR_ARGUMENT;
+}
+
 static int cpix_png_decode_with(const uint8_t *data, size_t length, const cpix_decode_options *options,
                                 cpix_row_sink sink, void *sink_context, cpix_image_header *header,
                                 cpix_status *status) {
@@ -669,6 +706,10 @@ static int cpix_png_decode_with(const uint8_t *data, size_t length, const cpix_d
                       cpix_grid_memory(probed.width, options);
     result = cpix_decode_check_memory(needed, "PNG", options, status);
     if (result != CPIX_OK) return result;
+    if (!probed.progressive) {
+        result = cpix_png_decode_fast(data, length, &probed, options, sink, sink_context, status);
+        if (result != CPIX_ERR_ARGUMENT) return result;
+    }
 
     cpix_png_context context;
     memset(&context, 0, sizeof(context));

@@ -629,7 +629,7 @@ static int cpix_resize_png(const uint8_t *data, size_t length, cpix_plan *plan, 
     // Small 8-bit RGB and RGBA images: one libdeflate call; libpng for the others, and for any error.
     cpix_resize_sink sink = {r, header.components == 4, 0};
     uint64_t max_raw = max_memory < CPIX_PNG_INFLATE_MAX_RAW ? max_memory : CPIX_PNG_INFLATE_MAX_RAW;
-    code = cpix_png_inflate_rows(data, length, max_raw, cpix_resampler_last_row(r), cpix_resize_take_row, &sink);
+    code = cpix_png_inflate_rows(data, length, max_raw, cpix_resampler_last_row(r), 0, cpix_resize_take_row, &sink);
     if (code == CPIX_OK && !sink.mismatch) return CPIX_OK;
     if (code == CPIX_ERR_MEMORY) return cpix_resize_status(status, code, "out of memory");
     if (code == CPIX_OK) return cpix_resize_status(status, CPIX_ERR_CORRUPT, "the PNG's rows differ from its header");

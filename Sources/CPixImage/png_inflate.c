@@ -1,8 +1,11 @@
-// Resized exports of small PNGs: the zlib stream inflated in one libdeflate call (about twice zlib's speed on
-// photos) and the rows unfiltered here. libpng cannot be given another inflater, and libdeflate needs the whole
-// output in one buffer, so this path takes only 8-bit RGB or RGBA images that are not interlaced, have no tRNS
-// chunk and inflate to at most `max_raw` bytes; everything else (and anything malformed) is left to libpng,
-// which also reports the errors. Chunk CRCs are not checked: exports read images validation already decoded.
+// Small PNGs: the zlib stream inflated in one libdeflate call (about twice zlib's speed on photos) and the rows
+// unfiltered here. libpng cannot be given another inflater, and libdeflate needs the whole output in one buffer,
+// so this path takes only 8-bit RGB or RGBA images that are not interlaced, have no tRNS chunk and inflate to at
+// most `max_raw` bytes; everything else (and anything malformed) is left to libpng, which also reports the
+// errors. Unchecked (resized exports, of images validation already decoded), chunk CRCs are not read. Checked
+// (validation), the file must be exactly what libpng accepts without a word: IHDR, consecutive IDATs and an empty
+// IEND and no other chunk, every CRC right, and one zlib stream that ends with the last IDAT and inflates to exactly
+// the image's rows; anything else goes to libpng.
 #include "png_inflate.h"
 
 #include <libdeflate.h>
@@ -65,10 +68,10 @@ static void cpix_png_unfilter(uint8_t filter, uint8_t *cur, const uint8_t *prev,
     }
 }
 
-int cpix_png_inflate_rows(const uint8_t *data, size_t length, uint64_t max_raw, uint32_t last_row,
+int cpix_png_inflate_rows(const uint8_t *data, size_t length, uint64_t max_raw, uint32_t last_row, int checked,
                           cpix_row_sink sink, void *sink_context) {
     // IHDR first (its fields were checked by cpix_png_read_header), then the chunks up to IEND.
-    if (length < 33 || memcmp(data + 12, "IHDR", 4) != 0) return CPIX_ERR_ARGUMENT;
+    if (length < 33 || cpix_png_be32(data + 8) != 13 || memcmp(data + 12, "IHDR", 4) != 0) return CPIX_ERR_ARGUMENT;
     uint32_t width = cpix_png_be32(data + 16), height = cpix_png_be32(data + 20);
     uint8_t depth = data[24], color = data[25], interlace = data[28];
     if (depth != 8 || (color != 2 && color != 6) || interlace != 0 || width == 0 || height == 0)
@@ -80,18 +83,27 @@ int cpix_png_inflate_rows(const uint8_t *data, size_t length, uint64_t max_raw, 
     const uint8_t *single = NULL;
     size_t idat_total = 0, idat_chunks = 0, pos = 8;
     int ended = 0;
+    int previous_idat = 0;
     while (!ended && pos + 12 <= length) {
         uint32_t size = cpix_png_be32(data + pos);
         const uint8_t *type = data + pos + 4;
         if (size > length - pos - 12) return CPIX_ERR_ARGUMENT;
-        if (memcmp(type, "IDAT", 4) == 0) {
+        if (checked && libdeflate_crc32(0, type, 4 + (size_t)size) != cpix_png_be32(data + pos + 8 + size))
+            return CPIX_ERR_ARGUMENT;
+        int idat = memcmp(type, "IDAT", 4) == 0;
+        if (idat) {
+            if (checked && idat_chunks && !previous_idat) return CPIX_ERR_ARGUMENT;
             if (idat_chunks++ == 0) single = data + pos + 8;
             idat_total += size;
         } else if (memcmp(type, "tRNS", 4) == 0) {
             return CPIX_ERR_ARGUMENT;
         } else if (memcmp(type, "IEND", 4) == 0) {
+            if (checked && size != 0) return CPIX_ERR_ARGUMENT;
             ended = 1;
+        } else if (checked && !(pos == 8 && memcmp(type, "IHDR", 4) == 0)) {
+            return CPIX_ERR_ARGUMENT;
         }
+        previous_idat = idat;
         pos += 12 + (size_t)size;
     }
     if (!ended || idat_total == 0) return CPIX_ERR_ARGUMENT;
@@ -114,11 +126,11 @@ int cpix_png_inflate_rows(const uint8_t *data, size_t length, uint64_t max_raw, 
     uint8_t *rgba = malloc((size_t)width * 4);
     struct libdeflate_decompressor *inflater = libdeflate_alloc_decompressor();
     int code = raw && zero && rgba && inflater ? CPIX_OK : CPIX_ERR_MEMORY;
-    size_t produced = 0;
+    size_t consumed = 0, produced = 0;
     if (code == CPIX_OK &&
-        (libdeflate_zlib_decompress(inflater, single, idat_total, raw, (size_t)raw_size, &produced) !=
+        (libdeflate_zlib_decompress_ex(inflater, single, idat_total, raw, (size_t)raw_size, &consumed, &produced) !=
              LIBDEFLATE_SUCCESS ||
-         produced != raw_size))
+         produced != raw_size || (checked && consumed != idat_total)))
         code = CPIX_ERR_ARGUMENT;
     // Every filter byte is checked before the first row goes out, so a failure never leaves half the rows sent.
     for (uint32_t y = 0; code == CPIX_OK && y < height; y++)

@@ -3,8 +3,9 @@
 #include "decode_rows.h"
 
 /// Inflates and unfilters an 8-bit RGB or RGBA PNG that is not interlaced, has no tRNS chunk and inflates to at
-/// most `max_raw` bytes, handing rows 0…`last_row` to `sink` as 8-bit RGBA (alpha 255 for RGB). CPIX_OK when
-/// every row was sent; CPIX_ERR_ARGUMENT, before any row is sent, when the image is not one this path takes or
-/// its data does not inflate to exactly its rows (use libpng then); CPIX_ERR_MEMORY when a buffer could not be had.
-int cpix_png_inflate_rows(const uint8_t *data, size_t length, uint64_t max_raw, uint32_t last_row,
+/// most `max_raw` bytes, handing rows 0…`last_row` to `sink` as 8-bit RGBA (alpha 255 for RGB). `checked`: also
+/// the checks of a validation (see png_inflate.c). CPIX_OK when every row was sent; CPIX_ERR_ARGUMENT, before any
+/// row is sent, when the image is not one this path takes or any check fails (use libpng then, which reports the
+/// error); CPIX_ERR_MEMORY when a buffer could not be had.
+int cpix_png_inflate_rows(const uint8_t *data, size_t length, uint64_t max_raw, uint32_t last_row, int checked,
                           cpix_row_sink sink, void *sink_context);

@@ -360,6 +360,23 @@ import Testing
         #expect(error?.message.contains("5 components") == true)
     }
 
+    @Test("a small plain RGB or RGBA PNG validated by one libdeflate call gives libpng's verdict and grid", arguments: [3, 4])
+    func pngValidatedInOneCall(channels: Int) throws {
+        let (width, height) = (300, 200)
+        let rgb = TestImages.waves(width: width, height: height)
+        var pixels = [UInt8]()
+        for index in 0..<width * height {
+            pixels += rgb[index * 3..<index * 3 + 3]
+            if channels == 4 { pixels.append(UInt8(index % 251)) }
+        }
+        let png = try TestImages.png(pixels, width: width, height: height, channels: channels)
+        let inOneCall = try ImageDecoder.decode(png, format: .png)
+        // Under a cap below twice the inflated size (about 240 kB here), libpng decodes it row by row instead.
+        let byLibpng = try ImageDecoder.decode(png, format: .png, limits: DecodeLimits(maxMemory: 200_000))
+        #expect(inOneCall.hashGrid == byLibpng.hashGrid)
+        #expect(inOneCall.header == byLibpng.header)
+    }
+
     @Test func pngRowsOverTheMemoryCapAreRefusedBeforeDecoding() throws {
         let png = try TestImages.wavesPNG(width: 4000, height: 2)
         let error = #expect(throws: ImageDecodeError.self) {

@@ -104,6 +104,8 @@ int cpix_jpeg_decode(const uint8_t *data, size_t length, int mode, const cpix_de
 /// Decodes a PNG held in memory, row by row into one row buffer (interlaced images pass by pass,
 /// still one row buffer). Dimensions are checked from IHDR before libpng allocates anything.
 /// CRC errors in any chunk, truncation, zlib errors and checksum mismatches are CPIX_ERR_CORRUPT.
-/// Ancillary chunks are skipped (but their CRCs are still verified).
+/// Ancillary chunks are skipped (but their CRCs are still verified). A small plain PNG (8-bit RGB or RGBA, not
+/// interlaced, only IHDR, IDAT and IEND, every CRC right, inflating to at most 16 MiB and half the memory cap) is
+/// inflated in one libdeflate call instead, about twice as fast; any other, and any failure, is left to libpng.
 int cpix_png_decode(const uint8_t *data, size_t length, const cpix_decode_options *options,
                     cpix_image_header *header, cpix_status *status);
