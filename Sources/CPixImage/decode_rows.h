@@ -7,6 +7,19 @@
 
 typedef void (*cpix_row_sink)(void *context, uint8_t *row, uint32_t y, uint32_t width);
 
+/// A big-endian 32-bit word (PNG lengths, dimensions and CRCs).
+static inline uint32_t cpix_be32(const uint8_t *bytes) {
+    return ((uint32_t)bytes[0] << 24) | ((uint32_t)bytes[1] << 16) | ((uint32_t)bytes[2] << 8) | bytes[3];
+}
+
+/// Adobe's inverted CMYK, four bytes a pixel, turned into RGB in place (value × K / 255; the fourth byte stays).
+static inline void cpix_cmyk_to_rgbx(uint8_t *row, uint32_t width) {
+    for (uint32_t x = 0; x < width; x++) {
+        uint8_t *p = row + (size_t)x * 4;
+        for (int c = 0; c < 3; c++) p[c] = (uint8_t)(p[c] * p[3] / 255);
+    }
+}
+
 /// A JPEG at DCT scale `scale_eighths`/8 (1-8), full colour, entropy-complete up to EOI.
 int cpix_jpeg_decode_rows(const uint8_t *data, size_t length, uint32_t scale_eighths,
                           const cpix_decode_options *options, cpix_row_sink sink, void *sink_context,

@@ -7,6 +7,8 @@
 #include "decode_rows.h"
 #include "png_inflate.h"
 
+#include <libdeflate.h>
+
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -258,18 +260,6 @@ static int cpix_wants_grid(const cpix_decode_options *options) {
 
 // MARK: - PNG header
 
-static uint32_t cpix_be32(const uint8_t *bytes) {
-    return ((uint32_t)bytes[0] << 24) | ((uint32_t)bytes[1] << 16) | ((uint32_t)bytes[2] << 8) | bytes[3];
-}
-
-static uint32_t cpix_crc32(const uint8_t *bytes, size_t length) {
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < length; i++) {
-        crc ^= bytes[i];
-        for (int bit = 0; bit < 8; bit++) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return crc ^ 0xFFFFFFFFu;
-}
 
 int cpix_png_read_header(const uint8_t *data, size_t length, cpix_image_header *header, cpix_status *status) {
     static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
@@ -280,7 +270,7 @@ int cpix_png_read_header(const uint8_t *data, size_t length, cpix_image_header *
     const uint8_t *chunk = data + 8;
     if (cpix_be32(chunk) != 13 || memcmp(chunk + 4, "IHDR", 4) != 0)
         return cpix_decode_status(status, CPIX_ERR_CORRUPT, "PNG does not start with a valid IHDR chunk");
-    if (cpix_crc32(chunk + 4, 17) != cpix_be32(chunk + 21))
+    if (libdeflate_crc32(0, chunk + 4, 17) != cpix_be32(chunk + 21))
         return cpix_decode_status(status, CPIX_ERR_CORRUPT, "IHDR: CRC error");
     const uint8_t *fields = chunk + 8;
     uint32_t width = cpix_be32(fields), height = cpix_be32(fields + 4);
@@ -572,13 +562,7 @@ static int cpix_jpeg_decode_with(const uint8_t *data, size_t length, int mode, u
         }
         if (grid) cpix_grid_add_row(&context.grid, row, cinfo.output_width, layout, stride, 0, 1, y);
         if (sink) {
-            if (layout == CPIX_LAYOUT_CMYK_ADOBE) {
-                // Adobe writes inverted CMYK: value × K / 255 gives RGB.
-                for (JDIMENSION x = 0; x < cinfo.output_width; x++) {
-                    uint8_t *p = row + (size_t)x * 4;
-                    for (int c = 0; c < 3; c++) p[c] = (uint8_t)(p[c] * p[3] / 255);
-                }
-            }
+            if (layout == CPIX_LAYOUT_CMYK_ADOBE) cpix_cmyk_to_rgbx(row, cinfo.output_width);
             sink(sink_context, row, y, cinfo.output_width);
         }
     }
@@ -650,9 +634,6 @@ int cpix_png_decode_rows(const uint8_t *data, size_t length, const cpix_decode_o
     return cpix_png_decode_with(data, length, options, sink, sink_context, header, status);
 }
 
-/// The largest PNG (inflated, with its filter bytes) validated by one libdeflate call rather than by libpng.
-#define CPIX_PNG_INFLATE_MAX_RAW ((uint64_t)16 << 20)
-
 /// Rows of the libdeflate path: into the grid, then to the caller's sink.
 typedef struct {
     cpix_grid *grid;
@@ -671,8 +652,7 @@ static void cpix_png_fast_row(void *context, uint8_t *row, uint32_t y, uint32_t 
 static int cpix_png_decode_fast(const uint8_t *data, size_t length, const cpix_image_header *probed,
                                 const cpix_decode_options *options, cpix_row_sink sink, void *sink_context,
                                 cpix_status *status) {
-    uint64_t cap = cpix_decode_memory_cap(options);
-    uint64_t max_raw = cap / 2 < CPIX_PNG_INFLATE_MAX_RAW ? cap / 2 : CPIX_PNG_INFLATE_MAX_RAW;
+    uint64_t max_raw = cpix_png_inflate_max_raw(cpix_decode_memory_cap(options));
     cpix_grid grid;
     int wants_grid = cpix_wants_grid(options);
     if (wants_grid &&

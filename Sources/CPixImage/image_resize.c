@@ -453,13 +453,7 @@ static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan,
         JSAMPROW rows[1] = {row + 1};
         jpeg_read_scanlines(&cinfo, rows, 1);
         if (!cpix_resampler_needs(r, y)) continue;
-        if (cmyk) {
-            // Adobe writes inverted CMYK: value × K / 255 gives RGB.
-            for (uint32_t x = 0; x < cinfo.output_width; x++) {
-                uint8_t *p = row + 1 + (size_t)x * 4;
-                for (int c = 0; c < 3; c++) p[c] = (uint8_t)(p[c] * p[3] / 255);
-            }
-        }
+        if (cmyk) cpix_cmyk_to_rgbx(row + 1, cinfo.output_width);
         cpix_resampler_push_from(r, row + 1, x_origin, y);
     }
     jpeg_abort_decompress(&cinfo);
@@ -469,10 +463,6 @@ static int cpix_resize_jpeg(const uint8_t *data, size_t length, cpix_plan *plan,
 }
 
 // MARK: - PNG
-
-/// The largest PNG (inflated, with its filter bytes) decoded in one libdeflate call rather than streamed by
-/// libpng: 16 MiB, about a 2048 × 2048 RGBA picture, per export thread.
-#define CPIX_PNG_INFLATE_MAX_RAW ((uint64_t)16 << 20)
 
 typedef struct {
     const uint8_t *data;
@@ -628,8 +618,7 @@ static int cpix_resize_png(const uint8_t *data, size_t length, cpix_plan *plan, 
         return cpix_resize_png_interlaced(data, length, header.width, header.height, r, max_memory, status);
     // Small 8-bit RGB and RGBA images: one libdeflate call; libpng for the others, and for any error.
     cpix_resize_sink sink = {r, header.components == 4, 0};
-    uint64_t max_raw = max_memory < CPIX_PNG_INFLATE_MAX_RAW ? max_memory : CPIX_PNG_INFLATE_MAX_RAW;
-    code = cpix_png_inflate_rows(data, length, max_raw, cpix_resampler_last_row(r), 0, cpix_resize_take_row, &sink);
+    code = cpix_png_inflate_rows(data, length, cpix_png_inflate_max_raw(max_memory), cpix_resampler_last_row(r), 0, cpix_resize_take_row, &sink);
     if (code == CPIX_OK && !sink.mismatch) return CPIX_OK;
     if (code == CPIX_ERR_MEMORY) return cpix_resize_status(status, code, "out of memory");
     if (code == CPIX_OK) return cpix_resize_status(status, CPIX_ERR_CORRUPT, "the PNG's rows differ from its header");

@@ -12,10 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t cpix_png_be32(const uint8_t *p) {
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
 /// The Paeth predictor of one byte from its left (a), upper (b) and upper-left (c) neighbours.
 static inline int cpix_paeth(int a, int b, int c) {
     int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
@@ -71,8 +67,8 @@ static void cpix_png_unfilter(uint8_t filter, uint8_t *cur, const uint8_t *prev,
 int cpix_png_inflate_rows(const uint8_t *data, size_t length, uint64_t max_raw, uint32_t last_row, int checked,
                           cpix_row_sink sink, void *sink_context) {
     // IHDR first (its fields were checked by cpix_png_read_header), then the chunks up to IEND.
-    if (length < 33 || cpix_png_be32(data + 8) != 13 || memcmp(data + 12, "IHDR", 4) != 0) return CPIX_ERR_ARGUMENT;
-    uint32_t width = cpix_png_be32(data + 16), height = cpix_png_be32(data + 20);
+    if (length < 33 || cpix_be32(data + 8) != 13 || memcmp(data + 12, "IHDR", 4) != 0) return CPIX_ERR_ARGUMENT;
+    uint32_t width = cpix_be32(data + 16), height = cpix_be32(data + 20);
     uint8_t depth = data[24], color = data[25], interlace = data[28];
     if (depth != 8 || (color != 2 && color != 6) || interlace != 0 || width == 0 || height == 0)
         return CPIX_ERR_ARGUMENT;
@@ -85,10 +81,10 @@ int cpix_png_inflate_rows(const uint8_t *data, size_t length, uint64_t max_raw, 
     int ended = 0;
     int previous_idat = 0;
     while (!ended && pos + 12 <= length) {
-        uint32_t size = cpix_png_be32(data + pos);
+        uint32_t size = cpix_be32(data + pos);
         const uint8_t *type = data + pos + 4;
         if (size > length - pos - 12) return CPIX_ERR_ARGUMENT;
-        if (checked && libdeflate_crc32(0, type, 4 + (size_t)size) != cpix_png_be32(data + pos + 8 + size))
+        if (checked && libdeflate_crc32(0, type, 4 + (size_t)size) != cpix_be32(data + pos + 8 + size))
             return CPIX_ERR_ARGUMENT;
         int idat = memcmp(type, "IDAT", 4) == 0;
         if (idat) {
@@ -112,8 +108,8 @@ int cpix_png_inflate_rows(const uint8_t *data, size_t length, uint64_t max_raw, 
         joined = malloc(idat_total);
         if (!joined) return CPIX_ERR_MEMORY;
         size_t at = 0;
-        for (pos = 8; at < idat_total; pos += 12 + (size_t)cpix_png_be32(data + pos)) {
-            uint32_t size = cpix_png_be32(data + pos);
+        for (pos = 8; at < idat_total; pos += 12 + (size_t)cpix_be32(data + pos)) {
+            uint32_t size = cpix_be32(data + pos);
             if (memcmp(data + pos + 4, "IDAT", 4) == 0) {
                 memcpy(joined + at, data + pos + 8, size);
                 at += size;
