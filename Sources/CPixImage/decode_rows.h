@@ -28,3 +28,12 @@ int cpix_jpeg_decode_rows(const uint8_t *data, size_t length, uint32_t scale_eig
 /// A PNG that is not interlaced (CPIX_ERR_ARGUMENT for an Adam7 one), every row as 8-bit RGBA, up to IEND.
 int cpix_png_decode_rows(const uint8_t *data, size_t length, const cpix_decode_options *options,
                          cpix_row_sink sink, void *sink_context, cpix_image_header *header, cpix_status *status);
+
+/// A WebP decoded whole into 8-bit RGBA (`*rgba`, width × 4 bytes a row, the caller frees it), with the checks of
+/// cpix_webp_decode; the output, the working memory and `extra_memory` together stay under `options->max_memory`.
+int cpix_webp_decode_rgba(const uint8_t *data, size_t length, const cpix_decode_options *options,
+                          uint64_t extra_memory, uint8_t **rgba, cpix_image_header *header, cpix_status *status);
+
+/// A WebP decoded whole (cpix_webp_decode_rgba), every row handed on as 8-bit RGBA after the grid has read it.
+int cpix_webp_decode_rows(const uint8_t *data, size_t length, const cpix_decode_options *options,
+                          cpix_row_sink sink, void *sink_context, cpix_image_header *header, cpix_status *status);

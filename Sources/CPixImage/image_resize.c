@@ -700,7 +700,16 @@ static int cpix_resize_webp(const uint8_t *data, size_t length, cpix_plan *plan,
 
 // MARK: - Resizing that is also the validation
 
-/// The validation decode of a JPEG or a non-interlaced PNG, whose rows feed the resampler.
+/// Whether a WebP is decoded whole, its rows resampled like a PNG's: at most CPIX_WEBP_FULL_WINDOW_PIXELS, and its
+/// RGBA frame, a lossless decoder's ARGB copy and the gray grid's column tables within the memory cap. Resizing with
+/// or without validation takes the same decode, so both give the same bytes; the decode is then also the validation.
+static int cpix_webp_whole(const cpix_image_header *header, uint64_t max_memory) {
+    uint64_t pixels = (uint64_t)header->width * header->height;
+    return pixels <= CPIX_WEBP_FULL_WINDOW_PIXELS &&
+           pixels * 8 + (uint64_t)header->width * 8 + (64u << 10) <= max_memory;
+}
+
+/// The validation decode of a JPEG, a non-interlaced PNG or a whole WebP, whose rows feed the resampler.
 static int cpix_resize_validating(const uint8_t *data, size_t length, int format, const cpix_image_header *header,
                                   cpix_plan *plan, cpix_resampler *r, const cpix_decode_options *checks,
                                   uint32_t *scale_used, cpix_status *status) {
@@ -715,10 +724,18 @@ static int cpix_resize_validating(const uint8_t *data, size_t length, int format
     if (cpix_resampler_prepare(r, width, height, plan->x0 * fx, plan->y0 * fy, plan->w * fx, plan->h * fy,
                                plan->width, plan->height) != CPIX_OK)
         return cpix_resize_status(status, CPIX_ERR_MEMORY, "out of memory");
-    cpix_resize_sink sink = {r, format == CPIX_FORMAT_PNG, 0};
-    int code = format == CPIX_FORMAT_JPEG
-                   ? cpix_jpeg_decode_rows(data, length, k, checks, cpix_resize_take_row, &sink, NULL, status)
-                   : cpix_png_decode_rows(data, length, checks, cpix_resize_take_row, &sink, NULL, status);
+    cpix_resize_sink sink = {r, format == CPIX_FORMAT_PNG || (format == CPIX_FORMAT_WEBP && header->components == 4),
+                             0};
+    int code;
+    switch (format) {
+    case CPIX_FORMAT_JPEG:
+        code = cpix_jpeg_decode_rows(data, length, k, checks, cpix_resize_take_row, &sink, NULL, status);
+        break;
+    case CPIX_FORMAT_PNG:
+        code = cpix_png_decode_rows(data, length, checks, cpix_resize_take_row, &sink, NULL, status);
+        break;
+    default: code = cpix_webp_decode_rows(data, length, checks, cpix_resize_take_row, &sink, NULL, status); break;
+    }
     if (code == CPIX_OK && sink.mismatch)
         return cpix_resize_status(status, CPIX_ERR_CORRUPT, "the decoder's rows differ from the frame header's size");
     return code;
@@ -786,12 +803,14 @@ int cpix_resize_image(const uint8_t *data, size_t length, int format, const cpix
         checks.grid_width = options->grid_width;
         checks.grid_height = options->grid_height;
     }
-    if (options->validate && (format == CPIX_FORMAT_JPEG || (format == CPIX_FORMAT_PNG && !header.progressive))) {
+    if ((options->validate && (format == CPIX_FORMAT_JPEG || (format == CPIX_FORMAT_PNG && !header.progressive))) ||
+        (format == CPIX_FORMAT_WEBP && cpix_webp_whole(&header, max_memory))) {
         code = cpix_resize_validating(data, length, format, &header, &plan, &r, &checks, &scale, status);
     } else {
         code = CPIX_OK;
         if (options->validate) {
-            // An interlaced PNG is resized band by band and a WebP from its window: validated by a decode of its own.
+            // An interlaced PNG is resized band by band and a large WebP from its window: validated by a decode of
+            // its own.
             code = format == CPIX_FORMAT_PNG ? cpix_png_decode(data, length, &checks, NULL, status)
                                              : cpix_webp_decode(data, length, &checks, NULL, status);
         }

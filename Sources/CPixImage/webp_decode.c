@@ -3,6 +3,7 @@
 // from the header before it allocates anything, and the validation decode lets libwebp's rescaler
 // area-average every reconstructed row into the tiny gray grid, so no full frame is held for lossy images.
 #include "cpix_webp.h"
+#include "decode_rows.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,45 @@ int cpix_webp_decode(const uint8_t *data, size_t length, const cpix_decode_optio
     }
     free(rgb);
     return CPIX_OK;
+}
+
+int cpix_webp_decode_rgba(const uint8_t *data, size_t length, const cpix_decode_options *options,
+                          uint64_t extra_memory, uint8_t **rgba, cpix_image_header *header, cpix_status *status) {
+    WebPDecoderConfig config;
+    if (!rgba) return cpix_webp_status(status, CPIX_ERR_ARGUMENT, "invalid arguments");
+    *rgba = NULL;
+    if (!WebPInitDecoderConfig(&config)) return cpix_webp_status(status, CPIX_ERR_LIBRARY, "libwebp version mismatch");
+    int result = cpix_webp_features(data, length, &config.input, status);
+    if (result != CPIX_OK) return result;
+    result = cpix_webp_check(&config.input, options, status);
+    if (result != CPIX_OK) return result;
+    uint32_t width = (uint32_t)config.input.width, height = (uint32_t)config.input.height;
+    size_t stride = (size_t)width * 4;
+    uint64_t needed = (uint64_t)stride * height + extra_memory +
+                      cpix_webp_working_memory(width, height, config.input.format == 2, config.input.has_alpha);
+    if (options && options->max_memory && needed > options->max_memory) {
+        char message[200];
+        snprintf(message, sizeof(message), "decoding %ux%u needs %llu bytes, above the decoder memory cap of %llu",
+                 width, height, (unsigned long long)needed, (unsigned long long)options->max_memory);
+        return cpix_webp_status(status, CPIX_ERR_TOO_LARGE, message);
+    }
+    uint8_t *pixels = malloc(stride * height);
+    if (!pixels) return cpix_webp_status(status, CPIX_ERR_MEMORY, "out of memory");
+    config.options.use_threads = 0;
+    config.output.colorspace = MODE_RGBA;
+    config.output.is_external_memory = 1;
+    config.output.u.RGBA.rgba = pixels;
+    config.output.u.RGBA.stride = (int)stride;
+    config.output.u.RGBA.size = stride * height;
+    VP8StatusCode code = WebPDecode(data, length, &config);
+    WebPFreeDecBuffer(&config.output);
+    if (code != VP8_STATUS_OK) {
+        free(pixels);
+        return cpix_webp_fail(code, status);
+    }
+    cpix_webp_fill_header(&config.input, header);
+    *rgba = pixels;
+    return cpix_webp_status(status, CPIX_OK, "");
 }
 
 static int cpix_webp_finish_encode(size_t size, uint8_t *encoded, uint8_t **out, size_t *out_len,

@@ -72,11 +72,11 @@ public struct ImageResizeError: Error, Sendable, Hashable, CustomStringConvertib
 /// resize decode can be the validation decode, `validating: true`).
 ///
 /// A JPEG is decoded at the smallest libjpeg-turbo DCT scale of 1/8, 2/8, 4/8 or 8/8 (the ones with SIMD transforms)
-/// still at least twice the target size, only its window's rows and columns (a scaled
-/// IDCT is no area filter: the margin keeps the output within 35 dB PSNR of an area resize of the full decode), a
-/// WebP's window at full size, then every image is area-averaged to the target (OpenCV's `INTER_AREA`; linear interpolation when enlarging), EXIF
-/// orientation applied, and encoded. The same input and options always give the same bytes. Stateless and
-/// reentrant: call it from as many threads as there are cores.
+/// still at least twice the target size, only its window's rows and columns (a scaled IDCT is no area filter: the
+/// margin keeps the output within 35 dB PSNR of an area resize of the full decode), a WebP whole at full size (past
+/// 16 megapixels or the memory cap, only its window), then every image is area-averaged to the target (OpenCV's
+/// `INTER_AREA`; linear interpolation when enlarging), EXIF orientation applied, and encoded. The same input and
+/// options always give the same bytes. Stateless and reentrant: call it from as many threads as there are cores.
 public enum ImageResizer {
     /// Resizes one image held in memory.
     /// - Parameters:
@@ -89,8 +89,8 @@ public enum ImageResizer {
     ///     the whole frame, 4 bytes a pixel) or a multi-scan JPEG (every coefficient) needing more is refused.
     ///   - validating: Make the decode also the validation at depth `full`: every compressed byte is read, decoder
     ///     warnings (a premature end, a bad Huffman code) are errors, and the result carries
-    ///     ``ResizedImage/validationGrid``. A JPEG or a non-interlaced PNG is still decoded once; an interlaced PNG
-    ///     or a WebP is validated by a decode of its own first.
+    ///     ``ResizedImage/validationGrid``. A JPEG, a non-interlaced PNG or a WebP decoded whole is still decoded
+    ///     once; an interlaced PNG or a WebP too large to decode whole is validated by a decode of its own first.
     /// - Throws: ``ImageResizeError`` when the source cannot be decoded or the output encoded.
     public static func resize(
         _ bytes: UnsafeRawBufferPointer, format: ImageFormat, options: ResizeOptions, maxPixels: Int = 50_000_000,

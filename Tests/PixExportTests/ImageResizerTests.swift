@@ -147,17 +147,46 @@ struct ImageResizerTests {
     }
 
     @Test(
-        "a WebP's centre crop is the planned window, also from an odd origin",
-        arguments: [(203, 120), (120, 203), (202, 120)])
-    func webpCropWindow(width: Int, height: Int) throws {
+        "a WebP's centre crop is the planned window, also from an odd origin, decoded whole or cropped by libwebp",
+        arguments: [(203, 120), (120, 203), (202, 120)], [0, 200_000])
+    func webpCropWindow(size: (width: Int, height: Int), memory: Int) throws {
+        let (width, height) = size
         // The same pixels as a lossless WebP and as a PNG resize to the same bytes: libwebp would otherwise move an
-        // odd crop origin one pixel (203 × 120 crops from x = 41).
+        // odd crop origin one pixel (203 × 120 crops from x = 41). Under a 200 kB cap the whole frame and its
+        // lossless working copy do not fit, so libwebp decodes only the window.
         let options = ResizeOptions(size: 64, mode: .centerCrop, encoding: .png)
         let fromWebP = try ImageResizer.resize(
-            FixtureImages.losslessWebP(seed: 29, width: width, height: height), format: .webp, options: options)
+            FixtureImages.losslessWebP(seed: 29, width: width, height: height), format: .webp, options: options,
+            maxDecoderMemory: memory == 0 ? nil : memory)
         let fromPNG = try ImageResizer.resize(
             FixtureImages.png(seed: 29, width: width, height: height), format: .png, options: options)
         #expect(fromWebP.sha256 == fromPNG.sha256)
+    }
+
+    @Test("a WebP resize that is also the validation decodes it once: the plain resize's bytes, a PNG's grid")
+    func validatingWebP() throws {
+        // The same pixels as a lossless WebP and as a PNG: the same resized bytes and the same gray grid, which
+        // the WebP's rows gave while they were resampled.
+        let options = ResizeOptions(size: 256, mode: .centerCrop)
+        let webp = FixtureImages.losslessWebP(seed: 27, width: 600, height: 400)
+        let png = FixtureImages.png(seed: 27, width: 600, height: 400)
+        let plain = try ImageResizer.resize(webp, format: .webp, options: options)
+        let validated = try ImageResizer.resize(webp, format: .webp, options: options, validating: true)
+        let fromPNG = try ImageResizer.resize(png, format: .png, options: options, validating: true)
+        #expect(plain.validationGrid == nil)
+        #expect(validated.sha256 == plain.sha256)
+        #expect(validated.sha256 == fromPNG.sha256)
+        #expect(validated.validationGrid != nil)
+        #expect(validated.validationGrid == fromPNG.validationGrid)
+        // A lossy one: the same bytes with and without validation; cut short, it is refused either way.
+        let lossy = FixtureImages.webp(seed: 27, width: 600, height: 400)
+        let lossyPlain = try ImageResizer.resize(lossy, format: .webp, options: options)
+        let lossyValidated = try ImageResizer.resize(lossy, format: .webp, options: options, validating: true)
+        #expect(lossyValidated.sha256 == lossyPlain.sha256)
+        let cut = Array(lossy.prefix(lossy.count - 200))
+        #expect(throws: ImageResizeError.self) {
+            try ImageResizer.resize(cut, format: .webp, options: options, validating: true)
+        }
     }
 
     @Test("a truncated image cannot be resized")

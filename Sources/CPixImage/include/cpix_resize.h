@@ -56,10 +56,11 @@ uint32_t cpix_jpeg_exif_orientation(const uint8_t *data, size_t length);
 
 /// Resizes and re-encodes one image into a malloc'd buffer (free with `cpix_free`). The same input and
 /// options always give the same bytes. With `validate`, the decode is also the validation decode at depth
-/// `full`, with its limits, memory checks and errors (`cpix_jpeg_decode`, `cpix_png_decode`): a JPEG or a
-/// non-interlaced PNG is decoded once, every row to the end; an interlaced PNG or a WebP is first validated by
-/// its validation decode, then resized. Errors: CPIX_ERR_CORRUPT (undecodable), CPIX_ERR_TOO_LARGE (budget),
-/// CPIX_ERR_MEMORY (out of memory, or the source needs more decoder memory than `max_memory`),
-/// CPIX_ERR_ARGUMENT, CPIX_ERR_LIBRARY (encoding failed).
+/// `full`, with its limits, memory checks and errors (`cpix_jpeg_decode`, `cpix_png_decode`, `cpix_webp_decode`):
+/// a JPEG, a non-interlaced PNG or a WebP whose whole frame fits the memory cap (at most 16 MP) is decoded once,
+/// every row to the end; an interlaced PNG or a larger WebP is first validated by its validation decode, then
+/// resized. Errors: CPIX_ERR_CORRUPT (undecodable), CPIX_ERR_TOO_LARGE (budget), CPIX_ERR_MEMORY (out of memory,
+/// or the source needs more decoder memory than `max_memory`), CPIX_ERR_ARGUMENT, CPIX_ERR_LIBRARY (encoding
+/// failed).
 int cpix_resize_image(const uint8_t *data, size_t length, int format, const cpix_resize_options *options,
                       uint8_t **out, size_t *out_len, cpix_resize_result *result, cpix_status *status);
