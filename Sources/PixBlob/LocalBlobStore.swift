@@ -15,7 +15,9 @@ import PixCore
 /// Every write goes to a temporary file (`.tmp-…`) in the blob's final directory, is flushed with
 /// `fsync`, renamed into place and the directory is flushed too: after a crash a blob is either
 /// complete under its final name or absent (a stale temporary file may remain; see
-/// ``sweepTemporaryFiles(olderThan:)``). Storing an existing key writes nothing.
+/// ``sweepTemporaryFiles(olderThan:)``). ``putRebuildable(_:for:)`` skips both flushes (its copies can be made
+/// again), so storing an existing key compares the stored content with the new one first: equal, nothing is
+/// written (a durable `put` flushes the file and its directory); different, the blob is written again.
 ///
 /// The API is synchronous and blocks on disk I/O; call it from a thread that may block.
 public struct LocalBlobStore: BlobStore {
@@ -45,19 +47,32 @@ public struct LocalBlobStore: BlobStore {
     }
 
     public func put(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
+        try put(bytes, for: key, flushed: true)
+    }
+
+    /// Writes the copy and renames it into place without `fsync` (see ``BlobStore/putRebuildable(_:for:)``).
+    public func putRebuildable(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
+        try put(bytes, for: key, flushed: false)
+    }
+
+    private func put(_ bytes: UnsafeRawBufferPointer, for key: BlobKey, flushed: Bool) throws -> StoredBlob {
         if verifiesDigest {
             var hasher = SHA256()
             hasher.update(bufferPointer: bytes)
             try checkDigest(Self.hex(hasher.finalize()), for: key)
         }
-        if let size = try existingSize(key) { return stored(key, size: size, created: false) }
-        try writeAtomically(key) { descriptor in try Self.writeAll(descriptor, bytes, key: key) }
+        if try holds(bytes, under: key, flushing: flushed) { return stored(key, size: bytes.count, created: false) }
+        try writeAtomically(key, flushed: flushed) { descriptor in try Self.writeAll(descriptor, bytes, key: key) }
         return stored(key, size: bytes.count, created: true)
     }
 
     public func put(contentsOf file: URL, for key: BlobKey, consuming: Bool) throws -> StoredBlob {
         let source = file.path
-        if let size = try existingSize(key) {
+        var sourceInfo = stat()
+        guard stat(source, &sourceInfo) == 0 else { throw Self.ioError(errno, "cannot stat \(source)") }
+        if let size = try existingSize(key), size == Int(sourceInfo.st_size) {
+            // Same size: taken as the same content (a copy left by putRebuildable is flushed now).
+            try flushExisting(key)
             if consuming { unlink(source) }
             return stored(key, size: size, created: false)
         }
@@ -192,7 +207,6 @@ public struct LocalBlobStore: BlobStore {
         }
     }
 
-    /// The size of the blob under `key`, or nil when there is none.
     /// The size of a blob already stored under `key`, or `nil`. A dedup hit refreshes the file's modification
     /// time first: an old orphan about to be referenced again is young again, so `fsck --repair` (which only
     /// deletes orphans older than its grace period) cannot remove it before the row that needs it commits.
@@ -206,6 +220,45 @@ public struct LocalBlobStore: BlobStore {
         if stat(path, &info) == 0 { return Int(info.st_size) }
         if errno == ENOENT || errno == ENOTDIR { return nil }
         throw Self.ioError(errno, "cannot stat \(key.path)")
+    }
+
+    /// Whether the blob under `key` holds exactly `bytes` (read back and compared, only on a dedup hit): a copy
+    /// stored by ``putRebuildable(_:for:)`` may be damaged by a crash, or not yet on disk. With `flushing`, a
+    /// match is flushed with its directory before it counts as stored.
+    private func holds(_ bytes: UnsafeRawBufferPointer, under key: BlobKey, flushing: Bool) throws -> Bool {
+        guard let size = try existingSize(key), size == bytes.count else { return false }
+        let descriptor = open(filePath(key), O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            if errno == ENOENT { return false }
+            throw Self.ioError(errno, "cannot open \(key.path)")
+        }
+        defer { close(descriptor) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { buffer.deallocate() }
+        var offset = 0
+        while offset < bytes.count {
+            let count = read(descriptor, buffer.baseAddress, min(buffer.count, bytes.count - offset))
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Self.ioError(errno, "cannot read \(key.path)")
+            }
+            if count == 0 || memcmp(buffer.baseAddress!, bytes.baseAddress! + offset, count) != 0 { return false }
+            offset += count
+        }
+        if flushing {
+            guard fsync(descriptor) == 0 else { throw Self.ioError(errno, "cannot flush \(key.path)") }
+            try Self.syncDirectory("\(rootPath)/\(key.directory)")
+        }
+        return true
+    }
+
+    /// Flushes a stored blob and its directory (a dedup hit of a durable write).
+    private func flushExisting(_ key: BlobKey) throws {
+        let descriptor = open(filePath(key), O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Self.ioError(errno, "cannot open \(key.path)") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw Self.ioError(errno, "cannot flush \(key.path)") }
+        try Self.syncDirectory("\(rootPath)/\(key.directory)")
     }
 
     /// Creates `root/images/ab/cd` as needed, flushing each parent that gained an entry.
@@ -228,16 +281,18 @@ public struct LocalBlobStore: BlobStore {
         return path
     }
 
-    /// Writes through `body` into a temporary file next to the final one, flushes it, renames it
-    /// into place and flushes the directory. The temporary file is removed on any failure.
-    private func writeAtomically(_ key: BlobKey, _ body: (Int32) throws -> Void) throws {
+    /// Writes through `body` into a temporary file next to the final one, flushes it (unless `flushed` is false),
+    /// renames it into place and flushes the directory (likewise). The temporary file is removed on any failure.
+    /// Directories are created durably either way, so a later durable write into one needs no more than its own
+    /// flushes.
+    private func writeAtomically(_ key: BlobKey, flushed: Bool = true, _ body: (Int32) throws -> Void) throws {
         let directory = try makeDirectory(for: key)
         let temporary = "\(directory)/\(Self.temporaryPrefix)\(key.sha256.prefix(16))-\(UInt64.random(in: .min ... .max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw Self.ioError(errno, "cannot create a temporary file in \(key.directory)") }
         do {
             try body(descriptor)
-            guard fsync(descriptor) == 0 else { throw Self.ioError(errno, "cannot flush \(key.path)") }
+            guard !flushed || fsync(descriptor) == 0 else { throw Self.ioError(errno, "cannot flush \(key.path)") }
             close(descriptor)
         } catch {
             close(descriptor)
@@ -249,7 +304,7 @@ public struct LocalBlobStore: BlobStore {
             unlink(temporary)
             throw Self.ioError(code, "cannot rename into \(key.path)")
         }
-        try Self.syncDirectory(directory)
+        if flushed { try Self.syncDirectory(directory) }
     }
 
     /// Renames a consumed file into place when it is on the same file system.

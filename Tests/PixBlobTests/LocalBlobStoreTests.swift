@@ -65,6 +65,32 @@ import Testing
         #expect(try store.listKeys() == [key])
     }
 
+    @Test(
+        "a blob damaged under its name (a copy a crash caught before it reached the disk) is written again by the next put of its key",
+        arguments: [false, true])
+    func aDamagedBlobIsWrittenAgain(rebuildable: Bool) throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let bytes = S3TestBucket.pattern(10_000, seed: 7)
+        let key = try key(bytes)
+        func store(_ bytes: [UInt8]) throws -> StoredBlob {
+            rebuildable ? try self.store.putRebuildable(bytes, for: key) : try self.store.put(bytes, for: key)
+        }
+        #expect(try self.store.putRebuildable(bytes, for: key).created)
+        let file = self.store.fileURL(for: key)
+        // The same size, other bytes: what a file renamed into place before its data was written may hold.
+        try Data(repeating: 0, count: bytes.count).write(to: file)
+        #expect(try store(bytes).created)
+        #expect(try self.store.get(key) == bytes)
+        #expect(try self.store.verify(key))
+        // Cut short, too.
+        try Data(bytes.prefix(100)).write(to: file)
+        #expect(try store(bytes).created)
+        #expect(try self.store.get(key) == bytes)
+        // An intact blob is left as it is.
+        #expect(try !store(bytes).created)
+        #expect(filesUnder(root) == [key.path], "no temporary file is left behind")
+    }
+
     @Test func aDedupHitMakesAnOldFileYoungAgain() throws {
         let bytes: [UInt8] = Array("an orphan about to be referenced again".utf8)
         let key = try BlobKey(sha256: SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(), format: .jpeg)

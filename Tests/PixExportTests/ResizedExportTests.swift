@@ -99,6 +99,31 @@ struct ResizedExportTests {
         }
     }
 
+    @Test("a stored copy that a crash lost or damaged is made again from the original: the same archive")
+    func damagedDerivatives() async throws {
+        let spec = ResizeOptions(size: 64, mode: .keepRatio, encoding: .png)
+        let fixture = try await ExportJobFixture(.sqlite, resize: spec)
+        let images = try await fixture.addImages(Self.specs)
+        var options = ExportOptions()
+        options.resize = spec
+        let intact = try ArchiveReader.read(try await fixture.export(.tar, options).archive)
+        let copies = try images.map { image in
+            try BlobKey(sha256: try #require(image.derivative).sha256, format: spec.encoding.format)
+        }
+        #expect(copies.count >= 2)
+        // One copy holds other bytes of its size (renamed into place before its data reached the disk), one is gone.
+        let damaged = fixture.blobs.fileURL(for: copies[0])
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: damaged.path)[.size] as? Int)
+        try Data(repeating: 0x55, count: size).write(to: damaged)
+        #expect(try fixture.blobs.delete(copies[1]))
+
+        let outcome = try await fixture.export(.tar, options)
+        #expect(outcome.exportedImages == images.count && outcome.skippedImages == 0)
+        let again = try ArchiveReader.read(outcome.archive)
+        #expect(again.entries.map(\.sha256) == intact.entries.map(\.sha256))
+        #expect(again.csvRows == intact.csvRows)
+    }
+
     @Test("the export whose options match the job's spec reads no original: it decodes nothing")
     func storedDerivativesNeedNoOriginal() async throws {
         let spec = ResizeOptions(size: 64, mode: .keepRatio, encoding: .png)

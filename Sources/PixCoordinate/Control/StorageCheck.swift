@@ -12,7 +12,7 @@ import PixStore
 /// younger one may belong to an upload whose row is being written right now) and rows without a blob are marked
 /// invalid with the reason ``SQLCrawlStore/missingBlobReason``, so `valid_images` stays equal to the valid rows.
 /// A crawl-time derivative is a referenced blob like an original; a row whose derivative is gone keeps its image,
-/// and repair forgets the derivative (an export then resizes the original).
+/// and repair forgets the derivative (an export then resizes the original, as it does for a damaged one).
 public struct StorageCheck: Sendable {
     /// What a check found and did.
     public struct Report: Sendable {

@@ -362,10 +362,12 @@ public struct ChunkProcessor: Sendable {
             let stored: StoredBlob
             var derivative: ImageDerivative?
             do {
-                // Both blobs are stored before the row that refers to them commits.
+                // Both blobs are stored before the row that refers to them commits; the derivative without waiting
+                // for the disk, since an export checks it and makes it again from the original when a crash lost
+                // or damaged it.
                 if let resized = image.derivative, let resize {
                     let key = try BlobKey(sha256: resized.sha256, format: resize.encoding.format)
-                    _ = try await ioPool.run { try blobs.put(resized.bytes, for: key) }
+                    _ = try await ioPool.run { try blobs.putRebuildable(resized.bytes, for: key) }
                     derivative = resized.record
                 }
                 let key = try BlobKey(sha256: image.sha256, format: image.format)

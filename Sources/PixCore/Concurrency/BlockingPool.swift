@@ -34,8 +34,9 @@ public final class BlockingPool: Sendable {
     private let state: Mutex<State>
 
     /// A process-wide pool for blocking file I/O (blob writes that wait for `fsync`): wide, because its threads
-    /// mostly wait, and separate from the decoding pools, so a write never keeps a core from decoding.
-    public static let sharedIO = BlockingPool(threads: 2, label: "pixcrawl.io")
+    /// mostly wait (as many as a worker's default concurrency, so no accepted image waits for another's `fsync`),
+    /// and separate from the decoding pools, so a write never keeps a core from decoding.
+    public static let sharedIO = BlockingPool(threads: 8, label: "pixcrawl.io")
 
     /// Creates a pool.
     /// - Parameter threads: how many jobs may run at once (at least 1).

@@ -169,8 +169,11 @@ final class ExportPipeline: @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: batch.count) { index in
             let image = batch[index].image
             let slot = Slot {
-                if resizeMatchesDerivatives, let derivative = image.derivative {
-                    return .success(try storedDerivative(derivative, of: image, encoding: options.encoding))
+                // A stored copy that a crash lost or damaged is made again from the original: the same bytes.
+                if resizeMatchesDerivatives, let derivative = image.derivative,
+                    let stored = try? storedDerivative(derivative, of: image, encoding: options.encoding)
+                {
+                    return .success(stored)
                 }
                 let bytes: [UInt8] =
                     switch try blobContent(of: image) {
@@ -224,12 +227,17 @@ final class ExportPipeline: @unchecked Sendable {
         attribution.add(row)
     }
 
-    /// A derivative made at crawl time, from the blob store and the image row: checked against the row's size.
+    /// A derivative made at crawl time, from the blob store and the image row: checked against the row's size and
+    /// SHA-256, since it is stored without waiting for the disk (``BlobStore/putRebuildable(_:for:)``).
     private func storedDerivative(_ derivative: ImageDerivative, of image: ImageRecord, encoding: ResizeEncoding)
         throws -> ResizedImage
     {
         let key = try blobKey(derivative.sha256, encoding.format, of: image, naming: "its derivative's SHA-256")
         let bytes = try blobBytes(key, size: derivative.byteCount, of: image)
+        guard SHA256Hasher.hex(of: bytes) == derivative.sha256 else {
+            throw ExportJobError.blobUnavailable(
+                imageID: image.id, blob: key.path, reason: "its content does not hash to its SHA-256")
+        }
         return ResizedImage(
             bytes: bytes, originalWidth: derivative.originalWidth, originalHeight: derivative.originalHeight,
             width: derivative.width, height: derivative.height, sha256: derivative.sha256)
