@@ -72,7 +72,7 @@ public struct ImageResizeError: Error, Sendable, Hashable, CustomStringConvertib
 /// resize decode can be the validation decode, `validating: true`).
 ///
 /// A JPEG is decoded at the smallest libjpeg-turbo DCT scale of 1/8, 2/8, 4/8 or 8/8 (the ones with SIMD transforms)
-/// still at least twice the target size, only its window's rows and columns (a scaled IDCT is no area filter: the
+/// still at least 1.25 times the target size, only its window's rows and columns (a scaled IDCT is no area filter: the
 /// margin keeps the output within 35 dB PSNR of an area resize of the full decode), a WebP whole at full size (past
 /// 16 megapixels or the memory cap, only its window), then every image is area-averaged to the target (OpenCV's
 /// `INTER_AREA`; linear interpolation when enlarging), EXIF orientation applied, and encoded. The same input and

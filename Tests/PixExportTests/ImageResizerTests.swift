@@ -25,17 +25,20 @@ struct ImageResizerTests {
         #expect((header.width, header.height) == (width, height), "the encoded JPEG has the reported size")
     }
 
-    @Test("a JPEG is decoded at the smallest power-of-two DCT scale still at least twice the target")
+    @Test("a JPEG is decoded at the smallest power-of-two DCT scale still at least 1.25 times the target")
     func dctScale() throws {
-        // A 480-pixel square crop to 256 needs 512: no scale below full size gives it.
+        // A 480-pixel square crop to 256 needs 320: 4/8 gives 240, so full size.
         let crop = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 256, mode: .centerCrop))
         #expect(crop.jpegScaleEighths == 8)
-        // To 64, which needs 128: 4/8 gives 240; 3/8 (180) has no SIMD transform, 2/8 would give 120.
+        // To 180, which needs 225: 4/8 gives 240.
+        let half = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 180, mode: .centerCrop))
+        #expect(half.jpegScaleEighths == 4)
+        // To 64, which needs 80: 2/8 gives 120; 1/8 would give 60.
         let small = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 64, mode: .centerCrop))
-        #expect(small.jpegScaleEighths == 4)
-        // To 32, which needs 64: 2/8 gives 120, 1/8 would give 60.
+        #expect(small.jpegScaleEighths == 2)
+        // To 32, which needs 40: 1/8 gives 60.
         let tiny = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 32, mode: .centerCrop))
-        #expect(tiny.jpegScaleEighths == 2)
+        #expect(tiny.jpegScaleEighths == 1)
         let none = try ImageResizer.resize(Self.photo, format: .jpeg, options: ResizeOptions(size: 64, mode: .no))
         #expect(none.jpegScaleEighths == 8)
     }

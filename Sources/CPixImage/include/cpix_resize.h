@@ -3,7 +3,7 @@
 
 // MARK: - Resizing (exports)
 //
-// Decode at the smallest libjpeg-turbo DCT scale of 1/8, 2/8, 4/8 or 8/8 still at least twice the target,
+// Decode at the smallest libjpeg-turbo DCT scale of 1/8, 2/8, 4/8 or 8/8 still at least 1.25 times the target,
 // only the window (a JPEG's columns cropped and rows above skipped by libjpeg-turbo), stream rows through an
 // area resampler (bilinear when enlarging), apply EXIF orientation, and re-encode. Memory: one ring of
 // a few resampled rows plus the output image, and what the source's decoder keeps, at most `max_memory`:

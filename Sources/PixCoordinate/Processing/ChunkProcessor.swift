@@ -362,16 +362,19 @@ public struct ChunkProcessor: Sendable {
             let stored: StoredBlob
             var derivative: ImageDerivative?
             do {
-                // Both blobs are stored before the row that refers to them commits; the derivative without waiting
-                // for the disk, since an export checks it and makes it again from the original when a crash lost
-                // or damaged it.
+                // Both blobs are stored, in one job on the I/O pool, before the row that refers to them commits; the
+                // derivative without waiting for the disk, since an export checks it and makes it again from the
+                // original when a crash lost or damaged it.
+                var copy: (key: BlobKey, bytes: [UInt8])?
                 if let resized = image.derivative, let resize {
-                    let key = try BlobKey(sha256: resized.sha256, format: resize.encoding.format)
-                    _ = try await ioPool.run { try blobs.putRebuildable(resized.bytes, for: key) }
+                    copy = (try BlobKey(sha256: resized.sha256, format: resize.encoding.format), resized.bytes)
                     derivative = resized.record
                 }
                 let key = try BlobKey(sha256: image.sha256, format: image.format)
-                stored = try await ioPool.run { try blobs.put(body, for: key) }
+                stored = try await ioPool.run { [copy] in
+                    if let copy { _ = try blobs.putRebuildable(copy.bytes, for: copy.key) }
+                    return try blobs.put(body, for: key)
+                }
             } catch {
                 return rejection(.storage, "STORAGE: cannot store the file: \(error)", [:], downloaded: true)
             }
