@@ -61,6 +61,8 @@ let package = Package(
         .target(name: "CPixImage", dependencies: ["CLibPNG", "CLibJPEG", "CLibWebP", "CLibDeflate"]),
         // CRC-32 folded with carry-less multiplication (no library).
         .target(name: "CPixChecksum"),
+        // libc calls the Glibc module leaves out (syncfs).
+        .target(name: "CPixSystem"),
 
         // MARK: Pipeline stages
         .target(
@@ -101,7 +103,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "PixBlob",
-            dependencies: ["PixCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["PixCore", "CPixSystem", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings),
         .target(
             name: "PixFetch",

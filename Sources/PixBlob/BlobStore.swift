@@ -43,9 +43,9 @@ public struct BlobListing: Sendable, Hashable {
 /// Content-addressed storage for validated images.
 ///
 /// Writes are atomic (a reader never sees a partial blob under its final name) and idempotent
-/// (storing the same key twice is a no-op that reports `created == false`). The one exception is
-/// ``putRebuildable(_:for:)``, for copies that can be made again: after a crash such a blob may be missing or
-/// damaged, so its readers check it against its key. Errors are
+/// (storing the same key twice is a no-op that reports `created == false`). The exceptions are
+/// ``putDeferred(_:for:)``, durable only after ``flushDeferred()``, and ``putRebuildable(_:for:)``, for copies that
+/// can be made again: after a crash such a blob may be missing or damaged, so its readers check it against its key. Errors are
 /// ``BlobStoreError``. Implementations are synchronous and may block on I/O: call them from a
 /// thread that may block, not from the cooperative pool's hot path.
 public protocol BlobStore: Sendable {
@@ -58,6 +58,15 @@ public protocol BlobStore: Sendable {
     /// again when they differ. A later ``put(_:for:)`` of the same key still leaves a durable blob. Stores whose
     /// writes are durable anyway keep the default, which is ``put(_:for:)``.
     func putRebuildable(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob
+
+    /// Stores `bytes` under `key` like ``put(_:for:)``, but the blob need only be on disk once ``flushDeferred()``
+    /// has returned: a caller that stores many blobs before it commits the rows that refer to them flushes once
+    /// for all. Until then a crash may lose the blob or leave it damaged under its final name, so nothing may refer
+    /// to it before the flush. Stores whose writes are durable anyway keep the default, which is ``put(_:for:)``.
+    func putDeferred(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob
+
+    /// Makes every blob stored so far with ``putDeferred(_:for:)`` durable (the default has nothing to do).
+    func flushDeferred() throws
 
     /// Stores the content of a local file under `key`, unless a blob with that key exists already.
     /// - Parameters:
@@ -100,6 +109,19 @@ extension BlobStore {
     /// A durable ``put(_:for:)``: the store has no cheaper way to write a copy that can be made again.
     public func putRebuildable(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
         try put(bytes, for: key)
+    }
+
+    /// A durable ``put(_:for:)``: the store writes nothing it would have to flush later.
+    public func putDeferred(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
+        try put(bytes, for: key)
+    }
+
+    /// Nothing to flush: ``putDeferred(_:for:)`` wrote durably.
+    public func flushDeferred() throws {}
+
+    /// Stores `bytes` to be flushed later (see the requirement).
+    public func putDeferred(_ bytes: some ContiguousBytes, for key: BlobKey) throws -> StoredBlob {
+        try bytes.withUnsafeBytes { try putDeferred($0, for: key) }
     }
 
     /// Stores a copy that can be made again, without waiting for the disk (see the requirement).

@@ -1,6 +1,8 @@
+import CPixSystem
 import Crypto
 import Foundation
 import PixCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -12,12 +14,14 @@ import PixCore
 
 /// A ``BlobStore`` on the local file system: `ROOT/images/ab/cd/<sha256>.<ext>`.
 ///
-/// Every write goes to a temporary file (`.tmp-…`) in the blob's final directory, is flushed with
-/// `fsync`, renamed into place and the directory is flushed too: after a crash a blob is either
-/// complete under its final name or absent (a stale temporary file may remain; see
-/// ``sweepTemporaryFiles(olderThan:)``). ``putRebuildable(_:for:)`` skips both flushes (its copies can be made
-/// again), so storing an existing key compares the stored content with the new one first: equal, nothing is
-/// written (a durable `put` flushes the file and its directory); different, the blob is written again.
+/// Every write goes to a temporary file (`.tmp-…`) in the blob's final directory and is renamed into place. A
+/// durable ``put(_:for:)`` flushes the file with `fsync` before the rename and its directories (up to the root)
+/// after it: after a crash a blob is either complete under its final name or absent (a stale temporary file may
+/// remain; see ``sweepTemporaryFiles(olderThan:)``). ``putDeferred(_:for:)`` and ``putRebuildable(_:for:)`` flush
+/// nothing: ``flushDeferred()`` flushes the whole file system at once (`syncfs`), and a rebuildable copy is never
+/// flushed on purpose. Either may be left damaged under its final name by a crash, so storing an existing key
+/// compares the stored content with the new one first: equal, nothing is written (a durable `put` flushes the file
+/// and its directories); different, the blob is written again.
 ///
 /// The API is synchronous and blocks on disk I/O; call it from a thread that may block.
 public struct LocalBlobStore: BlobStore {
@@ -37,6 +41,11 @@ public struct LocalBlobStore: BlobStore {
         self.verifiesDigest = verifiesDigest
     }
 
+    /// The `images` folder, held open from the first deferred write on (and shared by copies of the store):
+    /// `syncfs` reports the file system's writeback errors since the descriptor was opened, so it is opened before
+    /// the first file it must vouch for is written.
+    private let flushFolder = FlushFolder()
+
     /// The file a blob stored under `key` occupies.
     public func fileURL(for key: BlobKey) -> URL {
         URL(fileURLWithPath: filePath(key))
@@ -53,6 +62,21 @@ public struct LocalBlobStore: BlobStore {
     /// Writes the copy and renames it into place without `fsync` (see ``BlobStore/putRebuildable(_:for:)``).
     public func putRebuildable(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
         try put(bytes, for: key, flushed: false)
+    }
+
+    /// Writes the blob and renames it into place without `fsync`; ``flushDeferred()`` makes it durable. A blob
+    /// already stored (perhaps by another writer that has not flushed it yet) is flushed by that call too.
+    public func putDeferred(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
+        try flushFolder.openIfNeeded("\(rootPath)/images")
+        return try put(bytes, for: key, flushed: false)
+    }
+
+    /// Flushes the file system holding the store (`syncfs`): every blob written so far, with its directories,
+    /// written back by the kernel's flusher in one pass instead of one `fsync` per file and directory. It also
+    /// waits for whatever else is being written to that file system, so the crawl's storage is best kept off a
+    /// disk that takes large unrelated writes.
+    public func flushDeferred() throws {
+        try flushFolder.sync(rootPath)
     }
 
     private func put(_ bytes: UnsafeRawBufferPointer, for key: BlobKey, flushed: Bool) throws -> StoredBlob {
@@ -247,21 +271,32 @@ public struct LocalBlobStore: BlobStore {
         }
         if flushing {
             guard fsync(descriptor) == 0 else { throw Self.ioError(errno, "cannot flush \(key.path)") }
-            try Self.syncDirectory("\(rootPath)/\(key.directory)")
+            try syncDirectories(of: key)
         }
         return true
     }
 
-    /// Flushes a stored blob and its directory (a dedup hit of a durable write).
+    /// Flushes a stored blob and its directories (a dedup hit of a durable write).
     private func flushExisting(_ key: BlobKey) throws {
         let descriptor = open(filePath(key), O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Self.ioError(errno, "cannot open \(key.path)") }
         defer { close(descriptor) }
         guard fsync(descriptor) == 0 else { throw Self.ioError(errno, "cannot flush \(key.path)") }
-        try Self.syncDirectory("\(rootPath)/\(key.directory)")
+        try syncDirectories(of: key)
     }
 
-    /// Creates `root/images/ab/cd` as needed, flushing each parent that gained an entry.
+    /// Flushes the blob's directory and each one above it up to the root: a write that did not wait for the disk
+    /// may have created any of them, so a durable write cannot count on their entries being on disk.
+    private func syncDirectories(of key: BlobKey) throws {
+        var path = "\(rootPath)/\(key.directory)"
+        while true {
+            try Self.syncDirectory(path)
+            guard path.count > rootPath.count, let slash = path.lastIndex(of: "/") else { return }
+            path = String(path[..<slash])
+        }
+    }
+
+    /// Creates `root/images/ab/cd` as needed; a durable write flushes them afterwards (``syncDirectories(of:)``).
     private func makeDirectory(for key: BlobKey) throws -> String {
         do {
             try FileManager.default.createDirectory(atPath: rootPath, withIntermediateDirectories: true)
@@ -270,11 +305,8 @@ public struct LocalBlobStore: BlobStore {
         }
         var path = rootPath
         for component in key.directory.split(separator: "/") {
-            let parent = path
             path += "/\(component)"
-            if mkdir(path, 0o755) == 0 {
-                try Self.syncDirectory(parent)
-            } else if errno != EEXIST {
+            if mkdir(path, 0o755) != 0 && errno != EEXIST {
                 throw Self.ioError(errno, "cannot create \(path)")
             }
         }
@@ -282,9 +314,7 @@ public struct LocalBlobStore: BlobStore {
     }
 
     /// Writes through `body` into a temporary file next to the final one, flushes it (unless `flushed` is false),
-    /// renames it into place and flushes the directory (likewise). The temporary file is removed on any failure.
-    /// Directories are created durably either way, so a later durable write into one needs no more than its own
-    /// flushes.
+    /// renames it into place and flushes its directories (likewise). The temporary file is removed on any failure.
     private func writeAtomically(_ key: BlobKey, flushed: Bool = true, _ body: (Int32) throws -> Void) throws {
         let directory = try makeDirectory(for: key)
         let temporary = "\(directory)/\(Self.temporaryPrefix)\(key.sha256.prefix(16))-\(UInt64.random(in: .min ... .max))"
@@ -304,13 +334,13 @@ public struct LocalBlobStore: BlobStore {
             unlink(temporary)
             throw Self.ioError(code, "cannot rename into \(key.path)")
         }
-        if flushed { try Self.syncDirectory(directory) }
+        if flushed { try syncDirectories(of: key) }
     }
 
     /// Renames a consumed file into place when it is on the same file system.
     /// - Returns: its size, or nil when it must be copied instead (another file system).
     private func moveIntoPlace(_ source: String, key: BlobKey) throws -> Int? {
-        let directory = try makeDirectory(for: key)
+        _ = try makeDirectory(for: key)
         let descriptor = open(source, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Self.ioError(errno, "cannot open \(source)") }
         var info = stat()
@@ -322,7 +352,7 @@ public struct LocalBlobStore: BlobStore {
             if errno == EXDEV { return nil }
             throw Self.ioError(errno, "cannot rename \(source) into \(key.path)")
         }
-        try Self.syncDirectory(directory)
+        try syncDirectories(of: key)
         return Int(info.st_size)
     }
 
@@ -379,5 +409,43 @@ public struct LocalBlobStore: BlobStore {
             let digits = Array("0123456789abcdef".utf8)
             return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]], as: UTF8.self)
         }.joined()
+    }
+}
+
+/// An open descriptor of a store's `images` folder, for `syncfs`.
+private final class FlushFolder: Sendable {
+    private let descriptor = Mutex<Int32>(-1)
+
+    /// Opens the folder (creating it) unless it is open already.
+    func openIfNeeded(_ path: String) throws {
+        try descriptor.withLock { descriptor in
+            guard descriptor < 0 else { return }
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            } catch {
+                throw BlobStoreError(code: .io, message: "cannot create \(path): \(error)")
+            }
+            let opened = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard opened >= 0 else {
+                throw BlobStoreError(code: .io, message: "cannot open \(path): \(String(cString: strerror(errno)))")
+            }
+            descriptor = opened
+        }
+    }
+
+    /// `syncfs` on the folder; nothing to do before the first deferred write.
+    func sync(_ root: String) throws {
+        try descriptor.withLock { descriptor in
+            guard descriptor >= 0 else { return }
+            guard cpix_syncfs(descriptor) == 0 else {
+                throw BlobStoreError(
+                    code: .io, message: "cannot flush the storage \(root): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    deinit {
+        let open = descriptor.withLock { $0 }
+        if open >= 0 { close(open) }
     }
 }

@@ -80,6 +80,22 @@ struct BlobStoreUnderTest {
         #expect(try under.store.listKeys() == [key])
     }
 
+    @Test("blobs stored to be flushed later read back at once, and one flush covers them all", arguments: BlobBackend.allCases)
+    func storesDeferredBlobs(_ backend: BlobBackend) throws {
+        let under = try BlobStoreUnderTest(backend)
+        defer { under.close() }
+        try under.store.flushDeferred()  // nothing stored yet: nothing to do
+        let contents = (0..<3).map { S3TestBucket.pattern(5_000 + $0, seed: UInt64(10 + $0)) }
+        for bytes in contents {
+            let stored = try under.store.putDeferred(bytes, for: try BlobStoreUnderTest.key(bytes))
+            #expect(stored.created && stored.byteCount == bytes.count)
+            #expect(try under.store.get(stored.key) == bytes)
+        }
+        try under.store.flushDeferred()
+        #expect(try Set(under.store.listKeys()) == Set(contents.map { try BlobStoreUnderTest.key($0) }))
+        #expect(try !under.store.putDeferred(contents[0], for: try BlobStoreUnderTest.key(contents[0])).created)
+    }
+
     @Test(arguments: BlobBackend.allCases)
     func aDedupHitMakesTheBlobYoungAgain(_ backend: BlobBackend) async throws {
         let under = try BlobStoreUnderTest(backend)

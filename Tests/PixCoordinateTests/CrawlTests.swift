@@ -8,8 +8,90 @@ import PixTestSupport
 import Synchronization
 import Testing
 
+/// A local blob store that records when the crawl stores originals and flushes them, and can refuse to flush.
+private final class FlushRecordingBlobStore: BlobStore {
+    let inner: LocalBlobStore
+    let failsFlush: Bool
+    /// Originals stored since the last flush, and the flushes so far.
+    private let state = Mutex((unflushed: 0, flushes: 0, flushedPuts: 0))
+
+    init(inner: LocalBlobStore, failsFlush: Bool) {
+        self.inner = inner
+        self.failsFlush = failsFlush
+    }
+
+    var unflushed: Int { state.withLock { $0.unflushed } }
+    var flushes: Int { state.withLock { $0.flushes } }
+    var flushedPuts: Int { state.withLock { $0.flushedPuts } }
+
+    func putDeferred(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
+        let stored = try inner.putDeferred(bytes, for: key)
+        state.withLock { $0.unflushed += 1 }
+        return stored
+    }
+
+    func flushDeferred() throws {
+        if failsFlush {
+            state.withLock { $0.flushes += 1 }
+            throw BlobStoreError(code: .io, message: "the disk is gone")
+        }
+        try inner.flushDeferred()
+        state.withLock { state in
+            state.flushes += 1
+            state.flushedPuts += state.unflushed
+            state.unflushed = 0
+        }
+    }
+
+    func put(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob { try inner.put(bytes, for: key) }
+    func putRebuildable(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
+        try inner.putRebuildable(bytes, for: key)
+    }
+    func put(contentsOf file: URL, for key: BlobKey, consuming: Bool) throws -> StoredBlob {
+        try inner.put(contentsOf: file, for: key, consuming: consuming)
+    }
+    func get(_ key: BlobKey) throws -> [UInt8] { try inner.get(key) }
+    func exists(_ key: BlobKey) throws -> Bool { try inner.exists(key) }
+    func delete(_ key: BlobKey) throws -> Bool { try inner.delete(key) }
+    func forEachKey(_ body: (BlobKey) -> Void) throws { try inner.forEachKey(body) }
+    func storageURL(for key: BlobKey) -> String { inner.storageURL(for: key) }
+}
+
 @Suite("Crawling through workers")
 struct CrawlTests {
+    @Test(
+        "a page's files are flushed once, before its rows commit: a flush that fails fails the attempt and commits nothing",
+        arguments: [false, true])
+    func pageFlushedBeforeItsRows(failsFlush: Bool) async throws {
+        let recorder = Mutex<FlushRecordingBlobStore?>(nil)
+        try await CoordinatorHarness.with(
+            .sqlite,
+            blobs: { local in
+                let store = FlushRecordingBlobStore(inner: local, failsFlush: failsFlush)
+                recorder.withLock { $0 = store }
+                return store
+            }
+        ) { harness in
+            let blobs = try #require(recorder.withLock { $0 })
+            let spec = harness.sources.add("six", maxDepth: 6) { _, position in
+                position < 6 ? harness.image(position + 1) : nil
+            }
+            let job = try await harness.submit(
+                keywords: ["fox"], maxImages: 6, sources: [spec], chunkSize: 6, maxAttempts: 2)
+            try await harness.run([harness.worker("a", jobID: job.id)])
+            let final = try #require(try await harness.store.job(id: job.id))
+            if failsFlush {
+                #expect(final.counters.validImages == 0, "no row refers to a file that may not be on disk")
+                #expect(final.counters.failedChunks == 1)
+                #expect(blobs.flushes == 2, "each of the two attempts flushed before it would have committed")
+            } else {
+                #expect(final.counters.validImages == 6)
+                #expect(blobs.flushedPuts == 6 && blobs.unflushed == 0, "every file was flushed")
+                #expect((1...2).contains(blobs.flushes), "one flush a page, not one a file")
+            }
+        }
+    }
+
     @Test("a fixture crawl ends with exactly the expected valid and rejected rows", arguments: Backend.allCases)
     func fixtureCrawl(backend: Backend) async throws {
         try await CoordinatorHarness.with(backend) { harness in

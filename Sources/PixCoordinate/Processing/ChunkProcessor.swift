@@ -40,9 +40,9 @@ public struct ChunkProcessorConfiguration: Sendable, Hashable {
 
 /// Processes one claimed chunk: pages through its source from the checkpoint, downloads candidates (bounded
 /// concurrency), validates them off the cooperative pool (for a job with a resize spec, the same decode makes each
-/// accepted image's derivative), stores accepted files (and derivatives) in the blob store, and commits
-/// each page — image rows, an error record for every rejected candidate, counters and the next checkpoint —
-/// in one transaction. The last page completes the chunk (and may top up its keyword) in the same transaction.
+/// accepted image's derivative), stores accepted files (and derivatives) in the blob store, flushes the page's files
+/// to disk at once, and commits each page — image rows, an error record for every rejected candidate, counters and
+/// the next checkpoint — in one transaction. The last page completes the chunk (and may top up its keyword) in the same transaction.
 public struct ChunkProcessor: Sendable {
     /// The store.
     public let store: any CrawlStore
@@ -145,6 +145,15 @@ public struct ChunkProcessor: Sendable {
             }
             let slice = await processCandidates(page.candidates, claim: claim, validator: validator)
             if Task.isCancelled { return .cancelled }
+            if !slice.images.isEmpty {
+                // The page's files were stored without waiting for the disk: one flush before their rows commit.
+                let blobs = self.blobs
+                do {
+                    try await ioPool.run { try blobs.flushDeferred() }
+                } catch {
+                    return await failAttempt(claim, message: "STORAGE: cannot flush the page's files: \(error)", logger)
+                }
+            }
             done += page.candidates.count
             let checkpoint = ChunkCheckpoint(cursor: page.nextCursor, candidatesDone: done)
             let progress = ChunkProgress(
@@ -362,9 +371,10 @@ public struct ChunkProcessor: Sendable {
             let stored: StoredBlob
             var derivative: ImageDerivative?
             do {
-                // Both blobs are stored, in one job on the I/O pool, before the row that refers to them commits; the
-                // derivative without waiting for the disk, since an export checks it and makes it again from the
-                // original when a crash lost or damaged it.
+                // Both blobs are stored, in one job on the I/O pool, without waiting for the disk: the original is
+                // flushed with the rest of the page before its row commits; the derivative is never flushed on
+                // purpose, since an export checks it and makes it again from the original when a crash lost or
+                // damaged it.
                 var copy: (key: BlobKey, bytes: [UInt8])?
                 if let resized = image.derivative, let resize {
                     copy = (try BlobKey(sha256: resized.sha256, format: resize.encoding.format), resized.bytes)
@@ -373,7 +383,7 @@ public struct ChunkProcessor: Sendable {
                 let key = try BlobKey(sha256: image.sha256, format: image.format)
                 stored = try await ioPool.run { [copy] in
                     if let copy { _ = try blobs.putRebuildable(copy.bytes, for: copy.key) }
-                    return try blobs.put(body, for: key)
+                    return try blobs.putDeferred(body, for: key)
                 }
             } catch {
                 return rejection(.storage, "STORAGE: cannot store the file: \(error)", [:], downloaded: true)

@@ -166,7 +166,8 @@ struct CoordinatorHarness {
 
     static func make(
         _ backend: Backend, notify: Bool = true, concurrency: Int = 4, lease: Duration = .seconds(5),
-        store given: SQLCrawlStore? = nil, loopbackOnlyFor loopbackSources: [String]? = nil
+        store given: SQLCrawlStore? = nil, loopbackOnlyFor loopbackSources: [String]? = nil,
+        blobs wrap: ((LocalBlobStore) -> any BlobStore)? = nil
     ) async throws -> CoordinatorHarness {
         let store: SQLCrawlStore
         if let given { store = given } else { store = try await TestStores.make(backend) }
@@ -189,8 +190,9 @@ struct CoordinatorHarness {
             }
         }
         let downloader = try Downloader(configuration: sharedConfiguration, logger: logger)
+        let local = LocalBlobStore(root: blobRoot)
         let runtime = CrawlRuntime(
-            store: store, blobs: LocalBlobStore(root: blobRoot), sources: SourceResolver { try sources.source($0) },
+            store: store, blobs: wrap?(local) ?? local, sources: SourceResolver { try sources.source($0) },
             downloader: downloader, sourceDownloaders: sourceDownloaders,
             processing: ChunkProcessorConfiguration(
                 concurrency: concurrency, lease: lease, retryBackoffBase: .milliseconds(20),
@@ -204,16 +206,17 @@ struct CoordinatorHarness {
             profile: profile, sources: sources)
     }
 
-    /// Runs `body` with a harness made by ``make(_:notify:concurrency:lease:store:loopbackOnlyFor:)`` and closes
+    /// Runs `body` with a harness made by ``make(_:notify:concurrency:lease:store:loopbackOnlyFor:blobs:)`` and closes
     /// the harness however `body` ends (an `await` cannot stand in a `defer`).
     static func with<Result>(
         _ backend: Backend, notify: Bool = true, concurrency: Int = 4, lease: Duration = .seconds(5),
         store given: SQLCrawlStore? = nil, loopbackOnlyFor loopbackSources: [String]? = nil,
+        blobs wrap: ((LocalBlobStore) -> any BlobStore)? = nil,
         _ body: (CoordinatorHarness) async throws -> Result
     ) async throws -> Result {
         let harness = try await make(
             backend, notify: notify, concurrency: concurrency, lease: lease, store: given,
-            loopbackOnlyFor: loopbackSources)
+            loopbackOnlyFor: loopbackSources, blobs: wrap)
         do {
             let result = try await body(harness)
             await harness.close()
