@@ -43,21 +43,14 @@ public struct BlobListing: Sendable, Hashable {
 /// Content-addressed storage for validated images.
 ///
 /// Writes are atomic (a reader never sees a partial blob under its final name) and idempotent
-/// (storing the same key twice is a no-op that reports `created == false`). The exceptions are
-/// ``putDeferred(_:for:)``, durable only after ``flushDeferred()``, and ``putRebuildable(_:for:)``, for copies that
-/// can be made again: after a crash such a blob may be missing or damaged, so its readers check it against its key. Errors are
+/// (storing the same key twice is a no-op that reports `created == false`). The exception is
+/// ``putDeferred(_:for:)``, durable only after ``flushDeferred()``: a crash before it may lose such a blob or leave
+/// it damaged under its final name. Errors are
 /// ``BlobStoreError``. Implementations are synchronous and may block on I/O: call them from a
 /// thread that may block, not from the cooperative pool's hot path.
 public protocol BlobStore: Sendable {
     /// Stores `bytes` under `key`, unless a blob with that key exists already.
     func put(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob
-
-    /// Stores `bytes` under `key` like ``put(_:for:)`` but without waiting for the disk: for a copy that can be
-    /// made again from data stored durably (a crawl-time derivative of an original). After a crash the blob may be
-    /// missing, or damaged under its final name, so whoever reads it checks its size and SHA-256 and makes it
-    /// again when they differ. A later ``put(_:for:)`` of the same key still leaves a durable blob. Stores whose
-    /// writes are durable anyway keep the default, which is ``put(_:for:)``.
-    func putRebuildable(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob
 
     /// Stores `bytes` under `key` like ``put(_:for:)``, but the blob need only be on disk once ``flushDeferred()``
     /// has returned: a caller that stores many blobs before it commits the rows that refer to them flushes once
@@ -106,11 +99,6 @@ extension BlobStore {
         try bytes.withUnsafeBytes { try put($0, for: key) }
     }
 
-    /// A durable ``put(_:for:)``: the store has no cheaper way to write a copy that can be made again.
-    public func putRebuildable(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
-        try put(bytes, for: key)
-    }
-
     /// A durable ``put(_:for:)``: the store writes nothing it would have to flush later.
     public func putDeferred(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
         try put(bytes, for: key)
@@ -122,11 +110,6 @@ extension BlobStore {
     /// Stores `bytes` to be flushed later (see the requirement).
     public func putDeferred(_ bytes: some ContiguousBytes, for key: BlobKey) throws -> StoredBlob {
         try bytes.withUnsafeBytes { try putDeferred($0, for: key) }
-    }
-
-    /// Stores a copy that can be made again, without waiting for the disk (see the requirement).
-    public func putRebuildable(_ bytes: some ContiguousBytes, for key: BlobKey) throws -> StoredBlob {
-        try bytes.withUnsafeBytes { try putRebuildable($0, for: key) }
     }
 
     /// Fails: a store that does not override it cannot list sizes and modification times.

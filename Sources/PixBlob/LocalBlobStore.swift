@@ -17,11 +17,11 @@ import Synchronization
 /// Every write goes to a temporary file (`.tmp-…`) in the blob's final directory and is renamed into place. A
 /// durable ``put(_:for:)`` flushes the file with `fsync` before the rename and its directories (up to the root)
 /// after it: after a crash a blob is either complete under its final name or absent (a stale temporary file may
-/// remain; see ``sweepTemporaryFiles(olderThan:)``). ``putDeferred(_:for:)`` and ``putRebuildable(_:for:)`` flush
-/// nothing: ``flushDeferred()`` flushes the whole file system at once (`syncfs`), and a rebuildable copy is never
-/// flushed on purpose. Either may be left damaged under its final name by a crash, so storing an existing key
-/// compares the stored content with the new one first: equal, nothing is written (a durable `put` flushes the file
-/// and its directories); different, the blob is written again.
+/// remain; see ``sweepTemporaryFiles(olderThan:)``). ``putDeferred(_:for:)`` flushes nothing:
+/// ``flushDeferred()`` flushes the whole file system at once (`syncfs`). A crash before that may leave a blob
+/// damaged under its final name, so storing an existing key compares the stored content with the new one first:
+/// equal, nothing is written (a durable `put` flushes the file and its directories); different, the blob is
+/// written again.
 ///
 /// The API is synchronous and blocks on disk I/O; call it from a thread that may block.
 public struct LocalBlobStore: BlobStore {
@@ -59,11 +59,6 @@ public struct LocalBlobStore: BlobStore {
         try put(bytes, for: key, flushed: true)
     }
 
-    /// Writes the copy and renames it into place without `fsync` (see ``BlobStore/putRebuildable(_:for:)``).
-    public func putRebuildable(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
-        try put(bytes, for: key, flushed: false)
-    }
-
     /// Writes the blob and renames it into place without `fsync`; ``flushDeferred()`` makes it durable. A blob
     /// already stored (perhaps by another writer that has not flushed it yet) is flushed by that call too.
     public func putDeferred(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
@@ -95,7 +90,7 @@ public struct LocalBlobStore: BlobStore {
         var sourceInfo = stat()
         guard stat(source, &sourceInfo) == 0 else { throw Self.ioError(errno, "cannot stat \(source)") }
         if let size = try existingSize(key), size == Int(sourceInfo.st_size) {
-            // Same size: taken as the same content (a copy left by putRebuildable is flushed now).
+            // Same size: taken as the same content (one left by putDeferred is flushed now).
             try flushExisting(key)
             if consuming { unlink(source) }
             return stored(key, size: size, created: false)
@@ -247,7 +242,7 @@ public struct LocalBlobStore: BlobStore {
     }
 
     /// Whether the blob under `key` holds exactly `bytes` (read back and compared, only on a dedup hit): a copy
-    /// stored by ``putRebuildable(_:for:)`` may be damaged by a crash, or not yet on disk. With `flushing`, a
+    /// stored by ``putDeferred(_:for:)`` may be damaged by a crash, or not yet on disk. With `flushing`, a
     /// match is flushed with its directory before it counts as stored.
     private func holds(_ bytes: UnsafeRawBufferPointer, under key: BlobKey, flushing: Bool) throws -> Bool {
         guard let size = try existingSize(key), size == bytes.count else { return false }

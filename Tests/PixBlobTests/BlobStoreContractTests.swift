@@ -66,20 +66,6 @@ struct BlobStoreUnderTest {
         #expect(try under.store.listKeys() == [key])
     }
 
-    @Test("a copy stored without waiting for the disk reads back like any blob", arguments: BlobBackend.allCases)
-    func storesRebuildableCopies(_ backend: BlobBackend) throws {
-        let under = try BlobStoreUnderTest(backend)
-        defer { under.close() }
-        let bytes = S3TestBucket.pattern(20_000, seed: 6)
-        let key = try BlobStoreUnderTest.key(bytes)
-        let stored = try under.store.putRebuildable(bytes, for: key)
-        #expect(stored.created && stored.byteCount == bytes.count && stored.key == key)
-        #expect(try under.store.get(key) == bytes)
-        #expect(try !under.store.putRebuildable(bytes, for: key).created)
-        #expect(try !under.store.put(bytes, for: key).created)
-        #expect(try under.store.listKeys() == [key])
-    }
-
     @Test("blobs stored to be flushed later read back at once, and one flush covers them all", arguments: BlobBackend.allCases)
     func storesDeferredBlobs(_ backend: BlobBackend) throws {
         let under = try BlobStoreUnderTest(backend)

@@ -68,14 +68,14 @@ import Testing
     @Test(
         "a blob damaged under its name (a copy a crash caught before it reached the disk) is written again by the next put of its key",
         arguments: [false, true])
-    func aDamagedBlobIsWrittenAgain(rebuildable: Bool) throws {
+    func aDamagedBlobIsWrittenAgain(deferred: Bool) throws {
         defer { try? FileManager.default.removeItem(at: root) }
         let bytes = S3TestBucket.pattern(10_000, seed: 7)
         let key = try key(bytes)
         func store(_ bytes: [UInt8]) throws -> StoredBlob {
-            rebuildable ? try self.store.putRebuildable(bytes, for: key) : try self.store.put(bytes, for: key)
+            deferred ? try self.store.putDeferred(bytes, for: key) : try self.store.put(bytes, for: key)
         }
-        #expect(try self.store.putRebuildable(bytes, for: key).created)
+        #expect(try self.store.putDeferred(bytes, for: key).created)
         let file = self.store.fileURL(for: key)
         // The same size, other bytes: what a file renamed into place before its data was written may hold.
         try Data(repeating: 0, count: bytes.count).write(to: file)

@@ -44,9 +44,6 @@ private final class FlushRecordingBlobStore: BlobStore {
     }
 
     func put(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob { try inner.put(bytes, for: key) }
-    func putRebuildable(_ bytes: UnsafeRawBufferPointer, for key: BlobKey) throws -> StoredBlob {
-        try inner.putRebuildable(bytes, for: key)
-    }
     func put(contentsOf file: URL, for key: BlobKey, consuming: Bool) throws -> StoredBlob {
         try inner.put(contentsOf: file, for: key, consuming: consuming)
     }

@@ -371,10 +371,8 @@ public struct ChunkProcessor: Sendable {
             let stored: StoredBlob
             var derivative: ImageDerivative?
             do {
-                // Both blobs are stored, in one job on the I/O pool, without waiting for the disk: the original is
-                // flushed with the rest of the page before its row commits; the derivative is never flushed on
-                // purpose, since an export checks it and makes it again from the original when a crash lost or
-                // damaged it.
+                // Both blobs are stored, in one job on the I/O pool, without waiting for the disk: they are flushed
+                // with the rest of the page's files before its rows commit.
                 var copy: (key: BlobKey, bytes: [UInt8])?
                 if let resized = image.derivative, let resize {
                     copy = (try BlobKey(sha256: resized.sha256, format: resize.encoding.format), resized.bytes)
@@ -382,7 +380,7 @@ public struct ChunkProcessor: Sendable {
                 }
                 let key = try BlobKey(sha256: image.sha256, format: image.format)
                 stored = try await ioPool.run { [copy] in
-                    if let copy { _ = try blobs.putRebuildable(copy.bytes, for: copy.key) }
+                    if let copy { _ = try blobs.putDeferred(copy.bytes, for: copy.key) }
                     return try blobs.putDeferred(body, for: key)
                 }
             } catch {

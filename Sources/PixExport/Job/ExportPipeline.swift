@@ -169,7 +169,7 @@ final class ExportPipeline: @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: batch.count) { index in
             let image = batch[index].image
             let slot = Slot {
-                // A stored copy that a crash lost or damaged is made again from the original: the same bytes.
+                // A stored copy that is missing or damaged is made again from the original: the same bytes.
                 if resizeMatchesDerivatives, let derivative = image.derivative,
                     let stored = try? storedDerivative(derivative, of: image, encoding: options.encoding)
                 {
@@ -228,7 +228,7 @@ final class ExportPipeline: @unchecked Sendable {
     }
 
     /// A derivative made at crawl time, from the blob store and the image row: checked against the row's size and
-    /// SHA-256, since it is stored without waiting for the disk (``BlobStore/putRebuildable(_:for:)``).
+    /// SHA-256 (a copy damaged on disk is made again from the original by the caller).
     private func storedDerivative(_ derivative: ImageDerivative, of image: ImageRecord, encoding: ResizeEncoding)
         throws -> ResizedImage
     {
