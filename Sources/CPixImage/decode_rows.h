@@ -5,6 +5,8 @@
 #pragma once
 #include "cpix_image.h"
 
+#include <webp/decode.h>
+
 typedef void (*cpix_row_sink)(void *context, uint8_t *row, uint32_t y, uint32_t width);
 
 /// A big-endian 32-bit word (PNG lengths, dimensions and CRCs).
@@ -37,3 +39,7 @@ int cpix_webp_decode_rgba(const uint8_t *data, size_t length, const cpix_decode_
 /// A WebP decoded whole (cpix_webp_decode_rgba), every row handed on as 8-bit RGBA after the grid has read it.
 int cpix_webp_decode_rows(const uint8_t *data, size_t length, const cpix_decode_options *options,
                           cpix_row_sink sink, void *sink_context, cpix_image_header *header, cpix_status *status);
+
+/// Points libwebp's output at caller memory: `rows` rows of `stride` bytes in `colorspace`.
+void cpix_webp_output_to(WebPDecoderConfig *config, WEBP_CSP_MODE colorspace, uint8_t *pixels, size_t stride,
+                         uint32_t rows);

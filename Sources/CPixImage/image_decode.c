@@ -184,6 +184,15 @@ static inline void cpix_grid_add_pixel(cpix_grid *grid, uint32_t x, uint32_t r, 
     }
 }
 
+#if defined(__SSE2__)
+/// The sum of a register's two 64-bit lanes.
+static inline uint64_t cpix_lane_sum(__m128i lanes) {
+    uint64_t both[2];
+    _mm_storeu_si128((__m128i *)both, lanes);
+    return both[0] + both[1];
+}
+#endif
+
 /// Adds `count` pixels of one row, located at image columns x0, x0+dx, … on image row `y`.
 static void cpix_grid_add_row(cpix_grid *grid, const uint8_t *row, uint32_t count, int layout, int stride,
                               uint32_t x0, uint32_t dx, uint32_t y) {
@@ -194,40 +203,28 @@ static void cpix_grid_add_row(cpix_grid *grid, const uint8_t *row, uint32_t coun
             const uint8_t *pixel = row + (size_t)grid->inner_start[cell] * stride;
             uint32_t n = grid->inner_end[cell] - grid->inner_start[cell];
             uint64_t *target = grid->row_sums + (size_t)cell * 3;
-            if (rgb && stride == 4) {
-                // Four-byte pixels (the resize decoders' rows).
+            if (rgb) {
                 uint64_t r = 0, g = 0, b = 0;
                 uint32_t i = 0;
 #if defined(__SSE2__)
-                // Four pixels at a time: each channel's bytes masked out and summed by PSADBW into 64-bit lanes.
-                const __m128i zero = _mm_setzero_si128(), red = _mm_set1_epi32(0xFF),
-                              green = _mm_set1_epi32(0xFF00), blue = _mm_set1_epi32(0xFF0000);
-                __m128i sr = zero, sg = zero, sb = zero;
-                for (; i + 4 <= n; i += 4, pixel += 16) {
-                    __m128i v = _mm_loadu_si128((const __m128i *)pixel);
-                    sr = _mm_add_epi64(sr, _mm_sad_epu8(_mm_and_si128(v, red), zero));
-                    sg = _mm_add_epi64(sg, _mm_sad_epu8(_mm_and_si128(v, green), zero));
-                    sb = _mm_add_epi64(sb, _mm_sad_epu8(_mm_and_si128(v, blue), zero));
+                if (stride == 4) {
+                    // Four-byte pixels (the resize decoders' rows), four at a time: each channel's bytes masked out
+                    // and summed by PSADBW into 64-bit lanes.
+                    const __m128i zero = _mm_setzero_si128(), red = _mm_set1_epi32(0xFF),
+                                  green = _mm_set1_epi32(0xFF00), blue = _mm_set1_epi32(0xFF0000);
+                    __m128i sr = zero, sg = zero, sb = zero;
+                    for (; i + 4 <= n; i += 4, pixel += 16) {
+                        __m128i v = _mm_loadu_si128((const __m128i *)pixel);
+                        sr = _mm_add_epi64(sr, _mm_sad_epu8(_mm_and_si128(v, red), zero));
+                        sg = _mm_add_epi64(sg, _mm_sad_epu8(_mm_and_si128(v, green), zero));
+                        sb = _mm_add_epi64(sb, _mm_sad_epu8(_mm_and_si128(v, blue), zero));
+                    }
+                    r = cpix_lane_sum(sr);
+                    g = cpix_lane_sum(sg);
+                    b = cpix_lane_sum(sb);
                 }
-                uint64_t lanes[2];
-                _mm_storeu_si128((__m128i *)lanes, sr);
-                r = lanes[0] + lanes[1];
-                _mm_storeu_si128((__m128i *)lanes, sg);
-                g = lanes[0] + lanes[1];
-                _mm_storeu_si128((__m128i *)lanes, sb);
-                b = lanes[0] + lanes[1];
 #endif
-                for (; i < n; i++, pixel += 4) {
-                    r += pixel[0];
-                    g += pixel[1];
-                    b += pixel[2];
-                }
-                target[0] += r * grid->grid_width;
-                target[1] += g * grid->grid_width;
-                target[2] += b * grid->grid_width;
-            } else if (rgb) {
-                uint64_t r = 0, g = 0, b = 0;
-                for (uint32_t i = 0; i < n; i++, pixel += stride) {
+                for (; i < n; i++, pixel += stride) {
                     r += pixel[0];
                     g += pixel[1];
                     b += pixel[2];

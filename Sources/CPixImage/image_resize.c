@@ -675,11 +675,7 @@ static int cpix_resize_webp(const uint8_t *data, size_t length, cpix_plan *plan,
         config.options.scaled_width = (int)width;
         config.options.scaled_height = (int)height;
     }
-    config.output.colorspace = MODE_RGBA;
-    config.output.is_external_memory = 1;
-    config.output.u.RGBA.rgba = rgba;
-    config.output.u.RGBA.stride = (int)stride;
-    config.output.u.RGBA.size = stride * height;
+    cpix_webp_output_to(&config, MODE_RGBA, rgba, stride, height);
     VP8StatusCode decoded = WebPDecode(data, length, &config);
     WebPFreeDecBuffer(&config.output);
     double fx = (double)width / window_width, fy = (double)height / window_height;

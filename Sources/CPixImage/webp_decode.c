@@ -101,6 +101,25 @@ static int cpix_webp_check(const WebPBitstreamFeatures *features, const cpix_dec
     return CPIX_OK;
 }
 
+/// Decodes single-threaded into a new buffer of `rows` rows of `stride` bytes in `colorspace` (`*out`, the caller
+/// frees it); on failure nothing is left allocated.
+static int cpix_webp_decode_into(const uint8_t *data, size_t length, WebPDecoderConfig *config,
+                                 WEBP_CSP_MODE colorspace, size_t stride, uint32_t rows, uint8_t **out,
+                                 cpix_status *status) {
+    uint8_t *pixels = malloc(stride * rows);
+    if (!pixels) return cpix_webp_status(status, CPIX_ERR_MEMORY, "out of memory");
+    config->options.use_threads = 0;
+    cpix_webp_output_to(config, colorspace, pixels, stride, rows);
+    VP8StatusCode code = WebPDecode(data, length, config);
+    WebPFreeDecBuffer(&config->output);
+    if (code != VP8_STATUS_OK) {
+        free(pixels);
+        return cpix_webp_fail(code, status);
+    }
+    *out = pixels;
+    return CPIX_OK;
+}
+
 int cpix_webp_decode(const uint8_t *data, size_t length, const cpix_decode_options *options,
                      cpix_image_header *header, cpix_status *status) {
     WebPDecoderConfig config;
@@ -113,24 +132,12 @@ int cpix_webp_decode(const uint8_t *data, size_t length, const cpix_decode_optio
 
     int grid = options && options->grid && options->grid_width && options->grid_height;
     uint32_t out_width = grid ? options->grid_width : 1, out_height = grid ? options->grid_height : 1;
-    size_t stride = (size_t)out_width * 3;
-    uint8_t *rgb = malloc(stride * out_height);
-    if (!rgb) return cpix_webp_status(status, CPIX_ERR_MEMORY, "out of memory");
     config.options.use_scaling = 1;
     config.options.scaled_width = (int)out_width;
     config.options.scaled_height = (int)out_height;
-    config.options.use_threads = 0;
-    config.output.colorspace = MODE_RGB;
-    config.output.is_external_memory = 1;
-    config.output.u.RGBA.rgba = rgb;
-    config.output.u.RGBA.stride = (int)stride;
-    config.output.u.RGBA.size = stride * out_height;
-    VP8StatusCode code = WebPDecode(data, length, &config);
-    WebPFreeDecBuffer(&config.output);
-    if (code != VP8_STATUS_OK) {
-        free(rgb);
-        return cpix_webp_fail(code, status);
-    }
+    uint8_t *rgb;
+    result = cpix_webp_decode_into(data, length, &config, MODE_RGB, (size_t)out_width * 3, out_height, &rgb, status);
+    if (result != CPIX_OK) return result;
     if (grid) {
         size_t cells = (size_t)out_width * out_height;
         for (size_t i = 0; i < cells; i++) {
@@ -141,6 +148,15 @@ int cpix_webp_decode(const uint8_t *data, size_t length, const cpix_decode_optio
     }
     free(rgb);
     return CPIX_OK;
+}
+
+void cpix_webp_output_to(WebPDecoderConfig *config, WEBP_CSP_MODE colorspace, uint8_t *pixels, size_t stride,
+                         uint32_t rows) {
+    config->output.colorspace = colorspace;
+    config->output.is_external_memory = 1;
+    config->output.u.RGBA.rgba = pixels;
+    config->output.u.RGBA.stride = (int)stride;
+    config->output.u.RGBA.size = stride * rows;
 }
 
 int cpix_webp_decode_rgba(const uint8_t *data, size_t length, const cpix_decode_options *options,
@@ -163,22 +179,9 @@ int cpix_webp_decode_rgba(const uint8_t *data, size_t length, const cpix_decode_
                  width, height, (unsigned long long)needed, (unsigned long long)options->max_memory);
         return cpix_webp_status(status, CPIX_ERR_TOO_LARGE, message);
     }
-    uint8_t *pixels = malloc(stride * height);
-    if (!pixels) return cpix_webp_status(status, CPIX_ERR_MEMORY, "out of memory");
-    config.options.use_threads = 0;
-    config.output.colorspace = MODE_RGBA;
-    config.output.is_external_memory = 1;
-    config.output.u.RGBA.rgba = pixels;
-    config.output.u.RGBA.stride = (int)stride;
-    config.output.u.RGBA.size = stride * height;
-    VP8StatusCode code = WebPDecode(data, length, &config);
-    WebPFreeDecBuffer(&config.output);
-    if (code != VP8_STATUS_OK) {
-        free(pixels);
-        return cpix_webp_fail(code, status);
-    }
+    result = cpix_webp_decode_into(data, length, &config, MODE_RGBA, stride, height, rgba, status);
+    if (result != CPIX_OK) return result;
     cpix_webp_fill_header(&config.input, header);
-    *rgba = pixels;
     return cpix_webp_status(status, CPIX_OK, "");
 }
 
