@@ -243,7 +243,7 @@ public struct LocalBlobStore: BlobStore {
 
     /// Whether the blob under `key` holds exactly `bytes` (read back and compared, only on a dedup hit): a copy
     /// stored by ``putDeferred(_:for:)`` may be damaged by a crash, or not yet on disk. With `flushing`, a
-    /// match is flushed with its directory before it counts as stored.
+    /// match is flushed with its directories before it counts as stored.
     private func holds(_ bytes: UnsafeRawBufferPointer, under key: BlobKey, flushing: Bool) throws -> Bool {
         guard let size = try existingSize(key), size == bytes.count else { return false }
         let descriptor = open(filePath(key), O_RDONLY | O_CLOEXEC)
