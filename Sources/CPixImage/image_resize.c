@@ -619,7 +619,8 @@ static int cpix_resize_png(const uint8_t *data, size_t length, cpix_plan *plan, 
         return cpix_resize_png_interlaced(data, length, header.width, header.height, r, max_memory, status);
     // Small 8-bit RGB and RGBA images: one libdeflate call; libpng for the others, and for any error.
     cpix_resize_sink sink = {r, header.components == 4, 0};
-    code = cpix_png_inflate_rows(data, length, cpix_png_inflate_max_raw(max_memory), cpix_resampler_last_row(r), 0, cpix_resize_take_row, &sink);
+    code = cpix_png_inflate_rows(data, length, cpix_png_inflate_max_raw(max_memory), cpix_resampler_last_row(r), 0,
+                                 cpix_resize_take_row, &sink);
     if (code == CPIX_OK && !sink.mismatch) return CPIX_OK;
     if (code == CPIX_ERR_MEMORY) return cpix_resize_status(status, code, "out of memory");
     if (code == CPIX_OK) return cpix_resize_status(status, CPIX_ERR_CORRUPT, "the PNG's rows differ from its header");

@@ -75,9 +75,10 @@ uint64_t cpix_webp_working_memory(uint32_t width, uint32_t height, int lossless,
     return alpha ? pixels : 0;
 }
 
-/// Pixel budget, maximum sides and the working-memory cap, all from the header.
+/// Pixel budget, maximum sides and the memory cap, all from the header: the decoder's working memory plus
+/// `output` bytes the caller holds beside it.
 static int cpix_webp_check(const WebPBitstreamFeatures *features, const cpix_decode_options *options,
-                           cpix_status *status) {
+                           uint64_t output, cpix_status *status) {
     char message[200];
     uint32_t width = (uint32_t)features->width, height = (uint32_t)features->height;
     if (!options) return CPIX_OK;
@@ -92,7 +93,7 @@ static int cpix_webp_check(const WebPBitstreamFeatures *features, const cpix_dec
                  options->max_height);
         return cpix_webp_status(status, CPIX_ERR_TOO_LARGE, message);
     }
-    uint64_t memory = cpix_webp_working_memory(width, height, features->format == 2, features->has_alpha);
+    uint64_t memory = cpix_webp_working_memory(width, height, features->format == 2, features->has_alpha) + output;
     if (options->max_memory && memory > options->max_memory) {
         snprintf(message, sizeof(message), "decoding %ux%u needs %llu bytes, above the decoder memory cap of %llu",
                  width, height, (unsigned long long)memory, (unsigned long long)options->max_memory);
@@ -126,7 +127,7 @@ int cpix_webp_decode(const uint8_t *data, size_t length, const cpix_decode_optio
     if (!WebPInitDecoderConfig(&config)) return cpix_webp_status(status, CPIX_ERR_LIBRARY, "libwebp version mismatch");
     int result = cpix_webp_features(data, length, &config.input, status);
     if (result != CPIX_OK) return result;
-    result = cpix_webp_check(&config.input, options, status);
+    result = cpix_webp_check(&config.input, options, 0, status);
     if (result != CPIX_OK) return result;
     cpix_webp_fill_header(&config.input, header);
 
@@ -167,18 +168,10 @@ int cpix_webp_decode_rgba(const uint8_t *data, size_t length, const cpix_decode_
     if (!WebPInitDecoderConfig(&config)) return cpix_webp_status(status, CPIX_ERR_LIBRARY, "libwebp version mismatch");
     int result = cpix_webp_features(data, length, &config.input, status);
     if (result != CPIX_OK) return result;
-    result = cpix_webp_check(&config.input, options, status);
+    size_t stride = (size_t)config.input.width * 4;
+    uint32_t height = (uint32_t)config.input.height;
+    result = cpix_webp_check(&config.input, options, (uint64_t)stride * height + extra_memory, status);
     if (result != CPIX_OK) return result;
-    uint32_t width = (uint32_t)config.input.width, height = (uint32_t)config.input.height;
-    size_t stride = (size_t)width * 4;
-    uint64_t needed = (uint64_t)stride * height + extra_memory +
-                      cpix_webp_working_memory(width, height, config.input.format == 2, config.input.has_alpha);
-    if (options && options->max_memory && needed > options->max_memory) {
-        char message[200];
-        snprintf(message, sizeof(message), "decoding %ux%u needs %llu bytes, above the decoder memory cap of %llu",
-                 width, height, (unsigned long long)needed, (unsigned long long)options->max_memory);
-        return cpix_webp_status(status, CPIX_ERR_TOO_LARGE, message);
-    }
     result = cpix_webp_decode_into(data, length, &config, MODE_RGBA, stride, height, rgba, status);
     if (result != CPIX_OK) return result;
     cpix_webp_fill_header(&config.input, header);

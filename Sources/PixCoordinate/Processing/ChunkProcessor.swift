@@ -42,7 +42,8 @@ public struct ChunkProcessorConfiguration: Sendable, Hashable {
 /// concurrency), validates them off the cooperative pool (for a job with a resize spec, the same decode makes each
 /// accepted image's derivative), stores accepted files (and derivatives) in the blob store, flushes the page's files
 /// to disk at once, and commits each page — image rows, an error record for every rejected candidate, counters and
-/// the next checkpoint — in one transaction. The last page completes the chunk (and may top up its keyword) in the same transaction.
+/// the next checkpoint — in one transaction. The last page completes the chunk (and may top up its keyword) in the
+/// same transaction.
 public struct ChunkProcessor: Sendable {
     /// The store.
     public let store: any CrawlStore

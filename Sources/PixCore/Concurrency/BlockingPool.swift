@@ -33,9 +33,9 @@ public final class BlockingPool: Sendable {
     private let queues: [DispatchQueue]
     private let state: Mutex<State>
 
-    /// A process-wide pool for blocking file I/O (blob writes that wait for `fsync`): wide, because its threads
-    /// mostly wait (as many as a worker's default concurrency, so no accepted image waits for another's `fsync`),
-    /// and separate from the decoding pools, so a write never keeps a core from decoding.
+    /// A process-wide pool for blocking file I/O (blob writes, and the flushes that wait for the disk): wide,
+    /// because its threads mostly wait (as many as a worker's default concurrency, so no accepted image waits for
+    /// another's write), and separate from the decoding pools, so a write never keeps a core from decoding.
     public static let sharedIO = BlockingPool(threads: 8, label: "pixcrawl.io")
 
     /// Creates a pool.
